@@ -1,0 +1,114 @@
+//! Start-up: storage, migrations, contracts, keys, then the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+use anyhow::Context;
+
+use crate::auth::TokenKeys;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::contracts::{self, ContractSet, Registry};
+use crate::db::Db;
+use crate::http::{self, AppState};
+use crate::telemetry::Metrics;
+
+/// A built gateway, listening and ready to run.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, applies the contract files, loads the token keys
+    /// and binds the listener (port 0 picks a free one).
+    pub fn build(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let db = Db::connect(config.database_url.expose()).context("connecting to the database")?;
+        let applied = db.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "migrations applied");
+        }
+        let files = contracts::load_dir(&config.contracts_dir)?;
+        let now = clock.now();
+        let results = db.write(|c| {
+            contracts::apply(c, &files, "system:startup", now)
+                .map_err(contracts::ContractError::from)
+        })?;
+        for r in results.iter().filter(|r| r.changed) {
+            tracing::info!(contract = %r.id, version = r.version, sha256 = %r.sha256, "contract applied");
+        }
+        let keys = TokenKeys::load(
+            config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
+            &config.data_dir,
+        )?;
+        let state = AppState {
+            db,
+            contracts: Registry::new(ContractSet::new(files)),
+            keys,
+            clock,
+            metrics: Arc::new(Metrics::default()),
+        };
+        let listener = TcpListener::bind(&config.listen)
+            .with_context(|| format!("binding {}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || http::app(app_state.clone())).shutdown_timeout(30);
+        if let Some(workers) = config.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                let tls = tls_config(cert, key)?;
+                server.listen_rustls_0_23(listener, tls)?.run()
+            }
+            _ => server.listen(listener)?.run(),
+        };
+        tracing::info!(port, tls = config.tls_cert.is_some(), "listening");
+        Ok(Self {
+            server,
+            port,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (for tests and jobs).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped; SIGTERM and SIGINT stop it gracefully, finishing requests in flight.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("reading {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("parsing {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("reading the key {}", key.display()))?;
+    rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("the TLS certificate and key do not fit")
+}

@@ -1,0 +1,321 @@
+//! Contracts: the files in `contracts/` that say what each contractor may receive and see.
+//!
+//! A file is parsed and checked ([`load_dir`]), stored with its sha256 and a version history
+//! ([`apply`]), and served to routing and projection from an in-memory [`ContractSet`].
+
+pub mod duration;
+pub mod model;
+mod parse;
+pub mod schedule;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::digest;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+pub use model::*;
+pub use parse::{Problem, parse_contract};
+
+use crate::clock::to_db;
+use crate::db::schema::{contract_versions, contracts};
+use crate::db::{AnyConnection, DbError};
+use crate::ledger::{self, Action, NewEntry};
+
+/// What can go wrong with contracts.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    /// The contracts folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// One or more files are invalid.
+    #[error("{} problem(s) in contract files:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+    /// No contract has this id.
+    #[error("no contract `{0}`")]
+    NotFound(String),
+    /// A stored contract body no longer parses (the file format changed under it).
+    #[error("stored contract `{0}` does not parse any more")]
+    Corrupt(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ContractError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
+/// A checked contract together with the file it came from.
+#[derive(Clone, Debug)]
+pub struct ContractFile {
+    /// The file's name (not its path).
+    pub file_name: String,
+    /// The file's exact text.
+    pub body: String,
+    /// Hex sha256 of the text: the contract's version identity.
+    pub sha256: String,
+    /// The parsed contract.
+    pub contract: Arc<Contract>,
+}
+
+/// Hex sha256 of a text.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(digest::digest(&digest::SHA256, text.as_bytes()).as_ref())
+}
+
+/// Reads and checks every `*.toml` in `dir`, in name order. All problems of all files are
+/// reported together, including ids used by more than one file.
+pub fn load_dir(dir: &Path) -> Result<Vec<ContractFile>, ContractError> {
+    let io = |e| ContractError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?
+        .into_iter()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let body = match std::fs::read_to_string(&path) {
+            Ok(body) => body,
+            Err(e) => {
+                problems.push(Problem {
+                    file: file_name,
+                    key: "-".into(),
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        match parse_contract(&file_name, &body) {
+            Ok(contract) => files.push(ContractFile {
+                sha256: sha256_hex(&body),
+                file_name,
+                body,
+                contract: Arc::new(contract),
+            }),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    let mut first_file: BTreeMap<&str, &str> = BTreeMap::new();
+    for f in &files {
+        if let Some(other) = first_file.insert(&f.contract.id, &f.file_name) {
+            problems.push(Problem {
+                file: f.file_name.clone(),
+                key: "id".into(),
+                message: format!("`{}` is also the id in {other}", f.contract.id),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(ContractError::Invalid(problems))
+    }
+}
+
+/// What applying one file did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    /// The contract id.
+    pub id: String,
+    /// The version now in force.
+    pub version: i32,
+    /// Its sha256.
+    pub sha256: String,
+    /// False when the stored version already had this sha256.
+    pub changed: bool,
+}
+
+/// Stores each file whose text differs from the stored version as a new version, keeps the
+/// history, and audits every change, all in the caller's transaction.
+pub fn apply(
+    conn: &mut AnyConnection,
+    files: &[ContractFile],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Applied>> {
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let id = f.contract.id.as_str();
+        let current: Option<(i32, String)> = contracts::table
+            .find(id)
+            .select((contracts::version, contracts::sha256))
+            .first(conn)
+            .optional()?;
+        let version = match &current {
+            Some((version, sha)) if *sha == f.sha256 => {
+                out.push(Applied {
+                    id: id.to_owned(),
+                    version: *version,
+                    sha256: f.sha256.clone(),
+                    changed: false,
+                });
+                continue;
+            }
+            Some((version, _)) => {
+                diesel::update(contracts::table.find(id))
+                    .set((
+                        contracts::contractor.eq(&f.contract.contractor),
+                        contracts::version.eq(version + 1),
+                        contracts::sha256.eq(&f.sha256),
+                        contracts::file_name.eq(&f.file_name),
+                        contracts::body.eq(&f.body),
+                        contracts::applied_at.eq(to_db(now)),
+                    ))
+                    .execute(conn)?;
+                version + 1
+            }
+            None => {
+                diesel::insert_into(contracts::table)
+                    .values((
+                        contracts::id.eq(id),
+                        contracts::contractor.eq(&f.contract.contractor),
+                        contracts::version.eq(1),
+                        contracts::sha256.eq(&f.sha256),
+                        contracts::file_name.eq(&f.file_name),
+                        contracts::body.eq(&f.body),
+                        contracts::applied_at.eq(to_db(now)),
+                    ))
+                    .execute(conn)?;
+                1
+            }
+        };
+        diesel::insert_into(contract_versions::table)
+            .values((
+                contract_versions::contract_id.eq(id),
+                contract_versions::version.eq(version),
+                contract_versions::sha256.eq(&f.sha256),
+                contract_versions::body.eq(&f.body),
+                contract_versions::applied_at.eq(to_db(now)),
+                contract_versions::applied_by.eq(actor),
+            ))
+            .execute(conn)?;
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor,
+                action: Action::ContractApply,
+                contract_id: Some(id),
+                ticket_id: None,
+                details: serde_json::json!({
+                    "version": version,
+                    "sha256": f.sha256,
+                    "file": f.file_name,
+                    "previous_sha256": current.map(|(_, sha)| sha),
+                }),
+            },
+        )?;
+        out.push(Applied {
+            id: id.to_owned(),
+            version,
+            sha256: f.sha256.clone(),
+            changed: true,
+        });
+    }
+    Ok(out)
+}
+
+/// A stored version of a contract.
+#[derive(Clone, Debug, Queryable, serde::Serialize)]
+pub struct StoredVersion {
+    /// The version number.
+    pub version: i32,
+    /// Its sha256.
+    pub sha256: String,
+    /// When it was applied (UTC).
+    pub applied_at: chrono::NaiveDateTime,
+    /// Who applied it.
+    pub applied_by: String,
+}
+
+/// The version history of one contract, oldest first.
+pub fn history(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<StoredVersion>> {
+    contract_versions::table
+        .filter(contract_versions::contract_id.eq(id))
+        .order(contract_versions::version.asc())
+        .select((
+            contract_versions::version,
+            contract_versions::sha256,
+            contract_versions::applied_at,
+            contract_versions::applied_by,
+        ))
+        .load(conn)
+}
+
+/// The contracts in force, in routing order (rank, then id).
+#[derive(Clone, Debug, Default)]
+pub struct ContractSet {
+    contracts: Vec<ContractFile>,
+}
+
+impl ContractSet {
+    /// A set of the given files, ordered by rank then id.
+    pub fn new(mut contracts: Vec<ContractFile>) -> Self {
+        contracts.sort_by(|a, b| {
+            (a.contract.overflow.rank, &a.contract.id)
+                .cmp(&(b.contract.overflow.rank, &b.contract.id))
+        });
+        Self { contracts }
+    }
+
+    /// Every contract in routing order.
+    pub fn in_rank_order(&self) -> impl Iterator<Item = &ContractFile> {
+        self.contracts.iter()
+    }
+
+    /// The contract with this id.
+    pub fn get(&self, id: &str) -> Option<&ContractFile> {
+        self.contracts.iter().find(|c| c.contract.id == id)
+    }
+}
+
+/// The live contract set, swapped whole when contracts are applied.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    current: Arc<RwLock<Arc<ContractSet>>>,
+}
+
+impl Registry {
+    /// A registry holding `set`.
+    pub fn new(set: ContractSet) -> Self {
+        Self {
+            current: Arc::new(RwLock::new(Arc::new(set))),
+        }
+    }
+
+    /// The set in force now.
+    pub fn current(&self) -> Arc<ContractSet> {
+        self.current
+            .read()
+            .map(|g| Arc::clone(&g))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    /// Replaces the set.
+    pub fn replace(&self, set: ContractSet) {
+        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+        *guard = Arc::new(set);
+    }
+}

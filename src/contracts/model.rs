@@ -1,0 +1,371 @@
+//! A contract as the gateway uses it: every value parsed and checked.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::schedule::CronSchedule;
+use crate::model::{Channel, Priority, TicketStatus};
+
+/// One contractor engagement.
+#[derive(Clone, Debug)]
+pub struct Contract {
+    /// Stable id, unique across files.
+    pub id: String,
+    /// The contractor agency's id; contractor tokens carry it.
+    pub contractor: String,
+    /// A name for people.
+    pub display_name: String,
+    /// First day the contract is in force (in its timezone).
+    pub valid_from: NaiveDate,
+    /// Last day it is in force, if it ends.
+    pub valid_until: Option<NaiveDate>,
+    /// The contract's timezone: validity dates and peak windows are read in it.
+    pub timezone: Tz,
+    /// Support tiers the contractor staffs (e.g. `tier1`).
+    pub tiers: Vec<String>,
+    /// Languages the contractor's agents work in.
+    pub languages: Vec<String>,
+    /// Which tickets it may see.
+    pub scope: Scope,
+    /// When and how much work overflows to it.
+    pub overflow: Overflow,
+    /// Its service levels.
+    pub sla: Sla,
+    /// What it may see of each field.
+    pub confidentiality: Confidentiality,
+    /// Compliance reporting.
+    pub reporting: Reporting,
+    /// Where its webhooks go.
+    pub endpoint: Option<Endpoint>,
+}
+
+/// Which tickets a contract may receive. Empty category and language lists mean any.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// Allowed channels (at least one).
+    pub channels: Vec<Channel>,
+    /// Allowed categories; empty = any.
+    pub categories: Vec<String>,
+    /// Allowed priorities (at least one).
+    pub priorities: Vec<Priority>,
+    /// Allowed ticket languages; empty = any.
+    pub languages: Vec<String>,
+    /// If not empty, a ticket needs at least one of these tags.
+    pub include_tags: Vec<String>,
+    /// A ticket with any of these tags is never shared.
+    pub exclude_tags: Vec<String>,
+}
+
+/// How overflow is switched on for a contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverflowMode {
+    /// Every matching ticket goes to the contractor.
+    Always,
+    /// When the in-house queue is deeper than `queue_depth_above`, or inside a peak window.
+    Threshold,
+    /// When an operator switches it on, or inside a peak window.
+    Manual,
+    /// Never.
+    Off,
+}
+
+/// A period in the contract's timezone during which overflow is on.
+#[derive(Clone, Debug)]
+pub struct PeakWindow {
+    /// Start (inclusive), local time.
+    pub from: NaiveDateTime,
+    /// End (exclusive), local time.
+    pub until: NaiveDateTime,
+    /// A name for people, e.g. "Black Friday".
+    pub label: String,
+}
+
+/// Overflow triggers and capacity.
+#[derive(Clone, Debug)]
+pub struct Overflow {
+    /// The trigger mode.
+    pub mode: OverflowMode,
+    /// Peak windows (used by every mode but `off`).
+    pub peak_windows: Vec<PeakWindow>,
+    /// Queue depth above which `threshold` mode overflows.
+    pub queue_depth_above: Option<u32>,
+    /// Share of matching tickets offered, 1–100, stable per ticket.
+    pub share_percent: u8,
+    /// Most tickets open at the contractor at once.
+    pub max_open: u32,
+    /// Most new tickets per hour.
+    pub max_new_per_hour: Option<u32>,
+    /// Order among contracts: lower goes first.
+    pub rank: i32,
+}
+
+/// Opening hours of one weekday.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayHours {
+    /// Opening time.
+    pub open: NaiveTime,
+    /// Closing time (after `open`).
+    pub close: NaiveTime,
+}
+
+/// A business calendar.
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    /// The calendar's timezone.
+    pub timezone: Tz,
+    /// Open around the clock, every day.
+    pub always_open: bool,
+    /// Hours per weekday; a missing day is closed.
+    pub hours: BTreeMap<u8, DayHours>,
+    /// Closed dates.
+    pub holidays: Vec<NaiveDate>,
+}
+
+impl Calendar {
+    /// The hours of `day`, if open.
+    pub fn hours_on(&self, day: Weekday) -> Option<DayHours> {
+        self.hours.get(&(day.num_days_from_monday() as u8)).copied()
+    }
+}
+
+/// Service-level targets for one priority (and optionally one channel).
+#[derive(Clone, Debug)]
+pub struct SlaTarget {
+    /// The priority it applies to.
+    pub priority: Priority,
+    /// The channel it applies to; `None` for every channel.
+    pub channel: Option<Channel>,
+    /// Time to the first public reply, in business time.
+    pub first_response: Duration,
+    /// Time to each later reply after a customer comment.
+    pub next_response: Option<Duration>,
+    /// Time to solve.
+    pub resolution: Duration,
+}
+
+/// What happens when a target is breached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreachAction {
+    /// Emit an event.
+    Notify,
+    /// Flag the ticket to the in-house side.
+    Escalate,
+    /// Take the ticket back.
+    Recall,
+}
+
+/// Service levels.
+#[derive(Clone, Debug)]
+pub struct Sla {
+    /// The business calendar the clocks run on.
+    pub calendar: Calendar,
+    /// Targets per priority/channel.
+    pub targets: Vec<SlaTarget>,
+    /// Statuses that stop the clock.
+    pub pause_on: Vec<TicketStatus>,
+    /// Percentage of a target at which to warn.
+    pub warn_at_percent: u8,
+    /// Actions on breach.
+    pub on_breach: Vec<BreachAction>,
+    /// Lowest acceptable attainment over a rolling window, percent.
+    pub attainment_floor_percent: Option<u8>,
+}
+
+/// What a contractor gets of a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldAction {
+    /// As it is.
+    Pass,
+    /// Partly hidden, keeping a hint.
+    Mask,
+    /// Replaced by a keyed hash, stable per contract.
+    Hash,
+    /// Replaced by a reversible token.
+    Tokenize,
+    /// Replaced by a placeholder naming the kind.
+    Redact,
+    /// Removed.
+    Drop,
+}
+
+impl FieldAction {
+    /// The stable lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Mask => "mask",
+            Self::Hash => "hash",
+            Self::Tokenize => "tokenize",
+            Self::Redact => "redact",
+            Self::Drop => "drop",
+        }
+    }
+}
+
+/// Personal-data detectors that can run over free text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorKind {
+    /// E-mail addresses.
+    Email,
+    /// Phone numbers.
+    Phone,
+    /// Payment card numbers (Luhn).
+    Card,
+    /// IBANs (mod 97).
+    Iban,
+    /// IPv4 and IPv6 addresses.
+    Ip,
+    /// Russian internal passports.
+    RuPassport,
+    /// Russian SNILS.
+    Snils,
+    /// Russian INN.
+    Inn,
+}
+
+/// Which comments a contractor sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommentVisibility {
+    /// None.
+    None,
+    /// Public ones only.
+    PublicOnly,
+    /// All, internal notes included.
+    All,
+}
+
+/// What happens to attachments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachmentPolicy {
+    /// Never passed on.
+    Drop,
+    /// Passed on when their MIME type is listed.
+    Allow(Vec<String>),
+}
+
+/// A contract's own pattern of sensitive text.
+#[derive(Clone, Debug)]
+pub struct CustomPattern {
+    /// Name, used in receipts and placeholders.
+    pub name: String,
+    /// The compiled pattern.
+    pub regex: regex::Regex,
+    /// What to do with a match.
+    pub action: FieldAction,
+}
+
+/// A contract's own list of sensitive words.
+#[derive(Clone, Debug)]
+pub struct Dictionary {
+    /// Name, used in receipts and placeholders.
+    pub name: String,
+    /// The words, as written.
+    pub words: Vec<String>,
+    /// What to do with a match.
+    pub action: FieldAction,
+}
+
+/// What a contractor may see, field by field. Anything not listed is dropped.
+#[derive(Clone, Debug)]
+pub struct Confidentiality {
+    /// Action per field path (`subject`, `requester.email`, `custom_fields.order_id`, …).
+    pub fields: BTreeMap<String, FieldAction>,
+    /// Detectors run over free text.
+    pub detectors: Vec<DetectorKind>,
+    /// Action per detected entity kind.
+    pub entities: BTreeMap<DetectorKind, FieldAction>,
+    /// Flag checksum-failing look-alikes too.
+    pub aggressive: bool,
+    /// Own patterns.
+    pub custom_patterns: Vec<CustomPattern>,
+    /// Own word lists.
+    pub dictionaries: Vec<Dictionary>,
+    /// Which comments are shared.
+    pub comments: CommentVisibility,
+    /// Attachments.
+    pub attachments: AttachmentPolicy,
+    /// Turn tokens in replies back into real values.
+    pub rehydrate_replies: bool,
+    /// Days contractor-visible copies are kept.
+    pub retention_days: u32,
+}
+
+impl Confidentiality {
+    /// The action for a field; unlisted fields are dropped (default deny).
+    pub fn action_for(&self, field: &str) -> FieldAction {
+        self.fields.get(field).copied().unwrap_or(FieldAction::Drop)
+    }
+}
+
+/// Report formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    /// A printable document.
+    Html,
+    /// Machine-readable data.
+    Json,
+    /// Disclosure rows.
+    Csv,
+}
+
+/// Report language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Locale {
+    /// Russian.
+    Ru,
+    /// English.
+    En,
+}
+
+/// Compliance reporting.
+#[derive(Clone, Debug)]
+pub struct Reporting {
+    /// When reports run.
+    pub schedule: CronSchedule,
+    /// Formats produced.
+    pub formats: Vec<ReportFormat>,
+    /// Language of the reports.
+    pub locale: Locale,
+    /// Template name under `templates/reports/`.
+    pub template: String,
+}
+
+/// The contractor's webhook receiver.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// Where events are posted.
+    pub url: String,
+    /// The environment variable holding the signing secret.
+    pub secret_env: String,
+}
+
+/// The free-text and structured fields a contract can name, besides `custom_fields.<name>`.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "subject",
+    "description",
+    "comments",
+    "requester.name",
+    "requester.email",
+    "requester.phone",
+    "channel",
+    "priority",
+    "category",
+    "language",
+    "tags",
+    "status",
+    "created_at",
+];
+
+/// Fields that hold free text, which detectors scan.
+pub const FREE_TEXT_FIELDS: &[&str] = &["subject", "description", "comments"];

@@ -1,0 +1,678 @@
+//! Reading contract files: TOML into raw structs (unknown keys refused, with their path), then
+//! every value checked into a [`Contract`], collecting all problems rather than the first.
+
+use std::collections::{BTreeMap, HashSet};
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::duration;
+use super::model::*;
+use super::schedule::CronSchedule;
+use crate::model::{Channel, Priority, TicketStatus, is_identifier};
+
+/// One thing wrong with a contract file, printed as `file: key: what is wrong`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file's name.
+    pub file: String,
+    /// The key path inside the file (`overflow.peak_windows[0].from`), or `-` for the file.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.key, self.message)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContract {
+    id: String,
+    contractor: String,
+    display_name: String,
+    valid_from: String,
+    #[serde(default)]
+    valid_until: Option<String>,
+    timezone: String,
+    #[serde(default)]
+    tiers: Vec<String>,
+    #[serde(default)]
+    languages: Vec<String>,
+    scope: RawScope,
+    overflow: RawOverflow,
+    sla: RawSla,
+    confidentiality: RawConfidentiality,
+    reporting: RawReporting,
+    #[serde(default)]
+    endpoint: Option<RawEndpoint>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    #[serde(default)]
+    channels: Vec<Channel>,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    priorities: Vec<Priority>,
+    #[serde(default)]
+    languages: Vec<String>,
+    #[serde(default)]
+    include_tags: Vec<String>,
+    #[serde(default)]
+    exclude_tags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeakWindow {
+    from: String,
+    until: String,
+    #[serde(default)]
+    label: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverflow {
+    mode: OverflowMode,
+    #[serde(default)]
+    peak_windows: Vec<RawPeakWindow>,
+    #[serde(default)]
+    queue_depth_above: Option<u32>,
+    #[serde(default)]
+    share_percent: Option<u8>,
+    max_open: u32,
+    #[serde(default)]
+    max_new_per_hour: Option<u32>,
+    #[serde(default)]
+    rank: i32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    always_open: bool,
+    #[serde(default)]
+    hours: BTreeMap<String, String>,
+    #[serde(default)]
+    holidays: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    priority: Priority,
+    #[serde(default)]
+    channel: Option<Channel>,
+    first_response: String,
+    #[serde(default)]
+    next_response: Option<String>,
+    resolution: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    calendar: RawCalendar,
+    targets: Vec<RawTarget>,
+    #[serde(default)]
+    pause_on: Vec<TicketStatus>,
+    #[serde(default = "default_warn")]
+    warn_at_percent: u8,
+    #[serde(default)]
+    on_breach: Vec<BreachAction>,
+    #[serde(default)]
+    attainment_floor_percent: Option<u8>,
+}
+
+fn default_warn() -> u8 {
+    80
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPattern {
+    name: String,
+    regex: String,
+    action: FieldAction,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDictionary {
+    name: String,
+    words: Vec<String>,
+    action: FieldAction,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawAttachments {
+    Word(String),
+    Allow(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfidentiality {
+    fields: BTreeMap<String, FieldAction>,
+    #[serde(default)]
+    detectors: Vec<DetectorKind>,
+    #[serde(default)]
+    entities: BTreeMap<DetectorKind, FieldAction>,
+    #[serde(default)]
+    aggressive: bool,
+    #[serde(default)]
+    custom_patterns: Vec<RawPattern>,
+    #[serde(default)]
+    dictionaries: Vec<RawDictionary>,
+    comments: CommentVisibility,
+    #[serde(default)]
+    attachments: Option<RawAttachments>,
+    #[serde(default)]
+    rehydrate_replies: bool,
+    retention_days: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReporting {
+    schedule: String,
+    formats: Vec<ReportFormat>,
+    locale: Locale,
+    #[serde(default = "default_template")]
+    template: String,
+}
+
+fn default_template() -> String {
+    "default".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    url: String,
+    secret_env: String,
+}
+
+/// Collects problems for one file.
+struct Checker<'f> {
+    file: &'f str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn check<T>(&mut self, key: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|m| self.fail(key, m)).ok()
+    }
+
+    fn date(&mut self, key: &str, text: &str) -> Option<NaiveDate> {
+        self.check(
+            key,
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| format!("`{text}` is not a date (write YYYY-MM-DD)")),
+        )
+    }
+
+    fn timezone(&mut self, key: &str, text: &str) -> Option<Tz> {
+        self.check(
+            key,
+            Tz::from_str(text)
+                .map_err(|_| format!("`{text}` is not an IANA timezone (e.g. Europe/Moscow, UTC)")),
+        )
+    }
+
+    fn duration(&mut self, key: &str, text: &str) -> Option<std::time::Duration> {
+        self.check(key, duration::parse(text))
+    }
+
+    fn identifiers(&mut self, key: &str, values: &[String]) -> Vec<String> {
+        for (i, v) in values.iter().enumerate() {
+            if !is_identifier(v) {
+                self.fail(
+                    format!("{key}[{i}]"),
+                    format!("`{v}` must be lower-case letters, digits, `-`, `_` or `.`"),
+                );
+            }
+        }
+        values.to_vec()
+    }
+}
+
+/// Parses and checks one contract file's text. `file` names it in problems.
+pub fn parse_contract(file: &str, text: &str) -> Result<Contract, Vec<Problem>> {
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+        vec![Problem {
+            file: file.to_owned(),
+            key: "-".into(),
+            message: format!("not valid TOML: {}", e.message()),
+        }]
+    })?;
+    let raw: RawContract = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = match e.path().to_string() {
+            p if p == "." => "-".to_owned(),
+            p => p,
+        };
+        vec![Problem {
+            file: file.to_owned(),
+            key,
+            message: describe_serde_error(&e.inner().to_string()),
+        }]
+    })?;
+    let mut c = Checker {
+        file,
+        problems: Vec::new(),
+    };
+    let contract = build(&mut c, raw);
+    match contract {
+        Some(contract) if c.problems.is_empty() => Ok(contract),
+        _ => Err(c.problems),
+    }
+}
+
+/// toml's messages carry a caret diagram of the line; keep only the sentence.
+fn describe_serde_error(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            !l.is_empty()
+                && !l.starts_with('|')
+                && !l.starts_with("-->")
+                && !l.starts_with("TOML parse error")
+        })
+        .unwrap_or(message)
+        .to_owned()
+}
+
+fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
+    if !is_identifier(&raw.id) {
+        c.fail(
+            "id",
+            "must be lower-case letters, digits, `-`, `_` or `.` (1–64)",
+        );
+    }
+    if !is_identifier(&raw.contractor) {
+        c.fail(
+            "contractor",
+            "must be lower-case letters, digits, `-`, `_` or `.` (1–64)",
+        );
+    }
+    if raw.display_name.trim().is_empty() {
+        c.fail("display_name", "must not be empty");
+    }
+    let valid_from = c.date("valid_from", &raw.valid_from);
+    let valid_until = match raw.valid_until.as_deref() {
+        Some(text) => c.date("valid_until", text).map(Some),
+        None => Some(None),
+    };
+    if let (Some(from), Some(Some(until))) = (valid_from, valid_until) {
+        if until < from {
+            c.fail("valid_until", "is before valid_from");
+        }
+    }
+    let timezone = c.timezone("timezone", &raw.timezone);
+    let tiers = c.identifiers("tiers", &raw.tiers);
+    let languages = c.identifiers("languages", &raw.languages);
+    let scope = build_scope(c, raw.scope);
+    let overflow = build_overflow(c, raw.overflow);
+    let sla = timezone.and_then(|tz| build_sla(c, raw.sla, tz));
+    let confidentiality = build_confidentiality(c, raw.confidentiality);
+    let reporting = build_reporting(c, raw.reporting);
+    let endpoint = raw.endpoint.and_then(|e| build_endpoint(c, e));
+    Some(Contract {
+        id: raw.id,
+        contractor: raw.contractor,
+        display_name: raw.display_name,
+        valid_from: valid_from?,
+        valid_until: valid_until?,
+        timezone: timezone?,
+        tiers,
+        languages,
+        scope,
+        overflow: overflow?,
+        sla: sla?,
+        confidentiality: confidentiality?,
+        reporting: reporting?,
+        endpoint,
+    })
+}
+
+fn build_scope(c: &mut Checker<'_>, raw: RawScope) -> Scope {
+    if raw.channels.is_empty() {
+        c.fail("scope.channels", "empty scope: list at least one channel");
+    }
+    if raw.priorities.is_empty() {
+        c.fail(
+            "scope.priorities",
+            "empty scope: list at least one priority",
+        );
+    }
+    let lower = |v: Vec<String>| {
+        v.into_iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect::<Vec<_>>()
+    };
+    let include_tags = lower(raw.include_tags);
+    let exclude_tags = lower(raw.exclude_tags);
+    if let Some(both) = include_tags.iter().find(|t| exclude_tags.contains(t)) {
+        c.fail(
+            "scope.exclude_tags",
+            format!("`{both}` is both included and excluded"),
+        );
+    }
+    Scope {
+        channels: raw.channels,
+        categories: lower(raw.categories),
+        priorities: raw.priorities,
+        languages: lower(raw.languages),
+        include_tags,
+        exclude_tags,
+    }
+}
+
+fn build_overflow(c: &mut Checker<'_>, raw: RawOverflow) -> Option<Overflow> {
+    let mut windows = Vec::new();
+    for (i, w) in raw.peak_windows.iter().enumerate() {
+        let key = format!("overflow.peak_windows[{i}]");
+        let parse = |t: &str| {
+            NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+                .or_else(|_| {
+                    NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN))
+                })
+                .map_err(|_| {
+                    format!("`{t}` is not a local date-time (write YYYY-MM-DDTHH:MM or YYYY-MM-DD)")
+                })
+        };
+        let from = c.check(&format!("{key}.from"), parse(&w.from));
+        let until = c.check(&format!("{key}.until"), parse(&w.until));
+        if let (Some(from), Some(until)) = (from, until) {
+            if until <= from {
+                c.fail(format!("{key}.until"), "must be after `from`");
+            }
+            windows.push(PeakWindow {
+                from,
+                until,
+                label: w.label.clone(),
+            });
+        }
+    }
+    if raw.mode == OverflowMode::Threshold && raw.queue_depth_above.is_none() {
+        c.fail(
+            "overflow.queue_depth_above",
+            "mode `threshold` needs a queue depth",
+        );
+    }
+    let share_percent = raw.share_percent.unwrap_or(100);
+    if !(1..=100).contains(&share_percent) {
+        c.fail("overflow.share_percent", "must be between 1 and 100");
+    }
+    if raw.max_open == 0 {
+        c.fail("overflow.max_open", "must be at least 1");
+    }
+    if raw.max_new_per_hour == Some(0) {
+        c.fail(
+            "overflow.max_new_per_hour",
+            "must be at least 1 (leave it out for no limit)",
+        );
+    }
+    Some(Overflow {
+        mode: raw.mode,
+        peak_windows: windows,
+        queue_depth_above: raw.queue_depth_above,
+        share_percent,
+        max_open: raw.max_open,
+        max_new_per_hour: raw.max_new_per_hour,
+        rank: raw.rank,
+    })
+}
+
+const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn build_sla(c: &mut Checker<'_>, raw: RawSla, contract_tz: Tz) -> Option<Sla> {
+    let timezone = match raw.calendar.timezone.as_deref() {
+        Some(text) => c.timezone("sla.calendar.timezone", text)?,
+        None => contract_tz,
+    };
+    let mut hours = BTreeMap::new();
+    for (day, span) in &raw.calendar.hours {
+        let key = format!("sla.calendar.hours.{day}");
+        let Some(index) = DAY_KEYS.iter().position(|d| d == day) else {
+            c.fail(key, "unknown day; use mon, tue, wed, thu, fri, sat, sun");
+            continue;
+        };
+        let parsed = span
+            .split_once('-')
+            .and_then(|(a, b)| {
+                let open = NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?;
+                let close = match b.trim() {
+                    "24:00" => NaiveTime::from_hms_opt(23, 59, 59)?,
+                    t => NaiveTime::parse_from_str(t, "%H:%M").ok()?,
+                };
+                (close > open).then_some(DayHours { open, close })
+            })
+            .ok_or_else(|| format!("`{span}` is not an opening span (write e.g. 09:00-18:00)"));
+        if let Some(h) = c.check(&key, parsed) {
+            hours.insert(index as u8, h);
+        }
+    }
+    if !raw.calendar.always_open && hours.is_empty() {
+        c.fail(
+            "sla.calendar.hours",
+            "no opening hours: list some days or set always_open = true",
+        );
+    }
+    let mut holidays = Vec::new();
+    for (i, h) in raw.calendar.holidays.iter().enumerate() {
+        holidays.extend(c.date(&format!("sla.calendar.holidays[{i}]"), h));
+    }
+    if raw.targets.is_empty() {
+        c.fail("sla.targets", "list at least one target");
+    }
+    let mut seen = HashSet::new();
+    let mut targets = Vec::new();
+    for (i, t) in raw.targets.iter().enumerate() {
+        let key = format!("sla.targets[{i}]");
+        if !seen.insert((t.priority, t.channel)) {
+            c.fail(
+                key.clone(),
+                "a second target for the same priority and channel",
+            );
+        }
+        let first = c.duration(&format!("{key}.first_response"), &t.first_response);
+        let next = match t.next_response.as_deref() {
+            Some(text) => c.duration(&format!("{key}.next_response"), text).map(Some),
+            None => Some(None),
+        };
+        let resolution = c.duration(&format!("{key}.resolution"), &t.resolution);
+        if let (Some(first), Some(next), Some(resolution)) = (first, next, resolution) {
+            if resolution < first {
+                c.fail(
+                    format!("{key}.resolution"),
+                    "is shorter than first_response",
+                );
+            }
+            targets.push(SlaTarget {
+                priority: t.priority,
+                channel: t.channel,
+                first_response: first,
+                next_response: next,
+                resolution,
+            });
+        }
+    }
+    if !(1..=99).contains(&raw.warn_at_percent) {
+        c.fail("sla.warn_at_percent", "must be between 1 and 99");
+    }
+    if raw.attainment_floor_percent.is_some_and(|p| p > 100) {
+        c.fail("sla.attainment_floor_percent", "must be at most 100");
+    }
+    Some(Sla {
+        calendar: Calendar {
+            timezone,
+            always_open: raw.calendar.always_open,
+            hours,
+            holidays,
+        },
+        targets,
+        pause_on: raw.pause_on,
+        warn_at_percent: raw.warn_at_percent,
+        on_breach: raw.on_breach,
+        attainment_floor_percent: raw.attainment_floor_percent,
+    })
+}
+
+fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option<Confidentiality> {
+    for field in raw.fields.keys() {
+        let custom = field
+            .strip_prefix("custom_fields.")
+            .is_some_and(|name| !name.is_empty());
+        if !custom && !KNOWN_FIELDS.contains(&field.as_str()) {
+            c.fail(
+                format!("confidentiality.fields.{field}"),
+                format!(
+                    "unknown field; use one of {} or custom_fields.<name>",
+                    KNOWN_FIELDS.join(", ")
+                ),
+            );
+        }
+    }
+    let mut names = HashSet::new();
+    let mut patterns = Vec::new();
+    for (i, p) in raw.custom_patterns.into_iter().enumerate() {
+        let key = format!("confidentiality.custom_patterns[{i}]");
+        if !is_identifier(&p.name) || !names.insert(p.name.clone()) {
+            c.fail(
+                format!("{key}.name"),
+                "must be a unique lower-case identifier",
+            );
+        }
+        let compiled = regex::RegexBuilder::new(&p.regex)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| format!("not a valid pattern: {e}"));
+        if let Some(regex) = c.check(&format!("{key}.regex"), compiled) {
+            patterns.push(CustomPattern {
+                name: p.name,
+                regex,
+                action: p.action,
+            });
+        }
+    }
+    let mut dictionaries = Vec::new();
+    for (i, d) in raw.dictionaries.into_iter().enumerate() {
+        let key = format!("confidentiality.dictionaries[{i}]");
+        if !is_identifier(&d.name) || !names.insert(d.name.clone()) {
+            c.fail(
+                format!("{key}.name"),
+                "must be a unique lower-case identifier",
+            );
+        }
+        if d.words.iter().all(|w| w.trim().is_empty()) {
+            c.fail(format!("{key}.words"), "list at least one word");
+        }
+        dictionaries.push(Dictionary {
+            name: d.name,
+            words: d.words,
+            action: d.action,
+        });
+    }
+    let attachments = match raw.attachments {
+        None => AttachmentPolicy::Drop,
+        Some(RawAttachments::Word(w)) if w == "drop" => AttachmentPolicy::Drop,
+        Some(RawAttachments::Word(w)) => {
+            c.fail(
+                "confidentiality.attachments",
+                format!("`{w}`: write \"drop\" or a list of MIME types"),
+            );
+            AttachmentPolicy::Drop
+        }
+        Some(RawAttachments::Allow(types)) => {
+            for (i, t) in types.iter().enumerate() {
+                if !t.contains('/') {
+                    c.fail(
+                        format!("confidentiality.attachments[{i}]"),
+                        format!("`{t}` is not a MIME type"),
+                    );
+                }
+            }
+            AttachmentPolicy::Allow(types)
+        }
+    };
+    Some(Confidentiality {
+        fields: raw.fields,
+        detectors: raw.detectors,
+        entities: raw.entities,
+        aggressive: raw.aggressive,
+        custom_patterns: patterns,
+        dictionaries,
+        comments: raw.comments,
+        attachments,
+        rehydrate_replies: raw.rehydrate_replies,
+        retention_days: raw.retention_days,
+    })
+}
+
+fn build_reporting(c: &mut Checker<'_>, raw: RawReporting) -> Option<Reporting> {
+    let schedule = c.check("reporting.schedule", CronSchedule::parse(&raw.schedule));
+    if raw.formats.is_empty() {
+        c.fail("reporting.formats", "list at least one of html, json, csv");
+    }
+    if !is_identifier(&raw.template) {
+        c.fail(
+            "reporting.template",
+            "must be a template name such as `default`",
+        );
+    }
+    Some(Reporting {
+        schedule: schedule?,
+        formats: raw.formats,
+        locale: raw.locale,
+        template: raw.template,
+    })
+}
+
+fn build_endpoint(c: &mut Checker<'_>, raw: RawEndpoint) -> Option<Endpoint> {
+    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+    if !raw.url.starts_with("https://") && !local.iter().any(|p| raw.url.starts_with(p)) {
+        c.fail(
+            "endpoint.url",
+            "must be https:// (plain http only for 127.0.0.1 or localhost)",
+        );
+    }
+    let env_ok = !raw.secret_env.is_empty()
+        && raw
+            .secret_env
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && !raw.secret_env.as_bytes()[0].is_ascii_digit();
+    if !env_ok {
+        c.fail(
+            "endpoint.secret_env",
+            "must name an environment variable (A-Z, 0-9, _)",
+        );
+    }
+    Some(Endpoint {
+        url: raw.url,
+        secret_env: raw.secret_env,
+    })
+}

@@ -1,0 +1,302 @@
+//! Storage: one connection type over SQLite and PostgreSQL, pools, migrations.
+//!
+//! The backend is picked from the URL scheme at run time. SQLite takes one writer at a time,
+//! so writes go through a single-connection pool while reads use a wider one; on PostgreSQL
+//! both pools share the same settings and concurrency is handled by row locks.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// A connection to whichever backend the configured URL names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL, for several replicas sharing one database.
+    Postgresql(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Pragmas applied to every SQLite connection; `busy_timeout` must come first so that the
+/// others wait for a lock instead of failing on a fresh database.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+/// What can go wrong with storage.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL names no supported backend or is unusable.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// No connection could be taken from the pool.
+    #[error("database unavailable: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// A statement failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The blocking task running the query was cancelled or panicked.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Which backend a URL selects, with what the driver needs to open it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL, passed to libpq as it is.
+    Postgres(String),
+}
+
+impl Target {
+    /// Parses `sqlite://relative/path.db`, `sqlite:///absolute/path.db` or
+    /// `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path.contains(":memory:") {
+                return Err(DbError::InvalidUrl(
+                    "sqlite needs a file path (an in-memory database cannot be pooled)".into(),
+                ));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        Err(DbError::InvalidUrl(
+            "expected a URL starting with sqlite:// or postgres://".into(),
+        ))
+    }
+
+    /// True for SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// Opens connections for r2d2, choosing the backend explicitly so that libpq's error is kept
+/// and a PostgreSQL conninfo can never turn into a stray SQLite file.
+#[derive(Clone, Debug)]
+pub struct Manager {
+    target: Target,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        match &self.target {
+            Target::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
+                        "the SQLite path is not valid UTF-8".into(),
+                    ))
+                })?;
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// A pooled connection.
+pub type PooledConn = PooledConnection<Manager>;
+
+/// The gateway's database: a writer pool and a reader pool over the same backend.
+#[derive(Clone)]
+pub struct Db {
+    target: Target,
+    writer: Pool<Manager>,
+    reader: Pool<Manager>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: show only the backend.
+        let backend = if self.target.is_sqlite() {
+            "sqlite"
+        } else {
+            "postgres"
+        };
+        f.debug_struct("Db").field("backend", &backend).finish()
+    }
+}
+
+impl Db {
+    /// Connects to the database the URL names, creating the SQLite file's folder if needed.
+    pub fn connect(url: &str) -> Result<Self, DbError> {
+        let target = Target::parse(url)?;
+        if let Target::Sqlite(path) = &target {
+            ensure_parent_dir(path)?;
+        }
+        let manager = Manager {
+            target: target.clone(),
+        };
+        let (writers, readers) = if target.is_sqlite() { (1, 8) } else { (8, 8) };
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(manager.clone())
+        };
+        let writer = build(writers)?;
+        let reader = if target.is_sqlite() {
+            build(readers)?
+        } else {
+            writer.clone()
+        };
+        Ok(Self {
+            target,
+            writer,
+            reader,
+        })
+    }
+
+    /// True when the backend is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.target.is_sqlite()
+    }
+
+    /// Applies the embedded migrations that have not run yet; returns their names.
+    pub fn migrate(&self) -> Result<Vec<String>, DbError> {
+        let mut conn = self.writer.get()?;
+        let applied = match &mut *conn {
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// Runs `work` in one write transaction: everything it writes commits together or not at all.
+    pub fn write<T, E>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut conn = self.writer.get().map_err(DbError::from)?;
+        (&mut *conn).transaction(work)
+    }
+
+    /// Runs `work` on a reader connection inside a transaction, so that it sees one snapshot.
+    pub fn read<T, E>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut conn = self.reader.get().map_err(DbError::from)?;
+        (&mut *conn).transaction(work)
+    }
+
+    /// [`Db::write`] on a blocking thread, for async callers.
+    pub async fn write_async<T, E>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write(work))
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// [`Db::read`] on a blocking thread, for async callers.
+    pub async fn read_async<T, E>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read(work))
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read_async(|conn| {
+            conn.batch_execute("SELECT 1")?;
+            Ok::<_, DbError>(())
+        })
+        .await
+    }
+}
+
+fn ensure_parent_dir(path: &Path) -> Result<(), DbError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| DbError::InvalidUrl(format!("cannot create {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}
+
+/// True when `err` is a unique-constraint violation (a concurrent insert won a race).
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend() {
+        assert_eq!(
+            Target::parse("sqlite://data/bridge.db").ok(),
+            Some(Target::Sqlite(PathBuf::from("data/bridge.db")))
+        );
+        assert_eq!(
+            Target::parse("sqlite:///var/lib/bridge.db").ok(),
+            Some(Target::Sqlite(PathBuf::from("/var/lib/bridge.db")))
+        );
+        assert!(matches!(
+            Target::parse("postgresql://u@h/db"),
+            Ok(Target::Postgres(_))
+        ));
+        for bad in [
+            "sqlite://",
+            "sqlite://:memory:",
+            "host=x user=y",
+            "mysql://x",
+            "",
+        ] {
+            assert!(Target::parse(bad).is_err(), "{bad} must be refused");
+        }
+    }
+}

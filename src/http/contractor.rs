@@ -1,0 +1,125 @@
+//! The contractor's endpoints. Every call is scoped to the token's contractor.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Path, Query};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::extract::{Contractor, JsonBody};
+use super::{AppState, ticket_id};
+use crate::model::ShareState;
+use crate::tickets::contractor::{self as service, ReplyInput};
+
+/// Paging of the ticket list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// The last ticket id of the previous page.
+    before: Option<i64>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/contractor/tickets`.
+pub async fn list(
+    state: Data<AppState>,
+    who: Contractor,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            "limit",
+            "limit must be between 1 and 200",
+        ));
+    }
+    let before = query.before;
+    let items = state
+        .db
+        .read_async(move |c| service::list(c, &who.0, before, limit))
+        .await?;
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().map(|i| i.id))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_before": next })))
+}
+
+/// `GET /api/v1/contractor/tickets/{id}`: the projection the contract allows.
+pub async fn show(
+    state: Data<AppState>,
+    who: Contractor,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let contracts = state.contracts.current();
+    let now = state.clock.now();
+    let body = state
+        .db
+        .write_async(move |c| service::view(c, &contracts, &who.0, id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `POST /api/v1/contractor/tickets/{id}/replies`.
+pub async fn reply(
+    state: Data<AppState>,
+    who: Contractor,
+    id: Path<String>,
+    JsonBody(input): JsonBody<ReplyInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let now = state.clock.now();
+    let reply = state
+        .db
+        .write_async(move |c| service::reply(c, &who.0, id, input, now))
+        .await?;
+    Ok(HttpResponse::Created().json(reply))
+}
+
+/// Body of a status change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    status: ShareState,
+}
+
+/// `POST /api/v1/contractor/tickets/{id}/status` (`pending` or `solved`).
+pub async fn status(
+    state: Data<AppState>,
+    who: Contractor,
+    id: Path<String>,
+    JsonBody(input): JsonBody<StatusInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let now = state.clock.now();
+    let out = state
+        .db
+        .write_async(move |c| service::set_status(c, &who.0, id, input.status, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Body of a hand-back.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandbackInput {
+    reason: String,
+}
+
+/// `POST /api/v1/contractor/tickets/{id}/handback`.
+pub async fn handback(
+    state: Data<AppState>,
+    who: Contractor,
+    id: Path<String>,
+    JsonBody(input): JsonBody<HandbackInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let now = state.clock.now();
+    let out = state
+        .db
+        .write_async(move |c| service::handback(c, &who.0, id, &input.reason, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

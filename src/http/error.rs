@@ -1,0 +1,177 @@
+//! The one error type of the HTTP layer: every domain error is mapped here, once, to a status
+//! and a stable `code`, and rendered as `application/problem+json`. Internal causes are logged
+//! and never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::auth::AuthError;
+use crate::contracts::ContractError;
+use crate::db::DbError;
+use crate::tickets::TicketError;
+
+/// An error answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message for the caller.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// Names the field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// 400 for a field's value.
+    pub fn invalid(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message).with_field(field)
+    }
+
+    /// 404.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    /// 500 or 503 for a failure that is ours, logged here with its cause.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error; it has been logged",
+        )
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = Problem {
+            kind: format!("https://msp-bridge.dev/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.message,
+            code: self.code,
+            field: self.field.as_deref(),
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Pool(_) => {
+                tracing::error!(error = %e, "database unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unavailable; retry later",
+                )
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<TicketError> for ApiError {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::Invalid { field, message } => {
+                Self::invalid("invalid_field", field, message)
+            }
+            TicketError::NotFound => Self::not_found(),
+            TicketError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            TicketError::Corrupt(_) => Self::internal(&e),
+            TicketError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let unauthorized = |code| Self::new(StatusCode::UNAUTHORIZED, code, e.to_string());
+        match e {
+            AuthError::Missing => unauthorized("missing_token"),
+            AuthError::Malformed => unauthorized("malformed_token"),
+            AuthError::BadSignature => unauthorized("invalid_token"),
+            AuthError::Expired => unauthorized("expired_token"),
+            AuthError::Revoked => unauthorized("revoked_token"),
+            AuthError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            AuthError::InvalidRequest(ref m) => Self::invalid("invalid_field", "role", m.clone()),
+            AuthError::Key(_) => Self::internal(&e),
+        }
+    }
+}
+
+impl From<ContractError> for ApiError {
+    fn from(e: ContractError) -> Self {
+        match e {
+            ContractError::NotFound(_) => Self::not_found(),
+            ContractError::Db(db) => db.into(),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::Query(e).into()
+    }
+}

@@ -1,0 +1,275 @@
+//! Request extractors: JSON bodies that name the field at fault, and the caller's identity.
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::{AuthError, Claims, Role};
+use crate::tickets::contractor::ContractorActor;
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// A JSON body deserialised with the path of any field at fault.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than {MAX_BODY} bytes"),
+    )
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if let Some(ct) = content_type {
+                if ct != "application/json" && !ct.ends_with("+json") {
+                    return Err(ApiError::new(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        format!("send application/json, not {ct}"),
+                    ));
+                }
+            }
+            if declared_len.is_some_and(|n| n > MAX_BODY) {
+                return Err(too_large());
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "unreadable_body",
+                        "the body could not be read",
+                    )
+                })?;
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Deserialises JSON, turning serde's error into a problem that names the field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        json_problem(&path, &inner)
+    })?;
+    de.end().map_err(|e| json_problem(".", &e))?;
+    Ok(value)
+}
+
+fn json_problem(path: &str, e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    // serde's message ends with " at line L column C"; the field path says more.
+    let full = e.to_string();
+    let message = full.split(" at line ").next().unwrap_or(&full);
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!(
+                "the body is not valid JSON: {message} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        ),
+        Category::Data => {
+            let named = message.split('`').nth(1).unwrap_or_default();
+            // serde quotes the offending value in "invalid type/value" and "unknown variant"
+            // messages; it may be personal data, so only what was expected is kept.
+            let expected = message
+                .split_once(", expected")
+                .map(|(_, e)| e.trim())
+                .unwrap_or("");
+            let (code, field, detail) = if message.starts_with("missing field") {
+                (
+                    "missing_field",
+                    join_path(path, named),
+                    "is required".to_owned(),
+                )
+            } else if message.starts_with("unknown field") {
+                (
+                    "unknown_field",
+                    join_path(path, named),
+                    "is not a known field".to_owned(),
+                )
+            } else if message.starts_with("unknown variant") {
+                (
+                    "unknown_value",
+                    path.to_owned(),
+                    format!("unknown value, expected {expected}"),
+                )
+            } else if message.starts_with("invalid type") {
+                (
+                    "wrong_type",
+                    path.to_owned(),
+                    format!("wrong type, expected {expected}"),
+                )
+            } else if message.starts_with("invalid value") || message.starts_with("invalid length")
+            {
+                (
+                    "invalid_field",
+                    path.to_owned(),
+                    format!("invalid value, expected {expected}"),
+                )
+            } else {
+                ("invalid_field", path.to_owned(), "invalid value".to_owned())
+            };
+            let field = if field.is_empty() || field == "." {
+                "body".to_owned()
+            } else {
+                field
+            };
+            ApiError::invalid(code, field.clone(), format!("{field}: {detail}"))
+        }
+    }
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() || path == "." {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Verifies the bearer token of a request, including revocation.
+async fn authenticate(req: &HttpRequest) -> Result<Claims, ApiError> {
+    let state = req
+        .app_data::<Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(&"application state missing"))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::Missing)?;
+    let claims = state
+        .keys
+        .verify(token, state.clock.now())
+        .inspect_err(|e| {
+            tracing::warn!(reason = %e, path = %req.path(), "token refused");
+        })?;
+    let jti = claims.jti.clone();
+    let revoked = state
+        .db
+        .read_async(move |c| crate::auth::is_revoked(c, &jti).map_err(crate::db::DbError::from))
+        .await?;
+    if revoked {
+        tracing::warn!(jti = %claims.jti, path = %req.path(), "revoked token refused");
+        return Err(AuthError::Revoked.into());
+    }
+    Ok(claims)
+}
+
+fn require(
+    claims: Claims,
+    allowed: &[Role],
+    name: &'static str,
+    req: &HttpRequest,
+) -> Result<Claims, ApiError> {
+    if allowed.contains(&claims.role) {
+        Ok(claims)
+    } else {
+        tracing::warn!(sub = %claims.sub, role = ?claims.role, path = %req.path(), "access denied for role");
+        Err(AuthError::Forbidden(name).into())
+    }
+}
+
+macro_rules! principal {
+    ($(#[$doc:meta])* $name:ident, [$($role:ident),+], $label:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Claims);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move {
+                    let claims = authenticate(&req).await?;
+                    require(claims, &[$(Role::$role),+], $label, &req).map($name)
+                })
+            }
+        }
+    };
+}
+
+principal!(
+    /// A caller with the `inhouse` role.
+    Inhouse, [Inhouse], "inhouse"
+);
+principal!(
+    /// A caller with the `admin` or `compliance` role.
+    Oversight, [Admin, Compliance], "admin or compliance"
+);
+
+/// A caller with the `contractor` role, and its contractor.
+#[derive(Debug, Clone)]
+pub struct Contractor(pub ContractorActor);
+
+impl FromRequest for Contractor {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let claims = require(
+                authenticate(&req).await?,
+                &[Role::Contractor],
+                "contractor",
+                &req,
+            )?;
+            let contractor = claims.contractor.ok_or(AuthError::Malformed)?;
+            Ok(Contractor(ContractorActor {
+                contractor,
+                sub: claims.sub,
+            }))
+        })
+    }
+}

@@ -1,0 +1,100 @@
+//! The in-house helpdesk's endpoints.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Path};
+use serde_json::json;
+
+use super::error::ApiError;
+use super::extract::{Inhouse, JsonBody};
+use super::{AppState, ticket_id};
+use crate::telemetry::ContractLabels;
+use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
+
+/// `POST /api/v1/tickets`: create or update a ticket, and route it.
+pub async fn ingest(
+    state: Data<AppState>,
+    who: Inhouse,
+    JsonBody(input): JsonBody<TicketInput>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = NewTicket::try_from(input)?;
+    let contracts = state.contracts.current();
+    let actor = format!("inhouse:{}", who.0.sub);
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .write_async(move |c| tickets::ingest(c, &contracts, &ticket, &actor, now))
+        .await;
+    // Two first pushes of one ticket racing on PostgreSQL: the loser sees the winner's row.
+    let outcome = match outcome {
+        Err(tickets::TicketError::Db(crate::db::DbError::Query(ref e)))
+            if crate::db::is_unique_violation(e) =>
+        {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::CONFLICT,
+                "conflict",
+                "the same ticket was pushed concurrently; retry",
+            ));
+        }
+        other => other?,
+    };
+    state.metrics.tickets_ingested.inc();
+    if let Some(contract) = outcome
+        .routing
+        .contract
+        .as_ref()
+        .filter(|_| outcome.routing.outcome == "shared")
+    {
+        state
+            .metrics
+            .tickets_shared
+            .get_or_create(&ContractLabels {
+                contract: contract.clone(),
+            })
+            .inc();
+    }
+    tracing::info!(
+        ticket = outcome.id,
+        created = outcome.created,
+        routing = outcome.routing.outcome,
+        "ticket ingested"
+    );
+    let mut status = if outcome.created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(status.json(outcome))
+}
+
+/// `GET /api/v1/tickets/{id}`: the full ticket, its share, routing and replies.
+pub async fn show(
+    state: Data<AppState>,
+    _who: Inhouse,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let view = state
+        .db
+        .read_async(move |c| tickets::inhouse_view(c, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `POST /api/v1/tickets/{id}/comments`: an in-house comment.
+pub async fn comment(
+    state: Data<AppState>,
+    _who: Inhouse,
+    id: Path<String>,
+    JsonBody(input): JsonBody<CommentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let now = state.clock.now();
+    let added = state
+        .db
+        .write_async(move |c| tickets::add_inhouse_comment(c, id, input, now))
+        .await?;
+    Ok(match added {
+        Some(comment) => HttpResponse::Created().json(comment),
+        None => HttpResponse::Ok().json(json!({ "duplicate": true })),
+    })
+}

@@ -1,0 +1,124 @@
+//! HTTP: thin handlers per audience. Each parses, authorises and calls one service function
+//! in a transaction; all routes are declared in [`routes`].
+
+mod admin;
+mod contractor;
+pub mod error;
+pub mod extract;
+mod inhouse;
+mod ops;
+
+use std::sync::Arc;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::web::{self, Data};
+use actix_web::{App, Error, HttpResponse};
+
+use crate::auth::TokenKeys;
+use crate::clock::SharedClock;
+use crate::contracts::Registry;
+use crate::db::Db;
+use crate::telemetry::{Metrics, RequestLabels, RouteLabels};
+use error::ApiError;
+
+/// What every handler may use.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Storage.
+    pub db: Db,
+    /// Contracts in force.
+    pub contracts: Registry,
+    /// Token keys.
+    pub keys: TokenKeys,
+    /// Time.
+    pub clock: SharedClock,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Declares every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .service(
+            web::scope("/api/v1")
+                .route("/tickets", web::post().to(inhouse::ingest))
+                .route("/tickets/{id}", web::get().to(inhouse::show))
+                .route("/tickets/{id}/comments", web::post().to(inhouse::comment))
+                .route("/contractor/tickets", web::get().to(contractor::list))
+                .route("/contractor/tickets/{id}", web::get().to(contractor::show))
+                .route(
+                    "/contractor/tickets/{id}/replies",
+                    web::post().to(contractor::reply),
+                )
+                .route(
+                    "/contractor/tickets/{id}/status",
+                    web::post().to(contractor::status),
+                )
+                .route(
+                    "/contractor/tickets/{id}/handback",
+                    web::post().to(contractor::handback),
+                )
+                .route("/contracts", web::get().to(admin::contracts))
+                .route("/audit/verify", web::get().to(admin::verify_audit)),
+        );
+}
+
+/// The application with its state, error handlers and metrics.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let metrics = Arc::clone(&state.metrics);
+    App::new()
+        .app_data(Data::new(state))
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            ApiError::invalid("invalid_query", "query", e.to_string()).into()
+        }))
+        .configure(routes)
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::not_found())
+        }))
+        .wrap_fn(move |req, srv| {
+            let started = std::time::Instant::now();
+            let method = req.method().to_string();
+            let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+            let metrics = Arc::clone(&metrics);
+            let response = srv.call(req);
+            async move {
+                let response = response.await?;
+                let status = response.status().as_u16();
+                metrics
+                    .requests
+                    .get_or_create(&RequestLabels {
+                        method,
+                        route: route.clone(),
+                        status,
+                    })
+                    .inc();
+                metrics
+                    .latency
+                    .get_or_create(&RouteLabels { route })
+                    .observe(started.elapsed().as_secs_f64());
+                Ok(response)
+            }
+        })
+        .wrap(tracing_actix_web::TracingLogger::default())
+}
+
+/// A path id: anything that is not a positive integer is simply not found.
+pub(crate) fn ticket_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(ApiError::not_found)
+}

@@ -1,0 +1,281 @@
+//! The audit ledger: an append-only, hash-chained log of every disclosure and access.
+//!
+//! Entries are appended inside the caller's transaction, so an entry exists exactly when the
+//! change it describes does. Each entry's `hash = sha256(prev_hash || canonical entry)`;
+//! [`verify`] recomputes the chain and names the first entry that does not fit.
+
+use aws_lc_rs::digest;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::clock::{from_db, to_db};
+use crate::db::AnyConnection;
+use crate::db::schema::{audit_log, ledger_head};
+
+/// The hash that stands before the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, as recorded in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A contract file's version was stored.
+    ContractApply,
+    /// A ticket was shared with a contractor.
+    TicketShare,
+    /// A contractor read a shared ticket.
+    ShareRead,
+    /// A contractor replied on a shared ticket.
+    ShareReply,
+    /// A contractor changed a share's status.
+    ShareStatus,
+    /// A contractor handed a ticket back.
+    ShareHandback,
+}
+
+impl Action {
+    /// The stable name stored in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ContractApply => "contract.apply",
+            Self::TicketShare => "ticket.share",
+            Self::ShareRead => "share.read",
+            Self::ShareReply => "share.reply",
+            Self::ShareStatus => "share.status",
+            Self::ShareHandback => "share.handback",
+        }
+    }
+}
+
+/// One entry to append. `details` holds field names and counts, never personal values.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    /// Who acted (`inhouse:<sub>`, `contractor:<id>/<sub>`, `cli:<user>`, `system`).
+    pub actor: &'a str,
+    /// What happened.
+    pub action: Action,
+    /// The contract concerned, if any.
+    pub contract_id: Option<&'a str>,
+    /// The ticket concerned, if any.
+    pub ticket_id: Option<i64>,
+    /// Structured details: names and counts only.
+    pub details: serde_json::Value,
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, PartialEq)]
+#[diesel(table_name = audit_log)]
+pub struct Entry {
+    /// Position in the chain, from 1 without gaps.
+    pub seq: i64,
+    /// When it was appended (UTC).
+    #[serde(serialize_with = "serialize_utc")]
+    pub at: chrono::NaiveDateTime,
+    /// Who acted.
+    pub actor: String,
+    /// What happened.
+    pub action: String,
+    /// The contract concerned.
+    pub contract_id: Option<String>,
+    /// The ticket concerned.
+    pub ticket_id: Option<i64>,
+    /// Details as canonical JSON text.
+    pub details: String,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+fn serialize_utc<S: serde::Serializer>(
+    at: &chrono::NaiveDateTime,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&from_db(*at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+/// Appends `entry` at time `at` within the caller's transaction; returns its sequence number.
+///
+/// Bumping the single `ledger_head` row first takes its row lock, so concurrent appenders on
+/// PostgreSQL queue up behind each other and the chain never forks.
+pub fn append(
+    conn: &mut AnyConnection,
+    at: DateTime<Utc>,
+    entry: NewEntry<'_>,
+) -> QueryResult<i64> {
+    let (seq, prev_hash): (i64, String) = diesel::update(ledger_head::table.find(1))
+        .set(ledger_head::seq.eq(ledger_head::seq + 1))
+        .returning((ledger_head::seq, ledger_head::hash))
+        .get_result(conn)?;
+    let at = to_db(at);
+    let details = entry.details.to_string();
+    let hash = chain_hash(
+        &prev_hash,
+        seq,
+        at,
+        entry.actor,
+        entry.action.as_str(),
+        entry.contract_id,
+        entry.ticket_id,
+        &details,
+    );
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::seq.eq(seq),
+            audit_log::at.eq(at),
+            audit_log::actor.eq(entry.actor),
+            audit_log::action.eq(entry.action.as_str()),
+            audit_log::contract_id.eq(entry.contract_id),
+            audit_log::ticket_id.eq(entry.ticket_id),
+            audit_log::details.eq(&details),
+            audit_log::prev_hash.eq(&prev_hash),
+            audit_log::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(ledger_head::table.find(1))
+        .set(ledger_head::hash.eq(&hash))
+        .execute(conn)?;
+    Ok(seq)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chain_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: chrono::NaiveDateTime,
+    actor: &str,
+    action: &str,
+    contract_id: Option<&str>,
+    ticket_id: Option<i64>,
+    details: &str,
+) -> String {
+    // A JSON array is an unambiguous, length-delimited encoding of the fields.
+    let canonical = serde_json::json!([
+        seq,
+        from_db(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        actor,
+        action,
+        contract_id,
+        ticket_id,
+        details
+    ])
+    .to_string();
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(prev_hash.as_bytes());
+    ctx.update(canonical.as_bytes());
+    hex::encode(ctx.finish().as_ref())
+}
+
+fn entry_hash(e: &Entry) -> String {
+    chain_hash(
+        &e.prev_hash,
+        e.seq,
+        e.at,
+        &e.actor,
+        &e.action,
+        e.contract_id.as_deref(),
+        e.ticket_id,
+        &e.details,
+    )
+}
+
+/// The outcome of a chain verification.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Verification {
+    /// How many entries were checked.
+    pub entries: i64,
+    /// The first entry that breaks the chain, if any.
+    pub first_broken: Option<Broken>,
+}
+
+/// Where and how the chain breaks.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Broken {
+    /// The sequence number of the first entry that does not fit (or the one missing).
+    pub seq: i64,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl Verification {
+    /// True when every entry fits the chain.
+    pub fn is_intact(&self) -> bool {
+        self.first_broken.is_none()
+    }
+}
+
+const VERIFY_BATCH: i64 = 10_000;
+
+/// Recomputes the whole chain in batches and reports the first entry that does not fit:
+/// a changed entry, a gap or reordering, a broken link, or a tail cut off behind the head.
+pub fn verify(conn: &mut AnyConnection) -> QueryResult<Verification> {
+    let mut expected_seq = 1_i64;
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let broken = |seq: i64, problem: String| Broken { seq, problem };
+    loop {
+        let batch: Vec<Entry> = audit_log::table
+            .filter(audit_log::seq.ge(expected_seq))
+            .order(audit_log::seq.asc())
+            .limit(VERIFY_BATCH)
+            .select(Entry::as_select())
+            .load(conn)?;
+        let done = (batch.len() as i64) < VERIFY_BATCH;
+        for e in batch {
+            let problem = if e.seq != expected_seq {
+                Some(broken(
+                    expected_seq,
+                    format!("entry {expected_seq} is missing"),
+                ))
+            } else if e.prev_hash != prev_hash {
+                Some(broken(
+                    e.seq,
+                    "prev_hash does not match the previous entry's hash".into(),
+                ))
+            } else if entry_hash(&e) != e.hash {
+                Some(broken(e.seq, "content does not match its hash".into()))
+            } else {
+                None
+            };
+            if let Some(first_broken) = problem {
+                return Ok(Verification {
+                    entries: expected_seq - 1,
+                    first_broken: Some(first_broken),
+                });
+            }
+            prev_hash = e.hash;
+            expected_seq += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let (head_seq, head_hash): (i64, String) = ledger_head::table
+        .find(1)
+        .select((ledger_head::seq, ledger_head::hash))
+        .first(conn)?;
+    let entries = expected_seq - 1;
+    let first_broken = if head_seq != entries || head_hash != prev_hash {
+        Some(broken(
+            entries + 1,
+            format!(
+                "the chain ends at {entries} but its head records {head_seq}: entries were removed"
+            ),
+        ))
+    } else {
+        None
+    };
+    Ok(Verification {
+        entries,
+        first_broken,
+    })
+}
+
+/// Entries in `seq` order, starting after `after`, at most `limit`.
+pub fn list(conn: &mut AnyConnection, after: i64, limit: i64) -> QueryResult<Vec<Entry>> {
+    audit_log::table
+        .filter(audit_log::seq.gt(after))
+        .order(audit_log::seq.asc())
+        .limit(limit)
+        .select(Entry::as_select())
+        .load(conn)
+}

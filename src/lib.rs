@@ -1,0 +1,20 @@
+//! msp-bridge: the gateway between a company's in-house support and its outside contractors.
+//!
+//! Modules by domain, dependencies pointing down: `http` on top; `tickets` → `shares` →
+//! `redaction`, `routing` → `contracts`, `ledger` → `db` at the ground.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod contracts;
+pub mod db;
+pub mod http;
+pub mod ledger;
+pub mod model;
+pub mod redaction;
+pub mod routing;
+pub mod sensitive;
+pub mod shares;
+pub mod telemetry;
+pub mod tickets;

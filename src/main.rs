@@ -1,0 +1,221 @@
+//! The `msp-bridge` command line.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use msp_bridge::auth::{Role, TokenKeys};
+use msp_bridge::clock::{Clock, SystemClock};
+use msp_bridge::config::Config;
+use msp_bridge::contracts::{self, ContractError};
+use msp_bridge::db::{Db, DbError};
+use msp_bridge::{app::Application, auth, ledger, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "msp-bridge",
+    version,
+    about = "Gateway between in-house support and outside contractors"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway: migrate, apply contracts, serve HTTP.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Check or apply contract files.
+    Contracts {
+        #[command(subcommand)]
+        command: ContractsCommand,
+    },
+    /// Issue or revoke access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Check the audit ledger.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContractsCommand {
+    /// Validate every contract file; print each problem as `file: key: what is wrong`.
+    Check,
+    /// Store each changed contract file as a new version.
+    Apply,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token.
+    Issue {
+        /// inhouse, contractor, compliance or admin.
+        #[arg(long)]
+        role: Role,
+        /// The contractor id (contractor tokens only).
+        #[arg(long)]
+        contractor: Option<String>,
+        /// Lifetime, e.g. `30d`, `12h`.
+        #[arg(long, default_value = "30d")]
+        ttl: String,
+        /// Who the token is for.
+        #[arg(long, default_value = "cli")]
+        sub: String,
+    },
+    /// Revoke a token by its `jti`.
+    Revoke {
+        /// The token id.
+        jti: String,
+        /// Why.
+        #[arg(long, default_value = "revoked by an operator")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and name the first broken entry.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let app = Application::build(&config, Arc::new(clock))?;
+                app.run().await?;
+                tracing::info!("stopped");
+                Ok::<_, anyhow::Error>(())
+            })?;
+        }
+        Command::Migrate => {
+            let applied = Db::connect(config.database_url.expose())?.migrate()?;
+            println!("{} migration(s) applied", applied.len());
+            for name in applied {
+                println!("  {name}");
+            }
+        }
+        Command::Contracts { command } => match contracts::load_dir(&config.contracts_dir) {
+            Err(ContractError::Invalid(problems)) => {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                eprintln!("{} problem(s) found", problems.len());
+                return Ok(ExitCode::FAILURE);
+            }
+            Err(e) => return Err(e.into()),
+            Ok(files) => match command {
+                ContractsCommand::Check => {
+                    for f in &files {
+                        println!(
+                            "{}: ok ({}, sha256 {})",
+                            f.file_name,
+                            f.contract.id,
+                            &f.sha256[..12]
+                        );
+                    }
+                }
+                ContractsCommand::Apply => {
+                    let db = Db::connect(config.database_url.expose())?;
+                    db.migrate()?;
+                    let actor = cli_actor();
+                    let applied = db.write(|c| {
+                        contracts::apply(c, &files, &actor, clock.now())
+                            .map_err(ContractError::from)
+                    })?;
+                    for a in applied {
+                        let what = if a.changed { "applied" } else { "unchanged" };
+                        println!(
+                            "{}: {what}, version {} (sha256 {})",
+                            a.id,
+                            a.version,
+                            &a.sha256[..12]
+                        );
+                    }
+                }
+            },
+        },
+        Command::Token { command } => match command {
+            TokenCommand::Issue {
+                role,
+                contractor,
+                ttl,
+                sub,
+            } => {
+                let ttl =
+                    contracts::duration::parse(&ttl).map_err(|e| anyhow::anyhow!("--ttl: {e}"))?;
+                let keys = TokenKeys::load(
+                    config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
+                    &config.data_dir,
+                )?;
+                let (token, claims) =
+                    keys.issue(&sub, role, contractor.as_deref(), ttl, clock.now())?;
+                println!("{token}");
+                eprintln!(
+                    "jti {} expires {}",
+                    claims.jti,
+                    chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default()
+                );
+            }
+            TokenCommand::Revoke { jti, reason } => {
+                let db = Db::connect(config.database_url.expose())?;
+                db.migrate()?;
+                let fresh = db.write(|c| {
+                    auth::revoke(c, &jti, &reason, clock.now()).map_err(DbError::from)
+                })?;
+                println!("{}", if fresh { "revoked" } else { "already revoked" });
+            }
+        },
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = Db::connect(config.database_url.expose())?;
+            let result = db.read(|c| ledger::verify(c).map_err(DbError::from))?;
+            match result.first_broken {
+                None => println!("ledger intact: {} entries verified", result.entries),
+                Some(b) => {
+                    eprintln!(
+                        "ledger BROKEN at entry {}: {} ({} entries before it verified)",
+                        b.seq, b.problem, result.entries
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,165 @@
+//! The shared vocabulary of tickets and contracts, parsed once at the edge.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stable lower-case name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(format!(
+                        "unknown value `{other}`, expected one of: {}",
+                        Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// How the customer reached support.
+    Channel {
+        /// E-mail.
+        Email => "email",
+        /// Live chat.
+        Chat => "chat",
+        /// Phone call.
+        Phone => "phone",
+        /// Web form.
+        Web => "web",
+        /// Social networks and messengers.
+        Social => "social",
+        /// Created through an API.
+        Api => "api",
+    }
+}
+
+vocabulary! {
+    /// Ticket priority, in the common helpdesk vocabulary.
+    Priority {
+        /// Low.
+        Low => "low",
+        /// Normal.
+        Normal => "normal",
+        /// High.
+        High => "high",
+        /// Urgent: the in-house top tier's by default.
+        Urgent => "urgent",
+    }
+}
+
+vocabulary! {
+    /// The in-house helpdesk's status of a ticket.
+    TicketStatus {
+        /// Not yet looked at.
+        New => "new",
+        /// Being worked on.
+        Open => "open",
+        /// Waiting for the customer.
+        Pending => "pending",
+        /// Waiting for a third party.
+        OnHold => "on_hold",
+        /// Answered; may be reopened.
+        Solved => "solved",
+        /// Finished for good.
+        Closed => "closed",
+    }
+}
+
+impl TicketStatus {
+    /// True for statuses after which a ticket needs no more work.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Solved | Self::Closed)
+    }
+}
+
+vocabulary! {
+    /// Where a share stands.
+    ShareState {
+        /// The contractor is working on it.
+        Open => "open",
+        /// The contractor waits for the customer.
+        Pending => "pending",
+        /// The contractor solved it.
+        Solved => "solved",
+        /// The contractor gave it back.
+        HandedBack => "handed_back",
+        /// The in-house side took it back.
+        Recalled => "recalled",
+    }
+}
+
+impl ShareState {
+    /// True while the contractor may see and work the ticket.
+    pub fn is_visible_to_contractor(self) -> bool {
+        matches!(self, Self::Open | Self::Pending | Self::Solved)
+    }
+
+    /// True while the share takes one of the contract's `max_open` places.
+    pub fn holds_capacity(self) -> bool {
+        matches!(self, Self::Open | Self::Pending)
+    }
+}
+
+/// True for a lower-case identifier of letters, digits, `-`, `_` and `.`, 1–64 characters long.
+pub fn is_identifier(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Priority::ALL {
+            assert_eq!(p.as_str().parse::<Priority>(), Ok(*p));
+        }
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>(), Ok(*c));
+        }
+        let err = "sms".parse::<Channel>().err().unwrap_or_default();
+        assert!(err.contains("`sms`") && err.contains("email"), "{err}");
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("ru-peak-2026.v1"));
+        assert!(!is_identifier(""));
+        assert!(!is_identifier("Upper"));
+        assert!(!is_identifier("space here"));
+        assert!(!is_identifier(&"a".repeat(65)));
+    }
+}

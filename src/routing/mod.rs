@@ -1,0 +1,176 @@
+//! Routing: which contract, if any, a ticket goes to, and why.
+//!
+//! [`evaluate`] is pure: it looks at the ticket, each contract and that contract's live state
+//! (manual switch, open shares) and says for every contract whether it could take the ticket.
+//! The caller then reserves capacity with the first eligible one inside its transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::contracts::{Contract, OverflowMode};
+use crate::model::{Channel, Priority};
+
+/// What routing needs to know about a ticket.
+#[derive(Debug, Clone)]
+pub struct RoutableTicket<'a> {
+    /// Channel.
+    pub channel: Channel,
+    /// Priority.
+    pub priority: Priority,
+    /// Category, lower-case.
+    pub category: Option<&'a str>,
+    /// Language, lower-case.
+    pub language: Option<&'a str>,
+    /// Tags, lower-case.
+    pub tags: &'a [String],
+}
+
+/// A contract's live state, read in the routing transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiveState {
+    /// The manual overflow switch.
+    pub manual_on: bool,
+    /// Shares holding capacity now.
+    pub open_shares: i32,
+    /// This contractor handed the ticket back, or it was recalled from it, before.
+    pub returned_before: bool,
+}
+
+/// One contract's verdict on a ticket.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Consideration {
+    /// The contract.
+    pub contract: String,
+    /// Its contractor.
+    pub contractor: String,
+    /// Whether it could take the ticket.
+    pub eligible: bool,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Checks every contract, in the order given (routing order), against the ticket at `now`.
+pub fn evaluate<'c>(
+    ticket: &RoutableTicket<'_>,
+    contracts: impl IntoIterator<Item = (&'c Contract, LiveState)>,
+    now: DateTime<Utc>,
+) -> Vec<Consideration> {
+    contracts
+        .into_iter()
+        .map(|(contract, live)| {
+            let verdict = in_force(contract, now)
+                .and_then(|()| scope_matches(contract, ticket))
+                .and_then(|()| {
+                    if live.returned_before {
+                        Err("the ticket came back from this contractor before".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                })
+                .and_then(|()| overflow_trigger(contract, live, now))
+                .and_then(|trigger| has_room(contract, live).map(|()| trigger));
+            let (eligible, reason) = match verdict {
+                Ok(trigger) => (
+                    true,
+                    format!(
+                        "in scope, {trigger}, room for more ({} of {} open)",
+                        live.open_shares, contract.overflow.max_open
+                    ),
+                ),
+                Err(why) => (false, why),
+            };
+            Consideration {
+                contract: contract.id.clone(),
+                contractor: contract.contractor.clone(),
+                eligible,
+                reason,
+            }
+        })
+        .collect()
+}
+
+fn in_force(c: &Contract, now: DateTime<Utc>) -> Result<(), String> {
+    let today = now.with_timezone(&c.timezone).date_naive();
+    if today < c.valid_from {
+        return Err(format!("not in force until {}", c.valid_from));
+    }
+    match c.valid_until {
+        Some(until) if today > until => Err(format!("ended on {until}")),
+        _ => Ok(()),
+    }
+}
+
+fn scope_matches(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {
+    let s = &c.scope;
+    if !s.channels.contains(&t.channel) {
+        return Err(format!("channel {} is not in scope", t.channel));
+    }
+    if !s.priorities.contains(&t.priority) {
+        return Err(format!("priority {} is not in scope", t.priority));
+    }
+    if !s.categories.is_empty() {
+        match t.category {
+            Some(cat) if s.categories.iter().any(|x| x == cat) => {}
+            Some(cat) => return Err(format!("category {cat} is not in scope")),
+            None => return Err("the ticket has no category and the scope lists categories".into()),
+        }
+    }
+    if !s.languages.is_empty() {
+        match t.language {
+            Some(lang) if s.languages.iter().any(|x| x == lang) => {}
+            Some(lang) => return Err(format!("language {lang} is not in scope")),
+            None => return Err("the ticket has no language and the scope lists languages".into()),
+        }
+    }
+    if let Some(tag) = t.tags.iter().find(|tag| s.exclude_tags.contains(tag)) {
+        return Err(format!("tag {tag} is excluded"));
+    }
+    if !s.include_tags.is_empty() && !t.tags.iter().any(|tag| s.include_tags.contains(tag)) {
+        return Err(format!(
+            "needs one of the tags {}",
+            s.include_tags.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Which trigger holds, in words, or why none does.
+fn overflow_trigger(c: &Contract, live: LiveState, now: DateTime<Utc>) -> Result<String, String> {
+    let o = &c.overflow;
+    if o.mode == OverflowMode::Off {
+        return Err("overflow is off".into());
+    }
+    if o.mode == OverflowMode::Always {
+        return Ok("overflow always on".into());
+    }
+    if o.mode == OverflowMode::Manual && live.manual_on {
+        return Ok("overflow switched on manually".into());
+    }
+    let local = now.with_timezone(&c.timezone).naive_local();
+    if let Some(w) = o
+        .peak_windows
+        .iter()
+        .find(|w| w.from <= local && local < w.until)
+    {
+        return Ok(format!("inside peak window \"{}\"", w.label));
+    }
+    Err(match o.mode {
+        OverflowMode::Manual => "overflow is switched off and no peak window is open".into(),
+        // The queue-depth trigger is evaluated once queue depth is tracked (a later issue).
+        _ => "no peak window is open and the queue-depth trigger is not evaluated yet".into(),
+    })
+}
+
+fn has_room(c: &Contract, live: LiveState) -> Result<(), String> {
+    if i64::from(live.open_shares) >= i64::from(c.overflow.max_open) {
+        Err(format!(
+            "at capacity ({} of {} open)",
+            live.open_shares, c.overflow.max_open
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+use chrono::TimeZone;
+
+use super::*;
+use crate::contracts::parse_contract;
+
+const BASE: &str = r#"
+id = "c1"
+contractor = "acme"
+display_name = "Acme"
+valid_from = "2026-01-01"
+valid_until = "2026-12-31"
+timezone = "Europe/Moscow"
+[scope]
+channels = ["email", "chat"]
+priorities = ["low", "normal"]
+categories = ["billing"]
+languages = ["ru"]
+exclude_tags = ["vip"]
+[overflow]
+mode = "MODE"
+max_open = 2
+peak_windows = [{ from = "2026-11-27T00:00", until = "2026-11-30T00:00", label = "Black Friday" }]
+[sla]
+calendar = { always_open = true }
+targets = [{ priority = "normal", first_response = "1h", resolution = "1d" }]
+[confidentiality]
+fields = { subject = "pass" }
+comments = "none"
+retention_days = 30
+[reporting]
+schedule = "0 6 * * 1"
+formats = ["json"]
+locale = "ru"
+"#;
+
+fn contract(mode: &str) -> Contract {
+    parse_contract("c1.toml", &BASE.replace("MODE", mode)).unwrap_or_else(|p| panic!("{p:?}"))
+}
+
+fn ticket(tags: &[String]) -> RoutableTicket<'_> {
+    RoutableTicket {
+        channel: Channel::Email,
+        priority: Priority::Normal,
+        category: Some("billing"),
+        language: Some("ru"),
+        tags,
+    }
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn verdict(
+    c: &Contract,
+    t: &RoutableTicket<'_>,
+    live: LiveState,
+    now: DateTime<Utc>,
+) -> Consideration {
+    evaluate(t, [(c, live)], now).remove(0)
+}
+
+#[test]
+fn always_mode_takes_matching_tickets() {
+    let c = contract("always");
+    let v = verdict(&c, &ticket(&[]), LiveState::default(), at(2026, 6, 1, 12));
+    assert!(v.eligible, "{}", v.reason);
+}
+
+#[test]
+fn scope_mismatches_say_which_part() {
+    let c = contract("always");
+    let now = at(2026, 6, 1, 12);
+    let vip = ["vip".to_owned()];
+    assert_eq!(
+        verdict(&c, &ticket(&vip), LiveState::default(), now).reason,
+        "tag vip is excluded"
+    );
+    let mut t = ticket(&[]);
+    t.channel = Channel::Phone;
+    assert_eq!(
+        verdict(&c, &t, LiveState::default(), now).reason,
+        "channel phone is not in scope"
+    );
+    let mut t = ticket(&[]);
+    t.priority = Priority::Urgent;
+    assert_eq!(
+        verdict(&c, &t, LiveState::default(), now).reason,
+        "priority urgent is not in scope"
+    );
+    let mut t = ticket(&[]);
+    t.category = Some("legal");
+    assert_eq!(
+        verdict(&c, &t, LiveState::default(), now).reason,
+        "category legal is not in scope"
+    );
+    let mut t = ticket(&[]);
+    t.language = None;
+    assert!(!verdict(&c, &t, LiveState::default(), now).eligible);
+}
+
+#[test]
+fn validity_is_read_in_the_contract_timezone() {
+    let c = contract("always");
+    // 2025-12-31 22:00 UTC is already 2026-01-01 01:00 in Moscow.
+    assert!(verdict(&c, &ticket(&[]), LiveState::default(), at(2025, 12, 31, 22)).eligible);
+    assert_eq!(
+        verdict(&c, &ticket(&[]), LiveState::default(), at(2025, 12, 31, 20)).reason,
+        "not in force until 2026-01-01"
+    );
+    assert_eq!(
+        verdict(&c, &ticket(&[]), LiveState::default(), at(2026, 12, 31, 21)).reason,
+        "ended on 2026-12-31"
+    );
+}
+
+#[test]
+fn manual_mode_needs_the_switch_or_a_peak_window() {
+    let c = contract("manual");
+    let quiet = at(2026, 6, 1, 12);
+    assert!(!verdict(&c, &ticket(&[]), LiveState::default(), quiet).eligible);
+    let on = LiveState {
+        manual_on: true,
+        ..LiveState::default()
+    };
+    assert!(verdict(&c, &ticket(&[]), on, quiet).eligible);
+    // Window starts 2026-11-27 00:00 Moscow = 2026-11-26 21:00 UTC.
+    assert!(!verdict(&c, &ticket(&[]), LiveState::default(), at(2026, 11, 26, 20)).eligible);
+    let inside = verdict(&c, &ticket(&[]), LiveState::default(), at(2026, 11, 26, 21));
+    assert!(
+        inside.eligible && inside.reason.contains("Black Friday"),
+        "{}",
+        inside.reason
+    );
+    assert!(!verdict(&c, &ticket(&[]), LiveState::default(), at(2026, 11, 29, 21)).eligible);
+}
+
+#[test]
+fn off_mode_and_full_capacity_refuse() {
+    assert_eq!(
+        verdict(
+            &contract("off"),
+            &ticket(&[]),
+            LiveState::default(),
+            at(2026, 11, 28, 12)
+        )
+        .reason,
+        "overflow is off"
+    );
+    let full = LiveState {
+        open_shares: 2,
+        ..LiveState::default()
+    };
+    assert_eq!(
+        verdict(&contract("always"), &ticket(&[]), full, at(2026, 6, 1, 12)).reason,
+        "at capacity (2 of 2 open)"
+    );
+    let returned = LiveState {
+        returned_before: true,
+        ..LiveState::default()
+    };
+    assert!(
+        !verdict(
+            &contract("always"),
+            &ticket(&[]),
+            returned,
+            at(2026, 6, 1, 12)
+        )
+        .eligible
+    );
+}

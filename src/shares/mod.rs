@@ -1,0 +1,282 @@
+//! Shares: a ticket handed to a contractor under a contract, its state and its capacity.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::clock::{from_db, to_db};
+use crate::db::AnyConnection;
+use crate::db::schema::{contracts, shares};
+use crate::model::ShareState;
+use crate::routing::LiveState;
+
+/// What can go wrong with a share.
+#[derive(Debug, thiserror::Error)]
+pub enum ShareError {
+    /// No share the caller may see.
+    #[error("not found")]
+    NotFound,
+    /// The share cannot move from its state to the one asked for.
+    #[error("a share that is {from} cannot become {to}")]
+    InvalidTransition {
+        /// Current state.
+        from: ShareState,
+        /// Requested state.
+        to: ShareState,
+    },
+    /// A stored state is not one we know.
+    #[error("stored share state `{0}` is unknown")]
+    CorruptState(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// A stored share.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shares)]
+pub struct ShareRow {
+    /// Share id.
+    pub id: i64,
+    /// The ticket shared.
+    pub ticket_id: i64,
+    /// Under which contract.
+    pub contract_id: String,
+    /// The contract's version at share time.
+    pub contract_version: i32,
+    /// The contractor.
+    pub contractor: String,
+    /// State name.
+    pub state: String,
+    /// Why it was handed back.
+    pub handback_reason: Option<String>,
+    /// When it was shared.
+    pub created_at: chrono::NaiveDateTime,
+    /// Last change.
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl ShareRow {
+    /// The parsed state.
+    pub fn state(&self) -> Result<ShareState, ShareError> {
+        self.state
+            .parse()
+            .map_err(|_| ShareError::CorruptState(self.state.clone()))
+    }
+
+    /// The share as the in-house side sees it.
+    pub fn summary(&self) -> ShareSummary {
+        ShareSummary {
+            id: self.id,
+            contract: self.contract_id.clone(),
+            contract_version: self.contract_version,
+            contractor: self.contractor.clone(),
+            state: self.state.clone(),
+            handback_reason: self.handback_reason.clone(),
+            shared_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+        }
+    }
+}
+
+/// A share as reported over the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareSummary {
+    /// Share id.
+    pub id: i64,
+    /// Contract id.
+    pub contract: String,
+    /// Contract version at share time.
+    pub contract_version: i32,
+    /// Contractor id.
+    pub contractor: String,
+    /// State.
+    pub state: String,
+    /// Why it was handed back.
+    pub handback_reason: Option<String>,
+    /// When it was shared.
+    pub shared_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
+
+/// The live routing state of each contract for one ticket.
+pub fn live_states(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+) -> QueryResult<HashMap<String, LiveState>> {
+    let rows: Vec<(String, bool, i32)> = contracts::table
+        .select((
+            contracts::id,
+            contracts::manual_overflow,
+            contracts::open_shares,
+        ))
+        .load(conn)?;
+    let returned: Vec<String> = shares::table
+        .filter(shares::ticket_id.eq(ticket_id))
+        .filter(shares::state.eq_any(["handed_back", "recalled"]))
+        .select(shares::contract_id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, manual_on, open_shares)| {
+            let returned_before = returned.contains(&id);
+            (
+                id,
+                LiveState {
+                    manual_on,
+                    open_shares,
+                    returned_before,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Takes one of the contract's `max_open` places if one is free. A single conditional
+/// UPDATE, so parallel requests on PostgreSQL can never overfill a contract.
+pub fn reserve_capacity(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    max_open: u32,
+) -> QueryResult<bool> {
+    let max_open = i32::try_from(max_open).unwrap_or(i32::MAX);
+    let updated = diesel::update(
+        contracts::table
+            .find(contract_id)
+            .filter(contracts::open_shares.lt(max_open)),
+    )
+    .set(contracts::open_shares.eq(contracts::open_shares + 1))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+fn release_capacity(conn: &mut AnyConnection, contract_id: &str) -> QueryResult<()> {
+    diesel::update(
+        contracts::table
+            .find(contract_id)
+            .filter(contracts::open_shares.gt(0)),
+    )
+    .set(contracts::open_shares.eq(contracts::open_shares - 1))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records a new open share under the contract's stored version (capacity must already be
+/// reserved).
+pub fn create(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    contract_id: &str,
+    contractor: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<ShareRow> {
+    let contract_version: i32 = contracts::table
+        .find(contract_id)
+        .select(contracts::version)
+        .first(conn)?;
+    diesel::insert_into(shares::table)
+        .values((
+            shares::ticket_id.eq(ticket_id),
+            shares::contract_id.eq(contract_id),
+            shares::contract_version.eq(contract_version),
+            shares::contractor.eq(contractor),
+            shares::state.eq(ShareState::Open.as_str()),
+            shares::created_at.eq(to_db(now)),
+            shares::updated_at.eq(to_db(now)),
+        ))
+        .returning(shares::all_columns)
+        .get_result(conn)
+}
+
+/// The most recent share of a ticket, in any state.
+pub fn latest_for_ticket(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+) -> QueryResult<Option<ShareRow>> {
+    shares::table
+        .filter(shares::ticket_id.eq(ticket_id))
+        .order(shares::id.desc())
+        .select(ShareRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The share of `ticket_id` that `contractor` may see, if any. A share that was handed back or
+/// recalled, or belongs to another contractor, is reported exactly like a missing one.
+pub fn visible_to(
+    conn: &mut AnyConnection,
+    contractor: &str,
+    ticket_id: i64,
+) -> QueryResult<Option<ShareRow>> {
+    shares::table
+        .filter(shares::ticket_id.eq(ticket_id))
+        .filter(shares::contractor.eq(contractor))
+        .filter(shares::state.eq_any(VISIBLE))
+        .select(ShareRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of the contractor's visible shares, newest first, below the `before` share id.
+pub fn list_visible(
+    conn: &mut AnyConnection,
+    contractor: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ShareRow>> {
+    let mut query = shares::table
+        .filter(shares::contractor.eq(contractor))
+        .filter(shares::state.eq_any(VISIBLE))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(shares::id.lt(before));
+    }
+    query
+        .order(shares::id.desc())
+        .limit(limit)
+        .select(ShareRow::as_select())
+        .load(conn)
+}
+
+/// Moves a share to `to` as its contractor asks. Returns the updated row and whether anything
+/// changed (asking for the state it already has is a no-op, so retries are harmless).
+/// Leaving `open`/`pending` for a final state frees the contract's capacity.
+pub fn transition(
+    conn: &mut AnyConnection,
+    share: &ShareRow,
+    to: ShareState,
+    handback_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(ShareRow, bool), ShareError> {
+    use ShareState::*;
+    let from = share.state()?;
+    if from == to {
+        return Ok((share.clone(), false));
+    }
+    let allowed = matches!(
+        (from, to),
+        (Open, Pending | Solved | HandedBack)
+            | (Pending, Open | Solved | HandedBack)
+            | (Solved, HandedBack)
+    );
+    if !allowed {
+        return Err(ShareError::InvalidTransition { from, to });
+    }
+    let row: ShareRow = diesel::update(shares::table.find(share.id))
+        .set((
+            shares::state.eq(to.as_str()),
+            shares::handback_reason.eq(handback_reason),
+            shares::updated_at.eq(to_db(now)),
+        ))
+        .returning(shares::all_columns)
+        .get_result(conn)?;
+    if from.holds_capacity() && !to.holds_capacity() {
+        release_capacity(conn, &share.contract_id)?;
+    }
+    Ok((row, true))
+}

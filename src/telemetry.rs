@@ -1,0 +1,113 @@
+//! Logs (tracing) and Prometheus metrics.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tracing_subscriber::EnvFilter;
+
+/// Starts structured logging: `RUST_LOG` filters (default `info`), `BRIDGE_LOG_FORMAT=json`
+/// switches to JSON lines. Log lines carry ids, never ticket bodies or tokens.
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("BRIDGE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless: keep the first subscriber.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Labels of an HTTP request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// HTTP method.
+    pub method: String,
+    /// Route pattern, not the raw path (bounded cardinality, no ids).
+    pub route: String,
+    /// Status code.
+    pub status: u16,
+}
+
+/// Labels of a route.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// Route pattern.
+    pub route: String,
+}
+
+/// Labels of a contract.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ContractLabels {
+    /// Contract id.
+    pub contract: String,
+}
+
+/// The gateway's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by method, route and status.
+    pub requests: Family<RequestLabels, Counter>,
+    /// Request latency by route.
+    pub latency: Family<RouteLabels, Histogram>,
+    /// Tickets accepted from the in-house side.
+    pub tickets_ingested: Counter,
+    /// Tickets shared, by contract.
+    pub tickets_shared: Family<ContractLabels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms … ~8 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("bridge");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let tickets_ingested = Counter::default();
+        let tickets_shared = Family::<ContractLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests handled", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            latency.clone(),
+        );
+        registry.register(
+            "tickets_ingested",
+            "Tickets accepted from the in-house side",
+            tickets_ingested.clone(),
+        );
+        registry.register(
+            "tickets_shared",
+            "Tickets shared with a contractor",
+            tickets_shared.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            tickets_ingested,
+            tickets_shared,
+        }
+    }
+}
+
+impl Metrics {
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

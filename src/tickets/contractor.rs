@@ -1,0 +1,251 @@
+//! What a contractor can do with the tickets shared with it. Every function filters by the
+//! caller's contractor: a ticket shared with someone else is indistinguishable from a missing one.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::TicketError;
+use super::input::CommentInput;
+use super::store::{self, Origin};
+use crate::clock::from_db;
+use crate::contracts::ContractSet;
+use crate::db::AnyConnection;
+use crate::ledger::{self, Action, NewEntry};
+use crate::model::ShareState;
+use crate::redaction;
+use crate::shares::{self, ShareRow};
+
+/// The calling contractor.
+#[derive(Debug, Clone)]
+pub struct ContractorActor {
+    /// Contractor id from the token.
+    pub contractor: String,
+    /// The token's subject (the agent or system).
+    pub sub: String,
+}
+
+impl ContractorActor {
+    /// The actor name recorded in the ledger.
+    pub fn ledger_name(&self) -> String {
+        format!("contractor:{}/{}", self.contractor, self.sub)
+    }
+}
+
+/// One line of the contractor's ticket list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedShare {
+    /// Gateway ticket id.
+    pub id: i64,
+    /// Share state.
+    pub state: String,
+    /// Contract.
+    pub contract: String,
+    /// When shared.
+    pub shared_at: DateTime<Utc>,
+    /// Last change of the share.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The contractor's visible shares, newest first; `before` is the last ticket id of the
+/// previous page.
+pub fn list(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ListedShare>, TicketError> {
+    let before_share = match before {
+        Some(ticket) => shares::visible_to(conn, &who.contractor, ticket)?.map(|s| s.id),
+        None => None,
+    };
+    Ok(
+        shares::list_visible(conn, &who.contractor, before_share, limit)?
+            .into_iter()
+            .map(|s| ListedShare {
+                id: s.ticket_id,
+                state: s.state,
+                contract: s.contract_id,
+                shared_at: from_db(s.created_at),
+                updated_at: from_db(s.updated_at),
+            })
+            .collect(),
+    )
+}
+
+fn visible_share(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    ticket_id: i64,
+) -> Result<ShareRow, TicketError> {
+    shares::visible_to(conn, &who.contractor, ticket_id)?.ok_or(TicketError::NotFound)
+}
+
+/// The ticket as the contract lets this contractor see it. The read is audited with its
+/// receipt. A share whose contract is no longer in force is not shown (fail closed).
+pub fn view(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    who: &ContractorActor,
+    ticket_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Map<String, Value>, TicketError> {
+    let share = visible_share(conn, who, ticket_id)?;
+    let file = contracts
+        .get(&share.contract_id)
+        .ok_or(TicketError::NotFound)?;
+    let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
+    let comments = store::comments_of(conn, ticket_id)?;
+    let projection = redaction::project(
+        &store::source_ticket(&ticket, &comments, share.id),
+        &file.contract.confidentiality,
+    );
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: &who.ledger_name(),
+            action: Action::ShareRead,
+            contract_id: Some(&share.contract_id),
+            ticket_id: Some(ticket_id),
+            details: json!({ "share_id": share.id, "receipt": projection.receipt }),
+        },
+    )?;
+    let mut body = Map::new();
+    body.insert("id".into(), json!(ticket_id));
+    body.insert("state".into(), json!(share.state));
+    body.insert("contract".into(), json!(share.contract_id));
+    body.insert("shared_at".into(), json!(from_db(share.created_at)));
+    body.extend(projection.body);
+    Ok(body)
+}
+
+/// A contractor's reply, as posted.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyInput {
+    /// The text.
+    pub body: crate::sensitive::Sensitive<String>,
+    /// Visible to the customer (a public reply) or an internal note.
+    pub public: bool,
+}
+
+/// Adds the contractor's reply to a share that is open or pending.
+pub fn reply(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    ticket_id: i64,
+    input: ReplyInput,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    let share = visible_share(conn, who, ticket_id)?;
+    let state = share.state()?;
+    if !state.holds_capacity() {
+        return Err(TicketError::Conflict(format!(
+            "the ticket is {state}; reopen it before replying"
+        )));
+    }
+    let comment = CommentInput {
+        // Every reply is new: a retry with the same text must be made idempotent by the caller.
+        external_id: Some(crate::auth::random_hex(16)),
+        author: crate::sensitive::Sensitive(who.sub.clone()),
+        body: input.body,
+        public: input.public,
+        created_at: Some(now),
+    }
+    .check("reply")?;
+    let row = store::add_comment(conn, ticket_id, Origin::Contractor(share.id), &comment, now)?
+        .ok_or_else(|| TicketError::Conflict("duplicate reply".into()))?;
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: &who.ledger_name(),
+            action: Action::ShareReply,
+            contract_id: Some(&share.contract_id),
+            ticket_id: Some(ticket_id),
+            details: json!({
+                "share_id": share.id,
+                "comment_id": row.id,
+                "public": row.public,
+                "characters": row.body.chars().count(),
+            }),
+        },
+    )?;
+    Ok(row.to_json())
+}
+
+/// Sets the share's status (`pending` or `solved`).
+pub fn set_status(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    ticket_id: i64,
+    to: ShareState,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    if !matches!(to, ShareState::Pending | ShareState::Solved) {
+        return Err(TicketError::Invalid {
+            field: "status".into(),
+            message: "a contractor can set `pending` or `solved`".into(),
+        });
+    }
+    change_state(conn, who, ticket_id, to, None, Action::ShareStatus, now)
+}
+
+/// Hands the ticket back to the in-house side; the contractor loses access.
+pub fn handback(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    ticket_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 2_000 {
+        return Err(TicketError::Invalid {
+            field: "reason".into(),
+            message: "must be 1–2000 bytes".into(),
+        });
+    }
+    change_state(
+        conn,
+        who,
+        ticket_id,
+        ShareState::HandedBack,
+        Some(reason),
+        Action::ShareHandback,
+        now,
+    )
+}
+
+fn change_state(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    ticket_id: i64,
+    to: ShareState,
+    reason: Option<&str>,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    let share = visible_share(conn, who, ticket_id)?;
+    let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
+    if changed {
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor: &who.ledger_name(),
+                action,
+                contract_id: Some(&share.contract_id),
+                ticket_id: Some(ticket_id),
+                details: json!({
+                    "share_id": share.id,
+                    "from": share.state,
+                    "to": updated.state,
+                    "reason_characters": reason.map(|r| r.chars().count()),
+                }),
+            },
+        )?;
+    }
+    Ok(json!({ "id": ticket_id, "state": updated.state, "changed": changed }))
+}

@@ -1,0 +1,284 @@
+//! Tickets: ingest from the in-house side, routing to a contract, and what each side may do
+//! and see afterwards. Services here know nothing of HTTP; handlers call them in a transaction.
+
+pub mod contractor;
+pub mod input;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::contracts::ContractSet;
+use crate::db::{AnyConnection, DbError};
+use crate::ledger::{self, Action, NewEntry};
+use crate::model::{Channel, Priority, TicketStatus};
+use crate::redaction;
+use crate::routing::{self, Consideration, RoutableTicket};
+use crate::shares::{self, ShareError};
+pub use input::{CommentInput, NewTicket, TicketInput};
+use store::{Origin, TicketRow};
+
+/// What can go wrong with a ticket request.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// A field's value is not acceptable.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such ticket (for this caller).
+    #[error("ticket not found")]
+    NotFound,
+    /// The request does not fit the ticket's current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored data does not parse.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for TicketError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
+impl From<ShareError> for TicketError {
+    fn from(e: ShareError) -> Self {
+        match e {
+            ShareError::NotFound => Self::NotFound,
+            ShareError::InvalidTransition { .. } => Self::Conflict(e.to_string()),
+            ShareError::CorruptState(s) => Self::Corrupt(format!("share state {s}")),
+            ShareError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn parse_stored<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, TicketError> {
+    value
+        .parse()
+        .map_err(|_| TicketError::Corrupt(format!("{what} `{value}`")))
+}
+
+/// The routing decision stored on a ticket and returned to the in-house side.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoutingDecision {
+    /// `shared`, `kept` or `already_shared`.
+    pub outcome: &'static str,
+    /// The contract chosen.
+    pub contract: Option<String>,
+    /// Its contractor.
+    pub contractor: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+    /// Every contract considered, in routing order, with its verdict.
+    pub considered: Vec<Consideration>,
+    /// When decided.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// What ingest did.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestOutcome {
+    /// Gateway ticket id.
+    pub id: i64,
+    /// True when the ticket was new.
+    pub created: bool,
+    /// Comments added by this request (re-sent ones are not counted).
+    pub comments_added: usize,
+    /// The routing decision.
+    pub routing: RoutingDecision,
+}
+
+/// Creates or updates a ticket from the in-house side, adds its new comments and routes it,
+/// all in the caller's transaction.
+pub fn ingest(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    ticket: &NewTicket,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<IngestOutcome, TicketError> {
+    let (row, created) = store::upsert(conn, ticket, now)?;
+    let mut comments_added = 0;
+    for c in &ticket.comments {
+        comments_added +=
+            usize::from(store::add_comment(conn, row.id, Origin::Inhouse, c, now)?.is_some());
+    }
+    let routing = route(conn, contracts, &row, actor, now)?;
+    store::set_routing(conn, row.id, &json!(routing))?;
+    Ok(IngestOutcome {
+        id: row.id,
+        created,
+        comments_added,
+        routing,
+    })
+}
+
+fn route(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    row: &TicketRow,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RoutingDecision, TicketError> {
+    let decision =
+        |outcome, contract: Option<&str>, contractor: Option<&str>, reason: String, considered| {
+            RoutingDecision {
+                outcome,
+                contract: contract.map(str::to_owned),
+                contractor: contractor.map(str::to_owned),
+                reason,
+                considered,
+                decided_at: now,
+            }
+        };
+    if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
+        if share.state()?.is_visible_to_contractor() {
+            return Ok(decision(
+                "already_shared",
+                Some(&share.contract_id),
+                Some(&share.contractor),
+                format!(
+                    "already shared with {} under {}; the change is visible there",
+                    share.contractor, share.contract_id
+                ),
+                Vec::new(),
+            ));
+        }
+    }
+    let status: TicketStatus = parse_stored("ticket status", &row.status)?;
+    if status.is_finished() {
+        return Ok(decision(
+            "kept",
+            None,
+            None,
+            format!("the ticket is {status}"),
+            Vec::new(),
+        ));
+    }
+    let tags = row.tag_list();
+    let ticket = RoutableTicket {
+        channel: parse_stored::<Channel>("channel", &row.channel)?,
+        priority: parse_stored::<Priority>("priority", &row.priority)?,
+        category: row.category.as_deref(),
+        language: row.language.as_deref(),
+        tags: &tags,
+    };
+    let live = shares::live_states(conn, row.id)?;
+    let mut considered = routing::evaluate(
+        &ticket,
+        contracts.in_rank_order().map(|f| {
+            (
+                &*f.contract,
+                live.get(&f.contract.id).copied().unwrap_or_default(),
+            )
+        }),
+        now,
+    );
+    for verdict in considered.iter_mut().filter(|v| v.eligible) {
+        let Some(file) = contracts.get(&verdict.contract) else {
+            continue;
+        };
+        let contract = &file.contract;
+        if !shares::reserve_capacity(conn, &contract.id, contract.overflow.max_open)? {
+            verdict.eligible = false;
+            verdict.reason = "at capacity (filled while this ticket was routed)".into();
+            continue;
+        }
+        let share = shares::create(conn, row.id, &contract.id, &contract.contractor, now)?;
+        let comments = store::comments_of(conn, row.id)?;
+        let projection = redaction::project(
+            &store::source_ticket(row, &comments, share.id),
+            &contract.confidentiality,
+        );
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor,
+                action: Action::TicketShare,
+                contract_id: Some(&contract.id),
+                ticket_id: Some(row.id),
+                details: json!({
+                    "share_id": share.id,
+                    "contract_version": share.contract_version,
+                    "contract_sha256": file.sha256,
+                    "receipt": projection.receipt,
+                }),
+            },
+        )?;
+        let reason = format!(
+            "shared with {} under {}: {}",
+            contract.contractor, contract.id, verdict.reason
+        );
+        let (id, contractor) = (contract.id.clone(), contract.contractor.clone());
+        return Ok(decision(
+            "shared",
+            Some(&id),
+            Some(&contractor),
+            reason,
+            considered,
+        ));
+    }
+    let reason = if considered.is_empty() {
+        "kept in-house: no contract is in force".to_owned()
+    } else {
+        "kept in-house: no contract could take it".to_owned()
+    };
+    Ok(decision("kept", None, None, reason, considered))
+}
+
+/// A ticket as the in-house side sees it: everything, with its share and the contractor's replies.
+pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketError> {
+    let row = store::find(conn, id)?.ok_or(TicketError::NotFound)?;
+    let comments = store::comments_of(conn, id)?;
+    let share = shares::latest_for_ticket(conn, id)?;
+    let routing: Value = serde_json::from_str(&row.routing).unwrap_or(Value::Null);
+    let (replies, inhouse): (Vec<_>, Vec<_>) =
+        comments.iter().partition(|c| c.origin == "contractor");
+    Ok(json!({
+        "id": row.id,
+        "source": row.source,
+        "external_id": row.external_id,
+        "subject": row.subject,
+        "description": row.description,
+        "requester": {
+            "name": row.requester_name,
+            "email": row.requester_email,
+            "phone": row.requester_phone,
+        },
+        "channel": row.channel,
+        "priority": row.priority,
+        "category": row.category,
+        "language": row.language,
+        "tags": row.tag_list(),
+        "custom_fields": row.custom_field_map(),
+        "status": row.status,
+        "created_at": crate::clock::from_db(row.created_at),
+        "updated_at": crate::clock::from_db(row.updated_at),
+        "comments": inhouse.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+        "share": share.map(|s| s.summary()),
+        "routing": routing,
+        "replies": replies.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+    }))
+}
+
+/// Adds an in-house comment to a ticket; returns the comment, or `None` when it was a re-send.
+pub fn add_inhouse_comment(
+    conn: &mut AnyConnection,
+    id: i64,
+    comment: CommentInput,
+    now: DateTime<Utc>,
+) -> Result<Option<Value>, TicketError> {
+    store::find(conn, id)?.ok_or(TicketError::NotFound)?;
+    let comment = comment.check("comment")?;
+    Ok(store::add_comment(conn, id, Origin::Inhouse, &comment, now)?.map(|c| c.to_json()))
+}

@@ -1,0 +1,278 @@
+//! Ticket and comment rows.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::input::{NewComment, NewTicket};
+use crate::clock::{from_db, to_db};
+use crate::db::AnyConnection;
+use crate::db::schema::{comments, tickets};
+use crate::redaction::{SourceComment, SourceTicket};
+
+/// A stored ticket.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct TicketRow {
+    /// Gateway id.
+    pub id: i64,
+    /// Source helpdesk.
+    pub source: String,
+    /// Id there.
+    pub external_id: String,
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Requester name.
+    pub requester_name: Option<String>,
+    /// Requester e-mail.
+    pub requester_email: Option<String>,
+    /// Requester phone.
+    pub requester_phone: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Priority.
+    pub priority: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Language.
+    pub language: Option<String>,
+    /// Tags as a JSON array.
+    pub tags: String,
+    /// Custom fields as a JSON object.
+    pub custom_fields: String,
+    /// Status.
+    pub status: String,
+    /// The last routing decision as JSON.
+    pub routing: String,
+    /// Created.
+    pub created_at: chrono::NaiveDateTime,
+    /// Last updated.
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl TicketRow {
+    /// Tags, parsed.
+    pub fn tag_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    /// Custom fields, parsed.
+    pub fn custom_field_map(&self) -> serde_json::Map<String, Value> {
+        serde_json::from_str(&self.custom_fields).unwrap_or_default()
+    }
+
+    /// The fields by path, as projection expects them.
+    pub fn source_fields(&self) -> std::collections::BTreeMap<String, Value> {
+        let mut f = std::collections::BTreeMap::new();
+        f.insert("subject".into(), json!(self.subject));
+        f.insert("description".into(), json!(self.description));
+        f.insert("requester.name".into(), json!(self.requester_name));
+        f.insert("requester.email".into(), json!(self.requester_email));
+        f.insert("requester.phone".into(), json!(self.requester_phone));
+        f.insert("channel".into(), json!(self.channel));
+        f.insert("priority".into(), json!(self.priority));
+        f.insert("category".into(), json!(self.category));
+        f.insert("language".into(), json!(self.language));
+        f.insert("tags".into(), json!(self.tag_list()));
+        f.insert("status".into(), json!(self.status));
+        f.insert("created_at".into(), json!(from_db(self.created_at)));
+        for (name, value) in self.custom_field_map() {
+            f.insert(format!("custom_fields.{name}"), value);
+        }
+        f
+    }
+}
+
+/// A stored comment.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    /// Id.
+    pub id: i64,
+    /// Ticket.
+    pub ticket_id: i64,
+    /// The share it was written under, for contractor replies.
+    pub share_id: Option<i64>,
+    /// `inhouse` or `contractor`.
+    pub origin: String,
+    /// Idempotency key.
+    pub dedupe_key: String,
+    /// Author.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Visible to the customer.
+    pub public: bool,
+    /// When written.
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl CommentRow {
+    /// The comment as the in-house side sees it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "origin": self.origin,
+            "author": self.author,
+            "body": self.body,
+            "public": self.public,
+            "share_id": self.share_id,
+            "created_at": from_db(self.created_at),
+        })
+    }
+}
+
+/// Who wrote a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The in-house side.
+    Inhouse,
+    /// A contractor, under a share.
+    Contractor(i64),
+}
+
+/// Finds a ticket by its source key.
+pub fn find_by_key(
+    conn: &mut AnyConnection,
+    source: &str,
+    external_id: &str,
+) -> QueryResult<Option<TicketRow>> {
+    tickets::table
+        .filter(tickets::source.eq(source))
+        .filter(tickets::external_id.eq(external_id))
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Loads a ticket.
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>> {
+    tickets::table
+        .find(id)
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts a new ticket or overwrites the fields of an existing one; returns the row and
+/// whether it was created.
+pub fn upsert(
+    conn: &mut AnyConnection,
+    t: &NewTicket,
+    now: DateTime<Utc>,
+) -> QueryResult<(TicketRow, bool)> {
+    let tags = serde_json::to_string(&t.tags).unwrap_or_else(|_| "[]".into());
+    let custom = serde_json::to_string(&t.custom_fields).unwrap_or_else(|_| "{}".into());
+    let expose =
+        |v: &Option<crate::sensitive::Sensitive<String>>| v.as_ref().map(|s| s.expose().clone());
+    let changes = (
+        tickets::subject.eq(t.subject.expose()),
+        tickets::description.eq(t.description.expose()),
+        tickets::requester_name.eq(expose(&t.requester_name)),
+        tickets::requester_email.eq(expose(&t.requester_email)),
+        tickets::requester_phone.eq(expose(&t.requester_phone)),
+        tickets::channel.eq(t.channel.as_str()),
+        tickets::priority.eq(t.priority.as_str()),
+        tickets::category.eq(&t.category),
+        tickets::language.eq(&t.language),
+        tickets::tags.eq(&tags),
+        tickets::custom_fields.eq(&custom),
+        tickets::status.eq(t.status.as_str()),
+        tickets::updated_at.eq(to_db(now)),
+    );
+    if let Some(existing) = find_by_key(conn, &t.source, &t.external_id)? {
+        let row = diesel::update(tickets::table.find(existing.id))
+            .set(changes)
+            .returning(tickets::all_columns)
+            .get_result(conn)?;
+        return Ok((row, false));
+    }
+    let row = diesel::insert_into(tickets::table)
+        .values((
+            tickets::source.eq(&t.source),
+            tickets::external_id.eq(&t.external_id),
+            changes,
+            tickets::routing.eq("{}"),
+            tickets::created_at.eq(to_db(now)),
+        ))
+        .returning(tickets::all_columns)
+        .get_result(conn)?;
+    Ok((row, true))
+}
+
+/// Stores the routing decision on the ticket.
+pub fn set_routing(conn: &mut AnyConnection, id: i64, routing: &Value) -> QueryResult<()> {
+    diesel::update(tickets::table.find(id))
+        .set(tickets::routing.eq(routing.to_string()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds a comment unless one with the same dedupe key exists; returns it if it was added.
+pub fn add_comment(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    origin: Origin,
+    c: &NewComment,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<CommentRow>> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        comments::table
+            .filter(comments::ticket_id.eq(ticket_id))
+            .filter(comments::dedupe_key.eq(&c.dedupe_key)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(None);
+    }
+    let (origin_name, share_id) = match origin {
+        Origin::Inhouse => ("inhouse", None),
+        Origin::Contractor(share) => ("contractor", Some(share)),
+    };
+    diesel::insert_into(comments::table)
+        .values((
+            comments::ticket_id.eq(ticket_id),
+            comments::share_id.eq(share_id),
+            comments::origin.eq(origin_name),
+            comments::dedupe_key.eq(&c.dedupe_key),
+            comments::author.eq(c.author.expose()),
+            comments::body.eq(c.body.expose()),
+            comments::public.eq(c.public),
+            comments::created_at.eq(to_db(c.created_at.unwrap_or(now))),
+        ))
+        .returning(comments::all_columns)
+        .get_result(conn)
+        .map(Some)
+}
+
+/// A ticket's comments, oldest first.
+pub fn comments_of(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<CommentRow>> {
+    comments::table
+        .filter(comments::ticket_id.eq(ticket_id))
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .select(CommentRow::as_select())
+        .load(conn)
+}
+
+/// The ticket and its comments in the form projection takes; `share_id` marks which
+/// contractor replies belong to the viewing contractor.
+pub fn source_ticket(ticket: &TicketRow, comments: &[CommentRow], share_id: i64) -> SourceTicket {
+    SourceTicket {
+        fields: ticket.source_fields(),
+        comments: comments
+            .iter()
+            // Replies written under another (earlier) share are never shown to this contractor.
+            .filter(|c| c.origin == "inhouse" || c.share_id == Some(share_id))
+            .map(|c| SourceComment {
+                id: c.id,
+                author: c.author.clone(),
+                body: c.body.clone(),
+                public: c.public,
+                from_contractor: c.share_id == Some(share_id),
+                created_at: from_db(c.created_at).to_rfc3339(),
+            })
+            .collect(),
+    }
+}
