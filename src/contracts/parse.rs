@@ -275,7 +275,7 @@ pub fn parse_contract(file: &str, text: &str) -> Result<Contract, Vec<Problem>> 
         vec![Problem {
             file: file.to_owned(),
             key,
-            message: describe_serde_error(&e.inner().to_string()),
+            message: e.inner().message().to_owned(),
         }]
     })?;
     let mut c = Checker {
@@ -287,21 +287,6 @@ pub fn parse_contract(file: &str, text: &str) -> Result<Contract, Vec<Problem>> 
         Some(contract) if c.problems.is_empty() => Ok(contract),
         _ => Err(c.problems),
     }
-}
-
-/// toml's messages carry a caret diagram of the line; keep only the sentence.
-fn describe_serde_error(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .find(|l| {
-            !l.is_empty()
-                && !l.starts_with('|')
-                && !l.starts_with("-->")
-                && !l.starts_with("TOML parse error")
-        })
-        .unwrap_or(message)
-        .to_owned()
 }
 
 fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {

@@ -19,8 +19,17 @@ impl CronSchedule {
     /// a 6/7-field line with seconds (the `cron` crate's own dialect), or an `@` shorthand.
     pub fn parse(expression: &str) -> Result<Self, String> {
         let converted = to_crate_dialect(expression)?;
-        let schedule = cron::Schedule::from_str(&converted)
-            .map_err(|e| format!("`{expression}` is not a valid cron expression: {e}"))?;
+        let schedule = cron::Schedule::from_str(&converted).map_err(|e| {
+            // The crate's message repeats the expression over several lines; keep the reason.
+            let text = e.to_string();
+            let reason = text
+                .lines()
+                .map(str::trim)
+                .rfind(|l| !l.is_empty())
+                .unwrap_or("")
+                .to_owned();
+            format!("`{expression}` is not a valid cron expression: {reason}")
+        })?;
         Ok(Self {
             expression: expression.to_owned(),
             schedule,

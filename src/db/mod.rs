@@ -203,7 +203,7 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError>,
     {
         let mut conn = self.writer.get().map_err(DbError::from)?;
-        (&mut *conn).transaction(work)
+        (*conn).transaction(work)
     }
 
     /// Runs `work` on a reader connection inside a transaction, so that it sees one snapshot.
@@ -212,7 +212,7 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError>,
     {
         let mut conn = self.reader.get().map_err(DbError::from)?;
-        (&mut *conn).transaction(work)
+        (*conn).transaction(work)
     }
 
     /// [`Db::write`] on a blocking thread, for async callers.

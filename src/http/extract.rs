@@ -124,9 +124,10 @@ fn json_problem(path: &str, e: &serde_json::Error) -> ApiError {
                     "is required".to_owned(),
                 )
             } else if message.starts_with("unknown field") {
+                // The path already ends at the unknown key.
                 (
                     "unknown_field",
-                    join_path(path, named),
+                    path.to_owned(),
                     "is not a known field".to_owned(),
                 )
             } else if message.starts_with("unknown variant") {

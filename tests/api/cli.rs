@@ -1,0 +1,222 @@
+//! The command line, run as a separate process.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::helpers::{fixtures, test_contracts_dir};
+
+fn bridge(dir: &Path, args: &[&str], contracts: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_msp-bridge"))
+        .args(args)
+        .env(
+            "BRIDGE_DATABASE_URL",
+            format!("sqlite://{}/bridge.db", dir.display()),
+        )
+        .env("BRIDGE_DATA_DIR", dir)
+        .env("BRIDGE_CONTRACTS_DIR", contracts)
+        .env_remove("BRIDGE_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_shipped_contracts_are_valid() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts");
+    let out = bridge(dir.path(), &["contracts", "check"], &repo);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("severnaya-peak-2026") && stdout.contains("brightdesk-tier1-247"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn contract_problems_are_reported_as_file_key_message() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = bridge(
+        dir.path(),
+        &["contracts", "check"],
+        &fixtures().join("bad-contracts"),
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    let expected = [
+        "bad-cron.toml: reporting.schedule: `0 25 * * *` is not a valid cron expression",
+        "bad-duration.toml: sla.targets[0].first_response: `4 hours` is not a duration",
+        "bad-timezone.toml: timezone: `Moscow/Europe` is not an IANA timezone",
+        "valid.toml: id: `valid` is also the id in duplicate-id.toml",
+        "empty-scope.toml: scope.channels: empty scope: list at least one channel",
+        "empty-scope.toml: scope.priorities: empty scope: list at least one priority",
+        "unknown-key.toml: overflow.max_opne: unknown field `max_opne`",
+        "bad-action.toml: confidentiality.fields.description: unknown variant `blur`",
+        "unknown-field.toml: confidentiality.fields.requester.address: unknown field",
+    ];
+    for line in expected {
+        assert!(stderr.contains(line), "missing `{line}` in:\n{stderr}");
+    }
+}
+
+#[test]
+fn apply_stores_versions_and_keeps_history() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let contracts = dir.path().join("contracts");
+    std::fs::create_dir(&contracts).unwrap_or_else(|e| panic!("{e}"));
+    let source = test_contracts_dir().join("acme-en.toml");
+    let target = contracts.join("acme-en.toml");
+    std::fs::copy(&source, &target).unwrap_or_else(|e| panic!("{e}"));
+    let first = bridge(dir.path(), &["contracts", "apply"], &contracts);
+    assert!(
+        text(&first.stdout).contains("acme-en: applied, version 1"),
+        "{}",
+        text(&first.stderr)
+    );
+    let same = bridge(dir.path(), &["contracts", "apply"], &contracts);
+    assert!(text(&same.stdout).contains("acme-en: unchanged, version 1"));
+    let body = std::fs::read_to_string(&source)
+        .unwrap_or_default()
+        .replace("max_open = 3", "max_open = 4");
+    std::fs::write(&target, body).unwrap_or_else(|e| panic!("{e}"));
+    let second = bridge(dir.path(), &["contracts", "apply"], &contracts);
+    assert!(
+        text(&second.stdout).contains("acme-en: applied, version 2"),
+        "{}",
+        text(&second.stdout)
+    );
+    let db = msp_bridge::db::Db::connect(&format!("sqlite://{}/bridge.db", dir.path().display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let history = db
+        .read(|c| {
+            msp_bridge::contracts::history(c, "acme-en").map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_ne!(history[0].sha256, history[1].sha256);
+    assert!(history[1].applied_by.starts_with("cli:"));
+    let verify = bridge(dir.path(), &["audit", "verify"], &contracts);
+    assert!(
+        text(&verify.stdout).contains("ledger intact: 2 entries verified"),
+        "{}",
+        text(&verify.stdout)
+    );
+}
+
+#[test]
+fn tokens_are_issued_with_a_private_generated_secret_and_can_be_revoked() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let contracts = test_contracts_dir();
+    let out = bridge(
+        dir.path(),
+        &[
+            "token",
+            "issue",
+            "--role",
+            "contractor",
+            "--contractor",
+            "acme",
+            "--ttl",
+            "2h",
+        ],
+        &contracts,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let secret_file = dir.path().join("jwt-secret");
+    let mode = std::fs::metadata(&secret_file)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or_default();
+    assert_eq!(mode, 0o600);
+    let secret = std::fs::read_to_string(&secret_file).unwrap_or_default();
+    let keys = msp_bridge::auth::TokenKeys::from_secret(secret.trim().as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let claims = keys
+        .verify(&token, chrono::Utc::now())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claims.contractor.as_deref(), Some("acme"));
+    assert!((claims.exp - claims.iat - 7200).abs() <= 1);
+    // The token itself is never logged; the jti is printed for revocation.
+    assert!(!text(&out.stderr).contains(&token));
+    let revoke = bridge(dir.path(), &["token", "revoke", &claims.jti], &contracts);
+    assert_eq!(text(&revoke.stdout).trim(), "revoked");
+
+    for bad in [
+        vec!["token", "issue", "--role", "contractor"],
+        vec!["token", "issue", "--role", "wizard"],
+        vec!["token", "issue", "--role", "admin", "--ttl", "soon"],
+    ] {
+        let out = bridge(dir.path(), &bad, &contracts);
+        assert!(!out.status.success(), "{bad:?} must fail");
+        assert!(!text(&out.stderr).is_empty());
+    }
+}
+
+#[test]
+fn audit_verify_fails_on_a_tampered_ledger() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let contracts = test_contracts_dir();
+    assert!(
+        bridge(dir.path(), &["contracts", "apply"], &contracts)
+            .status
+            .success()
+    );
+    let db = msp_bridge::db::Db::connect(&format!("sqlite://{}/bridge.db", dir.path().display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.write(|c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("UPDATE audit_log SET actor = 'nobody' WHERE seq = 1")
+            .map_err(msp_bridge::db::DbError::from)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = bridge(dir.path(), &["audit", "verify"], &contracts);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("ledger BROKEN at entry 1"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msp-bridge"))
+        .arg("serve")
+        .env(
+            "BRIDGE_DATABASE_URL",
+            format!("sqlite://{}/bridge.db", dir.path().display()),
+        )
+        .env("BRIDGE_DATA_DIR", dir.path())
+        .env("BRIDGE_CONTRACTS_DIR", test_contracts_dir())
+        .env("BRIDGE_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    // Wait (by reading its log, not by sleeping) until it listens.
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("listening"));
+    assert!(listening, "the gateway never started");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(kill.success());
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}

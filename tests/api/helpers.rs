@@ -1,0 +1,334 @@
+//! Starts the real gateway on port 0 with its own database and a manual clock.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use msp_bridge::app::Application;
+use msp_bridge::auth::{Role, TokenKeys};
+use msp_bridge::clock::{Clock, ManualClock};
+use msp_bridge::config::Config;
+use msp_bridge::db::Db;
+use msp_bridge::sensitive::Sensitive;
+use serde_json::Value;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL database, dropped when the value is.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates a database on the server `BRIDGE_TEST_POSTGRES_URL` names, or `None` when it is unset.
+    pub fn create() -> Option<Self> {
+        let admin_url = std::env::var("BRIDGE_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!("bridge_test_{}", msp_bridge::auth::random_hex(6));
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("BRIDGE_TEST_POSTGRES_URL is set but unreachable: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("create database: {e}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
+        let url = format!("{base}/{name}");
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// A running gateway.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub keys: TokenKeys,
+    pub db: Db,
+    handle: ServerHandle,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// Monday 2026-06-01 10:00 UTC.
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The test contracts: `acme-en` (always, max_open 3) and `volga-ru` (manual, peak window).
+pub fn test_contracts_dir() -> PathBuf {
+    fixtures().join("contracts")
+}
+
+pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> Config {
+    Config {
+        database_url: Sensitive(database_url),
+        data_dir: dir.to_path_buf(),
+        contracts_dir,
+        listen: "127.0.0.1:0".into(),
+        jwt_secret: Some(Sensitive(SECRET.into())),
+        tls_cert: None,
+        tls_key: None,
+        workers: Some(1),
+    }
+}
+
+/// The database URL for a backend, and the PostgreSQL database that must outlive the app.
+pub fn database(backend: Backend, dir: &Path) -> Option<(String, Option<PgDatabase>)> {
+    match backend {
+        Backend::Sqlite => Some((format!("sqlite://{}/bridge.db", dir.display()), None)),
+        Backend::Postgres => {
+            let pg = PgDatabase::create()?;
+            Some((pg.url.clone(), Some(pg)))
+        }
+    }
+}
+
+/// Starts the gateway on `backend` with `configure` applied to its settings; `None` when the
+/// backend is PostgreSQL and no test server is configured.
+pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    msp_bridge::telemetry::init_logging();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (url, pg) = database(backend, dir.path())?;
+    let mut config = base_config(dir.path(), url, test_contracts_dir());
+    configure(&mut config);
+    let clock = ManualClock::new(start_time());
+    let app = Application::build(&config, Arc::new(clock.clone()))
+        .unwrap_or_else(|e| panic!("build: {e:#}"));
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let base = format!("{scheme}://localhost:{}", app.port());
+    let handle = app.handle();
+    let db = app.state().db.clone();
+    let keys = app.state().keys.clone();
+    tokio::spawn(app.run());
+    Some(TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}")),
+        clock,
+        keys,
+        db,
+        handle,
+        _dir: dir,
+        _pg: pg,
+    })
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, |_| {}).await
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server so the PostgreSQL database can be dropped after it.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// A JSON answer: status and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl TestApp {
+    pub fn token(&self, role: Role, contractor: Option<&str>) -> String {
+        self.keys
+            .issue(
+                "tester",
+                role,
+                contractor,
+                Duration::from_secs(3600),
+                self.clock.now(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .0
+    }
+
+    pub fn inhouse(&self) -> String {
+        self.token(Role::Inhouse, None)
+    }
+
+    pub fn contractor(&self, id: &str) -> String {
+        self.token(Role::Contractor, Some(id))
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(Role::Admin, None)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        answer(resp).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Answer {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Pushes a ticket as the in-house side and returns the answer.
+    pub async fn ingest(&self, ticket: &Value) -> Answer {
+        self.post("/api/v1/tickets", &self.inhouse(), ticket).await
+    }
+
+    /// Counts rows of a table.
+    pub fn count(&self, table: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        self.db
+            .read(|c| {
+                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                    .get_result::<N>(c)
+                    .map_err(msp_bridge::db::DbError::from)
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+            .n
+    }
+
+    /// Runs raw SQL on the app's database (for tampering tests).
+    pub fn execute(&self, sql: &str) {
+        self.db
+            .write(|c| c.batch_execute(sql).map_err(msp_bridge::db::DbError::from))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+pub async fn answer(resp: reqwest::Response) -> Answer {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        body,
+        content_type,
+    }
+}
+
+/// A realistic English ticket full of personal data, in scope for `acme-en`.
+pub fn ticket_en(external_id: &str) -> Value {
+    serde_json::json!({
+        "source": "zendesk",
+        "external_id": external_id,
+        "subject": "Refund for order 7781 — card 4111 1111 1111 1111",
+        "description": "Hi, I'm John Smith, call me on +44 20 7946 0958 or mail john.smith@example.com.",
+        "requester": { "name": "John Smith", "email": "john.smith@example.com", "phone": "+44 20 7946 0958" },
+        "channel": "email",
+        "priority": "normal",
+        "category": "billing",
+        "language": "en",
+        "tags": ["refund"],
+        "custom_fields": { "plan": "pro", "account_number": "ACC-99887766" },
+        "status": "open",
+        "comments": [
+            { "external_id": "c1", "author": "John Smith", "body": "Still waiting, my IBAN is GB82WEST12345698765432", "public": true },
+            { "external_id": "c2", "author": "Agent Kim", "body": "Internal: customer is angry", "public": false }
+        ]
+    })
+}
+
+/// Values from [`ticket_en`] that must never reach a contractor.
+pub const EN_SECRETS: &[&str] = &[
+    "John Smith",
+    "john.smith@example.com",
+    "7946 0958",
+    "4111 1111 1111 1111",
+    "GB82WEST12345698765432",
+    "ACC-99887766",
+    "customer is angry",
+];
+
+/// Declares a test scenario for both backends: `mod name { fn sqlite(); fn postgres(); }`.
+/// The PostgreSQL variant runs when `BRIDGE_TEST_POSTGRES_URL` is set, and must pass then.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn($crate::helpers::Backend::Sqlite).await;
+                super::$scenario(app.unwrap_or_else(|| panic!("sqlite always runs"))).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::spawn($crate::helpers::Backend::Postgres).await {
+                    Some(app) => super::$scenario(app).await,
+                    None => eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run"),
+                }
+            }
+        }
+    )+};
+}

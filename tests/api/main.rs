@@ -1,0 +1,12 @@
+//! Integration tests: the real gateway on port 0, spoken to over HTTP, on SQLite and (when
+//! `BRIDGE_TEST_POSTGRES_URL` is set) PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod ledger;
+mod ops;
+mod slice;
+mod storage;

@@ -1,0 +1,79 @@
+//! Health, readiness, metrics, TLS.
+
+use crate::helpers::{Backend, TestApp, spawn_with, ticket_en};
+use crate::on_both_backends;
+
+async fn health_readiness_and_metrics(app: TestApp) {
+    let health = app.send(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(
+        (health.status, &health.body["status"]),
+        (200, &serde_json::json!("ok"))
+    );
+    let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        (ready.status, &ready.body["database"]),
+        (200, &serde_json::json!("ok"))
+    );
+
+    app.ingest(&ticket_en("M-1")).await;
+    let mut urgent = ticket_en("M-2");
+    urgent["priority"] = serde_json::json!("urgent");
+    app.ingest(&urgent).await;
+    let metrics = app.send(reqwest::Method::GET, "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("bridge_tickets_ingested_total 2"), "{text}");
+    assert!(
+        text.contains(r#"bridge_tickets_shared_total{contract="acme-en"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"bridge_http_requests_total{method="POST",route="/api/v1/tickets",status="201"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bridge_http_request_duration_seconds_count{route="/api/v1/tickets"} 2"#),
+        "{text}"
+    );
+    assert!(!text.contains("M-1"), "no ids or values in labels");
+}
+
+on_both_backends!(health_readiness_and_metrics);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_https_when_given_a_certificate() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap_or_else(|e| panic!("{e}"));
+    let app = spawn_with(Backend::Sqlite, |c| {
+        c.tls_cert = Some(cert_path.clone());
+        c.tls_key = Some(key_path.clone());
+    })
+    .await
+    .unwrap_or_else(|| panic!("sqlite always runs"));
+    assert!(app.base.starts_with("https://"));
+    let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = reqwest::Client::builder()
+        .tls_certs_only([root])
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resp = client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resp.status().as_u16(), 200);
+    // Plain HTTP to the TLS port is not served.
+    let plain = app
+        .client
+        .get(format!("{}/healthz", app.base.replace("https", "http")))
+        .send()
+        .await;
+    assert!(plain.map(|r| r.status().as_u16() != 200).unwrap_or(true));
+}
