@@ -68,14 +68,38 @@ impl Rng {
     }
 
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + (self.next() % 10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + (self.next() % 10) as u8))
+            .collect()
     }
 }
 
-const RU_FIRST: &[&str] = &["Мария", "Иван", "Ольга", "Дмитрий", "Анна", "Сергей", "Екатерина", "Алексей"];
-const RU_LAST: &[&str] = &["Иванова", "Петров", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Новиков"];
-const EN_FIRST: &[&str] = &["John", "Emily", "Michael", "Sarah", "David", "Laura", "James", "Olivia"];
-const EN_LAST: &[&str] = &["Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Clark"];
+const RU_FIRST: &[&str] = &[
+    "Мария",
+    "Иван",
+    "Ольга",
+    "Дмитрий",
+    "Анна",
+    "Сергей",
+    "Екатерина",
+    "Алексей",
+];
+const RU_LAST: &[&str] = &[
+    "Иванова",
+    "Петров",
+    "Смирнова",
+    "Кузнецов",
+    "Попова",
+    "Соколов",
+    "Лебедева",
+    "Новиков",
+];
+const EN_FIRST: &[&str] = &[
+    "John", "Emily", "Michael", "Sarah", "David", "Laura", "James", "Olivia",
+];
+const EN_LAST: &[&str] = &[
+    "Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Clark",
+];
 const RU_PARAGRAPHS: &[&str] = &[
     "Здравствуйте! Заказ до сих пор не доставлен, хотя в личном кабинете статус «передан в доставку» уже пятый день. Курьер не звонил, в пункте выдачи посылки нет.",
     "Прошу оформить возврат средств за товар ненадлежащего качества: после первой стирки куртка потеряла цвет, молния разошлась. Фотографии могу прислать дополнительно.",
@@ -101,9 +125,21 @@ fn ticket(rng: &mut Rng, prefix: &str, seq: u64) -> Value {
     } else {
         (rng.pick(EN_FIRST), rng.pick(EN_LAST), EN_PARAGRAPHS, "en")
     };
-    let email = format!("{}.{}{}@example.{}", first.len(), last.len(), rng.digits(3), if russian { "ru" } else { "com" });
+    let email = format!(
+        "{}.{}{}@example.{}",
+        first.len(),
+        last.len(),
+        rng.digits(3),
+        if russian { "ru" } else { "com" }
+    );
     let phone = if russian {
-        format!("+7 (9{}) {}-{}-{}", rng.digits(2), rng.digits(3), rng.digits(2), rng.digits(2))
+        format!(
+            "+7 (9{}) {}-{}-{}",
+            rng.digits(2),
+            rng.digits(3),
+            rng.digits(2),
+            rng.digits(2)
+        )
     } else {
         format!("+44 20 {} {}", rng.digits(4), rng.digits(4))
     };
@@ -115,8 +151,15 @@ fn ticket(rng: &mut Rng, prefix: &str, seq: u64) -> Value {
         description.push(' ');
         match rng.next() % 4 {
             0 => description.push_str(&format!("Мой телефон {phone}, почта {email}. ")),
-            1 => description.push_str(&format!("Card {card}, IBAN GB82WEST1234569876{}. ", rng.digits(4))),
-            2 => description.push_str(&format!("ИНН 7707083893, СНИЛС 112-233-445 95, IP 192.168.{}.{}. ", rng.next() % 255, rng.next() % 255)),
+            1 => description.push_str(&format!(
+                "Card {card}, IBAN GB82WEST1234569876{}. ",
+                rng.digits(4)
+            )),
+            2 => description.push_str(&format!(
+                "ИНН 7707083893, СНИЛС 112-233-445 95, IP 192.168.{}.{}. ",
+                rng.next() % 255,
+                rng.next() % 255
+            )),
             _ => description.push_str(&format!("{first} {last}, order #{}. ", rng.digits(7))),
         }
     }
@@ -148,17 +191,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency.max(64)).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency.max(64))
+        .build()?;
     let endpoint = format!("{}/api/v1/tickets", args.url.trim_end_matches('/'));
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let total = if args.rate == 0 { u64::MAX } else { args.rate * args.seconds };
-    let bodies: Vec<Vec<u8>> = (0..1_000).map(|seq| serde_json::to_vec(&ticket(&mut rng, "tmpl", seq))).collect::<Result<_, _>>()?;
+    let total = if args.rate == 0 {
+        u64::MAX
+    } else {
+        args.rate * args.seconds
+    };
+    let bodies: Vec<Vec<u8>> = (0..1_000)
+        .map(|seq| serde_json::to_vec(&ticket(&mut rng, "tmpl", seq)))
+        .collect::<Result<_, _>>()?;
     let mean_size = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len();
     let (tx, mut rx) = mpsc::unbounded_channel::<(Duration, bool)>();
-    let limit = Arc::new(Semaphore::new(if args.rate == 0 { args.concurrency } else { 4_096 }));
+    let limit = Arc::new(Semaphore::new(if args.rate == 0 {
+        args.concurrency
+    } else {
+        4_096
+    }));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
-    let interval = if args.rate == 0 { Duration::ZERO } else { Duration::from_secs_f64(1.0 / args.rate as f64) };
+    let interval = if args.rate == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_secs_f64(1.0 / args.rate as f64)
+    };
     let mut seq = 0_u64;
     while seq < total && Instant::now() < deadline {
         let scheduled = started + interval * u32::try_from(seq).unwrap_or(u32::MAX);
@@ -168,14 +227,22 @@ async fn main() -> anyhow::Result<()> {
         let permit = Arc::clone(&limit).acquire_owned().await?;
         // Re-key a pre-built body: the same ~3 KB text, a new ticket each time.
         let template = &bodies[(seq % bodies.len() as u64) as usize];
-        let body = String::from_utf8_lossy(template).replacen("\"tmpl-", &format!("\"{}-{seq}-", args.prefix), 1);
+        let body = String::from_utf8_lossy(template).replacen(
+            "\"tmpl-",
+            &format!("\"{}-{seq}-", args.prefix),
+            1,
+        );
         let request = client
             .post(&endpoint)
             .bearer_auth(&args.token)
             .header("content-type", "application/json")
             .body(body);
         let tx = tx.clone();
-        let from = if args.rate > 0 { scheduled } else { Instant::now() };
+        let from = if args.rate > 0 {
+            scheduled
+        } else {
+            Instant::now()
+        };
         tokio::spawn(async move {
             let ok = matches!(request.send().await, Ok(r) if r.status().is_success());
             let _ = tx.send((from.elapsed(), ok));

@@ -14,6 +14,7 @@ pub fn init_logging() {
     let json = std::env::var("BRIDGE_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // A second initialisation (tests) is harmless: keep the first subscriber.
     let _ = if json {

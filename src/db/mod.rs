@@ -202,8 +202,7 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
-        let mut conn = self.writer.get().map_err(DbError::from)?;
-        (*conn).transaction(work)
+        in_transaction(&self.writer, work)
     }
 
     /// Runs `work` on a reader connection inside a transaction, so that it sees one snapshot.
@@ -211,8 +210,7 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
-        let mut conn = self.reader.get().map_err(DbError::from)?;
-        (*conn).transaction(work)
+        in_transaction(&self.reader, work)
     }
 
     /// [`Db::write`] on a blocking thread, for async callers.
@@ -224,10 +222,7 @@ impl Db {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write(work))
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        off_the_executor(self.writer.clone(), work).await
     }
 
     /// [`Db::read`] on a blocking thread, for async callers.
@@ -239,10 +234,7 @@ impl Db {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read(work))
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        off_the_executor(self.reader.clone(), work).await
     }
 
     /// Checks that the database answers.
@@ -253,6 +245,31 @@ impl Db {
         })
         .await
     }
+}
+
+fn in_transaction<T, E>(
+    pool: &Pool<Manager>,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error> + From<DbError>,
+{
+    let mut conn = pool.get().map_err(DbError::from)?;
+    (*conn).transaction(work)
+}
+
+/// Diesel blocks: run the transaction on tokio's blocking pool, never on an executor thread.
+async fn off_the_executor<T, E>(
+    pool: Pool<Manager>,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || in_transaction(&pool, work))
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
 }
 
 fn ensure_parent_dir(path: &Path) -> Result<(), DbError> {

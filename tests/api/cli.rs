@@ -21,6 +21,46 @@ fn bridge(dir: &Path, args: &[&str], contracts: &Path) -> Output {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A spawned gateway that is killed if the test ends early, so no server outlives a failure.
+struct ServerProcess(std::process::Child);
+
+impl ServerProcess {
+    fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_msp-bridge"));
+        command
+            .arg("serve")
+            .env(
+                "BRIDGE_DATABASE_URL",
+                format!("sqlite://{}/bridge.db", dir.display()),
+            )
+            .env("BRIDGE_DATA_DIR", dir)
+            .env("BRIDGE_CONTRACTS_DIR", test_contracts_dir())
+            .env("BRIDGE_LISTEN", "127.0.0.1:0")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        Self(command.spawn().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(kill.success());
+        self.0.wait().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -219,4 +259,118 @@ fn serve_stops_gracefully_on_sigterm() {
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+/// Drives the real binary at debug level and checks that no token, secret or personal value
+/// from the ticket reaches its log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_carry_no_tokens_secrets_or_personal_data() {
+    use msp_bridge::auth::{Role, TokenKeys};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut server = ServerProcess::start(
+        dir.path(),
+        &[
+            ("RUST_LOG", "debug"),
+            ("BRIDGE_JWT_SECRET", crate::helpers::SECRET),
+        ],
+    );
+    let stderr = server.0.stderr.take().unwrap_or_else(|| panic!("stderr"));
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    let port = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("no start: {e}"));
+        let port = line
+            .contains("listening")
+            .then(|| line.split("port=").nth(1))
+            .flatten()
+            .and_then(|p| {
+                p.split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u16>().ok())
+            });
+        log.push(line);
+        if let Some(port) = port {
+            break port;
+        }
+    };
+    let keys =
+        TokenKeys::from_secret(crate::helpers::SECRET.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let now = chrono::Utc::now();
+    let hour = std::time::Duration::from_secs(3600);
+    let (inhouse, _) = keys
+        .issue("ops", Role::Inhouse, None, hour, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (acme, _) = keys
+        .issue("agent", Role::Contractor, Some("acme"), hour, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/tickets"))
+        .bearer_auth(&inhouse)
+        .json(&crate::helpers::ticket_en("LOG-1"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_default();
+    let id = created["id"].as_i64().unwrap_or_default();
+    assert!(id > 0, "{created}");
+    let view = client
+        .get(format!("{base}/api/v1/contractor/tickets/{id}"))
+        .bearer_auth(&acme)
+        .send()
+        .await;
+    assert_eq!(view.map(|r| r.status().as_u16()).unwrap_or_default(), 200);
+    let reply =
+        serde_json::json!({ "body": "Refund sent to john.smith@example.com", "public": true });
+    let _ = client
+        .post(format!("{base}/api/v1/contractor/tickets/{id}/replies"))
+        .bearer_auth(&acme)
+        .json(&reply)
+        .send()
+        .await;
+    // Refused tokens and bad bodies are logged too: check them as well.
+    let _ = client
+        .get(format!("{base}/api/v1/tickets/{id}"))
+        .bearer_auth(format!("{inhouse}x"))
+        .send()
+        .await;
+    let mut bad = crate::helpers::ticket_en("LOG-2");
+    bad["requester"]["email"] = serde_json::json!(["john.smith@example.com"]);
+    let _ = client
+        .post(format!("{base}/api/v1/tickets"))
+        .bearer_auth(&inhouse)
+        .json(&bad)
+        .send()
+        .await;
+
+    assert!(server.terminate().success());
+    let _ = reader.join();
+    log.extend(rx.try_iter());
+    let log = log.join("\n");
+    assert!(
+        log.contains("ticket ingested"),
+        "the log was captured: {log}"
+    );
+    let mut forbidden: Vec<&str> = crate::helpers::EN_SECRETS.to_vec();
+    forbidden.extend([inhouse.as_str(), acme.as_str(), crate::helpers::SECRET]);
+    for secret in forbidden {
+        assert!(!log.contains(secret), "the log contains `{secret}`");
+    }
+    // Not even the signature part of a token.
+    for token in [&inhouse, &acme] {
+        let signature = token.rsplit('.').next().unwrap_or_default();
+        assert!(!log.contains(signature));
+    }
 }

@@ -450,3 +450,26 @@ on_both_backends!(
     contractors_never_see_each_others_tickets,
     contractor_list_pages,
 );
+
+async fn parallel_pushes_never_overfill_a_contract(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let pushes = (0..12).map(|n| {
+        let app = std::sync::Arc::clone(&app);
+        tokio::spawn(async move { app.ingest(&ticket_en(&format!("PAR-{n}"))).await })
+    });
+    let mut shared = 0;
+    for push in pushes {
+        let answer = push.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(answer.status == 201, "{:?}", answer.body);
+        shared += usize::from(answer.body["routing"]["outcome"] == "shared");
+    }
+    assert_eq!(shared, 3, "max_open is 3");
+    assert_eq!(app.count("shares"), 3);
+    let contracts = app.get("/api/v1/contracts", &app.admin()).await;
+    let acme = contracts.body["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == "acme-en").cloned());
+    assert_eq!(acme.map(|c| c["open_shares"].clone()), Some(json!(3)));
+}
+
+on_both_backends!(parallel_pushes_never_overfill_a_contract);
