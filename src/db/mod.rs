@@ -237,13 +237,17 @@ impl Db {
         off_the_executor(self.reader.clone(), work).await
     }
 
-    /// Checks that the database answers.
+    /// Checks that the database answers, waiting at most two seconds for a connection so a
+    /// readiness probe gets its answer before it gives up.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.read_async(|conn| {
+        let pool = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(Duration::from_secs(2))?;
             conn.batch_execute("SELECT 1")?;
-            Ok::<_, DbError>(())
+            Ok(())
         })
         .await
+        .map_err(|e| DbError::Task(e.to_string()))?
     }
 }
 

@@ -252,6 +252,17 @@ impl TestApp {
             .n
     }
 
+    /// Drops the PostgreSQL database from under the running app (for failure tests).
+    pub fn drop_postgres_database(&self) {
+        if let Some(pg) = &self._pg {
+            let mut admin =
+                PgConnection::establish(&pg.admin_url).unwrap_or_else(|e| panic!("{e}"));
+            admin
+                .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", pg.name))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
     /// Runs raw SQL on the app's database (for tampering tests).
     pub fn execute(&self, sql: &str) {
         self.db

@@ -77,3 +77,32 @@ async fn serves_https_when_given_a_certificate() {
         .await;
     assert!(plain.map(|r| r.status().as_u16() != 200).unwrap_or(true));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_when_the_database_is_gone() {
+    let Some(app) = crate::helpers::spawn(Backend::Postgres).await else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: needs a PostgreSQL database to drop");
+        return;
+    };
+    assert_eq!(
+        app.send(reqwest::Method::GET, "/readyz", None, None)
+            .await
+            .status,
+        200
+    );
+    app.drop_postgres_database();
+    let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        (ready.status, ready.body["code"].as_str()),
+        (503, Some("unavailable"))
+    );
+    let health = app.send(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.status, 200, "the process itself is still alive");
+    let push = app.ingest(&ticket_en("GONE")).await;
+    assert!(push.status >= 500, "{:?}", push.body);
+    assert!(
+        !push.body.to_string().contains("bridge_test_"),
+        "no internal detail leaks: {:?}",
+        push.body
+    );
+}
