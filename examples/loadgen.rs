@@ -119,7 +119,7 @@ const PRIORITIES: [&str; 3] = ["low", "normal", "high"];
 const CATEGORIES: [&str; 4] = ["delivery", "orders", "returns", "billing"];
 
 fn ticket(rng: &mut Rng, prefix: &str, seq: u64) -> Value {
-    let russian = seq % 2 == 0;
+    let russian = seq.is_multiple_of(2);
     let (first, last, paragraphs, language) = if russian {
         (rng.pick(RU_FIRST), rng.pick(RU_LAST), RU_PARAGRAPHS, "ru")
     } else {
@@ -169,7 +169,7 @@ fn ticket(rng: &mut Rng, prefix: &str, seq: u64) -> Value {
         "subject": if russian { format!("Заказ {} — {} {}", rng.digits(7), first, last) } else { format!("Order {} — {} {}", rng.digits(7), first, last) },
         "description": description,
         "requester": { "name": format!("{first} {last}"), "email": email, "phone": phone },
-        "channel": if seq % 3 == 0 { "chat" } else { "email" },
+        "channel": if seq.is_multiple_of(3) { "chat" } else { "email" },
         "priority": PRIORITIES[(seq % 3) as usize],
         "category": CATEGORIES[(seq % 4) as usize],
         "language": language,

@@ -310,10 +310,10 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         Some(text) => c.date("valid_until", text).map(Some),
         None => Some(None),
     };
-    if let (Some(from), Some(Some(until))) = (valid_from, valid_until) {
-        if until < from {
-            c.fail("valid_until", "is before valid_from");
-        }
+    if let (Some(from), Some(Some(until))) = (valid_from, valid_until)
+        && until < from
+    {
+        c.fail("valid_until", "is before valid_from");
     }
     let timezone = c.timezone("timezone", &raw.timezone);
     let tiers = c.identifiers("tiers", &raw.tiers);

@@ -51,14 +51,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            if let Some(ct) = content_type {
-                if ct != "application/json" && !ct.ends_with("+json") {
-                    return Err(ApiError::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "unsupported_media_type",
-                        format!("send application/json, not {ct}"),
-                    ));
-                }
+            if let Some(ct) = content_type
+                && ct != "application/json"
+                && !ct.ends_with("+json")
+            {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    format!("send application/json, not {ct}"),
+                ));
             }
             if declared_len.is_some_and(|n| n > MAX_BODY) {
                 return Err(too_large());

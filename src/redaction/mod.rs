@@ -4,6 +4,7 @@
 //! everything else is dropped, and fields marked for masking, hashing, tokenising or redacting
 //! are withheld whole until the detector engine exists — never sent raw.
 
+pub mod detect;
 pub mod projection;
 
 pub use projection::{Projection, Receipt, SourceComment, SourceTicket, project};

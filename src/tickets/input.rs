@@ -257,10 +257,10 @@ impl TryFrom<TicketInput> for NewTicket {
         }
         let mut tags = Vec::with_capacity(t.tags.len());
         for (i, tag) in t.tags.into_iter().enumerate() {
-            if let Some(tag) = label(&format!("tags[{i}]"), Some(tag))? {
-                if !tags.contains(&tag) {
-                    tags.push(tag);
-                }
+            if let Some(tag) = label(&format!("tags[{i}]"), Some(tag))?
+                && !tags.contains(&tag)
+            {
+                tags.push(tag);
             }
         }
         for (name, value) in &t.custom_fields {
@@ -277,10 +277,10 @@ impl TryFrom<TicketInput> for NewTicket {
                 ));
             }
         }
-        if let Some(email) = &t.requester.email {
-            if !email.expose().contains('@') {
-                return Err(invalid("requester.email", "is not an e-mail address"));
-            }
+        if let Some(email) = &t.requester.email
+            && !email.expose().contains('@')
+        {
+            return Err(invalid("requester.email", "is not an e-mail address"));
         }
         let comments = t
             .comments

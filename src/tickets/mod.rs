@@ -140,19 +140,19 @@ fn route(
                 decided_at: now,
             }
         };
-    if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
-        if share.state()?.is_visible_to_contractor() {
-            return Ok(decision(
-                "already_shared",
-                Some(&share.contract_id),
-                Some(&share.contractor),
-                format!(
-                    "already shared with {} under {}; the change is visible there",
-                    share.contractor, share.contract_id
-                ),
-                Vec::new(),
-            ));
-        }
+    if let Some(share) = shares::latest_for_ticket(conn, row.id)?
+        && share.state()?.is_visible_to_contractor()
+    {
+        return Ok(decision(
+            "already_shared",
+            Some(&share.contract_id),
+            Some(&share.contractor),
+            format!(
+                "already shared with {} under {}; the change is visible there",
+                share.contractor, share.contract_id
+            ),
+            Vec::new(),
+        ));
     }
     let status: TicketStatus = parse_stored("ticket status", &row.status)?;
     if status.is_finished() {

@@ -1,0 +1,101 @@
+//! Personal-data detectors over free text.
+//!
+//! One pass finds candidates with cheap byte checks — runs of digits and separators, `@`,
+//! an IBAN's country code, a colon among hex digits — and each candidate is confirmed by its
+//! shape and, where one exists, its checksum. Look-alikes that fail the checksum are reported
+//! only in aggressive mode. Work per field is bounded: text longer than [`MAX_FIELD_BYTES`] is
+//! refused, so the caller fails closed instead of stalling.
+
+pub mod checksum;
+mod scan;
+
+pub use scan::scan;
+
+use crate::contracts::DetectorKind;
+
+/// Longest free text a field may hold for scanning.
+pub const MAX_FIELD_BYTES: usize = 1024 * 1024;
+
+/// What a finding is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FindingKind {
+    /// A built-in detector.
+    Builtin(DetectorKind),
+    /// A contract pattern or dictionary, by name.
+    Custom(String),
+    /// A value the ticket itself gives about the customer (`requester.name`, …).
+    Known(String),
+}
+
+impl FindingKind {
+    /// The name used in receipts and placeholders (`EMAIL`, `CUSTOM_LOYALTY_ACCOUNT`, …).
+    pub fn label(&self) -> String {
+        match self {
+            Self::Builtin(kind) => builtin_label(*kind).to_owned(),
+            Self::Custom(name) => name.to_uppercase().replace(['-', '.'], "_"),
+            Self::Known(field) => match field.as_str() {
+                "requester.email" => "EMAIL".into(),
+                "requester.phone" => "PHONE".into(),
+                "requester.name" => "NAME".into(),
+                other => other.rsplit('.').next().unwrap_or(other).to_uppercase(),
+            },
+        }
+    }
+}
+
+/// The placeholder name of a built-in kind.
+pub fn builtin_label(kind: DetectorKind) -> &'static str {
+    match kind {
+        DetectorKind::Email => "EMAIL",
+        DetectorKind::Phone => "PHONE",
+        DetectorKind::Card => "CARD",
+        DetectorKind::Iban => "IBAN",
+        DetectorKind::Ip => "IP",
+        DetectorKind::RuPassport => "PASSPORT",
+        DetectorKind::Snils => "SNILS",
+        DetectorKind::Inn => "INN",
+    }
+}
+
+/// One piece of personal data found in a text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset after the last byte.
+    pub end: usize,
+    /// What it is.
+    pub kind: FindingKind,
+}
+
+/// Which detectors to run, and how strictly.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Built-in detectors to run.
+    pub detectors: Vec<DetectorKind>,
+    /// Also flag checksum-failing look-alikes.
+    pub aggressive: bool,
+}
+
+impl ScanOptions {
+    /// True when `kind` is enabled.
+    pub fn runs(&self, kind: DetectorKind) -> bool {
+        self.detectors.contains(&kind)
+    }
+}
+
+/// Why a text could not be scanned safely.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    /// The text is longer than the bound on work per field.
+    #[error("text of {0} bytes is longer than the {MAX_FIELD_BYTES}-byte limit")]
+    TooLong(usize),
+}
+
+/// Characters that people (or attackers) put inside numbers without changing them.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
