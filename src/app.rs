@@ -55,7 +55,10 @@ impl Application {
             .with_context(|| format!("binding {}", config.listen))?;
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
-        let mut server = HttpServer::new(move || http::app(app_state.clone())).shutdown_timeout(30);
+        // Signals are handled in `run_until_signal`, installed before readiness is announced.
+        let mut server = HttpServer::new(move || http::app(app_state.clone()))
+            .shutdown_timeout(30)
+            .disable_signals();
         if let Some(workers) = config.workers {
             server = server.workers(workers.max(1));
         }
@@ -66,7 +69,7 @@ impl Application {
             }
             _ => server.listen(listener)?.run(),
         };
-        tracing::info!(port, tls = config.tls_cert.is_some(), "listening");
+        tracing::debug!(port, tls = config.tls_cert.is_some(), "bound");
         Ok(Self {
             server,
             port,
@@ -89,8 +92,27 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped; SIGTERM and SIGINT stop it gracefully, finishing requests in flight.
+    /// Serves until stopped through [`Application::handle`].
     pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, requests in
+    /// flight finish (up to 30 s). "listening" is logged only once the handlers are in place,
+    /// so a supervisor that signals right after it cannot kill the process uncleanly.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
+                _ = interrupt.recv() => tracing::info!("SIGINT received, shutting down"),
+            }
+            handle.stop(true).await;
+        });
+        tracing::info!(port = self.port, "listening");
         self.server.await
     }
 }

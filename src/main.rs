@@ -117,7 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()?;
             runtime.block_on(async {
                 let app = Application::build(&config, Arc::new(clock))?;
-                app.run().await?;
+                app.run_until_signal().await?;
                 tracing::info!("stopped");
                 Ok::<_, anyhow::Error>(())
             })?;
