@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::http::{self, AppState};
+use crate::redaction::VaultKeys;
 use crate::telemetry::Metrics;
 
 /// A built gateway, listening and ready to run.
@@ -44,10 +45,15 @@ impl Application {
             config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
             &config.data_dir,
         )?;
+        let vault_keys = VaultKeys::load(
+            config.vault_key.as_ref().map(|s| s.expose().as_str()),
+            &config.data_dir,
+        )?;
         let state = AppState {
             db,
             contracts: Registry::new(ContractSet::new(files)),
             keys,
+            vault_keys,
             clock,
             metrics: Arc::new(Metrics::default()),
         };

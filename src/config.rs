@@ -37,6 +37,9 @@ pub struct Config {
     /// HS256 secret for tokens (at least 32 bytes); generated into the data folder if unset.
     #[arg(long, env = "BRIDGE_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<Sensitive<String>>,
+    /// Vault master key (64 hex characters); generated into the data folder if unset.
+    #[arg(long, env = "BRIDGE_VAULT_KEY", hide_env_values = true, global = true)]
+    pub vault_key: Option<Sensitive<String>>,
     /// PEM certificate chain; with `--tls-key`, serve HTTPS.
     #[arg(long, env = "BRIDGE_TLS_CERT", requires = "tls_key", global = true)]
     pub tls_cert: Option<PathBuf>,

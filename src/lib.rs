@@ -12,6 +12,7 @@ pub mod db;
 pub mod http;
 pub mod ledger;
 pub mod model;
+pub mod names;
 pub mod redaction;
 pub mod routing;
 pub mod sensitive;

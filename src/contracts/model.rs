@@ -270,6 +270,8 @@ pub struct Dictionary {
     pub name: String,
     /// The words, as written.
     pub words: Vec<String>,
+    /// Matches any word, in any case and (for Russian names) any grammatical case.
+    pub matcher: regex::Regex,
     /// What to do with a match.
     pub action: FieldAction,
 }
@@ -285,6 +287,8 @@ pub struct Confidentiality {
     pub entities: BTreeMap<DetectorKind, FieldAction>,
     /// Flag checksum-failing look-alikes too.
     pub aggressive: bool,
+    /// Custom fields holding personal data: their values are also looked for in free text.
+    pub personal_fields: Vec<String>,
     /// Own patterns.
     pub custom_patterns: Vec<CustomPattern>,
     /// Own word lists.

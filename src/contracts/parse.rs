@@ -174,6 +174,8 @@ struct RawConfidentiality {
     #[serde(default)]
     aggressive: bool,
     #[serde(default)]
+    personal_fields: Vec<String>,
+    #[serde(default)]
     custom_patterns: Vec<RawPattern>,
     #[serde(default)]
     dictionaries: Vec<RawDictionary>,
@@ -574,12 +576,28 @@ fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option
         }
         if d.words.iter().all(|w| w.trim().is_empty()) {
             c.fail(format!("{key}.words"), "list at least one word");
+            continue;
         }
-        dictionaries.push(Dictionary {
-            name: d.name,
-            words: d.words,
-            action: d.action,
-        });
+        let alternatives: Vec<String> = d
+            .words
+            .iter()
+            .filter(|w| !w.trim().is_empty())
+            .flat_map(|w| crate::names::forms(w.trim()))
+            .map(|f| regex::escape(&f))
+            .collect();
+        let compiled = regex::RegexBuilder::new(&format!(r"\b(?:{})\b", alternatives.join("|")))
+            .case_insensitive(true)
+            .size_limit(4 << 20)
+            .build()
+            .map_err(|e| format!("too many or too long words: {e}"));
+        if let Some(matcher) = c.check(&format!("{key}.words"), compiled) {
+            dictionaries.push(Dictionary {
+                name: d.name,
+                words: d.words,
+                matcher,
+                action: d.action,
+            });
+        }
     }
     let attachments = match raw.attachments {
         None => AttachmentPolicy::Drop,
@@ -603,11 +621,20 @@ fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option
             AttachmentPolicy::Allow(types)
         }
     };
+    for (i, f) in raw.personal_fields.iter().enumerate() {
+        if f.strip_prefix("custom_fields.").is_none_or(str::is_empty) {
+            c.fail(
+                format!("confidentiality.personal_fields[{i}]"),
+                "must name a custom field: custom_fields.<name>",
+            );
+        }
+    }
     Some(Confidentiality {
         fields: raw.fields,
         detectors: raw.detectors,
         entities: raw.entities,
         aggressive: raw.aggressive,
+        personal_fields: raw.personal_fields,
         custom_patterns: patterns,
         dictionaries,
         comments: raw.comments,

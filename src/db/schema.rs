@@ -117,4 +117,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     ledger_head,
     revoked_tokens,
+    vault_tokens,
 );
+
+diesel::table! {
+    vault_tokens (contract_id, token) {
+        contract_id -> Text,
+        token -> Text,
+        kind -> Text,
+        lookup -> Text,
+        ciphertext -> Text,
+        created_at -> Timestamp,
+    }
+}

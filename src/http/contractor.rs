@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::extract::{Contractor, JsonBody};
 use super::{AppState, ticket_id};
 use crate::model::ShareState;
-use crate::tickets::contractor::{self as service, ReplyInput};
+use crate::tickets::contractor::{self as service, ReplyInput, View};
 
 /// Paging of the ticket list.
 #[derive(Debug, Deserialize)]
@@ -54,12 +54,20 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
     let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
     let now = state.clock.now();
     let body = state
         .db
-        .write_async(move |c| service::view(c, &contracts, &who.0, id, now))
+        .write_async(move |c| service::view(c, &contracts, &keys, &who.0, id, now))
         .await?;
-    Ok(HttpResponse::Ok().json(body))
+    match body {
+        View::Shown(body) => Ok(HttpResponse::Ok().json(body)),
+        View::Refused => Err(ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "redaction_failed",
+            "this ticket cannot be shown safely right now; the failure has been recorded",
+        )),
+    }
 }
 
 /// `POST /api/v1/contractor/tickets/{id}/replies`.
@@ -70,10 +78,12 @@ pub async fn reply(
     JsonBody(input): JsonBody<ReplyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
+    let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
     let now = state.clock.now();
     let reply = state
         .db
-        .write_async(move |c| service::reply(c, &who.0, id, input, now))
+        .write_async(move |c| service::reply(c, &contracts, &keys, &who.0, id, input, now))
         .await?;
     Ok(HttpResponse::Created().json(reply))
 }

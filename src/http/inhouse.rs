@@ -18,11 +18,12 @@ pub async fn ingest(
 ) -> Result<HttpResponse, ApiError> {
     let ticket = NewTicket::try_from(input)?;
     let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
     let actor = format!("inhouse:{}", who.0.sub);
     let now = state.clock.now();
     let outcome = state
         .db
-        .write_async(move |c| tickets::ingest(c, &contracts, &ticket, &actor, now))
+        .write_async(move |c| tickets::ingest(c, &contracts, &keys, &ticket, &actor, now))
         .await;
     // Two first pushes of one ticket racing on PostgreSQL: the loser sees the winner's row.
     let outcome = match outcome {

@@ -18,6 +18,7 @@ use crate::auth::TokenKeys;
 use crate::clock::SharedClock;
 use crate::contracts::Registry;
 use crate::db::Db;
+use crate::redaction::VaultKeys;
 use crate::telemetry::{Metrics, RequestLabels, RouteLabels};
 use error::ApiError;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub contracts: Registry,
     /// Token keys.
     pub keys: TokenKeys,
+    /// Vault and keyed-hash keys.
+    pub vault_keys: VaultKeys,
     /// Time.
     pub clock: SharedClock,
     /// Metrics.

@@ -31,6 +31,10 @@ pub enum Action {
     ShareStatus,
     /// A contractor handed a ticket back.
     ShareHandback,
+    /// A share was not made because redaction failed (fail closed).
+    ShareRefused,
+    /// A contractor read was refused because redaction failed (fail closed).
+    ReadRefused,
 }
 
 impl Action {
@@ -43,6 +47,8 @@ impl Action {
             Self::ShareReply => "share.reply",
             Self::ShareStatus => "share.status",
             Self::ShareHandback => "share.handback",
+            Self::ShareRefused => "ticket.share_refused",
+            Self::ReadRefused => "share.read_refused",
         }
     }
 }

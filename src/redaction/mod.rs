@@ -1,10 +1,17 @@
-//! Redaction: what of a ticket may leave for a contractor.
+//! Redaction: what of a ticket may leave for a contractor, and how.
 //!
-//! Today this is the default-deny field projection: fields the contract marks `pass` are sent,
-//! everything else is dropped, and fields marked for masking, hashing, tokenising or redacting
-//! are withheld whole until the detector engine exists — never sent raw.
+//! The field projection is default-deny; free text is scanned by the [`detect`]ors, the
+//! contract's own patterns and word lists, and the values the ticket gives about its customer;
+//! each finding is masked, hashed, tokenised (reversibly, through the [`vault`]), redacted or
+//! dropped as the contract says. Tokens in contractor replies are turned back into real values
+//! by [`rehydrate`]. Any failure fails the whole projection closed.
 
 pub mod detect;
+pub mod engine;
 pub mod projection;
+pub mod rehydrate;
+pub mod vault;
 
+pub use engine::RedactionError;
 pub use projection::{Projection, Receipt, SourceComment, SourceTicket, project};
+pub use vault::{Vault, VaultKeys};

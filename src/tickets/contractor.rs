@@ -13,7 +13,9 @@ use crate::contracts::ContractSet;
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::ShareState;
-use crate::redaction;
+use crate::redaction::rehydrate::rehydrate;
+use crate::redaction::vault::VaultError;
+use crate::redaction::{Vault, VaultKeys};
 use crate::shares::{self, ShareRow};
 
 /// The calling contractor.
@@ -81,30 +83,61 @@ fn visible_share(
     shares::visible_to(conn, &who.contractor, ticket_id)?.ok_or(TicketError::NotFound)
 }
 
+/// What a contractor's read produced.
+#[derive(Debug)]
+pub enum View {
+    /// The projection the contract allows.
+    Shown(Map<String, Value>),
+    /// Redaction failed, so nothing is shown (fail closed); the refusal is audited.
+    Refused,
+}
+
 /// The ticket as the contract lets this contractor see it. The read is audited with its
 /// receipt. A share whose contract is no longer in force is not shown (fail closed).
 pub fn view(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
+    keys: &VaultKeys,
     who: &ContractorActor,
     ticket_id: i64,
     now: DateTime<Utc>,
-) -> Result<Map<String, Value>, TicketError> {
+) -> Result<View, TicketError> {
     let share = visible_share(conn, who, ticket_id)?;
     let file = contracts
         .get(&share.contract_id)
         .ok_or(TicketError::NotFound)?;
     let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
-    let comments = store::comments_of(conn, ticket_id)?;
-    let projection = redaction::project(
-        &store::source_ticket(&ticket, &comments, share.id),
-        &file.contract.confidentiality,
-    );
+    let actor = who.ledger_name();
+    let projection = match super::project_for(
+        conn,
+        keys,
+        &file.contract,
+        &ticket,
+        Some(share.id),
+        now,
+    )? {
+        Ok(projection) => projection,
+        Err(e) => {
+            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; read refused");
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor: &actor,
+                    action: Action::ReadRefused,
+                    contract_id: Some(&share.contract_id),
+                    ticket_id: Some(ticket_id),
+                    details: json!({ "share_id": share.id, "reason": e.to_string() }),
+                },
+            )?;
+            return Ok(View::Refused);
+        }
+    };
     ledger::append(
         conn,
         now,
         NewEntry {
-            actor: &who.ledger_name(),
+            actor: &actor,
             action: Action::ShareRead,
             contract_id: Some(&share.contract_id),
             ticket_id: Some(ticket_id),
@@ -117,7 +150,7 @@ pub fn view(
     body.insert("contract".into(), json!(share.contract_id));
     body.insert("shared_at".into(), json!(from_db(share.created_at)));
     body.extend(projection.body);
-    Ok(body)
+    Ok(View::Shown(body))
 }
 
 /// A contractor's reply, as posted.
@@ -133,6 +166,8 @@ pub struct ReplyInput {
 /// Adds the contractor's reply to a share that is open or pending.
 pub fn reply(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
     who: &ContractorActor,
     ticket_id: i64,
     input: ReplyInput,
@@ -145,11 +180,25 @@ pub fn reply(
             "the ticket is {state}; reopen it before replying"
         )));
     }
+    let written = input.body.expose().clone();
+    // Tokens this contract issued become the real values again for the in-house side, when
+    // the contract allows; unknown tokens stay as they are and are counted in the audit.
+    let (body, rehydrated) = match contracts.get(&share.contract_id) {
+        Some(file) if file.contract.confidentiality.rehydrate_replies => {
+            let mut vault = Vault::new(conn, keys, &share.contract_id, now);
+            let (text, stats) = rehydrate(&written, &mut vault).map_err(|e| match e {
+                VaultError::Db(e) => TicketError::from(e),
+                other => TicketError::Corrupt(other.to_string()),
+            })?;
+            (text, Some(stats))
+        }
+        _ => (written.clone(), None),
+    };
     let comment = CommentInput {
         // Every reply is new: a retry with the same text must be made idempotent by the caller.
         external_id: Some(crate::auth::random_hex(16)),
         author: crate::sensitive::Sensitive(who.sub.clone()),
-        body: input.body,
+        body: crate::sensitive::Sensitive(body),
         public: input.public,
         created_at: Some(now),
     }
@@ -168,11 +217,18 @@ pub fn reply(
                 "share_id": share.id,
                 "comment_id": row.id,
                 "public": row.public,
-                "characters": row.body.chars().count(),
+                "characters": written.chars().count(),
+                "rehydration": rehydrated,
             }),
         },
     )?;
-    Ok(row.to_json())
+    // The contractor gets back what it wrote, never the re-hydrated values.
+    Ok(json!({
+        "id": row.id,
+        "body": written,
+        "public": row.public,
+        "created_at": from_db(row.created_at),
+    }))
 }
 
 /// Sets the share's status (`pending` or `solved`).

@@ -6,14 +6,16 @@ pub mod input;
 pub mod store;
 
 use chrono::{DateTime, Utc};
+use diesel::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::contracts::ContractSet;
+use crate::contracts::{Contract, ContractSet};
 use crate::db::{AnyConnection, DbError};
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{Channel, Priority, TicketStatus};
-use crate::redaction;
+use crate::redaction::vault::VaultError;
+use crate::redaction::{self, RedactionError, Vault, VaultKeys};
 use crate::routing::{self, Consideration, RoutableTicket};
 use crate::shares::{self, ShareError};
 pub use input::{CommentInput, NewTicket, TicketInput};
@@ -102,6 +104,7 @@ pub struct IngestOutcome {
 pub fn ingest(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
+    keys: &VaultKeys,
     ticket: &NewTicket,
     actor: &str,
     now: DateTime<Utc>,
@@ -112,7 +115,7 @@ pub fn ingest(
         comments_added +=
             usize::from(store::add_comment(conn, row.id, Origin::Inhouse, c, now)?.is_some());
     }
-    let routing = route(conn, contracts, &row, actor, now)?;
+    let routing = route(conn, contracts, keys, &row, actor, now)?;
     store::set_routing(conn, row.id, &json!(routing))?;
     Ok(IngestOutcome {
         id: row.id,
@@ -125,6 +128,7 @@ pub fn ingest(
 fn route(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
+    keys: &VaultKeys,
     row: &TicketRow,
     actor: &str,
     now: DateTime<Utc>,
@@ -188,17 +192,33 @@ fn route(
             continue;
         };
         let contract = &file.contract;
+        // Redact first: if that fails, nothing is shared (fail closed) and the refusal is audited.
+        let projection = match project_for(conn, keys, contract, row, None, now)? {
+            Ok(projection) => projection,
+            Err(e) => {
+                tracing::warn!(ticket = row.id, contract = %contract.id, error = %e, "redaction failed; not shared");
+                verdict.eligible = false;
+                verdict.reason = format!("redaction failed, not shared: {e}");
+                ledger::append(
+                    conn,
+                    now,
+                    NewEntry {
+                        actor,
+                        action: Action::ShareRefused,
+                        contract_id: Some(&contract.id),
+                        ticket_id: Some(row.id),
+                        details: json!({ "reason": e.to_string() }),
+                    },
+                )?;
+                continue;
+            }
+        };
         if !shares::reserve_capacity(conn, &contract.id, contract.overflow.max_open)? {
             verdict.eligible = false;
             verdict.reason = "at capacity (filled while this ticket was routed)".into();
             continue;
         }
         let share = shares::create(conn, row.id, &contract.id, &contract.contractor, now)?;
-        let comments = store::comments_of(conn, row.id)?;
-        let projection = redaction::project(
-            &store::source_ticket(row, &comments, share.id),
-            &contract.confidentiality,
-        );
         ledger::append(
             conn,
             now,
@@ -234,6 +254,28 @@ fn route(
         "kept in-house: no contract could take it".to_owned()
     };
     Ok(decision("kept", None, None, reason, considered))
+}
+
+/// Projects a ticket for a contract inside a savepoint, so that a failed projection leaves
+/// no vault rows behind. The outer error is storage; the inner one is redaction's.
+pub(crate) fn project_for(
+    conn: &mut AnyConnection,
+    keys: &VaultKeys,
+    contract: &Contract,
+    row: &TicketRow,
+    share_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Result<redaction::Projection, RedactionError>, TicketError> {
+    let comments = store::comments_of(conn, row.id)?;
+    let source = store::source_ticket(row, &comments, share_id);
+    let attempt = conn.transaction(|c| {
+        let mut vault = Vault::new(c, keys, &contract.id, now);
+        redaction::project(&source, &contract.confidentiality, &mut vault)
+    });
+    match attempt {
+        Err(RedactionError::Vault(VaultError::Db(e))) => Err(e.into()),
+        other => Ok(other),
+    }
 }
 
 /// A ticket as the in-house side sees it: everything, with its share and the contractor's replies.

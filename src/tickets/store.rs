@@ -257,20 +257,24 @@ pub fn comments_of(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<
 }
 
 /// The ticket and its comments in the form projection takes; `share_id` marks which
-/// contractor replies belong to the viewing contractor.
-pub fn source_ticket(ticket: &TicketRow, comments: &[CommentRow], share_id: i64) -> SourceTicket {
+/// contractor replies belong to the viewing contractor (none before the share exists).
+pub fn source_ticket(
+    ticket: &TicketRow,
+    comments: &[CommentRow],
+    share_id: Option<i64>,
+) -> SourceTicket {
     SourceTicket {
         fields: ticket.source_fields(),
         comments: comments
             .iter()
             // Replies written under another (earlier) share are never shown to this contractor.
-            .filter(|c| c.origin == "inhouse" || c.share_id == Some(share_id))
+            .filter(|c| c.origin == "inhouse" || (share_id.is_some() && c.share_id == share_id))
             .map(|c| SourceComment {
                 id: c.id,
                 author: c.author.clone(),
                 body: c.body.clone(),
                 public: c.public,
-                from_contractor: c.share_id == Some(share_id),
+                from_contractor: share_id.is_some() && c.share_id == share_id,
                 created_at: from_db(c.created_at).to_rfc3339(),
             })
             .collect(),

@@ -17,6 +17,7 @@ use msp_bridge::sensitive::Sensitive;
 use serde_json::Value;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const VAULT_KEY: &str = "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +104,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         contracts_dir,
         listen: "127.0.0.1:0".into(),
         jwt_secret: Some(Sensitive(SECRET.into())),
+        vault_key: Some(Sensitive(VAULT_KEY.into())),
         tls_cert: None,
         tls_key: None,
         workers: Some(1),

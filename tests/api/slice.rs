@@ -57,32 +57,44 @@ async fn full_slice(app: TestApp) {
     assert_eq!(view.body["channel"], "email");
     assert_eq!(view.body["custom_fields"], json!({ "plan": "pro" }));
     assert_eq!(view.body["tags"], json!(["refund"]));
-    let withheld: Vec<&str> = view.body["withheld"]
+    // Free text is scanned and treated per kind; structured fields get their own action.
+    assert_eq!(
+        view.body["subject"],
+        "Refund for order 7781 — card [REDACTED:CARD]"
+    );
+    assert_eq!(
+        view.body["description"],
+        "Hi, I'm J. S., call me on [REDACTED:PHONE] or mail [EMAIL_1]."
+    );
+    assert_eq!(
+        view.body["requester"],
+        json!({ "name": "J. S.", "email": "[EMAIL_1]" })
+    );
+    let comments = view.body["comments"]
         .as_array()
-        .map(|w| w.iter().filter_map(Value::as_str).collect())
+        .cloned()
         .unwrap_or_default();
-    for field in [
-        "subject",
-        "description",
-        "requester.name",
-        "requester.email",
-        "comments",
-    ] {
-        assert!(
-            withheld.contains(&field),
-            "{field} not listed as withheld: {withheld:?}"
-        );
-    }
-    assert!(view.body.get("subject").is_none() && view.body.get("requester").is_none());
-
+    assert_eq!(comments.len(), 1, "only the public comment: {comments:?}");
+    assert_eq!(
+        comments[0]["body"],
+        "Still waiting, my IBAN is [REDACTED:IBAN]"
+    );
+    assert_eq!(comments[0]["author"], "in-house");
     let reply = app
         .post(
             &format!("/api/v1/contractor/tickets/{id}/replies"),
             &acme,
-            &json!({ "body": "We have refunded the order.", "public": true }),
+            &json!({ "body": "We have refunded the order, receipt sent to [EMAIL_1]. Ref [PHONE_1], [EMAIL_99].", "public": true }),
         )
         .await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert!(
+        reply.body["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("[EMAIL_1]")),
+        "the contractor gets back what it wrote, not the real value: {:?}",
+        reply.body
+    );
     let note = app
         .post(
             &format!("/api/v1/contractor/tickets/{id}/replies"),
@@ -107,7 +119,16 @@ async fn full_slice(app: TestApp) {
     let view = app
         .get(&format!("/api/v1/contractor/tickets/{id}"), &acme)
         .await;
-    assert_eq!(view.body["comments"].as_array().map(Vec::len), Some(2));
+    let comments = view.body["comments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(comments.len(), 3, "the public comment and both replies");
+    assert_eq!(
+        comments[1]["body"],
+        "We have refunded the order, receipt sent to [EMAIL_1]. Ref [PHONE_1], [EMAIL_99].",
+        "its own reply comes back with the same token"
+    );
     assert_no_secrets("contractor view with replies", &view.body);
 
     let inhouse = app
@@ -124,7 +145,11 @@ async fn full_slice(app: TestApp) {
         .cloned()
         .unwrap_or_default();
     assert_eq!(replies.len(), 2);
-    assert_eq!(replies[0]["body"], "We have refunded the order.");
+    // Re-hydrated for the in-house side; tokens this contract never issued stay as written.
+    assert_eq!(
+        replies[0]["body"],
+        "We have refunded the order, receipt sent to john.smith@example.com. Ref [PHONE_1], [EMAIL_99]."
+    );
     assert_eq!(replies[0]["public"], true);
     assert_eq!(replies[1]["public"], false);
     assert_eq!(inhouse.body["comments"].as_array().map(Vec::len), Some(2));
@@ -166,6 +191,16 @@ async fn full_slice(app: TestApp) {
         .into_iter()
         .map(|e| e.action)
         .collect();
+    let rehydration = app
+        .db
+        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|e| e.action == "share.reply")
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.details).unwrap_or_default()["rehydration"].clone()
+        });
+    assert_eq!(rehydration, Some(json!({ "replaced": 1, "unknown": 2 })));
     let expected = [
         "contract.apply",
         "contract.apply",
@@ -202,15 +237,25 @@ async fn receipts_hold_names_and_counts_never_values(app: TestApp) {
         .map(|e| e.details.clone())
         .unwrap_or_default();
     let details: Value = serde_json::from_str(&share).unwrap_or_default();
-    assert_eq!(details["receipt"]["comments_sent"], 0);
-    assert_eq!(details["receipt"]["comments_withheld"], 2);
-    assert_eq!(
-        details["receipt"]["fields_withheld"]["requester.email"],
-        "tokenize"
-    );
+    assert_eq!(details["receipt"]["comments_sent"], 1);
+    assert_eq!(details["receipt"]["comments_withheld"], 1);
     assert_eq!(
         details["receipt"]["fields_withheld"]["custom_fields.account_number"],
         "drop"
+    );
+    assert_eq!(
+        details["receipt"]["fields_withheld"]["requester.phone"],
+        "drop"
+    );
+    let entities = &details["receipt"]["entities"];
+    assert_eq!(entities["CARD"]["redact"], 1, "{entities}");
+    assert_eq!(entities["IBAN"]["redact"], 1, "{entities}");
+    // The requester's e-mail and its mention in the text share one token.
+    assert_eq!(entities["EMAIL"], json!({ "tokenize": 2 }), "{entities}");
+    assert_eq!(entities["PHONE"], json!({ "redact": 1 }), "{entities}");
+    assert!(
+        entities["NAME"]["mask"].as_u64() >= Some(3),
+        "requester.name and its mentions: {entities}"
     );
     assert!(
         details["contract_sha256"]

@@ -9,7 +9,7 @@
 pub mod checksum;
 mod scan;
 
-pub use scan::scan;
+pub use scan::{number_runs, scan};
 
 use crate::contracts::DetectorKind;
 
@@ -92,8 +92,8 @@ pub enum ScanError {
     TooLong(usize),
 }
 
-/// Characters that people (or attackers) put inside numbers without changing them.
-pub(crate) fn is_invisible(c: char) -> bool {
+/// Characters that people (or attackers) put inside numbers and addresses without changing them.
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'

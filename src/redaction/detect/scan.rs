@@ -74,6 +74,26 @@ pub fn scan(text: &str, options: &ScanOptions) -> Result<Vec<Finding>, ScanError
     Ok(found)
 }
 
+/// Every run of digit groups in `text` (candidate numbers), for matching known phone numbers.
+pub fn number_runs(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let starts = b.is_ascii_digit()
+            || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if starts && word_start(bytes, i) {
+            let end = number_run_end(text, i);
+            runs.push((i, end));
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    runs
+}
+
 /// True when the byte before `i` does not continue a word (ASCII letters, digits, `_`).
 fn word_start(bytes: &[u8], i: usize) -> bool {
     i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')

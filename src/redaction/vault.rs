@@ -1,0 +1,293 @@
+//! Keys and the token vault.
+//!
+//! One master key (`BRIDGE_VAULT_KEY`, 32 bytes as 64 hex characters, or generated into the
+//! data folder with mode 0600) derives, per contract, the key for `hash` actions and the key
+//! that makes vault look-ups; token values are sealed with AES-256-GCM under the master key,
+//! bound to their contract and token as associated data.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::clock::to_db;
+use crate::db::AnyConnection;
+use crate::db::schema::vault_tokens;
+
+/// What can go wrong with keys or the vault.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The key is missing, malformed or unreadable.
+    #[error("vault key: {0}")]
+    Key(String),
+    /// Sealing or opening a value failed.
+    #[error("vault crypto failed")]
+    Crypto,
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// The master key.
+#[derive(Clone)]
+pub struct VaultKeys {
+    master: [u8; 32],
+}
+
+impl std::fmt::Debug for VaultKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VaultKeys(..)")
+    }
+}
+
+impl VaultKeys {
+    /// Keys from 32 raw bytes.
+    pub fn from_bytes(master: [u8; 32]) -> Self {
+        Self { master }
+    }
+
+    /// From `BRIDGE_VAULT_KEY` (64 hex characters) if given, else `<data_dir>/vault-key`,
+    /// created with a fresh random key (mode 0600) on first use.
+    pub fn load(env_key: Option<&str>, data_dir: &Path) -> Result<Self, VaultError> {
+        let parse = |text: &str| -> Result<Self, VaultError> {
+            let bytes = hex::decode(text.trim())
+                .map_err(|_| VaultError::Key("must be 64 hex characters".into()))?;
+            let master: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| VaultError::Key("must be 32 bytes (64 hex characters)".into()))?;
+            Ok(Self { master })
+        };
+        if let Some(key) = env_key.filter(|k| !k.is_empty()) {
+            return parse(key);
+        }
+        let path = data_dir.join("vault-key");
+        let fail = |what: &str, e: std::io::Error| {
+            VaultError::Key(format!("{what} {}: {e}", path.display()))
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let mode = std::fs::metadata(&path)
+                    .map_err(|e| fail("cannot stat", e))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(VaultError::Key(format!(
+                        "{} is readable by others; chmod 600 it",
+                        path.display()
+                    )));
+                }
+                parse(&text)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| fail("cannot create folder for", e))?;
+                let key = crate::auth::random_hex(32);
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(|e| fail("cannot create", e))?;
+                file.write_all(key.as_bytes())
+                    .map_err(|e| fail("cannot write", e))?;
+                tracing::info!(path = %path.display(), "generated a new vault key");
+                parse(&key)
+            }
+            Err(e) => Err(fail("cannot read", e)),
+        }
+    }
+
+    fn derived(&self, purpose: &str, contract_id: &str) -> hmac::Key {
+        let master = hmac::Key::new(hmac::HMAC_SHA256, &self.master);
+        let tag = hmac::sign(&master, format!("{purpose}\0{contract_id}").as_bytes());
+        hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref())
+    }
+
+    /// A keyed hash of `value`, stable per contract: equal values give equal hashes, and
+    /// another contract's hashes cannot be compared with these.
+    pub fn keyed_hash(&self, contract_id: &str, value: &str) -> String {
+        hex::encode(hmac::sign(&self.derived("hash", contract_id), value.as_bytes()).as_ref())
+    }
+
+    fn lookup(&self, contract_id: &str, kind: &str, value: &str) -> String {
+        let data = format!("{kind}\0{value}");
+        hex::encode(hmac::sign(&self.derived("lookup", contract_id), data.as_bytes()).as_ref())
+    }
+
+    fn cipher(&self) -> Result<LessSafeKey, VaultError> {
+        UnboundKey::new(&AES_256_GCM, &self.master)
+            .map(LessSafeKey::new)
+            .map_err(|_| VaultError::Crypto)
+    }
+
+    fn seal(&self, contract_id: &str, token: &str, value: &str) -> Result<String, VaultError> {
+        let mut nonce = [0_u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| VaultError::Crypto)?;
+        let mut data = value.as_bytes().to_vec();
+        let aad = format!("{contract_id}\0{token}");
+        self.cipher()?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| VaultError::Crypto)?;
+        Ok(format!("{}:{}", hex::encode(nonce), hex::encode(data)))
+    }
+
+    fn open(&self, contract_id: &str, token: &str, sealed: &str) -> Result<String, VaultError> {
+        let (nonce, data) = sealed.split_once(':').ok_or(VaultError::Crypto)?;
+        let nonce: [u8; NONCE_LEN] = hex::decode(nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or(VaultError::Crypto)?;
+        let mut data = hex::decode(data).map_err(|_| VaultError::Crypto)?;
+        let aad = format!("{contract_id}\0{token}");
+        let plain = self
+            .cipher()?
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| VaultError::Crypto)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Crypto)
+    }
+}
+
+/// The vault of one contract, used inside the caller's transaction. Tokens look like
+/// `[EMAIL_1]`: the kind and a number counted per contract and kind.
+pub struct Vault<'c> {
+    conn: &'c mut AnyConnection,
+    keys: &'c VaultKeys,
+    contract_id: &'c str,
+    now: DateTime<Utc>,
+    issued: HashMap<(String, String), String>,
+}
+
+impl<'c> Vault<'c> {
+    /// The vault of `contract_id`, on `conn`.
+    pub fn new(
+        conn: &'c mut AnyConnection,
+        keys: &'c VaultKeys,
+        contract_id: &'c str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            conn,
+            keys,
+            contract_id,
+            now,
+            issued: HashMap::new(),
+        }
+    }
+
+    /// The keys (for keyed hashes).
+    pub fn keys(&self) -> &VaultKeys {
+        self.keys
+    }
+
+    /// The contract this vault serves.
+    pub fn contract_id(&self) -> &str {
+        self.contract_id
+    }
+
+    /// The token for `value` of `kind` (`EMAIL`, `PHONE`, …), creating it on first use.
+    pub fn token_for(&mut self, kind: &str, value: &str) -> Result<String, VaultError> {
+        let cache_key = (kind.to_owned(), value.to_owned());
+        if let Some(token) = self.issued.get(&cache_key) {
+            return Ok(token.clone());
+        }
+        let lookup = self.keys.lookup(self.contract_id, kind, value);
+        let existing: Option<String> = vault_tokens::table
+            .filter(vault_tokens::contract_id.eq(self.contract_id))
+            .filter(vault_tokens::kind.eq(kind))
+            .filter(vault_tokens::lookup.eq(&lookup))
+            .select(vault_tokens::token)
+            .first(self.conn)
+            .optional()?;
+        let token = match existing {
+            Some(token) => token,
+            None => {
+                let count: i64 = vault_tokens::table
+                    .filter(vault_tokens::contract_id.eq(self.contract_id))
+                    .filter(vault_tokens::kind.eq(kind))
+                    .count()
+                    .get_result(self.conn)?;
+                let token = format!("[{kind}_{}]", count + 1);
+                let sealed = self.keys.seal(self.contract_id, &token, value)?;
+                diesel::insert_into(vault_tokens::table)
+                    .values((
+                        vault_tokens::contract_id.eq(self.contract_id),
+                        vault_tokens::token.eq(&token),
+                        vault_tokens::kind.eq(kind),
+                        vault_tokens::lookup.eq(&lookup),
+                        vault_tokens::ciphertext.eq(&sealed),
+                        vault_tokens::created_at.eq(to_db(self.now)),
+                    ))
+                    .execute(self.conn)?;
+                token
+            }
+        };
+        self.issued.insert(cache_key, token.clone());
+        Ok(token)
+    }
+
+    /// The real value behind one of this contract's tokens, or `None` for a token it never
+    /// issued (made up, or another contract's).
+    pub fn value_of(&mut self, token: &str) -> Result<Option<String>, VaultError> {
+        let sealed: Option<String> = vault_tokens::table
+            .filter(vault_tokens::contract_id.eq(self.contract_id))
+            .filter(vault_tokens::token.eq(token))
+            .select(vault_tokens::ciphertext)
+            .first(self.conn)
+            .optional()?;
+        sealed
+            .map(|s| self.keys.open(self.contract_id, token, &s))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_binding() {
+        let keys = VaultKeys::from_bytes([3; 32]);
+        let sealed = keys
+            .seal("c1", "[EMAIL_1]", "ivan@example.ru")
+            .unwrap_or_default();
+        assert!(!sealed.contains("ivan"));
+        assert_eq!(
+            keys.open("c1", "[EMAIL_1]", &sealed).ok(),
+            Some("ivan@example.ru".to_owned())
+        );
+        assert!(
+            keys.open("c2", "[EMAIL_1]", &sealed).is_err(),
+            "another contract cannot open it"
+        );
+        assert!(
+            keys.open("c1", "[EMAIL_2]", &sealed).is_err(),
+            "nor another token"
+        );
+        let other = VaultKeys::from_bytes([4; 32]);
+        assert!(other.open("c1", "[EMAIL_1]", &sealed).is_err());
+    }
+
+    #[test]
+    fn keyed_hashes_are_stable_per_contract() {
+        let keys = VaultKeys::from_bytes([3; 32]);
+        assert_eq!(keys.keyed_hash("c1", "x"), keys.keyed_hash("c1", "x"));
+        assert_ne!(keys.keyed_hash("c1", "x"), keys.keyed_hash("c2", "x"));
+        assert_ne!(
+            keys.keyed_hash("c1", "x"),
+            VaultKeys::from_bytes([4; 32]).keyed_hash("c1", "x")
+        );
+    }
+}
