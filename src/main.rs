@@ -53,6 +53,14 @@ enum ContractsCommand {
     Check,
     /// Store each changed contract file as a new version.
     Apply,
+    /// Print what a contract's contractor would see of a ticket (JSON file), and the receipt,
+    /// without storing anything.
+    Preview {
+        /// The contract id.
+        contract: String,
+        /// A ticket as `POST /api/v1/tickets` takes it.
+        ticket: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +156,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             &f.sha256[..12]
                         );
                     }
+                }
+                ContractsCommand::Preview { contract, ticket } => {
+                    let text = std::fs::read(&ticket)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", ticket.display()))?;
+                    let input: msp_bridge::tickets::TicketInput =
+                        msp_bridge::http::extract::parse_json(&text)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", ticket.display()))?;
+                    let ticket = msp_bridge::tickets::NewTicket::try_from(input)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", ticket.display()))?;
+                    let set = contracts::ContractSet::new(files);
+                    if set.get(&contract).is_none() {
+                        anyhow::bail!(
+                            "no contract `{contract}` in {}",
+                            config.contracts_dir.display()
+                        );
+                    }
+                    let db = Db::connect(config.database_url.expose())?;
+                    db.migrate()?;
+                    let keys = msp_bridge::redaction::VaultKeys::load(
+                        config.vault_key.as_ref().map(|s| s.expose().as_str()),
+                        &config.data_dir,
+                    )?;
+                    let now = clock.now();
+                    let out = db.dry_run(|c| {
+                        msp_bridge::tickets::preview(c, &set, &keys, &contract, &ticket, now)
+                    })?;
+                    println!("{}", serde_json::to_string_pretty(&out)?);
                 }
                 ContractsCommand::Apply => {
                     let db = Db::connect(config.database_url.expose())?;

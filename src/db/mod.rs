@@ -237,6 +237,42 @@ impl Db {
         off_the_executor(self.reader.clone(), work).await
     }
 
+    /// Runs `work` in a write transaction that is always rolled back, and returns what it
+    /// produced: the real code path, with nothing left behind (previews, dry runs).
+    pub fn dry_run<T, E>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut produced = None;
+        let outcome: Result<(), E> = in_transaction(&self.writer, |c| {
+            produced = Some(work(c)?);
+            Err(diesel::result::Error::RollbackTransaction.into())
+        });
+        match (produced, outcome) {
+            (Some(value), _) => Ok(value),
+            (None, Err(e)) => Err(e),
+            (None, Ok(())) => Err(DbError::Task("dry run produced nothing".into()).into()),
+        }
+    }
+
+    /// [`Db::dry_run`] on a blocking thread, for async callers.
+    pub async fn dry_run_async<T, E>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.dry_run(work))
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
     /// Checks that the database answers, waiting at most two seconds for a connection so a
     /// readiness probe gets its answer before it gives up.
     pub async fn ping(&self) -> Result<(), DbError> {

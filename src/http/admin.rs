@@ -65,3 +65,46 @@ pub async fn verify_audit(
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }
+
+/// `POST /api/v1/redaction/preview` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewInput {
+    /// The contract whose contractor's view is wanted.
+    contract: String,
+    /// The ticket, as the in-house side would push it.
+    ticket: crate::tickets::TicketInput,
+}
+
+/// `POST /api/v1/redaction/preview`: exactly what the contractor would see, and the receipt,
+/// writing nothing.
+pub async fn preview(
+    state: Data<AppState>,
+    _who: Oversight,
+    super::extract::JsonBody(input): super::extract::JsonBody<PreviewInput>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = crate::tickets::NewTicket::try_from(input.ticket).map_err(|e| match e {
+        crate::tickets::TicketError::Invalid { field, message } => {
+            ApiError::invalid("invalid_field", format!("ticket.{field}"), message)
+        }
+        other => other.into(),
+    })?;
+    let contracts = state.contracts.current();
+    if contracts.get(&input.contract).is_none() {
+        return Err(ApiError::invalid(
+            "unknown_value",
+            "contract",
+            "no contract with this id is in force",
+        ));
+    }
+    let keys = state.vault_keys.clone();
+    let now = state.clock.now();
+    let contract = input.contract;
+    let out = state
+        .db
+        .dry_run_async(move |c| {
+            crate::tickets::preview(c, &contracts, &keys, &contract, &ticket, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -64,7 +64,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(contractor::handback),
                 )
                 .route("/contracts", web::get().to(admin::contracts))
-                .route("/audit/verify", web::get().to(admin::verify_audit)),
+                .route("/audit/verify", web::get().to(admin::verify_audit))
+                .route("/redaction/preview", web::post().to(admin::preview)),
         );
 }
 

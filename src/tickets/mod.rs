@@ -278,6 +278,35 @@ pub(crate) fn project_for(
     }
 }
 
+/// What `contract_id`'s contractor would see of `ticket`, and the receipt, computed on the
+/// real path: the ticket is stored under a throw-away key and projected. Run it inside
+/// [`crate::db::Db::dry_run`] so that nothing (ticket, comments, vault tokens) is kept.
+pub fn preview(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    contract_id: &str,
+    ticket: &NewTicket,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    let file = contracts.get(contract_id).ok_or(TicketError::NotFound)?;
+    let mut scratch = ticket.clone();
+    scratch.source = "preview".into();
+    scratch.external_id = crate::auth::random_hex(8);
+    let (row, _) = store::upsert(conn, &scratch, now)?;
+    for c in &scratch.comments {
+        store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;
+    }
+    Ok(
+        match project_for(conn, keys, &file.contract, &row, None, now)? {
+            Ok(p) => {
+                json!({ "contract": contract_id, "shared": true, "view": p.body, "receipt": p.receipt })
+            }
+            Err(e) => json!({ "contract": contract_id, "shared": false, "refused": e.to_string() }),
+        },
+    )
+}
+
 /// A ticket as the in-house side sees it: everything, with its share and the contractor's replies.
 pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketError> {
     let row = store::find(conn, id)?.ok_or(TicketError::NotFound)?;

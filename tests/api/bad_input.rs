@@ -310,8 +310,8 @@ async fn a_failed_transaction_leaves_nothing_behind(app: TestApp) {
     assert_eq!(app.count("tickets"), before);
     assert_eq!(
         app.count("audit_log"),
-        2,
-        "only the two contract.apply entries remain"
+        3,
+        "only the three contract.apply entries remain"
     );
     let verify = app.get("/api/v1/audit/verify", &app.admin()).await;
     assert_eq!(

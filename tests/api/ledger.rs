@@ -28,7 +28,7 @@ async fn an_edited_entry_is_named(app: TestApp) {
     activity(&app).await;
     assert_eq!(
         verify(&app).await,
-        json!({ "entries": 5, "first_broken": null })
+        json!({ "entries": 6, "first_broken": null })
     );
     app.execute("UPDATE audit_log SET details = '{\"receipt\":\"nothing to see\"}' WHERE seq = 3");
     let v = verify(&app).await;

@@ -8,5 +8,6 @@ mod bad_input;
 mod cli;
 mod ledger;
 mod ops;
+mod redaction;
 mod slice;
 mod storage;

@@ -204,6 +204,7 @@ async fn full_slice(app: TestApp) {
     let expected = [
         "contract.apply",
         "contract.apply",
+        "contract.apply",
         "ticket.share",
         "share.read",
         "share.reply",
@@ -214,7 +215,7 @@ async fn full_slice(app: TestApp) {
     ];
     assert_eq!(actions, expected);
     let verify = app.get("/api/v1/audit/verify", &app.admin()).await;
-    assert_eq!(verify.body["entries"], 9);
+    assert_eq!(verify.body["entries"], 10);
     assert_eq!(verify.body["first_broken"], Value::Null);
 }
 

@@ -13,8 +13,9 @@ pub use scan::{number_runs, scan};
 
 use crate::contracts::DetectorKind;
 
-/// Longest free text a field may hold for scanning.
-pub const MAX_FIELD_BYTES: usize = 1024 * 1024;
+/// Longest free text a field may hold for scanning (the ingest limit is larger: a ticket too
+/// long to scan safely is kept in-house rather than shared).
+pub const MAX_FIELD_BYTES: usize = 128 * 1024;
 
 /// What a finding is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

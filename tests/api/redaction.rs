@@ -1,0 +1,295 @@
+//! Redaction over HTTP: previews, Russian text, fail-closed sharing, and the canary.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+/// A Russian ticket carrying every kind of personal data the gateway knows.
+pub fn ticket_ru(external_id: &str) -> Value {
+    json!({
+        "source": "bitrix",
+        "external_id": external_id,
+        "subject": "Возврат по заказу 12345, Иванова Мария",
+        "description": "Здравствуйте, я Мария Иванова (паспорт 45 06 123456, СНИЛС 112-233-445 95, ИНН 500100732259). \
+    Перезвоните Марии на +7 (912) 345-67-89 или 8 912 345 67 89, пишите на maria.ivanova@example.ru. \
+    Карта 4111 1111 1111 1111, счёт RU0204452560040702810412345678901. Карта лояльности LK-12345678. \
+    Передайте привет Абрамовичу. IP 192.168.10.20. Заказ №9876543212. Контакт: Петров.",
+        "requester": { "name": "Мария Иванова", "email": "Maria.Ivanova@example.ru", "phone": "+7 912 345-67-89" },
+        "channel": "email",
+        "priority": "normal",
+        "language": "ru",
+        "custom_fields": { "order_id": "12345", "contact_person": "Петров" },
+        "comments": [{ "external_id": "k1", "author": "Оператор", "body": "Ивановой перезвонили на 89123456789", "public": false }]
+    })
+}
+
+/// Values from [`ticket_ru`] that must never reach the contractor, with their digit forms.
+pub const RU_SECRETS: &[&str] = &[
+    "Иванова",
+    "Ивановой",
+    "Мария",
+    "Марии",
+    "Петров",
+    "Абрамович",
+    "45 06 123456",
+    "4506123456",
+    "112-233-445 95",
+    "11223344595",
+    "500100732259",
+    "912 345",
+    "9123456789",
+    "79123456789",
+    "maria.ivanova@example.ru",
+    "Maria.Ivanova",
+    "4111 1111 1111 1111",
+    "4111111111111111",
+    "RU0204452560040702810412345678901",
+    "LK-12345678",
+    "192.168.10.20",
+];
+
+pub fn assert_no_ru_secrets(what: &str, body: &Value) {
+    let text = body.to_string();
+    for secret in RU_SECRETS {
+        assert!(!text.contains(secret), "{what} leaked `{secret}`: {text}");
+    }
+}
+
+async fn preview_shows_the_contractors_view_and_writes_nothing(app: TestApp) {
+    let tables = ["tickets", "comments", "vault_tokens", "audit_log", "shares"];
+    let before: Vec<i64> = tables.iter().map(|t| app.count(t)).collect();
+    let a = app
+        .post(
+            "/api/v1/redaction/preview",
+            &app.admin(),
+            &json!({ "contract": "ural-ru", "ticket": ticket_ru("P-1") }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let after: Vec<i64> = tables.iter().map(|t| app.count(t)).collect();
+    assert_eq!(before, after, "a preview writes nothing");
+    let view = &a.body["view"];
+    assert_no_ru_secrets("preview", view);
+    assert_eq!(a.body["shared"], true);
+    assert_eq!(
+        view["requester"],
+        json!({ "name": "М. И.", "email": "[EMAIL_1]", "phone": "[PHONE_1]" })
+    );
+    assert_eq!(view["subject"], "Возврат по заказу 12345, И. М.");
+    let description = view["description"].as_str().unwrap_or_default();
+    for expected in [
+        "я М. И. (паспорт [REDACTED:PASSPORT], СНИЛС [SNILS#",
+        "Перезвоните М. на [PHONE_1] или [PHONE_1], пишите на [EMAIL_1].",
+        "Карта **** **** **** 1111, счёт [REDACTED:IBAN].",
+        "Карта лояльности [REDACTED:LOYALTY_CARD].",
+        "Передайте привет [REDACTED:VIP].",
+        "IP [REDACTED:IP].",
+        "Заказ №9876543212.",
+        "Контакт: [CONTACT_PERSON#",
+    ] {
+        assert!(
+            description.contains(expected),
+            "missing `{expected}` in {description}"
+        );
+    }
+    // Keyed hashes are stable: the custom field and its mention in the text agree.
+    let hashed = view["custom_fields"]["contact_person"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(hashed.starts_with("[CONTACT_PERSON#") && description.contains(hashed));
+    assert_eq!(view["comments"][0]["body"], "И. перезвонили на [PHONE_1]");
+    assert_eq!(view["custom_fields"]["order_id"], "12345");
+    let entities = &a.body["receipt"]["entities"];
+    for (kind, action) in [
+        ("PASSPORT", "redact"),
+        ("SNILS", "hash"),
+        ("INN", "hash"),
+        ("CARD", "mask"),
+        ("IBAN", "redact"),
+        ("IP", "redact"),
+        ("LOYALTY_CARD", "redact"),
+        ("VIP", "redact"),
+        ("EMAIL", "tokenize"),
+        ("PHONE", "tokenize"),
+    ] {
+        assert!(
+            entities[kind][action].as_u64() >= Some(1),
+            "{kind} {action}: {entities}"
+        );
+    }
+    assert_eq!(a.body["receipt"]["fields_withheld"]["priority"], "drop");
+
+    // Bad previews get problems, not half-answers.
+    let unknown = app
+        .post(
+            "/api/v1/redaction/preview",
+            &app.admin(),
+            &json!({ "contract": "nope", "ticket": ticket_ru("P-2") }),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.body["field"].as_str()),
+        (400, Some("contract"))
+    );
+    let mut bad = ticket_ru("P-3");
+    bad["priority"] = json!("asap");
+    let invalid = app
+        .post(
+            "/api/v1/redaction/preview",
+            &app.admin(),
+            &json!({ "contract": "ural-ru", "ticket": bad }),
+        )
+        .await;
+    assert_eq!(
+        (invalid.status, invalid.body["field"].as_str()),
+        (400, Some("ticket.priority"))
+    );
+    let forbidden = app
+        .post(
+            "/api/v1/redaction/preview",
+            &app.inhouse(),
+            &json!({ "contract": "ural-ru", "ticket": ticket_ru("P-4") }),
+        )
+        .await;
+    assert_eq!(forbidden.status, 403);
+}
+
+async fn a_ticket_that_cannot_be_scanned_safely_is_not_shared(app: TestApp) {
+    let mut huge = crate::helpers::ticket_en("BIG-1");
+    // Within the ingest limits, beyond what one field may hold for scanning.
+    huge["description"] = json!(format!(
+        "call me on +44 20 7946 0958 {}",
+        "1 ".repeat(100_000)
+    ));
+    let a = app.ingest(&huge).await;
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    assert_eq!(a.body["routing"]["outcome"], "kept");
+    let reason = a.body["routing"]["considered"][1]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("redaction failed, not shared: field description"),
+        "{reason}"
+    );
+    assert_eq!(app.count("shares"), 0);
+    assert_eq!(
+        app.count("vault_tokens"),
+        0,
+        "the failed projection left no tokens behind"
+    );
+    let refused = app
+        .db
+        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.action == "ticket.share_refused")
+        .count();
+    assert_eq!(refused, 1);
+}
+
+on_both_backends!(
+    preview_shows_the_contractors_view_and_writes_nothing,
+    a_ticket_that_cannot_be_scanned_safely_is_not_shared
+);
+
+/// Seeds tickets full of known personal values, drives every contractor-facing endpoint of
+/// both contractors, and checks that no value, nor its digits-only form, comes back.
+async fn canary_no_personal_value_reaches_a_contractor(app: TestApp) {
+    let en = app.ingest(&crate::helpers::ticket_en("CANARY-EN")).await;
+    assert_eq!(en.body["routing"]["contractor"], "acme");
+    // Inside the Russian contract's Black Friday window.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 9, 0, 0)
+            .single()
+            .unwrap_or_default(),
+    );
+    let ru = app.ingest(&ticket_ru("CANARY-RU")).await;
+    assert_eq!(
+        ru.body["routing"]["contractor"], "volga",
+        "{:?}",
+        ru.body["routing"]
+    );
+    let mut seen: Vec<Value> = Vec::new();
+    for (contractor, id) in [
+        ("acme", en.body["id"].clone()),
+        ("volga", ru.body["id"].clone()),
+    ] {
+        let token = app.contractor(contractor);
+        let base = format!("/api/v1/contractor/tickets/{id}");
+        seen.push(app.get("/api/v1/contractor/tickets", &token).await.body);
+        seen.push(app.get(&base, &token).await.body);
+        seen.push(
+            app.post(
+                &format!("{base}/replies"),
+                &token,
+                &json!({ "body": "Проверили, всё верно", "public": true }),
+            )
+            .await
+            .body,
+        );
+        seen.push(app.get(&base, &token).await.body);
+        seen.push(
+            app.post(
+                &format!("{base}/status"),
+                &token,
+                &json!({ "status": "pending" }),
+            )
+            .await
+            .body,
+        );
+        seen.push(
+            app.post(
+                &format!("{base}/status"),
+                &token,
+                &json!({ "status": "bogus" }),
+            )
+            .await
+            .body,
+        );
+        seen.push(
+            app.post(&format!("{base}/replies"), &token, &json!({ "body": 5 }))
+                .await
+                .body,
+        );
+        seen.push(
+            app.post(
+                &format!("{base}/handback"),
+                &token,
+                &json!({ "reason": "не наш профиль" }),
+            )
+            .await
+            .body,
+        );
+        seen.push(app.get(&base, &token).await.body);
+    }
+    assert!(
+        seen.iter()
+            .any(|b| b.get("description").is_some() || b.get("subject").is_some()),
+        "the views were really read"
+    );
+    let secrets: Vec<&str> = crate::helpers::EN_SECRETS
+        .iter()
+        .chain(RU_SECRETS)
+        .copied()
+        .collect();
+    for body in &seen {
+        let text = body.to_string();
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret),
+                "`{secret}` reached a contractor: {text}"
+            );
+            let digits: String = secret.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() >= 6 {
+                let text_digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                assert!(
+                    !text_digits.contains(&digits),
+                    "the digits of `{secret}` reached a contractor: {text}"
+                );
+            }
+        }
+    }
+}
+
+on_both_backends!(canary_no_personal_value_reaches_a_contractor);
