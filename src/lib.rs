@@ -15,6 +15,7 @@ pub mod model;
 pub mod names;
 pub mod redaction;
 pub mod routing;
+pub mod secrets;
 pub mod sensitive;
 pub mod shares;
 pub mod telemetry;

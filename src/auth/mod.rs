@@ -1,8 +1,6 @@
 //! Who is calling: HS256 bearer tokens with a role, a contractor for contractors, an expiry
 //! checked against the injected clock, and a `jti` that can be revoked.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -135,42 +133,9 @@ impl TokenKeys {
         if let Some(secret) = env_secret.filter(|s| !s.is_empty()) {
             return Self::from_secret(secret.as_bytes());
         }
-        let path = data_dir.join("jwt-secret");
-        let key_err = |what: &str, e: std::io::Error| {
-            AuthError::Key(format!("{what} {}: {e}", path.display()))
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(secret) => {
-                let mode = std::fs::metadata(&path)
-                    .map_err(|e| key_err("cannot stat", e))?
-                    .permissions()
-                    .mode();
-                if mode & 0o077 != 0 {
-                    return Err(AuthError::Key(format!(
-                        "{} is readable by others (mode {:o}); chmod 600 it",
-                        path.display(),
-                        mode & 0o777
-                    )));
-                }
-                Self::from_secret(secret.trim().as_bytes())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| key_err("cannot create folder for", e))?;
-                let secret = random_hex(32);
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(|e| key_err("cannot create", e))?;
-                file.write_all(secret.as_bytes())
-                    .map_err(|e| key_err("cannot write", e))?;
-                tracing::info!(path = %path.display(), "generated a new token signing secret");
-                Self::from_secret(secret.as_bytes())
-            }
-            Err(e) => Err(key_err("cannot read", e)),
-        }
+        let secret =
+            crate::secrets::load_or_create(data_dir, "jwt-secret").map_err(AuthError::Key)?;
+        Self::from_secret(secret.as_bytes())
     }
 
     /// Issues a token. Contractor tokens must name a contractor; others must not.

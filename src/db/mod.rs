@@ -222,7 +222,8 @@ impl Db {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        off_the_executor(self.writer.clone(), work).await
+        let pool = self.writer.clone();
+        off_the_executor(move || in_transaction(&pool, work)).await
     }
 
     /// [`Db::read`] on a blocking thread, for async callers.
@@ -234,7 +235,8 @@ impl Db {
         T: Send + 'static,
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
-        off_the_executor(self.reader.clone(), work).await
+        let pool = self.reader.clone();
+        off_the_executor(move || in_transaction(&pool, work)).await
     }
 
     /// Runs `work` in a write transaction that is always rolled back, and returns what it
@@ -268,22 +270,19 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.dry_run(work))
-            .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        off_the_executor(move || db.dry_run(work)).await
     }
 
     /// Checks that the database answers, waiting at most two seconds for a connection so a
     /// readiness probe gets its answer before it gives up.
     pub async fn ping(&self) -> Result<(), DbError> {
         let pool = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
+        off_the_executor(move || {
             let mut conn = pool.get_timeout(Duration::from_secs(2))?;
             conn.batch_execute("SELECT 1")?;
             Ok(())
         })
         .await
-        .map_err(|e| DbError::Task(e.to_string()))?
     }
 }
 
@@ -298,16 +297,13 @@ where
     (*conn).transaction(work)
 }
 
-/// Diesel blocks: run the transaction on tokio's blocking pool, never on an executor thread.
-async fn off_the_executor<T, E>(
-    pool: Pool<Manager>,
-    work: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
-) -> Result<T, E>
+/// Diesel blocks: run database work on tokio's blocking pool, never on an executor thread.
+async fn off_the_executor<T, E>(job: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
 where
     T: Send + 'static,
-    E: From<diesel::result::Error> + From<DbError> + Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(move || in_transaction(&pool, work))
+    tokio::task::spawn_blocking(job)
         .await
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
 }

@@ -6,8 +6,6 @@
 //! bound to their contract and token as associated data.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -65,41 +63,7 @@ impl VaultKeys {
         if let Some(key) = env_key.filter(|k| !k.is_empty()) {
             return parse(key);
         }
-        let path = data_dir.join("vault-key");
-        let fail = |what: &str, e: std::io::Error| {
-            VaultError::Key(format!("{what} {}: {e}", path.display()))
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let mode = std::fs::metadata(&path)
-                    .map_err(|e| fail("cannot stat", e))?
-                    .permissions()
-                    .mode();
-                if mode & 0o077 != 0 {
-                    return Err(VaultError::Key(format!(
-                        "{} is readable by others; chmod 600 it",
-                        path.display()
-                    )));
-                }
-                parse(&text)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| fail("cannot create folder for", e))?;
-                let key = crate::auth::random_hex(32);
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(|e| fail("cannot create", e))?;
-                file.write_all(key.as_bytes())
-                    .map_err(|e| fail("cannot write", e))?;
-                tracing::info!(path = %path.display(), "generated a new vault key");
-                parse(&key)
-            }
-            Err(e) => Err(fail("cannot read", e)),
-        }
+        parse(&crate::secrets::load_or_create(data_dir, "vault-key").map_err(VaultError::Key)?)
     }
 
     fn derived(&self, purpose: &str, contract_id: &str) -> hmac::Key {
