@@ -382,3 +382,54 @@ async fn logs_carry_no_tokens_secrets_or_personal_data() {
         assert!(!log.contains(signature));
     }
 }
+
+#[test]
+fn contracts_preview_prints_the_view_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let ticket = dir.path().join("ticket.json");
+    std::fs::write(&ticket, crate::redaction::ticket_ru("CLI-1").to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = ticket.to_string_lossy().into_owned();
+    let out = bridge(
+        dir.path(),
+        &["contracts", "preview", "ural-ru", &path],
+        &test_contracts_dir(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let view: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(view["view"]["requester"]["email"], "[EMAIL_1]");
+    crate::redaction::assert_no_ru_secrets("CLI preview", &view["view"]);
+    let db = msp_bridge::db::Db::connect(&format!("sqlite://{}/bridge.db", dir.path().display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kept: i64 = db
+        .read(|c| {
+            use diesel::prelude::*;
+            msp_bridge::db::schema::vault_tokens::table
+                .count()
+                .get_result(c)
+                .map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or(-1);
+    assert_eq!(kept, 0, "no token was kept");
+
+    let unknown = bridge(
+        dir.path(),
+        &["contracts", "preview", "nope", &path],
+        &test_contracts_dir(),
+    );
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no contract `nope`"));
+    std::fs::write(&ticket, "{\"source\": 1}").unwrap_or_else(|e| panic!("{e}"));
+    let bad = bridge(
+        dir.path(),
+        &["contracts", "preview", "ural-ru", &path],
+        &test_contracts_dir(),
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("source"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
