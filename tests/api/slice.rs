@@ -1,5 +1,6 @@
 //! The first path through the gateway: ingest, routing, the contractor's work, the in-house view.
 
+use msp_bridge::clock::Clock;
 use serde_json::{Value, json};
 
 use crate::helpers::{EN_SECRETS, TestApp, ticket_en};
@@ -80,6 +81,21 @@ async fn full_slice(app: TestApp) {
         "Still waiting, my IBAN is [REDACTED:IBAN]"
     );
     assert_eq!(comments[0]["author"], "in-house");
+    // A real token of another contract: acme's replies must not unlock it.
+    let keys = msp_bridge::redaction::VaultKeys::load(
+        Some(crate::helpers::VAULT_KEY),
+        std::path::Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let foreign = app
+        .db
+        .write(|c| {
+            msp_bridge::redaction::Vault::new(c, &keys, "ural-ru", app.clock.now())
+                .token_for("PHONE", "79123456789")
+                .map_err(|e| msp_bridge::db::DbError::Task(e.to_string()))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(foreign, "[PHONE_1]");
     let reply = app
         .post(
             &format!("/api/v1/contractor/tickets/{id}/replies"),
