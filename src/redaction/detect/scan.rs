@@ -269,6 +269,9 @@ fn classify(text: &str, start: usize, end: usize, options: &ScanOptions) -> Opti
     use DetectorKind::*;
     let s = shape(text, start, end);
     let n = s.digits.len();
+    if n == 0 {
+        return None; // a lone "(" split off a run (found by fuzzing)
+    }
     let d = &s.digits[..];
     let compact = s.groups.len() == 1 && !s.plus && !s.parens;
     let aggressive = options.aggressive;

@@ -216,3 +216,20 @@ fn pathological_text_is_bounded() {
         Err(ScanError::TooLong(MAX_FIELD_BYTES + 1))
     );
 }
+
+#[test]
+fn fuzz_regression_a_lone_parenthesis_inside_a_run() {
+    // cargo fuzz, detectors: a run split into parts where one part is just "(".
+    let text = "\u{2116}526 2 2 726 22 2 726 ( 2 2{95@:2&\u{0}\u{0}>:\u{7f}\u{3}\u{5}";
+    assert!(scan(text, &all()).is_ok());
+    assert!(
+        scan(
+            text,
+            &ScanOptions {
+                aggressive: true,
+                ..all()
+            }
+        )
+        .is_ok()
+    );
+}
