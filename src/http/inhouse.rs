@@ -21,22 +21,38 @@ pub async fn ingest(
     let keys = state.vault_keys.clone();
     let actor = format!("inhouse:{}", who.0.sub);
     let now = state.clock.now();
-    let outcome = state
-        .db
-        .write_async(move |c| tickets::ingest(c, &contracts, &keys, &ticket, &actor, now))
-        .await;
-    // Two first pushes of one ticket racing on PostgreSQL: the loser sees the winner's row.
-    let outcome = match outcome {
-        Err(tickets::TicketError::Db(crate::db::DbError::Query(ref e)))
-            if crate::db::is_unique_violation(e) =>
-        {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::CONFLICT,
-                "conflict",
-                "the same ticket was pushed concurrently; retry",
-            ));
+    // A unique-key race with a concurrent transaction (two first pushes of one ticket) is
+    // retried: the second attempt sees the winner's rows.
+    let mut attempt = 0;
+    let outcome = loop {
+        attempt += 1;
+        let (contracts, keys, ticket, actor) = (
+            contracts.clone(),
+            keys.clone(),
+            ticket.clone(),
+            actor.clone(),
+        );
+        let result = state
+            .db
+            .write_async(move |c| tickets::ingest(c, &contracts, &keys, &ticket, &actor, now))
+            .await;
+        match result {
+            Err(tickets::TicketError::Db(crate::db::DbError::Query(ref e)))
+                if crate::db::is_unique_violation(e) && attempt < 3 =>
+            {
+                continue;
+            }
+            Err(tickets::TicketError::Db(crate::db::DbError::Query(ref e)))
+                if crate::db::is_unique_violation(e) =>
+            {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::CONFLICT,
+                    "conflict",
+                    "a concurrent change conflicted with this one; retry",
+                ));
+            }
+            other => break other?,
         }
-        other => other?,
     };
     state.metrics.tickets_ingested.inc();
     if let Some(contract) = outcome

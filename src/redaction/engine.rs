@@ -29,6 +29,15 @@ pub enum RedactionError {
     Vault(#[from] VaultError),
 }
 
+impl From<crate::db::DbError> for RedactionError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Query(q) => Self::Vault(VaultError::Db(q)),
+            other => Self::Vault(VaultError::Key(other.to_string())),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for RedactionError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Vault(VaultError::Db(e))

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use crate::clock::to_db;
 use crate::db::AnyConnection;
-use crate::db::schema::vault_tokens;
+use crate::db::schema::{contracts, vault_tokens};
 
 /// What can go wrong with keys or the vault.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +132,7 @@ pub struct Vault<'c> {
     contract_id: &'c str,
     now: DateTime<Utc>,
     issued: HashMap<(String, String), String>,
+    locked: bool,
 }
 
 impl<'c> Vault<'c> {
@@ -148,6 +149,7 @@ impl<'c> Vault<'c> {
             contract_id,
             now,
             issued: HashMap::new(),
+            locked: false,
         }
     }
 
@@ -166,6 +168,14 @@ impl<'c> Vault<'c> {
         let cache_key = (kind.to_owned(), value.to_owned());
         if let Some(token) = self.issued.get(&cache_key) {
             return Ok(token.clone());
+        }
+        if !self.locked {
+            // Numbering (`count + 1`) and look-up-then-insert race between writers on
+            // PostgreSQL: hold the contract's row lock until commit, as capacity does.
+            diesel::update(contracts::table.find(self.contract_id))
+                .set(contracts::open_shares.eq(contracts::open_shares))
+                .execute(self.conn)?;
+            self.locked = true;
         }
         let lookup = self.keys.lookup(self.contract_id, kind, value);
         let existing: Option<String> = vault_tokens::table

@@ -293,3 +293,48 @@ async fn canary_no_personal_value_reaches_a_contractor(app: TestApp) {
 }
 
 on_both_backends!(canary_no_personal_value_reaches_a_contractor);
+
+/// Concurrent transactions issuing tokens for one contract (the PostgreSQL race found under
+/// load): every one succeeds, numbers are distinct and gapless, equal values share a token.
+async fn concurrent_token_issuance_is_serialised(app: TestApp) {
+    use msp_bridge::clock::Clock;
+    let keys = msp_bridge::redaction::VaultKeys::load(
+        Some(crate::helpers::VAULT_KEY),
+        std::path::Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let now = app.clock.now();
+    let workers: Vec<_> = (0..16)
+        .map(|n| {
+            let (db, keys) = (app.db.clone(), keys.clone());
+            std::thread::spawn(move || {
+                db.write(|c| {
+                    let mut vault = msp_bridge::redaction::Vault::new(c, &keys, "acme-en", now);
+                    let own = vault.token_for("EMAIL", &format!("user{n}@example.com"))?;
+                    let shared = vault.token_for("EMAIL", "everyone@example.com")?;
+                    Ok::<_, msp_bridge::redaction::RedactionError>((own, shared))
+                })
+            })
+        })
+        .collect();
+    let mut own = Vec::new();
+    let mut shared = std::collections::BTreeSet::new();
+    for w in workers {
+        let (o, s) = w
+            .join()
+            .unwrap_or_else(|_| panic!("worker panicked"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        own.push(o);
+        shared.insert(s);
+    }
+    assert_eq!(shared.len(), 1, "one value, one token: {shared:?}");
+    own.extend(shared);
+    own.sort();
+    own.dedup();
+    assert_eq!(own.len(), 17);
+    let mut expected: Vec<String> = (1..=17).map(|n| format!("[EMAIL_{n}]")).collect();
+    expected.sort();
+    assert_eq!(own, expected);
+}
+
+on_both_backends!(concurrent_token_issuance_is_serialised);
