@@ -289,6 +289,8 @@ pub struct Confidentiality {
     pub aggressive: bool,
     /// Custom fields holding personal data: their values are also looked for in free text.
     pub personal_fields: Vec<String>,
+    /// Custom fields holding free text: scanned like the description.
+    pub text_fields: Vec<String>,
     /// Own patterns.
     pub custom_patterns: Vec<CustomPattern>,
     /// Own word lists.
@@ -304,6 +306,11 @@ pub struct Confidentiality {
 }
 
 impl Confidentiality {
+    /// True when `field` holds free text to scan (the built-in ones and `text_fields`).
+    pub fn is_free_text(&self, field: &str) -> bool {
+        FREE_TEXT_FIELDS.contains(&field) || self.text_fields.iter().any(|f| f == field)
+    }
+
     /// The action for a field; unlisted fields are dropped (default deny).
     pub fn action_for(&self, field: &str) -> FieldAction {
         self.fields.get(field).copied().unwrap_or(FieldAction::Drop)

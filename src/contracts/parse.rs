@@ -176,6 +176,8 @@ struct RawConfidentiality {
     #[serde(default)]
     personal_fields: Vec<String>,
     #[serde(default)]
+    text_fields: Vec<String>,
+    #[serde(default)]
     custom_patterns: Vec<RawPattern>,
     #[serde(default)]
     dictionaries: Vec<RawDictionary>,
@@ -621,12 +623,17 @@ fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option
             AttachmentPolicy::Allow(types)
         }
     };
-    for (i, f) in raw.personal_fields.iter().enumerate() {
-        if f.strip_prefix("custom_fields.").is_none_or(str::is_empty) {
-            c.fail(
-                format!("confidentiality.personal_fields[{i}]"),
-                "must name a custom field: custom_fields.<name>",
-            );
+    for (key, list) in [
+        ("personal_fields", &raw.personal_fields),
+        ("text_fields", &raw.text_fields),
+    ] {
+        for (i, f) in list.iter().enumerate() {
+            if f.strip_prefix("custom_fields.").is_none_or(str::is_empty) {
+                c.fail(
+                    format!("confidentiality.{key}[{i}]"),
+                    "must name a custom field: custom_fields.<name>",
+                );
+            }
         }
     }
     Some(Confidentiality {
@@ -635,6 +642,7 @@ fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option
         entities: raw.entities,
         aggressive: raw.aggressive,
         personal_fields: raw.personal_fields,
+        text_fields: raw.text_fields,
         custom_patterns: patterns,
         dictionaries,
         comments: raw.comments,

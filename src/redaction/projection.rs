@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::engine::{EntityCounts, RedactionError, Redactor};
 use super::vault::Vault;
-use crate::contracts::{CommentVisibility, Confidentiality, FREE_TEXT_FIELDS, FieldAction};
+use crate::contracts::{CommentVisibility, Confidentiality, FieldAction};
 
 /// A ticket's fields before projection, by field path (`subject`, `requester.email`,
 /// `custom_fields.order_id`, …). Absent or null fields are simply not listed.
@@ -77,7 +77,7 @@ pub fn project(
             continue;
         }
         let action = policy.action_for(path);
-        let projected = match (value, FREE_TEXT_FIELDS.contains(&path.as_str())) {
+        let projected = match (value, policy.is_free_text(path)) {
             (Value::String(text), true)
                 if !matches!(action, FieldAction::Pass | FieldAction::Drop) =>
             {

@@ -19,7 +19,7 @@ pub fn ticket_ru(external_id: &str) -> Value {
         "channel": "email",
         "priority": "normal",
         "language": "ru",
-        "custom_fields": { "order_id": "12345", "contact_person": "Петров" },
+        "custom_fields": { "order_id": "12345", "contact_person": "Петров", "note": "Клиентка Иванова просила перезвонить на 8 912 345 67 89" },
         "comments": [{ "external_id": "k1", "author": "Оператор", "body": "Ивановой перезвонили на 89123456789", "public": false }]
     })
 }
@@ -100,6 +100,11 @@ async fn preview_shows_the_contractors_view_and_writes_nothing(app: TestApp) {
     assert!(hashed.starts_with("[CONTACT_PERSON#") && description.contains(hashed));
     assert_eq!(view["comments"][0]["body"], "И. перезвонили на [PHONE_1]");
     assert_eq!(view["custom_fields"]["order_id"], "12345");
+    // A custom field declared as free text is scanned like the description.
+    assert_eq!(
+        view["custom_fields"]["note"],
+        "Клиентка И. просила перезвонить на [PHONE_1]"
+    );
     let entities = &a.body["receipt"]["entities"];
     for (kind, action) in [
         ("PASSPORT", "redact"),
