@@ -18,5 +18,6 @@ pub mod routing;
 pub mod secrets;
 pub mod sensitive;
 pub mod shares;
+pub mod sla;
 pub mod telemetry;
 pub mod tickets;

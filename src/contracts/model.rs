@@ -109,8 +109,8 @@ pub struct Overflow {
 pub struct DayHours {
     /// Opening time.
     pub open: NaiveTime,
-    /// Closing time (after `open`).
-    pub close: NaiveTime,
+    /// Closing time (after `open`); `None` means midnight at the end of the day (`24:00`).
+    pub close: Option<NaiveTime>,
 }
 
 /// A business calendar.

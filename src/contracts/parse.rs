@@ -454,10 +454,12 @@ fn build_sla(c: &mut Checker<'_>, raw: RawSla, contract_tz: Tz) -> Option<Sla> {
             .and_then(|(a, b)| {
                 let open = NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?;
                 let close = match b.trim() {
-                    "24:00" => NaiveTime::from_hms_opt(23, 59, 59)?,
-                    t => NaiveTime::parse_from_str(t, "%H:%M").ok()?,
+                    "24:00" => None,
+                    t => Some(NaiveTime::parse_from_str(t, "%H:%M").ok()?),
                 };
-                (close > open).then_some(DayHours { open, close })
+                close
+                    .is_none_or(|c| c > open)
+                    .then_some(DayHours { open, close })
             })
             .ok_or_else(|| format!("`{span}` is not an opening span (write e.g. 09:00-18:00)"));
         if let Some(h) = c.check(&key, parsed) {
