@@ -237,6 +237,40 @@ pub fn apply(
     Ok(out)
 }
 
+/// Switches a contract's manual overflow on or off, audited with the operator's reason.
+/// Returns whether the switch was on before.
+pub fn set_manual_overflow(
+    conn: &mut AnyConnection,
+    id: &str,
+    on: bool,
+    actor: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ContractError> {
+    let before: bool = contracts::table
+        .find(id)
+        .select(contracts::manual_overflow)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ContractError::NotFound(id.to_owned()))?;
+    diesel::update(contracts::table.find(id))
+        .set(contracts::manual_overflow.eq(on))
+        .execute(conn)?;
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor,
+            action: Action::OverflowSwitch,
+            contract_id: Some(id),
+            ticket_id: None,
+            // An operator's reason ("Black Friday surge") is operational metadata, not customer data.
+            details: serde_json::json!({ "on": on, "was_on": before, "reason": reason }),
+        },
+    )?;
+    Ok(before)
+}
+
 /// A stored version of a contract.
 #[derive(Clone, Debug, Queryable, serde::Serialize)]
 pub struct StoredVersion {

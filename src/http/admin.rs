@@ -108,3 +108,53 @@ pub async fn preview(
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
+
+/// Body of `POST /api/v1/contracts/{id}/overflow`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverflowInput {
+    /// Switch on or off.
+    on: bool,
+    /// Why (shown in the audit and in compliance reports).
+    reason: String,
+}
+
+/// `POST /api/v1/contracts/{id}/overflow`: the manual overflow switch, audited.
+pub async fn switch_overflow(
+    state: Data<AppState>,
+    who: super::extract::Operator,
+    id: actix_web::web::Path<String>,
+    super::extract::JsonBody(input): super::extract::JsonBody<OverflowInput>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = input.reason.trim().to_owned();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "reason",
+            "say why, in 1–500 bytes",
+        ));
+    }
+    let id = id.into_inner();
+    if state.contracts.current().get(&id).is_none() {
+        return Err(ApiError::not_found());
+    }
+    let actor = format!(
+        "{}:{}",
+        if who.0.role == crate::auth::Role::Admin {
+            "admin"
+        } else {
+            "inhouse"
+        },
+        who.0.sub
+    );
+    let now = state.clock.now();
+    let on = input.on;
+    let contract = id.clone();
+    let was_on = state
+        .db
+        .write_async(move |c| {
+            crate::contracts::set_manual_overflow(c, &contract, on, &actor, &reason, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": id, "manual_overflow": on, "was_on": was_on })))
+}

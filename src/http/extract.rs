@@ -246,6 +246,12 @@ principal!(
     Inhouse, [Inhouse], "inhouse"
 );
 principal!(
+    /// An operator: the in-house side or an administrator.
+    Operator,
+    [Inhouse, Admin],
+    "inhouse or admin"
+);
+principal!(
     /// A caller with the `admin` or `compliance` role.
     Oversight, [Admin, Compliance], "admin or compliance"
 );

@@ -115,3 +115,46 @@ pub async fn comment(
         None => HttpResponse::Ok().json(json!({ "duplicate": true })),
     })
 }
+
+/// Body of a recall or a switch: why.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecallInput {
+    reason: String,
+}
+
+/// `POST /api/v1/tickets/{id}/recall`: take the ticket back from its contractor.
+pub async fn recall(
+    state: Data<AppState>,
+    who: Inhouse,
+    id: Path<String>,
+    JsonBody(input): JsonBody<RecallInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let now = state.clock.now();
+    let actor = format!("inhouse:{}", who.0.sub);
+    let out = state
+        .db
+        .write_async(move |c| tickets::recall(c, id, &actor, &input.reason, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `POST /api/v1/routing/preview`: what would happen to this ticket now, and why, for every
+/// contract; computed on the real path in a transaction that is rolled back.
+pub async fn routing_preview(
+    state: Data<AppState>,
+    who: super::extract::Operator,
+    JsonBody(input): JsonBody<TicketInput>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = NewTicket::try_from(input)?;
+    let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
+    let actor = format!("preview:{}", who.0.sub);
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .dry_run_async(move |c| tickets::ingest(c, &contracts, &keys, &ticket, &actor, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome.routing))
+}

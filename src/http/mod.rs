@@ -49,6 +49,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tickets", web::post().to(inhouse::ingest))
                 .route("/tickets/{id}", web::get().to(inhouse::show))
                 .route("/tickets/{id}/comments", web::post().to(inhouse::comment))
+                .route("/tickets/{id}/recall", web::post().to(inhouse::recall))
+                .route("/routing/preview", web::post().to(inhouse::routing_preview))
+                .route(
+                    "/contracts/{id}/overflow",
+                    web::post().to(admin::switch_overflow),
+                )
                 .route("/contractor/tickets", web::get().to(contractor::list))
                 .route("/contractor/tickets/{id}", web::get().to(contractor::show))
                 .route(

@@ -35,6 +35,10 @@ pub enum Action {
     ShareRefused,
     /// A contractor read was refused because redaction failed (fail closed).
     ReadRefused,
+    /// An operator switched a contract's manual overflow on or off.
+    OverflowSwitch,
+    /// The in-house side took a ticket back from its contractor.
+    ShareRecall,
 }
 
 impl Action {
@@ -49,6 +53,8 @@ impl Action {
             Self::ShareHandback => "share.handback",
             Self::ShareRefused => "ticket.share_refused",
             Self::ReadRefused => "share.read_refused",
+            Self::OverflowSwitch => "contract.overflow",
+            Self::ShareRecall => "share.recall",
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct RoutableTicket<'a> {
     pub language: Option<&'a str>,
     /// Tags, lower-case.
     pub tags: &'a [String],
+    /// A stable key of the ticket (source and external id), for `share_percent`.
+    pub key: &'a str,
 }
 
 /// A contract's live state, read in the routing transaction.
@@ -34,6 +36,28 @@ pub struct LiveState {
     pub open_shares: i32,
     /// This contractor handed the ticket back, or it was recalled from it, before.
     pub returned_before: bool,
+    /// Shares made under the contract in the last hour.
+    pub shared_last_hour: i64,
+}
+
+/// Categories that never leave the house unless a contract names them in its scope.
+pub const REGULATED_CATEGORIES: &[&str] = &[
+    "medical",
+    "health",
+    "finance",
+    "legal",
+    "insurance",
+    "minors",
+];
+
+/// The ticket's stable bucket 0–99 for `share_percent`: the same ticket always gets the same
+/// answer, across requests and replicas.
+pub fn share_bucket(key: &str) -> u8 {
+    // FNV-1a: tiny, stable across versions and platforms (unlike std's hasher).
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash % 100) as u8
 }
 
 /// One contract's verdict on a ticket.
@@ -67,6 +91,7 @@ pub fn evaluate<'c>(
                         Ok(())
                     }
                 })
+                .and_then(|()| within_share_percent(contract, ticket))
                 .and_then(|()| overflow_trigger(contract, live, now))
                 .and_then(|trigger| has_room(contract, live).map(|()| trigger));
             let (eligible, reason) = match verdict {
@@ -122,6 +147,13 @@ fn scope_matches(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {
             None => return Err("the ticket has no language and the scope lists languages".into()),
         }
     }
+    if let Some(cat) = t.category.filter(|c| REGULATED_CATEGORIES.contains(c))
+        && !s.categories.iter().any(|x| x == cat)
+    {
+        return Err(format!(
+            "category {cat} is regulated and the contract does not name it"
+        ));
+    }
     if let Some(tag) = t.tags.iter().find(|tag| s.exclude_tags.contains(tag)) {
         return Err(format!("tag {tag} is excluded"));
     }
@@ -163,12 +195,29 @@ fn overflow_trigger(c: &Contract, live: LiveState, now: DateTime<Utc>) -> Result
 
 fn has_room(c: &Contract, live: LiveState) -> Result<(), String> {
     if i64::from(live.open_shares) >= i64::from(c.overflow.max_open) {
-        Err(format!(
+        return Err(format!(
             "at capacity ({} of {} open)",
             live.open_shares, c.overflow.max_open
-        ))
-    } else {
+        ));
+    }
+    match c.overflow.max_new_per_hour {
+        Some(cap) if live.shared_last_hour >= i64::from(cap) => Err(format!(
+            "hourly cap reached ({} of {} new in the last hour)",
+            live.shared_last_hour, cap
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn within_share_percent(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {
+    let bucket = share_bucket(t.key);
+    if bucket < c.overflow.share_percent {
         Ok(())
+    } else {
+        Err(format!(
+            "outside the contract's {} % share (bucket {bucket})",
+            c.overflow.share_percent
+        ))
     }
 }
 

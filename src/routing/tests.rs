@@ -44,6 +44,7 @@ fn ticket(tags: &[String]) -> RoutableTicket<'_> {
         category: Some("billing"),
         language: Some("ru"),
         tags,
+        key: "zendesk/1",
     }
 }
 
@@ -170,4 +171,60 @@ fn off_mode_and_full_capacity_refuse() {
         )
         .eligible
     );
+}
+
+#[test]
+fn regulated_categories_stay_home_unless_named() {
+    let mut c = contract("always");
+    c.scope.categories.clear();
+    let mut t = ticket(&[]);
+    t.category = Some("medical");
+    assert_eq!(
+        verdict(&c, &t, LiveState::default(), at(2026, 6, 1, 12)).reason,
+        "category medical is regulated and the contract does not name it"
+    );
+    c.scope.categories = vec!["medical".into()];
+    assert!(verdict(&c, &t, LiveState::default(), at(2026, 6, 1, 12)).eligible);
+}
+
+#[test]
+fn share_percent_is_stable_per_ticket() {
+    let mut c = contract("always");
+    c.overflow.share_percent = 30;
+    let keys: Vec<String> = (0..1000).map(|n| format!("zendesk/{n}")).collect();
+    let taken = keys
+        .iter()
+        .filter(|k| {
+            let mut t = ticket(&[]);
+            t.key = k;
+            verdict(&c, &t, LiveState::default(), at(2026, 6, 1, 12)).eligible
+        })
+        .count();
+    assert!(
+        (250..=350).contains(&taken),
+        "about 30 % of tickets: {taken}"
+    );
+    assert_eq!(share_bucket("zendesk/42"), share_bucket("zendesk/42"));
+    // Pinned (FNV-1a computed independently), so a change of hash function, which would
+    // move tickets between contractors, is noticed.
+    assert_eq!(share_bucket("zendesk/42"), 54);
+}
+
+#[test]
+fn hourly_cap() {
+    let mut c = contract("always");
+    c.overflow.max_new_per_hour = Some(5);
+    let busy = LiveState {
+        shared_last_hour: 5,
+        ..LiveState::default()
+    };
+    assert_eq!(
+        verdict(&c, &ticket(&[]), busy, at(2026, 6, 1, 12)).reason,
+        "hourly cap reached (5 of 5 new in the last hour)"
+    );
+    let fine = LiveState {
+        shared_last_hour: 4,
+        ..LiveState::default()
+    };
+    assert!(verdict(&c, &ticket(&[]), fine, at(2026, 6, 1, 12)).eligible);
 }

@@ -108,6 +108,7 @@ const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
 pub fn live_states(
     conn: &mut AnyConnection,
     ticket_id: i64,
+    now: DateTime<Utc>,
 ) -> QueryResult<HashMap<String, LiveState>> {
     let rows: Vec<(String, bool, i32)> = contracts::table
         .select((
@@ -121,16 +122,23 @@ pub fn live_states(
         .filter(shares::state.eq_any(["handed_back", "recalled"]))
         .select(shares::contract_id)
         .load(conn)?;
+    let recent: Vec<(String, i64)> = shares::table
+        .filter(shares::created_at.gt(to_db(now - chrono::Duration::hours(1))))
+        .group_by(shares::contract_id)
+        .select((shares::contract_id, diesel::dsl::count_star()))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(id, manual_on, open_shares)| {
             let returned_before = returned.contains(&id);
+            let shared_last_hour = recent.iter().find(|(c, _)| *c == id).map_or(0, |(_, n)| *n);
             (
                 id,
                 LiveState {
                     manual_on,
                     open_shares,
                     returned_before,
+                    shared_last_hour,
                 },
             )
         })
@@ -243,7 +251,7 @@ pub fn list_visible(
         .load(conn)
 }
 
-/// Moves a share to `to` as its contractor asks. Returns the updated row and whether anything
+/// Moves a share to `to` as its contractor (or, for a recall, the in-house side) asks. Returns the updated row and whether anything
 /// changed (asking for the state it already has is a no-op, so retries are harmless).
 /// Leaving `open`/`pending` for a final state frees the contract's capacity.
 pub fn transition(
@@ -260,9 +268,9 @@ pub fn transition(
     }
     let allowed = matches!(
         (from, to),
-        (Open, Pending | Solved | HandedBack)
-            | (Pending, Open | Solved | HandedBack)
-            | (Solved, HandedBack)
+        (Open, Pending | Solved | HandedBack | Recalled)
+            | (Pending, Open | Solved | HandedBack | Recalled)
+            | (Solved, HandedBack | Recalled)
     );
     if !allowed {
         return Err(ShareError::InvalidTransition { from, to });

@@ -168,6 +168,7 @@ fn route(
             Vec::new(),
         ));
     }
+    let routing_key = format!("{}/{}", row.source, row.external_id);
     let tags = row.tag_list();
     let ticket = RoutableTicket {
         channel: parse_stored::<Channel>("channel", &row.channel)?,
@@ -175,8 +176,9 @@ fn route(
         category: row.category.as_deref(),
         language: row.language.as_deref(),
         tags: &tags,
+        key: &routing_key,
     };
-    let live = shares::live_states(conn, row.id)?;
+    let live = shares::live_states(conn, row.id, now)?;
     let mut considered = routing::evaluate(
         &ticket,
         contracts.in_rank_order().map(|f| {
@@ -305,6 +307,48 @@ pub fn preview(
             Err(e) => json!({ "contract": contract_id, "shared": false, "refused": e.to_string() }),
         },
     )
+}
+
+/// Takes a ticket back from its contractor: the share becomes `recalled`, the contractor loses
+/// access at once (its next request answers 404), its place is freed, and the ticket will not
+/// be routed back to it.
+pub fn recall(
+    conn: &mut AnyConnection,
+    id: i64,
+    actor: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 2_000 {
+        return Err(TicketError::Invalid {
+            field: "reason".into(),
+            message: "must be 1–2000 bytes".into(),
+        });
+    }
+    store::find(conn, id)?.ok_or(TicketError::NotFound)?;
+    let share = shares::latest_for_ticket(conn, id)?
+        .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
+        .ok_or_else(|| TicketError::Conflict("the ticket is not with a contractor".into()))?;
+    let (updated, _) = shares::transition(
+        conn,
+        &share,
+        crate::model::ShareState::Recalled,
+        Some(reason),
+        now,
+    )?;
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor,
+            action: Action::ShareRecall,
+            contract_id: Some(&share.contract_id),
+            ticket_id: Some(id),
+            details: json!({ "share_id": share.id, "from": share.state, "reason_characters": reason.chars().count() }),
+        },
+    )?;
+    Ok(json!({ "id": id, "share": updated.summary() }))
 }
 
 /// A ticket as the in-house side sees it: everything, with its share and the contractor's replies.

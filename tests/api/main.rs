@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod ledger;
 mod ops;
+mod overflow;
 mod redaction;
 mod slice;
 mod storage;
