@@ -118,6 +118,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_head,
     revoked_tokens,
     vault_tokens,
+    queue_reports,
 );
 
 diesel::table! {
@@ -128,5 +129,14 @@ diesel::table! {
         lookup -> Text,
         ciphertext -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_reports (id) {
+        id -> Integer,
+        depth -> BigInt,
+        reported_at -> Timestamp,
+        reported_by -> Text,
     }
 }

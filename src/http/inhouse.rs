@@ -158,3 +158,26 @@ pub async fn routing_preview(
         .await?;
     Ok(HttpResponse::Ok().json(outcome.routing))
 }
+
+/// Body of `PUT /api/v1/queue`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueInput {
+    depth: i64,
+}
+
+/// `PUT /api/v1/queue`: the helpdesk reports its queue depth (in force for 15 minutes).
+pub async fn report_queue(
+    state: Data<AppState>,
+    who: Inhouse,
+    JsonBody(input): JsonBody<QueueInput>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let actor = format!("inhouse:{}", who.0.sub);
+    state
+        .db
+        .write_async(move |c| tickets::report_queue(c, input.depth, &actor, now))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "depth": input.depth, "valid_minutes": tickets::QUEUE_REPORT_TTL_MINUTES })))
+}

@@ -51,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tickets/{id}/comments", web::post().to(inhouse::comment))
                 .route("/tickets/{id}/recall", web::post().to(inhouse::recall))
                 .route("/routing/preview", web::post().to(inhouse::routing_preview))
+                .route("/queue", web::put().to(inhouse::report_queue))
                 .route(
                     "/contracts/{id}/overflow",
                     web::post().to(admin::switch_overflow),

@@ -38,6 +38,8 @@ pub struct LiveState {
     pub returned_before: bool,
     /// Shares made under the contract in the last hour.
     pub shared_last_hour: i64,
+    /// The in-house queue depth (the same for every contract).
+    pub queue_depth: i64,
 }
 
 /// Categories that never leave the house unless a contract names them in its scope.
@@ -178,6 +180,16 @@ fn overflow_trigger(c: &Contract, live: LiveState, now: DateTime<Utc>) -> Result
     if o.mode == OverflowMode::Manual && live.manual_on {
         return Ok("overflow switched on manually".into());
     }
+    if o.mode == OverflowMode::Threshold
+        && let Some(limit) = o
+            .queue_depth_above
+            .filter(|l| live.queue_depth > i64::from(*l))
+    {
+        return Ok(format!(
+            "in-house queue at {}, above {limit}",
+            live.queue_depth
+        ));
+    }
     let local = now.with_timezone(&c.timezone).naive_local();
     if let Some(w) = o
         .peak_windows
@@ -188,8 +200,11 @@ fn overflow_trigger(c: &Contract, live: LiveState, now: DateTime<Utc>) -> Result
     }
     Err(match o.mode {
         OverflowMode::Manual => "overflow is switched off and no peak window is open".into(),
-        // The queue-depth trigger is evaluated once queue depth is tracked (a later issue).
-        _ => "no peak window is open and the queue-depth trigger is not evaluated yet".into(),
+        _ => format!(
+            "no peak window is open and the in-house queue ({}) is not above {}",
+            live.queue_depth,
+            o.queue_depth_above.unwrap_or_default()
+        ),
     })
 }
 

@@ -19,6 +19,7 @@ exclude_tags = ["vip"]
 [overflow]
 mode = "MODE"
 max_open = 2
+queue_depth_above = 50
 peak_windows = [{ from = "2026-11-27T00:00", until = "2026-11-30T00:00", label = "Black Friday" }]
 [sla]
 calendar = { always_open = true }
@@ -227,4 +228,29 @@ fn hourly_cap() {
         ..LiveState::default()
     };
     assert!(verdict(&c, &ticket(&[]), fine, at(2026, 6, 1, 12)).eligible);
+}
+
+#[test]
+fn threshold_mode_follows_the_queue() {
+    let mut c = contract("threshold");
+    c.overflow.queue_depth_above = Some(50);
+    c.overflow.peak_windows.clear();
+    let calm = LiveState {
+        queue_depth: 50,
+        ..LiveState::default()
+    };
+    assert_eq!(
+        verdict(&c, &ticket(&[]), calm, at(2026, 6, 1, 12)).reason,
+        "no peak window is open and the in-house queue (50) is not above 50"
+    );
+    let busy = LiveState {
+        queue_depth: 51,
+        ..LiveState::default()
+    };
+    let v = verdict(&c, &ticket(&[]), busy, at(2026, 6, 1, 12));
+    assert!(
+        v.eligible && v.reason.contains("in-house queue at 51, above 50"),
+        "{}",
+        v.reason
+    );
 }

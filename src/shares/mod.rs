@@ -104,7 +104,7 @@ pub struct ShareSummary {
 
 const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
 
-/// The live routing state of each contract for one ticket.
+/// The live routing state of each contract for one ticket (queue depth left at zero).
 pub fn live_states(
     conn: &mut AnyConnection,
     ticket_id: i64,
@@ -139,6 +139,8 @@ pub fn live_states(
                     open_shares,
                     returned_before,
                     shared_last_hour,
+                    // Filled by the caller when a contract's trigger needs it.
+                    queue_depth: 0,
                 },
             )
         })

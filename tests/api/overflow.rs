@@ -234,3 +234,112 @@ on_both_backends!(
     a_recalled_ticket_leaves_the_contractor_at_once,
     routing_preview_answers_without_writing,
 );
+
+/// The fixture contracts plus a threshold contract for German tickets, in a folder of its own.
+fn contracts_with_threshold(dir: &std::path::Path) -> std::path::PathBuf {
+    let folder = dir.join("contracts");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(crate::helpers::test_contracts_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        std::fs::copy(entry.path(), folder.join(entry.file_name()))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let threshold = std::fs::read_to_string(folder.join("acme-en.toml"))
+        .unwrap_or_default()
+        .replace("id = \"acme-en\"", "id = \"rhein-de\"")
+        .replace("contractor = \"acme\"", "contractor = \"rhein\"")
+        .replace("languages = [\"en\"]", "languages = [\"de\"]")
+        .replace(
+            "mode = \"always\"",
+            "mode = \"threshold\"\nqueue_depth_above = 2",
+        )
+        .replace("rank = 10", "rank = 30");
+    std::fs::write(folder.join("rhein-de.toml"), threshold).unwrap_or_else(|e| panic!("{e}"));
+    folder
+}
+
+fn german(external_id: &str) -> Value {
+    let mut t = ticket_en(external_id);
+    t["language"] = json!("de");
+    t
+}
+
+async fn queue_depth_switches_threshold_overflow(backend: crate::helpers::Backend) {
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let folder = contracts_with_threshold(scratch.path());
+    let Some(app) = crate::helpers::spawn_with(backend, |c| c.contracts_dir = folder.clone()).await
+    else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run");
+        return;
+    };
+    let outcome = |a: &crate::helpers::Answer| {
+        a.body["routing"]["outcome"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // The helpdesk reports a deep queue: overflow is on.
+    let report = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/queue",
+            Some(&app.inhouse()),
+            Some(&json!({ "depth": 10 })),
+        )
+        .await;
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let busy = app.ingest(&german("Q-1")).await;
+    assert_eq!(outcome(&busy), "shared");
+    assert!(
+        busy.body["routing"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("in-house queue at 10, above 2")
+    );
+    // The report goes stale after 15 minutes: the gateway counts what it holds itself.
+    app.clock.advance(chrono::Duration::minutes(16));
+    assert_eq!(outcome(&app.ingest(&german("Q-2")).await), "kept", "1 held");
+    assert_eq!(outcome(&app.ingest(&german("Q-3")).await), "kept", "2 held");
+    let third = app.ingest(&german("Q-4")).await;
+    assert_eq!(
+        outcome(&third),
+        "shared",
+        "3 held, above 2: {:?}",
+        third.body["routing"]
+    );
+    // Bad reports.
+    let negative = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/queue",
+            Some(&app.inhouse()),
+            Some(&json!({ "depth": -1 })),
+        )
+        .await;
+    assert_eq!(
+        (negative.status, negative.body["field"].as_str()),
+        (400, Some("depth"))
+    );
+    let foreign = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/queue",
+            Some(&app.contractor("rhein")),
+            Some(&json!({ "depth": 1 })),
+        )
+        .await;
+    assert_eq!(foreign.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_depth_switches_threshold_overflow_sqlite() {
+    queue_depth_switches_threshold_overflow(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_depth_switches_threshold_overflow_postgres() {
+    queue_depth_switches_threshold_overflow(crate::helpers::Backend::Postgres).await;
+}

@@ -1,0 +1,2 @@
+DROP INDEX tickets_status;
+DROP TABLE queue_reports;
