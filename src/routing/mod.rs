@@ -75,6 +75,19 @@ pub struct Consideration {
     pub reason: String,
 }
 
+/// Routing order: by `rank`; among equal ranks the contract with the most spare places first
+/// (so equal partners share the load); then by id, so the order is stable.
+pub fn in_routing_order<'c>(
+    candidates: impl IntoIterator<Item = (&'c Contract, LiveState)>,
+) -> Vec<(&'c Contract, LiveState)> {
+    let mut ordered: Vec<_> = candidates.into_iter().collect();
+    ordered.sort_by_key(|(c, live)| {
+        let spare = i64::from(c.overflow.max_open) - i64::from(live.open_shares);
+        (c.overflow.rank, std::cmp::Reverse(spare), c.id.clone())
+    });
+    ordered
+}
+
 /// Checks every contract, in the order given (routing order), against the ticket at `now`.
 pub fn evaluate<'c>(
     ticket: &RoutableTicket<'_>,

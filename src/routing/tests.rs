@@ -254,3 +254,36 @@ fn threshold_mode_follows_the_queue() {
         v.reason
     );
 }
+
+#[test]
+fn equal_ranks_go_to_the_one_with_more_room() {
+    let mut a = contract("always");
+    a.id = "a".into();
+    a.overflow.max_open = 10;
+    let mut b = contract("always");
+    b.id = "b".into();
+    b.overflow.max_open = 10;
+    let mut later = contract("always");
+    later.id = "0-later".into();
+    later.overflow.rank += 1;
+    let busy_a = LiveState {
+        open_shares: 8,
+        ..LiveState::default()
+    };
+    let busy_b = LiveState {
+        open_shares: 3,
+        ..LiveState::default()
+    };
+    let order: Vec<&str> =
+        in_routing_order([(&later, LiveState::default()), (&a, busy_a), (&b, busy_b)])
+            .into_iter()
+            .map(|(c, _)| c.id.as_str())
+            .collect();
+    assert_eq!(order, ["b", "a", "0-later"]);
+    let even: Vec<&str> =
+        in_routing_order([(&b, LiveState::default()), (&a, LiveState::default())])
+            .into_iter()
+            .map(|(c, _)| c.id.as_str())
+            .collect();
+    assert_eq!(even, ["a", "b"], "ties fall back to the id");
+}

@@ -189,16 +189,13 @@ fn route(
             state.queue_depth = depth;
         }
     }
-    let mut considered = routing::evaluate(
-        &ticket,
-        contracts.in_rank_order().map(|f| {
-            (
-                &*f.contract,
-                live.get(&f.contract.id).copied().unwrap_or_default(),
-            )
-        }),
-        now,
-    );
+    let candidates = routing::in_routing_order(contracts.in_rank_order().map(|f| {
+        (
+            &*f.contract,
+            live.get(&f.contract.id).copied().unwrap_or_default(),
+        )
+    }));
+    let mut considered = routing::evaluate(&ticket, candidates, now);
     for verdict in considered.iter_mut().filter(|v| v.eligible) {
         let Some(file) = contracts.get(&verdict.contract) else {
             continue;
