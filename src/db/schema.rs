@@ -59,6 +59,9 @@ diesel::table! {
         handback_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        first_response_due -> Nullable<Timestamp>,
+        resolution_due -> Nullable<Timestamp>,
+        first_response_at -> Nullable<Timestamp>,
     }
 }
 

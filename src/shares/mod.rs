@@ -56,6 +56,12 @@ pub struct ShareRow {
     pub created_at: chrono::NaiveDateTime,
     /// Last change.
     pub updated_at: chrono::NaiveDateTime,
+    /// First public reply due (business time), if a target covers the ticket.
+    pub first_response_due: Option<chrono::NaiveDateTime>,
+    /// Resolution due (business time), if a target covers the ticket.
+    pub resolution_due: Option<chrono::NaiveDateTime>,
+    /// When the contractor first replied publicly.
+    pub first_response_at: Option<chrono::NaiveDateTime>,
 }
 
 impl ShareRow {
@@ -77,6 +83,9 @@ impl ShareRow {
             handback_reason: self.handback_reason.clone(),
             shared_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
+            first_response_due: self.first_response_due.map(from_db),
+            resolution_due: self.resolution_due.map(from_db),
+            first_response_at: self.first_response_at.map(from_db),
         }
     }
 }
@@ -100,6 +109,12 @@ pub struct ShareSummary {
     pub shared_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// First public reply due.
+    pub first_response_due: Option<DateTime<Utc>>,
+    /// Resolution due.
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// When the contractor first replied publicly.
+    pub first_response_at: Option<DateTime<Utc>>,
 }
 
 const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
@@ -183,6 +198,7 @@ pub fn create(
     ticket_id: i64,
     contract_id: &str,
     contractor: &str,
+    due: Option<crate::sla::DueTimes>,
     now: DateTime<Utc>,
 ) -> QueryResult<ShareRow> {
     let contract_version: i32 = contracts::table
@@ -198,6 +214,8 @@ pub fn create(
             shares::state.eq(ShareState::Open.as_str()),
             shares::created_at.eq(to_db(now)),
             shares::updated_at.eq(to_db(now)),
+            shares::first_response_due.eq(due.map(|d| to_db(d.first_response))),
+            shares::resolution_due.eq(due.map(|d| to_db(d.resolution))),
         ))
         .returning(shares::all_columns)
         .get_result(conn)
@@ -251,6 +269,22 @@ pub fn list_visible(
         .limit(limit)
         .select(ShareRow::as_select())
         .load(conn)
+}
+
+/// Records the contractor's first public reply (later ones change nothing).
+pub fn record_first_response(
+    conn: &mut AnyConnection,
+    share_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        shares::table
+            .find(share_id)
+            .filter(shares::first_response_at.is_null()),
+    )
+    .set(shares::first_response_at.eq(to_db(now)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Moves a share to `to` as its contractor (or, for a recall, the in-house side) asks. Returns the updated row and whether anything

@@ -149,6 +149,14 @@ pub fn view(
     body.insert("state".into(), json!(share.state));
     body.insert("contract".into(), json!(share.contract_id));
     body.insert("shared_at".into(), json!(from_db(share.created_at)));
+    body.insert(
+        "sla".into(),
+        json!({
+            "first_response_due": share.first_response_due.map(from_db),
+            "resolution_due": share.resolution_due.map(from_db),
+            "first_response_at": share.first_response_at.map(from_db),
+        }),
+    );
     body.extend(projection.body);
     Ok(View::Shown(body))
 }
@@ -203,6 +211,9 @@ pub fn reply(
         created_at: Some(now),
     }
     .check("reply")?;
+    if comment.public {
+        shares::record_first_response(conn, share.id, now)?;
+    }
     let row = store::add_comment(conn, ticket_id, Origin::Contractor(share.id), &comment, now)?
         .ok_or_else(|| TicketError::Conflict("duplicate reply".into()))?;
     ledger::append(

@@ -227,7 +227,8 @@ fn route(
             verdict.reason = "at capacity (filled while this ticket was routed)".into();
             continue;
         }
-        let share = shares::create(conn, row.id, &contract.id, &contract.contractor, now)?;
+        let due = crate::sla::due_times(&contract.sla, ticket.priority, ticket.channel, now);
+        let share = shares::create(conn, row.id, &contract.id, &contract.contractor, due, now)?;
         ledger::append(
             conn,
             now,

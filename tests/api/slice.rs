@@ -58,6 +58,15 @@ async fn full_slice(app: TestApp) {
     assert_eq!(view.body["channel"], "email");
     assert_eq!(view.body["custom_fields"], json!({ "plan": "pro" }));
     assert_eq!(view.body["tags"], json!(["refund"]));
+    // SLA clocks start at share time (acme: 24/7, normal: first response 2 h, resolution 1 d).
+    assert_eq!(
+        view.body["sla"],
+        json!({
+            "first_response_due": "2026-06-01T12:00:00Z",
+            "resolution_due": "2026-06-02T10:00:00Z",
+            "first_response_at": null,
+        })
+    );
     // Free text is scanned and treated per kind; structured fields get their own action.
     assert_eq!(
         view.body["subject"],
@@ -154,6 +163,15 @@ async fn full_slice(app: TestApp) {
     assert_eq!(inhouse.body["subject"], ticket_en("T-1")["subject"]);
     assert_eq!(inhouse.body["requester"]["email"], "john.smith@example.com");
     assert_eq!(inhouse.body["share"]["state"], "pending");
+    // The first public reply stopped the first-response clock.
+    assert_eq!(
+        inhouse.body["share"]["first_response_at"],
+        "2026-06-01T10:00:00Z"
+    );
+    assert_eq!(
+        inhouse.body["share"]["first_response_due"],
+        "2026-06-01T12:00:00Z"
+    );
     assert_eq!(inhouse.body["share"]["contractor"], "acme");
     assert_eq!(inhouse.body["routing"]["outcome"], "shared");
     let replies = inhouse.body["replies"]
