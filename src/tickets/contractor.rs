@@ -267,13 +267,7 @@ pub fn handback(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.len() > 2_000 {
-        return Err(TicketError::Invalid {
-            field: "reason".into(),
-            message: "must be 1–2000 bytes".into(),
-        });
-    }
+    let reason = super::checked_reason(reason)?;
     change_state(
         conn,
         who,

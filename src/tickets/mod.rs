@@ -317,6 +317,18 @@ pub fn preview(
     )
 }
 
+/// A hand-back or recall reason: trimmed, 1–2000 bytes.
+pub(crate) fn checked_reason(reason: &str) -> Result<&str, TicketError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 2_000 {
+        return Err(TicketError::Invalid {
+            field: "reason".into(),
+            message: "must be 1–2000 bytes".into(),
+        });
+    }
+    Ok(reason)
+}
+
 /// Takes a ticket back from its contractor: the share becomes `recalled`, the contractor loses
 /// access at once (its next request answers 404), its place is freed, and the ticket will not
 /// be routed back to it.
@@ -327,13 +339,7 @@ pub fn recall(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.len() > 2_000 {
-        return Err(TicketError::Invalid {
-            field: "reason".into(),
-            message: "must be 1–2000 bytes".into(),
-        });
-    }
+    let reason = checked_reason(reason)?;
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let share = shares::latest_for_ticket(conn, id)?
         .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
