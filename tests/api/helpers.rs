@@ -265,6 +265,13 @@ impl TestApp {
         }
     }
 
+    /// The audit ledger, oldest entry first.
+    pub fn ledger(&self) -> Vec<msp_bridge::ledger::Entry> {
+        self.db
+            .read(|c| msp_bridge::ledger::list(c, 0, 10_000).map_err(msp_bridge::db::DbError::from))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Runs raw SQL on the app's database (for tampering tests).
     pub fn execute(&self, sql: &str) {
         self.db

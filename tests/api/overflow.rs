@@ -54,10 +54,7 @@ async fn the_manual_switch_turns_overflow_on_and_off(app: TestApp) {
     );
 
     // Audited with who and why; compliance and contractors cannot switch; unknown is 404.
-    let switches: Vec<Value> = app
-        .db
-        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
-        .unwrap_or_default()
+    let switches: Vec<Value> = app.ledger()
         .into_iter()
         .filter(|e| e.action == "contract.overflow")
         .map(|e| json!({ "actor": e.actor, "details": serde_json::from_str::<Value>(&e.details).unwrap_or_default() }))
@@ -178,9 +175,7 @@ async fn a_recalled_ticket_leaves_the_contractor_at_once(app: TestApp) {
         403
     );
     let audited = app
-        .db
-        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
-        .unwrap_or_default()
+        .ledger()
         .iter()
         .filter(|e| e.action == "share.recall")
         .count();

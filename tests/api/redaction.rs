@@ -184,9 +184,7 @@ async fn a_ticket_that_cannot_be_scanned_safely_is_not_shared(app: TestApp) {
         "the failed projection left no tokens behind"
     );
     let refused = app
-        .db
-        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
-        .unwrap_or_default()
+        .ledger()
         .into_iter()
         .filter(|e| e.action == "ticket.share_refused")
         .count();

@@ -218,17 +218,9 @@ async fn full_slice(app: TestApp) {
     assert_eq!(back.status, 409);
 
     // Every share, read, reply and status change is in the ledger, and the chain holds.
-    let actions: Vec<String> = app
-        .db
-        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions: Vec<String> = app.ledger().into_iter().map(|e| e.action).collect();
     let rehydration = app
-        .db
-        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
-        .unwrap_or_default()
+        .ledger()
         .into_iter()
         .find(|e| e.action == "share.reply")
         .map(|e| {
@@ -262,10 +254,7 @@ async fn receipts_hold_names_and_counts_never_values(app: TestApp) {
         &app.contractor("acme"),
     )
     .await;
-    let entries = app
-        .db
-        .read(|c| msp_bridge::ledger::list(c, 0, 100).map_err(msp_bridge::db::DbError::from))
-        .unwrap_or_default();
+    let entries = app.ledger();
     let share = entries
         .iter()
         .find(|e| e.action == "ticket.share")

@@ -1,0 +1,1 @@
+DROP INDEX shares_created;
