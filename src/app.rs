@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::http::{self, AppState};
+use crate::jobs::SlaSweeper;
 use crate::redaction::VaultKeys;
 use crate::telemetry::Metrics;
 
@@ -21,6 +22,7 @@ pub struct Application {
     server: Server,
     port: u16,
     state: AppState,
+    sla_sweep_every: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -56,6 +58,7 @@ impl Application {
             vault_keys,
             clock,
             metrics: Arc::new(Metrics::default()),
+            sla_wake: Arc::new(tokio::sync::Notify::new()),
         };
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
@@ -80,6 +83,8 @@ impl Application {
             server,
             port,
             state,
+            sla_sweep_every: (config.sla_sweep_ms > 0)
+                .then(|| std::time::Duration::from_millis(config.sla_sweep_ms)),
         })
     }
 
@@ -93,6 +98,25 @@ impl Application {
         &self.state
     }
 
+    /// The SLA sweeper over this gateway's state (also for tests, which sweep on demand).
+    pub fn sla_sweeper(&self) -> SlaSweeper {
+        SlaSweeper {
+            db: self.state.db.clone(),
+            contracts: self.state.contracts.clone(),
+            clock: self.state.clock.clone(),
+            metrics: self.state.metrics.clone(),
+            wake: self.state.sla_wake.clone(),
+        }
+    }
+
+    /// Starts the background jobs; they stop when the returned guard is dropped.
+    fn start_jobs(&self) -> Jobs {
+        Jobs(
+            self.sla_sweep_every
+                .map(|every| tokio::spawn(self.sla_sweeper().run(every))),
+        )
+    }
+
     /// A handle to stop the server.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -100,6 +124,7 @@ impl Application {
 
     /// Serves until stopped through [`Application::handle`].
     pub async fn run(self) -> std::io::Result<()> {
+        let _jobs = self.start_jobs();
         self.server.await
     }
 
@@ -118,8 +143,20 @@ impl Application {
             }
             handle.stop(true).await;
         });
+        let _jobs = self.start_jobs();
         tracing::info!(port = self.port, "listening");
         self.server.await
+    }
+}
+
+/// Background jobs, aborted when dropped (the server stopped).
+struct Jobs(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for Jobs {
+    fn drop(&mut self) {
+        if let Some(job) = &self.0 {
+            job.abort();
+        }
     }
 }
 

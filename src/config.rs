@@ -49,6 +49,15 @@ pub struct Config {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "BRIDGE_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Milliseconds between SLA sweeps (a change to a share also wakes the sweeper);
+    /// 0 turns this replica's sweeper off.
+    #[arg(
+        long,
+        env = "BRIDGE_SLA_SWEEP_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub sla_sweep_ms: u64,
 }
 
 impl std::str::FromStr for Sensitive<String> {

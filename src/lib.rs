@@ -10,6 +10,7 @@ pub mod config;
 pub mod contracts;
 pub mod db;
 pub mod http;
+pub mod jobs;
 pub mod ledger;
 pub mod model;
 pub mod names;

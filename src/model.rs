@@ -130,6 +130,30 @@ impl ShareState {
     }
 }
 
+vocabulary! {
+    /// The SLA clocks a share runs.
+    ClockKind {
+        /// Until the contractor's first public reply.
+        FirstResponse => "first_response",
+        /// Until the contractor answers a later customer message.
+        NextResponse => "next_response",
+        /// Until the contractor solves the ticket.
+        Resolution => "resolution",
+    }
+}
+
+vocabulary! {
+    /// How a stopped SLA clock ended.
+    ClockOutcome {
+        /// Stopped in time.
+        Met => "met",
+        /// Stopped after its due time.
+        Breached => "breached",
+        /// The share ended (hand-back, recall) before the clock was stopped in time or late.
+        Cancelled => "cancelled",
+    }
+}
+
 /// True for a lower-case identifier of letters, digits, `-`, `_` and `.`, 1–64 characters long.
 pub fn is_identifier(s: &str) -> bool {
     (1..=64).contains(&s.len())

@@ -3,8 +3,10 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 use tracing_subscriber::EnvFilter;
 
 /// Starts structured logging: `RUST_LOG` filters (default `info`), `BRIDGE_LOG_FORMAT=json`
@@ -61,6 +63,22 @@ pub struct Metrics {
     pub tickets_ingested: Counter,
     /// Tickets shared, by contract.
     pub tickets_shared: Family<ContractLabels, Counter>,
+    /// SLA warnings recorded, by contract.
+    pub sla_warnings: Family<ContractLabels, Counter>,
+    /// SLA breaches recorded, by contract.
+    pub sla_breaches: Family<ContractLabels, Counter>,
+    /// Shares holding a place, by contract.
+    pub open_shares: Family<ContractLabels, Gauge>,
+    /// Running SLA clocks, by contract.
+    pub clocks_running: Family<ContractLabels, Gauge>,
+    /// Paused SLA clocks, by contract.
+    pub clocks_paused: Family<ContractLabels, Gauge>,
+    /// SLA clocks past due and not stopped, by contract.
+    pub clocks_overdue: Family<ContractLabels, Gauge>,
+    /// Attainment over the contract's rolling window, percent (absent until a clock is decided).
+    pub attainment: Family<ContractLabels, Gauge<f64, AtomicU64>>,
+    /// 1 while a contract's rolling attainment is below its floor.
+    pub below_floor: Family<ContractLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -93,12 +111,68 @@ impl Default for Metrics {
             "Tickets shared with a contractor",
             tickets_shared.clone(),
         );
+        let sla_warnings = Family::<ContractLabels, Counter>::default();
+        let sla_breaches = Family::<ContractLabels, Counter>::default();
+        let open_shares = Family::<ContractLabels, Gauge>::default();
+        let clocks_running = Family::<ContractLabels, Gauge>::default();
+        let clocks_paused = Family::<ContractLabels, Gauge>::default();
+        let clocks_overdue = Family::<ContractLabels, Gauge>::default();
+        let attainment = Family::<ContractLabels, Gauge<f64, AtomicU64>>::default();
+        let below_floor = Family::<ContractLabels, Gauge>::default();
+        registry.register(
+            "sla_warnings",
+            "SLA warnings recorded",
+            sla_warnings.clone(),
+        );
+        registry.register(
+            "sla_breaches",
+            "SLA breaches recorded",
+            sla_breaches.clone(),
+        );
+        registry.register(
+            "open_shares",
+            "Shares holding one of the contract's places",
+            open_shares.clone(),
+        );
+        registry.register(
+            "sla_clocks_running",
+            "SLA clocks running",
+            clocks_running.clone(),
+        );
+        registry.register(
+            "sla_clocks_paused",
+            "SLA clocks paused",
+            clocks_paused.clone(),
+        );
+        registry.register(
+            "sla_clocks_overdue",
+            "SLA clocks past their due time and not stopped",
+            clocks_overdue.clone(),
+        );
+        registry.register(
+            "sla_attainment_percent",
+            "SLA attainment over the contract's rolling window",
+            attainment.clone(),
+        );
+        registry.register(
+            "sla_below_floor",
+            "1 while rolling attainment is below the contract's floor",
+            below_floor.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             tickets_ingested,
             tickets_shared,
+            sla_warnings,
+            sla_breaches,
+            open_shares,
+            clocks_running,
+            clocks_paused,
+            clocks_overdue,
+            attainment,
+            below_floor,
         }
     }
 }

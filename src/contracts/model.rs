@@ -127,6 +127,16 @@ pub struct Calendar {
 }
 
 impl Calendar {
+    /// Open around the clock in UTC: the calendar of clocks whose contract is no longer in force.
+    pub fn around_the_clock() -> Self {
+        Self {
+            timezone: Tz::UTC,
+            always_open: true,
+            hours: BTreeMap::new(),
+            holidays: Vec::new(),
+        }
+    }
+
     /// The hours of `day`, if open.
     pub fn hours_on(&self, day: Weekday) -> Option<DayHours> {
         self.hours.get(&(day.num_days_from_monday() as u8)).copied()
@@ -175,6 +185,11 @@ pub struct Sla {
     pub on_breach: Vec<BreachAction>,
     /// Lowest acceptable attainment over a rolling window, percent.
     pub attainment_floor_percent: Option<u8>,
+    /// The rolling window attainment is measured over.
+    pub attainment_window: Duration,
+    /// Fewest decided clocks in the window before the floor is judged (one early breach is
+    /// not a trend).
+    pub attainment_min_clocks: u32,
 }
 
 /// What a contractor gets of a field.

@@ -134,6 +134,14 @@ struct RawSla {
     on_breach: Vec<BreachAction>,
     #[serde(default)]
     attainment_floor_percent: Option<u8>,
+    #[serde(default)]
+    attainment_window: Option<String>,
+    #[serde(default = "default_min_clocks")]
+    attainment_min_clocks: u32,
+}
+
+fn default_min_clocks() -> u32 {
+    10
 }
 
 fn default_warn() -> u8 {
@@ -517,6 +525,17 @@ fn build_sla(c: &mut Checker<'_>, raw: RawSla, contract_tz: Tz) -> Option<Sla> {
     if raw.attainment_floor_percent.is_some_and(|p| p > 100) {
         c.fail("sla.attainment_floor_percent", "must be at most 100");
     }
+    let week = std::time::Duration::from_secs(7 * 24 * 3600);
+    let attainment_window = match raw.attainment_window.as_deref() {
+        Some(text) => c.duration("sla.attainment_window", text).unwrap_or(week),
+        None => week,
+    };
+    if attainment_window.is_zero() {
+        c.fail("sla.attainment_window", "must be longer than zero");
+    }
+    if raw.attainment_min_clocks == 0 {
+        c.fail("sla.attainment_min_clocks", "must be at least 1");
+    }
     Some(Sla {
         calendar: Calendar {
             timezone,
@@ -529,6 +548,8 @@ fn build_sla(c: &mut Checker<'_>, raw: RawSla, contract_tz: Tz) -> Option<Sla> {
         warn_at_percent: raw.warn_at_percent,
         on_breach: raw.on_breach,
         attainment_floor_percent: raw.attainment_floor_percent,
+        attainment_window,
+        attainment_min_clocks: raw.attainment_min_clocks,
     })
 }
 

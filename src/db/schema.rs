@@ -11,6 +11,7 @@ diesel::table! {
         applied_at -> Timestamp,
         manual_overflow -> Bool,
         open_shares -> Integer,
+        attainment_alert_since -> Nullable<Timestamp>,
     }
 }
 
@@ -45,6 +46,8 @@ diesel::table! {
         routing -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        escalated_at -> Nullable<Timestamp>,
+        escalation -> Nullable<Text>,
     }
 }
 
@@ -59,8 +62,6 @@ diesel::table! {
         handback_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
-        first_response_due -> Nullable<Timestamp>,
-        resolution_due -> Nullable<Timestamp>,
         first_response_at -> Nullable<Timestamp>,
     }
 }
@@ -109,7 +110,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sla_clocks (id) {
+        id -> BigInt,
+        share_id -> BigInt,
+        ticket_id -> BigInt,
+        contract_id -> Text,
+        kind -> Text,
+        target_secs -> BigInt,
+        started_at -> Timestamp,
+        warn_at -> Timestamp,
+        due_at -> Timestamp,
+        paused_at -> Nullable<Timestamp>,
+        warned_at -> Nullable<Timestamp>,
+        breached_at -> Nullable<Timestamp>,
+        stopped_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        elapsed_secs -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    satisfaction (share_id) {
+        share_id -> BigInt,
+        ticket_id -> BigInt,
+        contract_id -> Text,
+        score -> Integer,
+        rated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(shares -> tickets (ticket_id));
+diesel::joinable!(sla_clocks -> shares (share_id));
 diesel::joinable!(comments -> tickets (ticket_id));
 diesel::allow_tables_to_appear_in_same_query!(
     contracts,
@@ -122,6 +154,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     vault_tokens,
     queue_reports,
+    sla_clocks,
+    satisfaction,
 );
 
 diesel::table! {

@@ -158,3 +158,34 @@ pub async fn switch_overflow(
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "id": id, "manual_overflow": on, "was_on": was_on })))
 }
+
+/// `GET /api/v1/contracts/{id}/sla` query: the period, RFC 3339 instants.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// Start (inclusive); default 30 days before `to`.
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// End (exclusive); default now.
+    to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `GET /api/v1/contracts/{id}/sla?from=&to=`: the contractor's SLA figures for the tickets
+/// shared in the period.
+pub async fn sla_figures(
+    state: Data<AppState>,
+    _who: super::extract::Staff,
+    id: actix_web::web::Path<String>,
+    query: actix_web::web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if state.contracts.current().get(&id).is_none() {
+        return Err(ApiError::not_found());
+    }
+    let to = query.to.unwrap_or_else(|| state.clock.now());
+    let from = query.from.unwrap_or(to - chrono::Duration::days(30));
+    let figures = state
+        .db
+        .read_async(move |c| crate::tickets::performance::figures(c, &id, from, to))
+        .await?;
+    Ok(HttpResponse::Ok().json(figures))
+}

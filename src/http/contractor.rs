@@ -85,6 +85,7 @@ pub async fn reply(
         .db
         .write_async(move |c| service::reply(c, &contracts, &keys, &who.0, id, input, now))
         .await?;
+    state.sla_wake.notify_one();
     Ok(HttpResponse::Created().json(reply))
 }
 
@@ -95,7 +96,7 @@ pub struct StatusInput {
     status: ShareState,
 }
 
-/// `POST /api/v1/contractor/tickets/{id}/status` (`pending` or `solved`).
+/// `POST /api/v1/contractor/tickets/{id}/status` (`open`, `pending` or `solved`).
 pub async fn status(
     state: Data<AppState>,
     who: Contractor,
@@ -103,11 +104,13 @@ pub async fn status(
     JsonBody(input): JsonBody<StatusInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
+    let contracts = state.contracts.current();
     let now = state.clock.now();
     let out = state
         .db
-        .write_async(move |c| service::set_status(c, &who.0, id, input.status, now))
+        .write_async(move |c| service::set_status(c, &contracts, &who.0, id, input.status, now))
         .await?;
+    state.sla_wake.notify_one();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -126,10 +129,11 @@ pub async fn handback(
     JsonBody(input): JsonBody<HandbackInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
+    let contracts = state.contracts.current();
     let now = state.clock.now();
     let out = state
         .db
-        .write_async(move |c| service::handback(c, &who.0, id, &input.reason, now))
+        .write_async(move |c| service::handback(c, &contracts, &who.0, id, &input.reason, now))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -255,6 +255,12 @@ principal!(
     /// A caller with the `admin` or `compliance` role.
     Oversight, [Admin, Compliance], "admin or compliance"
 );
+principal!(
+    /// Anyone on the company's side: the in-house side, an administrator or compliance.
+    Staff,
+    [Inhouse, Admin, Compliance],
+    "inhouse, admin or compliance"
+);
 
 /// A caller with the `contractor` role, and its contractor.
 #[derive(Debug, Clone)]

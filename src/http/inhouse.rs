@@ -55,6 +55,10 @@ pub async fn ingest(
         }
     };
     state.metrics.tickets_ingested.inc();
+    if outcome.routing.outcome == "already_shared" {
+        // A status or a customer message may have moved the contractor's clocks.
+        state.sla_wake.notify_one();
+    }
     if let Some(contract) = outcome
         .routing
         .contract
@@ -105,11 +109,13 @@ pub async fn comment(
     JsonBody(input): JsonBody<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
+    let contracts = state.contracts.current();
     let now = state.clock.now();
     let added = state
         .db
-        .write_async(move |c| tickets::add_inhouse_comment(c, id, input, now))
+        .write_async(move |c| tickets::add_inhouse_comment(c, &contracts, id, input, now))
         .await?;
+    state.sla_wake.notify_one();
     Ok(match added {
         Some(comment) => HttpResponse::Created().json(comment),
         None => HttpResponse::Ok().json(json!({ "duplicate": true })),
@@ -133,9 +139,10 @@ pub async fn recall(
     let id = ticket_id(&id)?;
     let now = state.clock.now();
     let actor = format!("inhouse:{}", who.0.sub);
+    let contracts = state.contracts.current();
     let out = state
         .db
-        .write_async(move |c| tickets::recall(c, id, &actor, &input.reason, now))
+        .write_async(move |c| tickets::recall(c, &contracts, id, &actor, &input.reason, now))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -180,4 +187,31 @@ pub async fn report_queue(
         .await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "depth": input.depth, "valid_minutes": tickets::QUEUE_REPORT_TTL_MINUTES })))
+}
+
+/// Body of a satisfaction rating.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SatisfactionInput {
+    /// 1 (very unhappy) to 5 (very happy).
+    score: i32,
+}
+
+/// `POST /api/v1/tickets/{id}/satisfaction`: the customer's rating of the contractor's work.
+pub async fn satisfaction(
+    state: Data<AppState>,
+    who: Inhouse,
+    id: Path<String>,
+    JsonBody(input): JsonBody<SatisfactionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let now = state.clock.now();
+    let actor = format!("inhouse:{}", who.0.sub);
+    let out = state
+        .db
+        .write_async(move |c| {
+            tickets::performance::rate_satisfaction(c, id, input.score, &actor, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
 }

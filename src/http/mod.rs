@@ -37,6 +37,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Wakes the SLA sweeper after a change to a share.
+    pub sla_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Declares every route.
@@ -50,6 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tickets/{id}", web::get().to(inhouse::show))
                 .route("/tickets/{id}/comments", web::post().to(inhouse::comment))
                 .route("/tickets/{id}/recall", web::post().to(inhouse::recall))
+                .route(
+                    "/tickets/{id}/satisfaction",
+                    web::post().to(inhouse::satisfaction),
+                )
                 .route("/routing/preview", web::post().to(inhouse::routing_preview))
                 .route("/queue", web::put().to(inhouse::report_queue))
                 .route(
@@ -71,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(contractor::handback),
                 )
                 .route("/contracts", web::get().to(admin::contracts))
+                .route("/contracts/{id}/sla", web::get().to(admin::sla_figures))
                 .route("/audit/verify", web::get().to(admin::verify_audit))
                 .route("/redaction/preview", web::post().to(admin::preview)),
         );

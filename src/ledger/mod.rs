@@ -39,6 +39,18 @@ pub enum Action {
     OverflowSwitch,
     /// The in-house side took a ticket back from its contractor.
     ShareRecall,
+    /// An SLA clock reached its warning threshold.
+    SlaWarning,
+    /// An SLA clock ran past its due time.
+    SlaBreach,
+    /// A breach flagged the ticket to the in-house side.
+    SlaEscalate,
+    /// A contract's rolling SLA attainment fell below its floor.
+    AttainmentAlert,
+    /// A contract's rolling SLA attainment is back at or above its floor.
+    AttainmentRestored,
+    /// The in-house side reported the customer's satisfaction with a contractor's work.
+    Satisfaction,
 }
 
 impl Action {
@@ -55,6 +67,12 @@ impl Action {
             Self::ReadRefused => "share.read_refused",
             Self::OverflowSwitch => "contract.overflow",
             Self::ShareRecall => "share.recall",
+            Self::SlaWarning => "sla.warning",
+            Self::SlaBreach => "sla.breach",
+            Self::SlaEscalate => "sla.escalate",
+            Self::AttainmentAlert => "sla.attainment_alert",
+            Self::AttainmentRestored => "sla.attainment_restored",
+            Self::Satisfaction => "ticket.satisfaction",
         }
     }
 }

@@ -1,4 +1,7 @@
-//! Shares: a ticket handed to a contractor under a contract, its state and its capacity.
+//! Shares: a ticket handed to a contractor under a contract, its state, its capacity and its
+//! SLA clocks.
+
+pub mod clocks;
 
 use std::collections::HashMap;
 
@@ -11,6 +14,7 @@ use crate::db::AnyConnection;
 use crate::db::schema::{contracts, shares};
 use crate::model::ShareState;
 use crate::routing::LiveState;
+pub use clocks::{ClockRow, ClockView};
 
 /// What can go wrong with a share.
 #[derive(Debug, thiserror::Error)]
@@ -56,10 +60,6 @@ pub struct ShareRow {
     pub created_at: chrono::NaiveDateTime,
     /// Last change.
     pub updated_at: chrono::NaiveDateTime,
-    /// First public reply due (business time), if a target covers the ticket.
-    pub first_response_due: Option<chrono::NaiveDateTime>,
-    /// Resolution due (business time), if a target covers the ticket.
-    pub resolution_due: Option<chrono::NaiveDateTime>,
     /// When the contractor first replied publicly.
     pub first_response_at: Option<chrono::NaiveDateTime>,
 }
@@ -72,8 +72,8 @@ impl ShareRow {
             .map_err(|_| ShareError::CorruptState(self.state.clone()))
     }
 
-    /// The share as the in-house side sees it.
-    pub fn summary(&self) -> ShareSummary {
+    /// The share as the in-house side sees it, with its SLA clocks.
+    pub fn summary(&self, clocks: &[ClockRow]) -> ShareSummary {
         ShareSummary {
             id: self.id,
             contract: self.contract_id.clone(),
@@ -83,9 +83,8 @@ impl ShareRow {
             handback_reason: self.handback_reason.clone(),
             shared_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
-            first_response_due: self.first_response_due.map(from_db),
-            resolution_due: self.resolution_due.map(from_db),
             first_response_at: self.first_response_at.map(from_db),
+            sla: clocks.iter().map(ClockRow::view).collect(),
         }
     }
 }
@@ -109,12 +108,10 @@ pub struct ShareSummary {
     pub shared_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
-    /// First public reply due.
-    pub first_response_due: Option<DateTime<Utc>>,
-    /// Resolution due.
-    pub resolution_due: Option<DateTime<Utc>>,
     /// When the contractor first replied publicly.
     pub first_response_at: Option<DateTime<Utc>>,
+    /// The SLA clocks, oldest first.
+    pub sla: Vec<ClockView>,
 }
 
 const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
@@ -198,7 +195,6 @@ pub fn create(
     ticket_id: i64,
     contract_id: &str,
     contractor: &str,
-    due: Option<crate::sla::DueTimes>,
     now: DateTime<Utc>,
 ) -> QueryResult<ShareRow> {
     let contract_version: i32 = contracts::table
@@ -214,8 +210,6 @@ pub fn create(
             shares::state.eq(ShareState::Open.as_str()),
             shares::created_at.eq(to_db(now)),
             shares::updated_at.eq(to_db(now)),
-            shares::first_response_due.eq(due.map(|d| to_db(d.first_response))),
-            shares::resolution_due.eq(due.map(|d| to_db(d.resolution))),
         ))
         .returning(shares::all_columns)
         .get_result(conn)

@@ -3,12 +3,12 @@
 
 pub mod calendar;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 pub use calendar::{add_business_time, business_time_between};
 
-use crate::contracts::{Sla, SlaTarget};
-use crate::model::{Channel, Priority};
+use crate::contracts::{Calendar, Sla, SlaTarget};
+use crate::model::{Channel, ClockKind, Priority};
 
 /// The target for a ticket: the one for its priority and channel, else the one for its
 /// priority on every channel.
@@ -23,29 +23,81 @@ pub fn target_for(sla: &Sla, priority: Priority, channel: Channel) -> Option<&Sl
         })
 }
 
-/// When a share's clocks fall due.
+/// When one clock warns and falls due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DueTimes {
-    /// The first public reply is due.
-    pub first_response: DateTime<Utc>,
-    /// The ticket must be solved.
-    pub resolution: DateTime<Utc>,
+pub struct ClockPlan {
+    /// The target, in business time.
+    pub target: Duration,
+    /// When the warning is due (`warn_at_percent` of the target).
+    pub warn_at: DateTime<Utc>,
+    /// When the clock breaches if still running.
+    pub due_at: DateTime<Utc>,
 }
 
-/// Due times of a ticket shared at `start`, in the contract's business time; `None` when no
-/// target covers the ticket (or the calendar never opens).
-pub fn due_times(
+/// The plan of a `kind` clock started at `start` under `target`; `None` when the target has no
+/// such clock (no `next_response`) or the calendar never opens.
+pub fn plan(
     sla: &Sla,
-    priority: Priority,
-    channel: Channel,
+    target: &SlaTarget,
+    kind: ClockKind,
     start: DateTime<Utc>,
-) -> Option<DueTimes> {
-    let target = target_for(sla, priority, channel)?;
-    let span = |d: std::time::Duration| chrono::Duration::from_std(d).ok();
-    Some(DueTimes {
-        first_response: add_business_time(&sla.calendar, start, span(target.first_response)?)?,
-        resolution: add_business_time(&sla.calendar, start, span(target.resolution)?)?,
+) -> Option<ClockPlan> {
+    let span = match kind {
+        ClockKind::FirstResponse => target.first_response,
+        ClockKind::NextResponse => target.next_response?,
+        ClockKind::Resolution => target.resolution,
+    };
+    let target = Duration::from_std(span).ok()?;
+    let warn = target * i32::from(sla.warn_at_percent) / 100;
+    Some(ClockPlan {
+        target,
+        warn_at: add_business_time(&sla.calendar, start, warn)?,
+        due_at: add_business_time(&sla.calendar, start, target)?,
     })
+}
+
+/// `at` moved later by the business time a pause from `paused_at` to `resumed_at` took, so the
+/// business time left before `at` is what it was when the pause began.
+pub fn shifted(
+    cal: &Calendar,
+    at: DateTime<Utc>,
+    paused_at: DateTime<Utc>,
+    resumed_at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    add_business_time(cal, at, business_time_between(cal, paused_at, resumed_at))
+}
+
+/// Business time a clock ran (pauses excluded) when stopped at `stopped_at`, from its target
+/// and its (pause-shifted) due time.
+pub fn elapsed(
+    cal: &Calendar,
+    target: Duration,
+    due_at: DateTime<Utc>,
+    stopped_at: DateTime<Utc>,
+) -> Duration {
+    if stopped_at <= due_at {
+        target - business_time_between(cal, stopped_at, due_at)
+    } else {
+        target + business_time_between(cal, due_at, stopped_at)
+    }
+}
+
+/// The nearest-rank percentile `p` (1–100) of sorted values.
+pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (u64::from(p.clamp(1, 100)) * sorted.len() as u64).div_ceil(100);
+    sorted
+        .get(usize::try_from(rank).ok()?.saturating_sub(1))
+        .copied()
+}
+
+/// Met clocks as a percentage of decided ones (met + breached), to one decimal; `None` when
+/// nothing was decided.
+pub fn attainment_percent(met: u64, breached: u64) -> Option<f64> {
+    let decided = met + breached;
+    (decided > 0).then(|| (met as f64 * 1000.0 / decided as f64).round() / 10.0)
 }
 
 #[cfg(test)]
@@ -68,9 +120,34 @@ mod tests {
         assert_eq!((chat, email), (Some(120), Some(7_200)));
         assert!(target_for(&c.sla, Priority::Urgent, Channel::Email).is_none());
         let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let due = due_times(&c.sla, Priority::Normal, Channel::Chat, start)
+        let target = target_for(&c.sla, Priority::Normal, Channel::Chat)
             .unwrap_or_else(|| panic!("covered"));
-        assert_eq!(due.first_response - start, chrono::Duration::minutes(2));
-        assert_eq!(due.resolution - start, chrono::Duration::hours(1));
+        let first = plan(&c.sla, target, ClockKind::FirstResponse, start);
+        let resolution = plan(&c.sla, target, ClockKind::Resolution, start);
+        assert_eq!(first.map(|p| p.due_at - start), Some(Duration::minutes(2)));
+        // warn_at_percent = 75 of 2 minutes.
+        assert_eq!(
+            first.map(|p| p.warn_at - start),
+            Some(Duration::seconds(90))
+        );
+        assert_eq!(
+            resolution.map(|p| p.due_at - start),
+            Some(Duration::hours(1))
+        );
+        let low =
+            target_for(&c.sla, Priority::Low, Channel::Email).unwrap_or_else(|| panic!("low"));
+        assert!(plan(&c.sla, low, ClockKind::NextResponse, start).is_none());
+    }
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let values: Vec<i64> = (1..=10).collect();
+        assert_eq!(percentile(&values, 50), Some(5));
+        assert_eq!(percentile(&values, 90), Some(9));
+        assert_eq!(percentile(&values, 100), Some(10));
+        assert_eq!(percentile(&[7], 90), Some(7));
+        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(attainment_percent(2, 1), Some(66.7));
+        assert_eq!(attainment_percent(0, 0), None);
     }
 }

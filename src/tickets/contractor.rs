@@ -150,12 +150,18 @@ pub fn view(
     body.insert("contract".into(), json!(share.contract_id));
     body.insert("shared_at".into(), json!(from_db(share.created_at)));
     body.insert(
+        "first_response_at".into(),
+        json!(share.first_response_at.map(from_db)),
+    );
+    let clocks = shares::clocks::of_share(conn, share.id)?;
+    body.insert(
         "sla".into(),
-        json!({
-            "first_response_due": share.first_response_due.map(from_db),
-            "resolution_due": share.resolution_due.map(from_db),
-            "first_response_at": share.first_response_at.map(from_db),
-        }),
+        json!(
+            clocks
+                .iter()
+                .map(shares::ClockRow::view)
+                .collect::<Vec<_>>()
+        ),
     );
     body.extend(projection.body);
     Ok(View::Shown(body))
@@ -213,6 +219,7 @@ pub fn reply(
     .check("reply")?;
     if comment.public {
         shares::record_first_response(conn, share.id, now)?;
+        super::timekeeping::contractor_replied(conn, contracts, &share, now)?;
     }
     let row = store::add_comment(conn, ticket_id, Origin::Contractor(share.id), &comment, now)?
         .ok_or_else(|| TicketError::Conflict("duplicate reply".into()))?;
@@ -242,26 +249,31 @@ pub fn reply(
     }))
 }
 
-/// Sets the share's status (`pending` or `solved`).
+/// Sets the share's status (`open`, `pending` or `solved`).
 pub fn set_status(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
     who: &ContractorActor,
     ticket_id: i64,
     to: ShareState,
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
-    if !matches!(to, ShareState::Pending | ShareState::Solved) {
+    if !matches!(
+        to,
+        ShareState::Open | ShareState::Pending | ShareState::Solved
+    ) {
         return Err(TicketError::Invalid {
             field: "status".into(),
-            message: "a contractor can set `pending` or `solved`".into(),
+            message: "a contractor can set `open`, `pending` or `solved`".into(),
         });
     }
-    change_state(conn, who, ticket_id, to, None, Action::ShareStatus, now)
+    change_state(conn, contracts, who, ticket_id, to, None, now)
 }
 
 /// Hands the ticket back to the in-house side; the contractor loses access.
 pub fn handback(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
     who: &ContractorActor,
     ticket_id: i64,
     reason: &str,
@@ -270,27 +282,33 @@ pub fn handback(
     let reason = super::checked_reason(reason)?;
     change_state(
         conn,
+        contracts,
         who,
         ticket_id,
         ShareState::HandedBack,
         Some(reason),
-        Action::ShareHandback,
         now,
     )
 }
 
 fn change_state(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
     who: &ContractorActor,
     ticket_id: i64,
     to: ShareState,
     reason: Option<&str>,
-    action: Action,
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
+    let action = if to == ShareState::HandedBack {
+        Action::ShareHandback
+    } else {
+        Action::ShareStatus
+    };
     let share = visible_share(conn, who, ticket_id)?;
     let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
     if changed {
+        super::timekeeping::sync(conn, contracts, &updated, now)?;
         ledger::append(
             conn,
             now,

@@ -3,7 +3,9 @@
 
 pub mod contractor;
 pub mod input;
+pub mod performance;
 pub mod store;
+pub mod timekeeping;
 
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -111,11 +113,22 @@ pub fn ingest(
 ) -> Result<IngestOutcome, TicketError> {
     let (row, created) = store::upsert(conn, ticket, now)?;
     let mut comments_added = 0;
+    let mut customer_wrote = false;
     for c in &ticket.comments {
-        comments_added +=
-            usize::from(store::add_comment(conn, row.id, Origin::Inhouse, c, now)?.is_some());
+        if let Some(added) = store::add_comment(conn, row.id, Origin::Inhouse, c, now)? {
+            comments_added += 1;
+            customer_wrote |= added.public;
+        }
     }
     let routing = route(conn, contracts, keys, &row, actor, now)?;
+    if routing.outcome == "already_shared" {
+        // The change reaches the contractor's clocks: a customer message or a paused status.
+        if customer_wrote {
+            timekeeping::customer_wrote(conn, contracts, row.id, now)?;
+        } else if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
+            timekeeping::sync(conn, contracts, &share, now)?;
+        }
+    }
     store::set_routing(conn, row.id, &json!(routing))?;
     Ok(IngestOutcome {
         id: row.id,
@@ -227,8 +240,8 @@ fn route(
             verdict.reason = "at capacity (filled while this ticket was routed)".into();
             continue;
         }
-        let due = crate::sla::due_times(&contract.sla, ticket.priority, ticket.channel, now);
-        let share = shares::create(conn, row.id, &contract.id, &contract.contractor, due, now)?;
+        let share = shares::create(conn, row.id, &contract.id, &contract.contractor, now)?;
+        timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
         ledger::append(
             conn,
             now,
@@ -334,6 +347,7 @@ pub(crate) fn checked_reason(reason: &str) -> Result<&str, TicketError> {
 /// be routed back to it.
 pub fn recall(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
     id: i64,
     actor: &str,
     reason: &str,
@@ -351,6 +365,7 @@ pub fn recall(
         Some(reason),
         now,
     )?;
+    timekeeping::sync(conn, contracts, &updated, now)?;
     ledger::append(
         conn,
         now,
@@ -362,7 +377,8 @@ pub fn recall(
             details: json!({ "share_id": share.id, "from": share.state, "reason_characters": reason.chars().count() }),
         },
     )?;
-    Ok(json!({ "id": id, "share": updated.summary() }))
+    let clocks = shares::clocks::of_share(conn, updated.id)?;
+    Ok(json!({ "id": id, "share": updated.summary(&clocks) }))
 }
 
 /// How long a depth the in-house side reported stays in force before the gateway falls back
@@ -430,7 +446,13 @@ pub fn report_queue(
 pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketError> {
     let row = store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comments = store::comments_of(conn, id)?;
-    let share = shares::latest_for_ticket(conn, id)?;
+    let share = match shares::latest_for_ticket(conn, id)? {
+        Some(s) => {
+            let clocks = shares::clocks::of_share(conn, s.id)?;
+            Some(s.summary(&clocks))
+        }
+        None => None,
+    };
     let routing: Value = serde_json::from_str(&row.routing).unwrap_or(Value::Null);
     let (replies, inhouse): (Vec<_>, Vec<_>) =
         comments.iter().partition(|c| c.origin == "contractor");
@@ -455,7 +477,11 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketEr
         "created_at": crate::clock::from_db(row.created_at),
         "updated_at": crate::clock::from_db(row.updated_at),
         "comments": inhouse.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
-        "share": share.map(|s| s.summary()),
+        "share": share,
+        "escalation": row.escalated_at.map(|at| json!({
+            "at": crate::clock::from_db(at),
+            "reason": row.escalation,
+        })),
         "routing": routing,
         "replies": replies.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
     }))
@@ -464,11 +490,18 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketEr
 /// Adds an in-house comment to a ticket; returns the comment, or `None` when it was a re-send.
 pub fn add_inhouse_comment(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
     id: i64,
     comment: CommentInput,
     now: DateTime<Utc>,
 ) -> Result<Option<Value>, TicketError> {
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comment = comment.check("comment")?;
-    Ok(store::add_comment(conn, id, Origin::Inhouse, &comment, now)?.map(|c| c.to_json()))
+    let Some(added) = store::add_comment(conn, id, Origin::Inhouse, &comment, now)? else {
+        return Ok(None);
+    };
+    if added.public {
+        timekeeping::customer_wrote(conn, contracts, id, now)?;
+    }
+    Ok(Some(added.to_json()))
 }

@@ -50,6 +50,10 @@ pub struct TicketRow {
     pub created_at: chrono::NaiveDateTime,
     /// Last updated.
     pub updated_at: chrono::NaiveDateTime,
+    /// When an SLA breach flagged the ticket to the in-house side.
+    pub escalated_at: Option<chrono::NaiveDateTime>,
+    /// Why it was flagged.
+    pub escalation: Option<String>,
 }
 
 impl TicketRow {
@@ -200,6 +204,26 @@ pub fn upsert(
         .returning(tickets::all_columns)
         .get_result(conn)?;
     Ok((row, true))
+}
+
+/// Flags the ticket to the in-house side, once: false when it was already flagged.
+pub fn escalate(
+    conn: &mut AnyConnection,
+    id: i64,
+    why: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        tickets::table
+            .find(id)
+            .filter(tickets::escalated_at.is_null()),
+    )
+    .set((
+        tickets::escalated_at.eq(to_db(now)),
+        tickets::escalation.eq(why),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Stores the routing decision on the ticket.

@@ -13,6 +13,7 @@ use msp_bridge::auth::{Role, TokenKeys};
 use msp_bridge::clock::{Clock, ManualClock};
 use msp_bridge::config::Config;
 use msp_bridge::db::Db;
+use msp_bridge::jobs::SlaSweeper;
 use msp_bridge::sensitive::Sensitive;
 use serde_json::Value;
 
@@ -76,6 +77,9 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub keys: TokenKeys,
     pub db: Db,
+    /// Sweeps SLA clocks on demand (the background sweeper is off in tests unless a test
+    /// turns it on, so each test decides when time is looked at).
+    pub sweeper: SlaSweeper,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -108,6 +112,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         tls_cert: None,
         tls_key: None,
         workers: Some(1),
+        sla_sweep_ms: 0,
     }
 }
 
@@ -142,6 +147,7 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
     let handle = app.handle();
     let db = app.state().db.clone();
     let keys = app.state().keys.clone();
+    let sweeper = app.sla_sweeper();
     tokio::spawn(app.run());
     Some(TestApp {
         base,
@@ -152,6 +158,7 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
         clock,
         keys,
         db,
+        sweeper,
         handle,
         _dir: dir,
         _pg: pg,

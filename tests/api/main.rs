@@ -10,5 +10,6 @@ mod ledger;
 mod ops;
 mod overflow;
 mod redaction;
+mod sla;
 mod slice;
 mod storage;

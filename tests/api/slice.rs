@@ -59,13 +59,28 @@ async fn full_slice(app: TestApp) {
     assert_eq!(view.body["custom_fields"], json!({ "plan": "pro" }));
     assert_eq!(view.body["tags"], json!(["refund"]));
     // SLA clocks start at share time (acme: 24/7, normal: first response 2 h, resolution 1 d).
+    assert_eq!(view.body["first_response_at"], Value::Null);
+    let clocks: Vec<_> = view.body["sla"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| (c["kind"].clone(), c["state"].clone(), c["due_at"].clone()))
+        .collect();
     assert_eq!(
-        view.body["sla"],
-        json!({
-            "first_response_due": "2026-06-01T12:00:00Z",
-            "resolution_due": "2026-06-02T10:00:00Z",
-            "first_response_at": null,
-        })
+        clocks,
+        [
+            (
+                json!("first_response"),
+                json!("running"),
+                json!("2026-06-01T12:00:00Z")
+            ),
+            (
+                json!("resolution"),
+                json!("running"),
+                json!("2026-06-02T10:00:00Z")
+            ),
+        ]
     );
     // Free text is scanned and treated per kind; structured fields get their own action.
     assert_eq!(
@@ -168,10 +183,11 @@ async fn full_slice(app: TestApp) {
         inhouse.body["share"]["first_response_at"],
         "2026-06-01T10:00:00Z"
     );
-    assert_eq!(
-        inhouse.body["share"]["first_response_due"],
-        "2026-06-01T12:00:00Z"
-    );
+    assert_eq!(inhouse.body["share"]["sla"][0]["kind"], "first_response");
+    assert_eq!(inhouse.body["share"]["sla"][0]["state"], "met");
+    assert_eq!(inhouse.body["share"]["sla"][0]["elapsed_seconds"], 0);
+    // `pending` is in acme's pause_on: the resolution clock stands still.
+    assert_eq!(inhouse.body["share"]["sla"][1]["state"], "paused");
     assert_eq!(inhouse.body["share"]["contractor"], "acme");
     assert_eq!(inhouse.body["routing"]["outcome"], "shared");
     let replies = inhouse.body["replies"]

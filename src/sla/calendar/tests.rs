@@ -232,3 +232,52 @@ fn a_calendar_that_never_opens_gives_no_due_time() {
         None
     );
 }
+
+#[test]
+fn a_pause_over_a_weekend_and_a_holiday_keeps_the_time_left() {
+    use crate::sla::{elapsed, shifted};
+    // Due Friday 17:00 Moscow; paused Friday 16:00 with one business hour left.
+    let due = local(MSK, 2026, 6, 5, 17, 0);
+    let paused = local(MSK, 2026, 6, 5, 16, 0);
+    // Resumed Monday 10:00: still one business hour left, so due at 11:00.
+    let cal = office(MSK, &[]);
+    let monday = local(MSK, 2026, 6, 8, 10, 0);
+    let moved = shifted(&cal, due, paused, monday);
+    assert_eq!(moved, Some(local(MSK, 2026, 6, 8, 11, 0)));
+    // With Monday a holiday, resuming Tuesday 10:00 leaves the same hour.
+    let with_holiday = office(MSK, &[(2026, 6, 8)]);
+    let tuesday = local(MSK, 2026, 6, 9, 10, 0);
+    assert_eq!(
+        shifted(&with_holiday, due, paused, tuesday),
+        Some(local(MSK, 2026, 6, 9, 11, 0))
+    );
+    // A pause entirely outside the hours (Saturday to Sunday) moves nothing.
+    let saturday = local(MSK, 2026, 6, 6, 12, 0);
+    let sunday = local(MSK, 2026, 6, 7, 12, 0);
+    assert_eq!(shifted(&cal, due, saturday, sunday), Some(due));
+    // A 4-hour target due Monday 11:00: stopped at 10:30 it ran 3.5 h, at 12:00 it ran 5 h.
+    let due = moved.unwrap_or_default();
+    assert_eq!(
+        elapsed(
+            &cal,
+            Duration::hours(4),
+            due,
+            local(MSK, 2026, 6, 8, 10, 30)
+        ),
+        Duration::minutes(210)
+    );
+    assert_eq!(
+        elapsed(&cal, Duration::hours(4), due, local(MSK, 2026, 6, 8, 12, 0)),
+        Duration::hours(5)
+    );
+    // Stopped over the weekend after a Friday due time: only business hours count as late.
+    assert_eq!(
+        elapsed(
+            &cal,
+            Duration::hours(4),
+            local(MSK, 2026, 6, 5, 17, 0),
+            sunday
+        ),
+        Duration::hours(5)
+    );
+}

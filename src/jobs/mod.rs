@@ -1,0 +1,6 @@
+//! Background work beside the HTTP server, one named job a file. Jobs call the domains'
+//! functions; the domains know nothing of schedules.
+
+pub mod sla_sweep;
+
+pub use sla_sweep::SlaSweeper;

@@ -1,0 +1,165 @@
+//! The SLA sweeper: every interval, and whenever a change wakes it, it records due warnings and
+//! breaches (applying each contract's `on_breach`); every interval it also checks the
+//! attainment floors and refreshes the live gauges. Several replicas may sweep one PostgreSQL
+//! database at once: clocks are claimed with `FOR UPDATE SKIP LOCKED` and every record is
+//! conditional, so each warning, breach and alert happens once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use tokio::sync::Notify;
+
+use crate::clock::SharedClock;
+use crate::contracts::Registry;
+use crate::db::Db;
+use crate::db::schema::contracts;
+use crate::telemetry::{ContractLabels, Metrics};
+use crate::tickets::TicketError;
+use crate::tickets::performance::{self, FloorStatus};
+use crate::tickets::timekeeping::{self, SweepReport};
+
+/// Clocks handled per transaction: short transactions keep SQLite's single writer available
+/// to requests while a large backlog is worked off.
+pub const BATCH: i64 = 500;
+
+/// What the sweeper needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SlaSweeper {
+    /// Storage.
+    pub db: Db,
+    /// Contracts in force.
+    pub contracts: Registry,
+    /// Time.
+    pub clock: SharedClock,
+    /// Where the counters and gauges go.
+    pub metrics: Arc<Metrics>,
+    /// Poked after a change to a share.
+    pub wake: Arc<Notify>,
+}
+
+impl SlaSweeper {
+    /// Records every warning and breach due now, batch by batch; returns what was done.
+    pub fn sweep(&self) -> Result<SweepReport, TicketError> {
+        let set = self.contracts.current();
+        let now = self.clock.now();
+        let mut total = SweepReport::default();
+        loop {
+            // A read first, so an idle sweep never takes the writer.
+            if !self
+                .db
+                .read(|c| crate::shares::clocks::any_due(c, now).map_err(TicketError::from))?
+            {
+                break;
+            }
+            let report = self.db.write(|c| timekeeping::sweep(c, &set, now, BATCH))?;
+            for contract in &report.warnings {
+                self.metrics
+                    .sla_warnings
+                    .get_or_create(&labels(contract))
+                    .inc();
+            }
+            for contract in &report.breaches {
+                self.metrics
+                    .sla_breaches
+                    .get_or_create(&labels(contract))
+                    .inc();
+            }
+            let claimed = report.claimed;
+            total.claimed += report.claimed;
+            total.warnings.extend(report.warnings);
+            total.breaches.extend(report.breaches);
+            total.escalated += report.escalated;
+            total.recalled += report.recalled;
+            // Fewer than a batch: done; or another replica holds the rest.
+            if claimed < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Checks every contract's attainment floor and refreshes the live gauges.
+    pub fn check_floors(&self) -> Result<Vec<FloorStatus>, TicketError> {
+        let set = self.contracts.current();
+        let now = self.clock.now();
+        let mut statuses = Vec::new();
+        for file in set.in_rank_order() {
+            let status = self.db.write(|c| performance::check_floor(c, file, now))?;
+            let l = labels(&file.contract.id);
+            if let Some(p) = status.percent {
+                self.metrics.attainment.get_or_create(&l).set(p);
+            }
+            self.metrics
+                .below_floor
+                .get_or_create(&l)
+                .set(i64::from(status.below));
+            statuses.push(status);
+        }
+        let live = self.db.read(performance::live_clocks)?;
+        let open: Vec<(String, i32)> = self.db.read(|c| {
+            contracts::table
+                .select((contracts::id, contracts::open_shares))
+                .load(c)
+                .map_err(TicketError::from)
+        })?;
+        for (id, n) in open {
+            let l = labels(&id);
+            self.metrics.open_shares.get_or_create(&l).set(i64::from(n));
+            let clocks = live.get(&id).cloned().unwrap_or_default();
+            self.metrics
+                .clocks_running
+                .get_or_create(&l)
+                .set(clocks.running);
+            self.metrics
+                .clocks_paused
+                .get_or_create(&l)
+                .set(clocks.paused);
+            self.metrics
+                .clocks_overdue
+                .get_or_create(&l)
+                .set(clocks.overdue);
+        }
+        Ok(statuses)
+    }
+
+    /// Sweeps every `interval` and whenever woken; checks floors every `interval`. Runs until
+    /// the task is dropped. Errors are logged and the next round tries again.
+    pub async fn run(self, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let full_round = tokio::select! {
+                _ = ticker.tick() => true,
+                () = self.wake.notified() => false,
+            };
+            let me = self.clone();
+            let outcome = tokio::task::spawn_blocking(move || {
+                let report = me.sweep()?;
+                if full_round {
+                    me.check_floors()?;
+                }
+                Ok::<_, TicketError>(report)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(report)) if report.claimed > 0 => tracing::info!(
+                    warnings = report.warnings.len(),
+                    breaches = report.breaches.len(),
+                    escalated = report.escalated,
+                    recalled = report.recalled,
+                    "SLA sweep"
+                ),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "SLA sweep failed; retrying next round"),
+                Err(e) => tracing::error!(error = %e, "SLA sweep task failed"),
+            }
+        }
+    }
+}
+
+fn labels(contract: &str) -> ContractLabels {
+    ContractLabels {
+        contract: contract.to_owned(),
+    }
+}

@@ -1,0 +1,393 @@
+//! Storage of a share's SLA clocks: start, pause, resume, stop, and the claim the sweeper makes.
+//! The arithmetic (business time, shifting, elapsed time) is [`crate::sla`]'s; this module only
+//! keeps rows in step with it.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::ShareRow;
+use crate::clock::{from_db, to_db};
+use crate::contracts::Calendar;
+use crate::db::AnyConnection;
+use crate::db::schema::sla_clocks;
+use crate::model::{ClockKind, ClockOutcome};
+use crate::sla::{self, ClockPlan};
+
+/// A stored clock.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sla_clocks)]
+pub struct ClockRow {
+    /// Clock id.
+    pub id: i64,
+    /// Its share.
+    pub share_id: i64,
+    /// The ticket.
+    pub ticket_id: i64,
+    /// The contract the target comes from.
+    pub contract_id: String,
+    /// Which clock (`first_response`, `next_response`, `resolution`).
+    pub kind: String,
+    /// The target in business seconds.
+    pub target_secs: i64,
+    /// When it started.
+    pub started_at: chrono::NaiveDateTime,
+    /// When it warns (shifted by pauses).
+    pub warn_at: chrono::NaiveDateTime,
+    /// When it breaches (shifted by pauses).
+    pub due_at: chrono::NaiveDateTime,
+    /// When the current pause began.
+    pub paused_at: Option<chrono::NaiveDateTime>,
+    /// When the warning was issued.
+    pub warned_at: Option<chrono::NaiveDateTime>,
+    /// When the breach was recorded.
+    pub breached_at: Option<chrono::NaiveDateTime>,
+    /// When it stopped.
+    pub stopped_at: Option<chrono::NaiveDateTime>,
+    /// How it ended.
+    pub outcome: Option<String>,
+    /// Business seconds it ran, pauses excluded, once stopped.
+    pub elapsed_secs: Option<i64>,
+}
+
+/// A clock as both sides see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    /// Which clock.
+    pub kind: String,
+    /// `running`, `paused`, `met`, `breached` or `cancelled`.
+    pub state: &'static str,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it falls due (pauses included).
+    pub due_at: DateTime<Utc>,
+    /// When the warning was issued.
+    pub warned_at: Option<DateTime<Utc>>,
+    /// When the breach was recorded.
+    pub breached_at: Option<DateTime<Utc>>,
+    /// When it stopped.
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Business seconds it ran, pauses excluded, once stopped.
+    pub elapsed_seconds: Option<i64>,
+}
+
+impl ClockRow {
+    /// The clock's kind.
+    pub fn kind(&self) -> Option<ClockKind> {
+        self.kind.parse().ok()
+    }
+
+    fn target(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.target_secs)
+    }
+
+    /// The clock for the API.
+    pub fn view(&self) -> ClockView {
+        let state = match (self.outcome.as_deref(), self.paused_at) {
+            (Some("met"), _) => "met",
+            (Some("breached"), _) => "breached",
+            (Some(_), _) => "cancelled",
+            (None, _) if self.breached_at.is_some() => "breached",
+            (None, Some(_)) => "paused",
+            (None, None) => "running",
+        };
+        ClockView {
+            kind: self.kind.clone(),
+            state,
+            started_at: from_db(self.started_at),
+            due_at: from_db(self.due_at),
+            warned_at: self.warned_at.map(from_db),
+            breached_at: self.breached_at.map(from_db),
+            stopped_at: self.stopped_at.map(from_db),
+            elapsed_seconds: self.elapsed_secs,
+        }
+    }
+}
+
+/// Starts a clock on `share`.
+pub fn start(
+    conn: &mut AnyConnection,
+    share: &ShareRow,
+    kind: ClockKind,
+    plan: ClockPlan,
+    now: DateTime<Utc>,
+) -> QueryResult<ClockRow> {
+    diesel::insert_into(sla_clocks::table)
+        .values((
+            sla_clocks::share_id.eq(share.id),
+            sla_clocks::ticket_id.eq(share.ticket_id),
+            sla_clocks::contract_id.eq(&share.contract_id),
+            sla_clocks::kind.eq(kind.as_str()),
+            sla_clocks::target_secs.eq(plan.target.num_seconds()),
+            sla_clocks::started_at.eq(to_db(now)),
+            sla_clocks::warn_at.eq(to_db(plan.warn_at)),
+            sla_clocks::due_at.eq(to_db(plan.due_at)),
+        ))
+        .returning(sla_clocks::all_columns)
+        .get_result(conn)
+}
+
+/// Every clock of a share, oldest first.
+pub fn of_share(conn: &mut AnyConnection, share_id: i64) -> QueryResult<Vec<ClockRow>> {
+    sla_clocks::table
+        .filter(sla_clocks::share_id.eq(share_id))
+        .order(sla_clocks::id)
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+/// The share's clocks that have not stopped.
+pub fn running(conn: &mut AnyConnection, share_id: i64) -> QueryResult<Vec<ClockRow>> {
+    sla_clocks::table
+        .filter(sla_clocks::share_id.eq(share_id))
+        .filter(sla_clocks::stopped_at.is_null())
+        .order(sla_clocks::id)
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
+/// Pauses every running clock of the share; returns how many paused.
+pub fn pause(conn: &mut AnyConnection, share_id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(
+        sla_clocks::table
+            .filter(sla_clocks::share_id.eq(share_id))
+            .filter(sla_clocks::stopped_at.is_null())
+            .filter(sla_clocks::paused_at.is_null()),
+    )
+    .set(sla_clocks::paused_at.eq(to_db(now)))
+    .execute(conn)
+}
+
+/// Resumes the share's paused clocks, moving their warning and due times later by the business
+/// time the pause took; returns how many resumed.
+pub fn resume(
+    conn: &mut AnyConnection,
+    cal: &Calendar,
+    share_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let paused: Vec<ClockRow> = sla_clocks::table
+        .filter(sla_clocks::share_id.eq(share_id))
+        .filter(sla_clocks::stopped_at.is_null())
+        .filter(sla_clocks::paused_at.is_not_null())
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    for clock in &paused {
+        let Some(paused_at) = clock.paused_at.map(from_db) else {
+            continue;
+        };
+        // A calendar that never opens again leaves the times where they were.
+        let shift = |at: chrono::NaiveDateTime| {
+            sla::shifted(cal, from_db(at), paused_at, now).map_or(at, to_db)
+        };
+        // A warning or breach already recorded stays where it happened.
+        let warn_at = if clock.warned_at.is_some() {
+            clock.warn_at
+        } else {
+            shift(clock.warn_at)
+        };
+        let due_at = if clock.breached_at.is_some() {
+            clock.due_at
+        } else {
+            shift(clock.due_at)
+        };
+        diesel::update(sla_clocks::table.find(clock.id))
+            .set((
+                sla_clocks::paused_at.eq(None::<chrono::NaiveDateTime>),
+                sla_clocks::warn_at.eq(warn_at),
+                sla_clocks::due_at.eq(due_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(paused.len())
+}
+
+/// A clock that [`stop`] ended late and that the sweeper had not yet marked breached.
+#[derive(Debug, Clone)]
+pub struct LateStop {
+    /// The clock, as it was before stopping.
+    pub clock: ClockRow,
+    /// How long it ran in business time (`None` when the share ended under it).
+    pub elapsed_secs: Option<i64>,
+}
+
+/// Stops the share's running clocks of `kinds` as met (in time) or breached (late). A paused
+/// clock stops at the moment its pause began. Returns the clocks that stopped late without a
+/// recorded breach, so the caller can record it.
+pub fn stop(
+    conn: &mut AnyConnection,
+    cal: &Calendar,
+    share_id: i64,
+    kinds: &[ClockKind],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<LateStop>> {
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let clocks: Vec<ClockRow> = sla_clocks::table
+        .filter(sla_clocks::share_id.eq(share_id))
+        .filter(sla_clocks::stopped_at.is_null())
+        .filter(sla_clocks::kind.eq_any(names))
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    let mut late = Vec::new();
+    for clock in clocks {
+        let effective = clock.paused_at.map_or(now, from_db);
+        let due = from_db(clock.due_at);
+        let elapsed = sla::elapsed(cal, clock.target(), due, effective).num_seconds();
+        let outcome = if effective <= due && clock.breached_at.is_none() {
+            ClockOutcome::Met
+        } else {
+            ClockOutcome::Breached
+        };
+        let noticed_now = clock.breached_at.is_none() && outcome == ClockOutcome::Breached;
+        let breached_at = clock.breached_at.or(noticed_now.then(|| to_db(now)));
+        let finished = finish(conn, clock.id, outcome, breached_at, Some(elapsed), now)?;
+        if finished && noticed_now {
+            late.push(LateStop {
+                clock,
+                elapsed_secs: Some(elapsed),
+            });
+        }
+    }
+    Ok(late)
+}
+
+/// Ends every running clock of the share because the share ended (hand-back, recall): a clock
+/// past its due time ends breached, the others are cancelled and count for nobody. Returns the
+/// clocks found late without a recorded breach, as [`stop`] does.
+pub fn cancel(
+    conn: &mut AnyConnection,
+    share_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<LateStop>> {
+    let mut late = Vec::new();
+    for clock in running(conn, share_id)? {
+        let effective = clock.paused_at.map_or(now, from_db);
+        let overdue = effective > from_db(clock.due_at);
+        let noticed_now = clock.breached_at.is_none() && overdue;
+        let (outcome, breached_at) = if clock.breached_at.is_some() || overdue {
+            (
+                ClockOutcome::Breached,
+                clock.breached_at.or(Some(to_db(now))),
+            )
+        } else {
+            (ClockOutcome::Cancelled, None)
+        };
+        if finish(conn, clock.id, outcome, breached_at, None, now)? && noticed_now {
+            late.push(LateStop {
+                clock,
+                elapsed_secs: None,
+            });
+        }
+    }
+    Ok(late)
+}
+
+fn finish(
+    conn: &mut AnyConnection,
+    id: i64,
+    outcome: ClockOutcome,
+    breached_at: Option<chrono::NaiveDateTime>,
+    elapsed_secs: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    // Conditional, so two transactions stopping the same clock record one outcome.
+    let n = diesel::update(
+        sla_clocks::table
+            .find(id)
+            .filter(sla_clocks::stopped_at.is_null()),
+    )
+    .set((
+        sla_clocks::stopped_at.eq(to_db(now)),
+        sla_clocks::outcome.eq(outcome.as_str()),
+        sla_clocks::breached_at.eq(breached_at),
+        sla_clocks::elapsed_secs.eq(elapsed_secs),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// True when some running, unpaused clock has a warning or breach due at `now`: a cheap read
+/// that lets the sweeper skip its write transaction when there is nothing to do.
+pub fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<bool> {
+    let first: Option<i64> = due_filter(now)
+        .select(sla_clocks::id)
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    Ok(first.is_some())
+}
+
+fn due_filter(
+    now: DateTime<Utc>,
+) -> sla_clocks::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend> {
+    let now = to_db(now);
+    sla_clocks::table
+        .filter(sla_clocks::stopped_at.is_null())
+        .filter(sla_clocks::paused_at.is_null())
+        .filter(
+            sla_clocks::warned_at
+                .is_null()
+                .and(sla_clocks::warn_at.le(now))
+                // A breach is strictly after the due time: a reply exactly at it is in time.
+                .or(sla_clocks::breached_at
+                    .is_null()
+                    .and(sla_clocks::due_at.lt(now))),
+        )
+        .into_boxed()
+}
+
+/// Claims up to `limit` clocks with a warning or breach due, oldest due first. On PostgreSQL
+/// the rows are locked with `FOR UPDATE SKIP LOCKED`, so replicas sweeping at once share the
+/// work instead of queueing on each other; [`mark_warned`] and [`mark_breached`] are
+/// conditional, so each warning and breach is recorded once whatever happens.
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<ClockRow>> {
+    let ids: Vec<i64> = due_filter(now)
+        .select(sla_clocks::id)
+        .order(sla_clocks::due_at)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Re-read under the lock: a clock another transaction stopped meanwhile drops out.
+    let query = sla_clocks::table
+        .filter(sla_clocks::id.eq_any(ids))
+        .filter(sla_clocks::stopped_at.is_null())
+        .order(sla_clocks::due_at)
+        .select(sla_clocks::all_columns);
+    match conn {
+        AnyConnection::Postgresql(pg) => query.for_update().skip_locked().load(pg),
+        // SQLite has one writer at a time: the write transaction is the lock.
+        AnyConnection::Sqlite(lite) => query.load(lite),
+    }
+}
+
+/// Records the warning once; false when it was already recorded.
+pub fn mark_warned(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<bool> {
+    let n = diesel::update(
+        sla_clocks::table
+            .find(id)
+            .filter(sla_clocks::stopped_at.is_null())
+            .filter(sla_clocks::warned_at.is_null()),
+    )
+    .set(sla_clocks::warned_at.eq(to_db(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records the breach once; false when it was already recorded.
+pub fn mark_breached(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<bool> {
+    let n = diesel::update(
+        sla_clocks::table
+            .find(id)
+            .filter(sla_clocks::stopped_at.is_null())
+            .filter(sla_clocks::breached_at.is_null()),
+    )
+    .set(sla_clocks::breached_at.eq(to_db(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,321 @@
+//! SLA clocks kept in step with what happens to a share, and the sweep that turns due clocks
+//! into warnings, breaches and the contract's breach actions.
+//!
+//! Clock rules: a share starts its first-response and resolution clocks; a public contractor
+//! reply stops the first-response and next-response clocks; a public in-house comment on a
+//! shared ticket is the customer writing: it reopens a share waiting for the customer and
+//! starts a next-response clock; the `pause_on` statuses (of the ticket, or `pending` set by the
+//! contractor) stop every clock and shift its due time by the business time paused; `solved`
+//! stops all clocks; hand-back and recall cancel them.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{TicketError, parse_stored, store};
+use crate::clock::from_db;
+use crate::contracts::{BreachAction, Calendar, ContractFile, ContractSet};
+use crate::ledger::{self, Action, NewEntry};
+use crate::model::{Channel, ClockKind, Priority, ShareState, TicketStatus};
+use crate::shares::clocks::{self, ClockRow, LateStop};
+use crate::shares::{self, ShareRow};
+use crate::sla;
+
+/// The actor the ledger names for what the clocks do on their own.
+pub const SLA_ACTOR: &str = "system:sla";
+
+fn calendar(file: Option<&ContractFile>) -> Cow<'_, Calendar> {
+    match file {
+        Some(f) => Cow::Borrowed(&f.contract.sla.calendar),
+        None => Cow::Owned(Calendar::around_the_clock()),
+    }
+}
+
+/// Starts the first-response and resolution clocks of a share just made.
+pub(crate) fn start_share_clocks(
+    conn: &mut crate::db::AnyConnection,
+    file: &ContractFile,
+    share: &ShareRow,
+    priority: Priority,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let sla = &file.contract.sla;
+    let Some(target) = sla::target_for(sla, priority, channel) else {
+        return Ok(());
+    };
+    for kind in [ClockKind::FirstResponse, ClockKind::Resolution] {
+        if let Some(plan) = sla::plan(sla, target, kind, now) {
+            clocks::start(conn, share, kind, plan, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings the share's clocks in step with its state and its ticket's status: paused or running
+/// as `pause_on` says, stopped when solved, cancelled when the share ended.
+pub(crate) fn sync(
+    conn: &mut crate::db::AnyConnection,
+    contracts: &ContractSet,
+    share: &ShareRow,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let file = contracts.get(&share.contract_id);
+    match share.state()? {
+        ShareState::Solved => {
+            let late = clocks::stop(conn, &calendar(file), share.id, ClockKind::ALL, now)?;
+            record_late(conn, share, &late, now)?;
+        }
+        ShareState::HandedBack | ShareState::Recalled => {
+            let late = clocks::cancel(conn, share.id, now)?;
+            record_late(conn, share, &late, now)?;
+        }
+        state @ (ShareState::Open | ShareState::Pending) => {
+            // Without its contract (file removed) the clocks keep running as they are.
+            let Some(file) = file else {
+                return Ok(());
+            };
+            let ticket = store::find(conn, share.ticket_id)?.ok_or(TicketError::NotFound)?;
+            let status: TicketStatus = parse_stored("ticket status", &ticket.status)?;
+            let pause_on = &file.contract.sla.pause_on;
+            let paused = pause_on.contains(&status)
+                || (state == ShareState::Pending && pause_on.contains(&TicketStatus::Pending));
+            if paused {
+                clocks::pause(conn, share.id, now)?;
+            } else {
+                clocks::resume(conn, &file.contract.sla.calendar, share.id, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A public contractor reply: the first-response and next-response clocks stop.
+pub(crate) fn contractor_replied(
+    conn: &mut crate::db::AnyConnection,
+    contracts: &ContractSet,
+    share: &ShareRow,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let cal = calendar(contracts.get(&share.contract_id));
+    let kinds = [ClockKind::FirstResponse, ClockKind::NextResponse];
+    let late = clocks::stop(conn, &cal, share.id, &kinds, now)?;
+    record_late(conn, share, &late, now)
+}
+
+/// The customer wrote on a ticket a contractor holds: a share waiting for the customer is open
+/// again, and once the first response was given a next-response clock starts (unless one runs).
+pub(crate) fn customer_wrote(
+    conn: &mut crate::db::AnyConnection,
+    contracts: &ContractSet,
+    ticket_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let Some(mut share) = shares::latest_for_ticket(conn, ticket_id)? else {
+        return Ok(());
+    };
+    let state = share.state()?;
+    if !state.holds_capacity() {
+        return Ok(());
+    }
+    if state == ShareState::Pending {
+        let (reopened, _) = shares::transition(conn, &share, ShareState::Open, None, now)?;
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor: SLA_ACTOR,
+                action: Action::ShareStatus,
+                contract_id: Some(&share.contract_id),
+                ticket_id: Some(ticket_id),
+                details: json!({ "share_id": share.id, "from": "pending", "to": "open", "because": "customer_wrote" }),
+            },
+        )?;
+        share = reopened;
+    }
+    let waiting_for_reply = clocks::running(conn, share.id)?.iter().any(|c| {
+        matches!(
+            c.kind(),
+            Some(ClockKind::FirstResponse | ClockKind::NextResponse)
+        )
+    });
+    if let Some(file) = contracts.get(&share.contract_id)
+        && share.first_response_at.is_some()
+        && !waiting_for_reply
+    {
+        let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
+        let priority: Priority = parse_stored("priority", &ticket.priority)?;
+        let channel: Channel = parse_stored("channel", &ticket.channel)?;
+        let sla = &file.contract.sla;
+        if let Some(plan) = sla::target_for(sla, priority, channel)
+            .and_then(|t| sla::plan(sla, t, ClockKind::NextResponse, now))
+        {
+            clocks::start(conn, &share, ClockKind::NextResponse, plan, now)?;
+        }
+    }
+    sync(conn, contracts, &share, now)
+}
+
+/// Breaches found when a clock was stopped late, before the sweeper saw them: recorded here so
+/// that every breach is in the ledger once.
+fn record_late(
+    conn: &mut crate::db::AnyConnection,
+    share: &ShareRow,
+    late: &[LateStop],
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    for stop in late {
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor: SLA_ACTOR,
+                action: Action::SlaBreach,
+                contract_id: Some(&share.contract_id),
+                ticket_id: Some(share.ticket_id),
+                details: json!({
+                    "share_id": share.id,
+                    "clock_id": stop.clock.id,
+                    "clock": stop.clock.kind,
+                    "due_at": from_db(stop.clock.due_at),
+                    "elapsed_seconds": stop.elapsed_secs,
+                    "noticed": "at_stop",
+                    "actions": [],
+                }),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Clocks claimed.
+    pub claimed: usize,
+    /// Warnings recorded, by contract.
+    pub warnings: Vec<String>,
+    /// Breaches recorded, by contract.
+    pub breaches: Vec<String>,
+    /// Tickets flagged to the in-house side.
+    pub escalated: usize,
+    /// Tickets taken back.
+    pub recalled: usize,
+}
+
+/// Claims up to `limit` due clocks and records their warnings and breaches, applying each
+/// breached contract's `on_breach` actions. Run it in a write transaction; each warning and
+/// breach is recorded exactly once, also with several sweepers at once.
+pub fn sweep(
+    conn: &mut crate::db::AnyConnection,
+    contracts: &ContractSet,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<SweepReport, TicketError> {
+    let claimed = clocks::claim_due(conn, now, limit)?;
+    let mut report = SweepReport {
+        claimed: claimed.len(),
+        ..SweepReport::default()
+    };
+    for clock in claimed {
+        if clock.warned_at.is_none()
+            && from_db(clock.warn_at) <= now
+            && clocks::mark_warned(conn, clock.id, now)?
+        {
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor: SLA_ACTOR,
+                    action: Action::SlaWarning,
+                    contract_id: Some(&clock.contract_id),
+                    ticket_id: Some(clock.ticket_id),
+                    details: json!({
+                        "share_id": clock.share_id,
+                        "clock_id": clock.id,
+                        "clock": clock.kind,
+                        "due_at": from_db(clock.due_at),
+                    }),
+                },
+            )?;
+            report.warnings.push(clock.contract_id.clone());
+        }
+        if clock.breached_at.is_none()
+            && from_db(clock.due_at) < now
+            && clocks::mark_breached(conn, clock.id, now)?
+        {
+            breached(conn, contracts, &clock, &mut report, now)?;
+        }
+    }
+    Ok(report)
+}
+
+fn breached(
+    conn: &mut crate::db::AnyConnection,
+    contracts: &ContractSet,
+    clock: &ClockRow,
+    report: &mut SweepReport,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let actions = contracts
+        .get(&clock.contract_id)
+        .map(|f| f.contract.sla.on_breach.clone())
+        .unwrap_or_default();
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: SLA_ACTOR,
+            action: Action::SlaBreach,
+            contract_id: Some(&clock.contract_id),
+            ticket_id: Some(clock.ticket_id),
+            details: json!({
+                "share_id": clock.share_id,
+                "clock_id": clock.id,
+                "clock": clock.kind,
+                "due_at": from_db(clock.due_at),
+                "noticed": "sweep",
+                "actions": actions,
+            }),
+        },
+    )?;
+    report.breaches.push(clock.contract_id.clone());
+    let what = format!(
+        "SLA breached: {} was due at {}",
+        clock.kind.replace('_', " "),
+        from_db(clock.due_at).to_rfc3339()
+    );
+    for action in actions {
+        match action {
+            // The breach entry is the notification; issue 5's outbox carries it to both sides.
+            BreachAction::Notify => {}
+            BreachAction::Escalate => {
+                if store::escalate(conn, clock.ticket_id, &what, now)? {
+                    ledger::append(
+                        conn,
+                        now,
+                        NewEntry {
+                            actor: SLA_ACTOR,
+                            action: Action::SlaEscalate,
+                            contract_id: Some(&clock.contract_id),
+                            ticket_id: Some(clock.ticket_id),
+                            details: json!({ "share_id": clock.share_id, "clock_id": clock.id }),
+                        },
+                    )?;
+                    report.escalated += 1;
+                }
+            }
+            BreachAction::Recall => {
+                let still_there = shares::latest_for_ticket(conn, clock.ticket_id)?
+                    .filter(|s| s.id == clock.share_id)
+                    .is_some_and(|s| s.state().is_ok_and(ShareState::is_visible_to_contractor));
+                if still_there {
+                    super::recall(conn, contracts, clock.ticket_id, SLA_ACTOR, &what, now)?;
+                    report.recalled += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}

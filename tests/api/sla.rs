@@ -1,0 +1,637 @@
+//! SLA clocks end to end: pauses, warnings and breaches at their exact boundaries, breach
+//! actions, sweepers racing each other, per-period figures, the attainment floor and the
+//! background sweeper. Time only moves when a test moves the injected clock.
+
+use chrono::Duration;
+use msp_bridge::clock::Clock;
+use msp_bridge::jobs::SlaSweeper;
+use msp_bridge::tickets::timekeeping::SweepReport;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_with, ticket_en};
+
+/// A 24/7 contract with short targets: first response 1 h (warning at 50 %), next response
+/// 30 min, resolution 8 h; `pending` and `on_hold` pause the clocks.
+fn swift_contract(on_breach: &str) -> String {
+    format!(
+        r#"
+id = "swift-en"
+contractor = "swift"
+display_name = "Swift Support"
+valid_from = "2026-01-01"
+valid_until = "2027-12-31"
+timezone = "UTC"
+tiers = ["tier1"]
+languages = ["en"]
+
+[scope]
+channels = ["email", "chat"]
+priorities = ["low", "normal", "high"]
+languages = ["en"]
+
+[overflow]
+mode = "always"
+max_open = 100
+rank = 10
+
+[sla]
+pause_on = ["pending", "on_hold"]
+warn_at_percent = 50
+on_breach = {on_breach}
+attainment_floor_percent = 75
+attainment_window = "1d"
+attainment_min_clocks = 4
+[sla.calendar]
+always_open = true
+[[sla.targets]]
+priority = "normal"
+first_response = "1h"
+next_response = "30m"
+resolution = "8h"
+
+[confidentiality]
+comments = "public_only"
+rehydrate_replies = true
+retention_days = 30
+detectors = ["email", "phone", "card", "iban"]
+[confidentiality.fields]
+subject = "redact"
+description = "redact"
+comments = "redact"
+channel = "pass"
+priority = "pass"
+status = "pass"
+
+[reporting]
+schedule = "0 6 * * 1"
+formats = ["json"]
+locale = "en"
+"#
+    )
+}
+
+async fn with_swift<F, Fut>(backend: Backend, on_breach: &str, sweep_ms: u64, scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let folder = scratch.path().join("contracts");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(folder.join("swift-en.toml"), swift_contract(on_breach))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let configure = |c: &mut msp_bridge::config::Config| {
+        c.contracts_dir = folder.clone();
+        c.sla_sweep_ms = sweep_ms;
+    };
+    match spawn_with(backend, configure).await {
+        Some(app) => scenario(app).await,
+        None => eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run"),
+    }
+}
+
+macro_rules! swift_scenarios {
+    ($($scenario:ident: $on_breach:literal),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::with_swift($crate::helpers::Backend::Sqlite, $on_breach, 0, super::$scenario).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::with_swift($crate::helpers::Backend::Postgres, $on_breach, 0, super::$scenario).await;
+            }
+        }
+    )+};
+}
+
+async fn sweep(sweeper: &SlaSweeper) -> SweepReport {
+    let sweeper = sweeper.clone();
+    tokio::task::spawn_blocking(move || sweeper.sweep())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("sweep: {e}"))
+}
+
+fn entries(app: &TestApp, action: &str) -> Vec<msp_bridge::ledger::Entry> {
+    app.ledger()
+        .into_iter()
+        .filter(|e| e.action == action)
+        .collect()
+}
+
+async fn share_ticket(app: &TestApp, external_id: &str) -> i64 {
+    let created = app.ingest(&ticket_en(external_id)).await;
+    assert_eq!(
+        created.body["routing"]["outcome"], "shared",
+        "{:?}",
+        created.body
+    );
+    created.body["id"].as_i64().unwrap_or_default()
+}
+
+async fn reply(app: &TestApp, id: i64) {
+    let r = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &app.contractor("swift"),
+            &json!({ "body": "On it.", "public": true }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}
+
+async fn set_status(app: &TestApp, id: i64, status: &str) {
+    let r = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/status"),
+            &app.contractor("swift"),
+            &json!({ "status": status }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+async fn customer_writes(app: &TestApp, id: i64, external_id: &str) {
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            &app.inhouse(),
+            &json!({ "external_id": external_id, "author": "John Smith", "body": "Any news?", "public": true }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}
+
+/// The in-house view's clocks: (kind, state, due_at, elapsed_seconds).
+async fn clocks(app: &TestApp, id: i64) -> Vec<(String, String, String, Value)> {
+    let view = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(view.status, 200, "{:?}", view.body);
+    view.body["share"]["sla"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap_or_default().to_owned(),
+                c["state"].as_str().unwrap_or_default().to_owned(),
+                c["due_at"].as_str().unwrap_or_default().to_owned(),
+                c["elapsed_seconds"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn clock(kind: &str, state: &str, due: &str, elapsed: Value) -> (String, String, String, Value) {
+    (kind.into(), state.into(), due.into(), elapsed)
+}
+
+async fn pauses_shift_due_times(app: TestApp) {
+    // Shared Monday 10:00: first response due 11:00, resolution 18:00.
+    let id = share_ticket(&app, "P-1").await;
+    app.clock.advance(Duration::minutes(20));
+    set_status(&app, id, "pending").await;
+    assert_eq!(
+        clocks(&app, id).await,
+        [
+            clock(
+                "first_response",
+                "paused",
+                "2026-06-01T11:00:00Z",
+                Value::Null
+            ),
+            clock("resolution", "paused", "2026-06-01T18:00:00Z", Value::Null),
+        ]
+    );
+    // Long past the original due time, but paused: nothing to warn about or breach.
+    app.clock.advance(Duration::hours(3));
+    let report = sweep(&app.sweeper).await;
+    assert_eq!(report.claimed, 0);
+    // The customer answers at 13:20: the share is open again, due times moved by 3 h.
+    customer_writes(&app, id, "c-answer").await;
+    let view = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(view.body["share"]["state"], "open");
+    assert_eq!(
+        clocks(&app, id).await,
+        [
+            clock(
+                "first_response",
+                "running",
+                "2026-06-01T14:00:00Z",
+                Value::Null
+            ),
+            clock("resolution", "running", "2026-06-01T21:00:00Z", Value::Null),
+        ]
+    );
+    // 13:30 is exactly half of the first-response target (the warning moved with the pause).
+    app.clock.advance(Duration::minutes(10));
+    let report = sweep(&app.sweeper).await;
+    assert_eq!((report.warnings.len(), report.breaches.len()), (1, 0));
+    // The in-house side puts the ticket on hold for an hour: its status pauses the clocks too.
+    let mut on_hold = ticket_en("P-1");
+    on_hold["status"] = json!("on_hold");
+    assert_eq!(app.ingest(&on_hold).await.status, 200);
+    assert_eq!(clocks(&app, id).await[0].1, "paused");
+    app.clock.advance(Duration::hours(1));
+    assert_eq!(app.ingest(&ticket_en("P-1")).await.status, 200);
+    assert_eq!(clocks(&app, id).await[0].2, "2026-06-01T15:00:00Z");
+    // The reply lands exactly at the shifted due time: met, after 1 h of business time.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-06-01T15:00:00Z")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into(),
+    );
+    reply(&app, id).await;
+    assert_eq!(
+        clocks(&app, id).await[0],
+        clock("first_response", "met", "2026-06-01T15:00:00Z", json!(3600))
+    );
+    assert!(entries(&app, "sla.breach").is_empty());
+}
+
+async fn breaches_fall_exactly_after_the_due_time(app: TestApp) {
+    let late = share_ticket(&app, "B-1").await;
+    let on_time = share_ticket(&app, "B-2").await;
+    // 11:00 sharp is the due time: warned (10:30 passed) but not breached.
+    app.clock.advance(Duration::hours(1));
+    let report = sweep(&app.sweeper).await;
+    assert_eq!((report.warnings.len(), report.breaches.len()), (2, 0));
+    // A reply exactly at the due time is in time.
+    reply(&app, on_time).await;
+    assert_eq!(clocks(&app, on_time).await[0].1, "met");
+    // One microsecond later the other one is breached, once.
+    app.clock.advance(Duration::microseconds(1));
+    let report = sweep(&app.sweeper).await;
+    assert_eq!(report.breaches, ["swift-en"]);
+    assert!(sweep(&app.sweeper).await.breaches.is_empty());
+    let breaches = entries(&app, "sla.breach");
+    assert_eq!(breaches.len(), 1);
+    assert_eq!(breaches[0].ticket_id, Some(late));
+    assert_eq!(breaches[0].actor, "system:sla");
+    assert_eq!(entries(&app, "sla.warning").len(), 2);
+    assert_eq!(clocks(&app, late).await[0].1, "breached");
+    // Answering late stops the clock as breached without recording the breach again.
+    reply(&app, late).await;
+    assert_eq!(
+        clocks(&app, late).await[0],
+        clock(
+            "first_response",
+            "breached",
+            "2026-06-01T11:00:00Z",
+            json!(3600)
+        )
+    );
+    assert_eq!(entries(&app, "sla.breach").len(), 1);
+    // The contractor sees its clocks too.
+    let view = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{late}"),
+            &app.contractor("swift"),
+        )
+        .await;
+    assert_eq!(view.body["sla"][0]["state"], "breached");
+}
+
+async fn a_late_stop_records_the_breach_the_sweeper_missed(app: TestApp) {
+    let id = share_ticket(&app, "L-1").await;
+    let other = share_ticket(&app, "L-2").await;
+    // Nobody swept for two hours.
+    app.clock.advance(Duration::hours(2));
+    reply(&app, id).await;
+    let handback = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{other}/handback"),
+            &app.contractor("swift"),
+            &json!({ "reason": "wrong language" }),
+        )
+        .await;
+    assert_eq!(handback.status, 200);
+    let breaches = entries(&app, "sla.breach");
+    assert_eq!(breaches.len(), 2, "{breaches:?}");
+    assert!(breaches.iter().all(|e| e.details.contains("at_stop")));
+    // The hand-back cancelled the resolution clock, which was not due yet.
+    assert_eq!(
+        clocks(&app, other).await[1],
+        clock(
+            "resolution",
+            "cancelled",
+            "2026-06-01T18:00:00Z",
+            Value::Null
+        )
+    );
+    // The sweeper finds nothing more to record.
+    let report = sweep(&app.sweeper).await;
+    assert!(report.breaches.is_empty(), "{report:?}");
+    assert_eq!(entries(&app, "sla.breach").len(), 2);
+}
+
+async fn a_breach_escalates_and_recalls(app: TestApp) {
+    let id = share_ticket(&app, "R-1").await;
+    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    let report = sweep(&app.sweeper).await;
+    assert_eq!((report.escalated, report.recalled), (1, 1), "{report:?}");
+    // The contractor lost the ticket at once.
+    let gone = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("swift"),
+        )
+        .await;
+    assert_eq!(gone.status, 404);
+    let view = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(view.body["share"]["state"], "recalled");
+    let reason = view.body["escalation"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("first response"), "{reason}");
+    assert_eq!(
+        clocks(&app, id).await,
+        [
+            clock(
+                "first_response",
+                "breached",
+                "2026-06-01T11:00:00Z",
+                Value::Null
+            ),
+            clock(
+                "resolution",
+                "cancelled",
+                "2026-06-01T18:00:00Z",
+                Value::Null
+            ),
+        ]
+    );
+    let recalls = entries(&app, "share.recall");
+    assert_eq!(recalls.len(), 1);
+    assert_eq!(recalls[0].actor, "system:sla");
+    assert_eq!(entries(&app, "sla.escalate").len(), 1);
+    // Its place is free again, and a second sweep does nothing more.
+    let contracts = app.get("/api/v1/contracts", &app.admin()).await;
+    assert_eq!(contracts.body["items"][0]["open_shares"], 0);
+    let again = sweep(&app.sweeper).await;
+    assert_eq!((again.recalled, again.escalated), (0, 0));
+}
+
+async fn parallel_sweepers_record_each_breach_once(app: TestApp) {
+    const TICKETS: usize = 30;
+    for n in 0..TICKETS {
+        share_ticket(&app, &format!("S-{n}")).await;
+    }
+    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    // Four sweepers at once, as four replicas would run them.
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let sweeper = app.sweeper.clone();
+            tokio::task::spawn_blocking(move || sweeper.sweep())
+        })
+        .collect();
+    let mut breaches = 0;
+    let mut warnings = 0;
+    for run in runs {
+        let report = run
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("sweep: {e}"));
+        breaches += report.breaches.len();
+        warnings += report.warnings.len();
+    }
+    assert_eq!((breaches, warnings), (TICKETS, TICKETS));
+    assert_eq!(entries(&app, "sla.breach").len(), TICKETS);
+    assert_eq!(entries(&app, "sla.warning").len(), TICKETS);
+    let verify = app.get("/api/v1/audit/verify", &app.admin()).await;
+    // 1 contract applied, 30 shares, 30 warnings, 30 breaches: a whole, unbroken chain.
+    assert_eq!(
+        verify.body,
+        json!({ "entries": 1 + 3 * TICKETS, "first_broken": null })
+    );
+}
+
+async fn figures_for_a_period(app: TestApp) {
+    let a = share_ticket(&app, "F-A").await;
+    let b = share_ticket(&app, "F-B").await;
+    let c = share_ticket(&app, "F-C").await;
+    let d = share_ticket(&app, "F-D").await;
+    let at = |minutes: i64| crate::helpers::start_time() + Duration::minutes(minutes);
+    app.clock.set(at(30));
+    reply(&app, a).await;
+    let recall = app
+        .post(
+            &format!("/api/v1/tickets/{d}/recall"),
+            &app.inhouse(),
+            &json!({ "reason": "VIP after all" }),
+        )
+        .await;
+    assert_eq!(recall.status, 200);
+    app.clock.set(at(45));
+    set_status(&app, a, "solved").await;
+    app.clock.set(at(90));
+    reply(&app, b).await;
+    app.clock.set(at(100));
+    customer_writes(&app, b, "c-b-2").await;
+    app.clock.set(at(120));
+    reply(&app, b).await;
+    set_status(&app, b, "solved").await;
+    let handback = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{c}/handback"),
+            &app.contractor("swift"),
+            &json!({ "reason": "needs a specialist" }),
+        )
+        .await;
+    assert_eq!(handback.status, 200);
+    for (ticket, score) in [(a, 5), (b, 3)] {
+        let rated = app
+            .post(
+                &format!("/api/v1/tickets/{ticket}/satisfaction"),
+                &app.inhouse(),
+                &json!({ "score": score }),
+            )
+            .await;
+        assert_eq!(rated.status, 200, "{:?}", rated.body);
+    }
+    let figures = app
+        .get(
+            "/api/v1/contracts/swift-en/sla?from=2026-06-01T10:00:00Z&to=2026-06-01T13:00:00Z",
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(figures.status, 200, "{:?}", figures.body);
+    let f = &figures.body;
+    assert_eq!(f["shared"], 4);
+    assert_eq!(
+        f["first_response"],
+        json!({ "stopped": 2, "median_seconds": 1800, "p90_seconds": 5400 })
+    );
+    assert_eq!(
+        f["next_response"],
+        json!({ "stopped": 1, "median_seconds": 1200, "p90_seconds": 1200 })
+    );
+    assert_eq!(
+        f["resolution"],
+        json!({ "stopped": 2, "median_seconds": 2700, "p90_seconds": 7200 })
+    );
+    // Met: A's two clocks, B's next response and resolution; breached: B's and C's first
+    // responses; D's clocks and C's resolution were cancelled before they were due.
+    assert_eq!(
+        f["attainment"],
+        json!({ "met": 4, "breached": 2, "running": 0, "percent": 66.7 })
+    );
+    assert_eq!(f["solved"], 2);
+    assert_eq!(
+        f["one_touch_resolution"],
+        json!({ "count": 1, "percent": 50.0 })
+    );
+    assert_eq!(f["handed_back"], json!({ "count": 1, "percent": 25.0 }));
+    assert_eq!(f["recalled"], json!({ "count": 1, "percent": 25.0 }));
+    assert_eq!(
+        f["csat"],
+        json!({ "ratings": 2, "average": 4.0, "satisfied_percent": 50.0 })
+    );
+    // Another period holds nothing; bad requests are refused clearly.
+    let empty = app
+        .get(
+            "/api/v1/contracts/swift-en/sla?from=2026-06-02T00:00:00Z&to=2026-06-03T00:00:00Z",
+            &app.inhouse(),
+        )
+        .await;
+    assert_eq!(
+        (
+            empty.status,
+            &empty.body["shared"],
+            &empty.body["attainment"]["percent"]
+        ),
+        (200, &json!(0), &Value::Null)
+    );
+    let backwards = app
+        .get(
+            "/api/v1/contracts/swift-en/sla?from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z",
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(
+        (backwards.status, backwards.body["field"].as_str()),
+        (400, Some("to"))
+    );
+    let garbled = app
+        .get(
+            "/api/v1/contracts/swift-en/sla?from=yesterday",
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(garbled.status, 400);
+    let unknown = app.get("/api/v1/contracts/nobody/sla", &app.admin()).await;
+    assert_eq!(unknown.status, 404);
+    let contractor = app
+        .get("/api/v1/contracts/swift-en/sla", &app.contractor("swift"))
+        .await;
+    assert_eq!(contractor.status, 403);
+    let bad_score = app
+        .post(
+            &format!("/api/v1/tickets/{a}/satisfaction"),
+            &app.inhouse(),
+            &json!({ "score": 6 }),
+        )
+        .await;
+    assert_eq!(
+        (bad_score.status, bad_score.body["field"].as_str()),
+        (400, Some("score"))
+    );
+}
+
+async fn the_attainment_floor_raises_and_clears_an_alert(app: TestApp) {
+    let sweeper = app.sweeper.clone();
+    let check = || {
+        let sweeper = sweeper.clone();
+        async move {
+            tokio::task::spawn_blocking(move || sweeper.check_floors())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("floors: {e}"))
+        }
+    };
+    // Three breaches are not yet a trend (at least four decided clocks are needed).
+    for n in 0..3 {
+        share_ticket(&app, &format!("A-{n}")).await;
+    }
+    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    sweep(&app.sweeper).await;
+    assert!(!check().await[0].below);
+    share_ticket(&app, "A-3").await;
+    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    sweep(&app.sweeper).await;
+    let status = check().await;
+    assert!(status[0].below && status[0].alert_raised, "{status:?}");
+    assert!(!check().await[0].alert_raised, "raised once");
+    assert_eq!(entries(&app, "sla.attainment_alert").len(), 1);
+    let metrics = app.send(reqwest::Method::GET, "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert!(
+        text.contains(r#"bridge_sla_below_floor{contract="swift-en"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"bridge_sla_attainment_percent{contract="swift-en"} 0.0"#));
+    // Twelve answers in time: 12 of 16 is 75 %, the floor itself: the alert clears.
+    for n in 0..12 {
+        let id = share_ticket(&app, &format!("G-{n}")).await;
+        reply(&app, id).await;
+    }
+    let status = check().await;
+    assert!(!status[0].below && status[0].alert_cleared, "{status:?}");
+    assert_eq!(entries(&app, "sla.attainment_restored").len(), 1);
+}
+
+swift_scenarios!(
+    pauses_shift_due_times: r#"["notify"]"#,
+    breaches_fall_exactly_after_the_due_time: r#"["notify"]"#,
+    a_late_stop_records_the_breach_the_sweeper_missed: r#"["notify"]"#,
+    a_breach_escalates_and_recalls: r#"["notify", "escalate", "recall"]"#,
+    parallel_sweepers_record_each_breach_once: r#"["notify"]"#,
+    figures_for_a_period: r#"["notify"]"#,
+    the_attainment_floor_raises_and_clears_an_alert: r#"["notify"]"#,
+);
+
+async fn the_background_sweeper_runs_by_itself(app: TestApp) {
+    share_ticket(&app, "W-1").await;
+    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    // Poll for the job's work, with a generous deadline: the job is on real time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while entries(&app, "sla.breach").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no sweep happened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(entries(&app, "sla.breach").len(), 1);
+    assert_eq!(
+        app.clock.now(),
+        crate::helpers::start_time() + Duration::seconds(3601)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_sweeper_runs_by_itself_sqlite() {
+    with_swift(
+        Backend::Sqlite,
+        r#"["notify"]"#,
+        20,
+        the_background_sweeper_runs_by_itself,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_sweeper_runs_by_itself_postgres() {
+    with_swift(
+        Backend::Postgres,
+        r#"["notify"]"#,
+        20,
+        the_background_sweeper_runs_by_itself,
+    )
+    .await;
+}
