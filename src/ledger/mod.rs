@@ -133,39 +133,64 @@ pub fn append(
     at: DateTime<Utc>,
     entry: NewEntry<'_>,
 ) -> QueryResult<i64> {
-    let (seq, prev_hash): (i64, String) = diesel::update(ledger_head::table.find(1))
-        .set(ledger_head::seq.eq(ledger_head::seq + 1))
+    append_all(conn, at, vec![entry])
+}
+
+/// Appends `entries` in order at time `at` within the caller's transaction, in three
+/// statements whatever their number; returns the last sequence number (the head's, when
+/// `entries` is empty).
+pub fn append_all(
+    conn: &mut AnyConnection,
+    at: DateTime<Utc>,
+    entries: Vec<NewEntry<'_>>,
+) -> QueryResult<i64> {
+    let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+    let (last, mut prev_hash): (i64, String) = diesel::update(ledger_head::table.find(1))
+        .set(ledger_head::seq.eq(ledger_head::seq + count))
         .returning((ledger_head::seq, ledger_head::hash))
         .get_result(conn)?;
+    if entries.is_empty() {
+        return Ok(last);
+    }
     let at = to_db(at);
-    let details = entry.details.to_string();
-    let hash = chain_hash(
-        &prev_hash,
-        seq,
-        at,
-        entry.actor,
-        entry.action.as_str(),
-        entry.contract_id,
-        entry.ticket_id,
-        &details,
-    );
-    diesel::insert_into(audit_log::table)
-        .values((
+    let mut rows = Vec::with_capacity(entries.len());
+    for (seq, entry) in (last - count + 1..).zip(entries) {
+        let details = entry.details.to_string();
+        let hash = chain_hash(
+            &prev_hash,
+            seq,
+            at,
+            entry.actor,
+            entry.action.as_str(),
+            entry.contract_id,
+            entry.ticket_id,
+            &details,
+        );
+        rows.push((
             audit_log::seq.eq(seq),
             audit_log::at.eq(at),
-            audit_log::actor.eq(entry.actor),
+            audit_log::actor.eq(entry.actor.to_owned()),
             audit_log::action.eq(entry.action.as_str()),
-            audit_log::contract_id.eq(entry.contract_id),
+            audit_log::contract_id.eq(entry.contract_id.map(str::to_owned)),
             audit_log::ticket_id.eq(entry.ticket_id),
-            audit_log::details.eq(&details),
-            audit_log::prev_hash.eq(&prev_hash),
-            audit_log::hash.eq(&hash),
-        ))
-        .execute(conn)?;
+            audit_log::details.eq(details),
+            audit_log::prev_hash.eq(std::mem::replace(&mut prev_hash, hash.clone())),
+            audit_log::hash.eq(hash),
+        ));
+    }
+    // Bounded statements: PostgreSQL allows 65,535 parameters per statement.
+    // Multi-row INSERT is backend-specific in diesel: run it on the concrete connection.
+    for chunk in rows.chunks(1_000) {
+        let insert = diesel::insert_into(audit_log::table).values(chunk);
+        match conn {
+            AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+            AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+        };
+    }
     diesel::update(ledger_head::table.find(1))
-        .set(ledger_head::hash.eq(&hash))
+        .set(ledger_head::hash.eq(&prev_hash))
         .execute(conn)?;
-    Ok(seq)
+    Ok(last)
 }
 
 #[allow(clippy::too_many_arguments)]

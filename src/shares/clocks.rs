@@ -309,31 +309,41 @@ fn finish(
 /// True when some running, unpaused clock has a warning or breach due at `now`: a cheap read
 /// that lets the sweeper skip its write transaction when there is nothing to do.
 pub fn any_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<bool> {
-    let first: Option<i64> = due_filter(now)
-        .select(sla_clocks::id)
-        .limit(1)
-        .first(conn)
-        .optional()?;
-    Ok(first.is_some())
+    Ok(!due_ids(conn, now, 1)?.is_empty())
 }
 
-fn due_filter(
-    now: DateTime<Utc>,
-) -> sla_clocks::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend> {
+type ClockQuery = sla_clocks::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend>;
+
+/// Ids of up to `limit` clocks with a warning due and up to `limit` with a breach due. Two
+/// queries rather than one with OR, so each reads its own partial index.
+fn due_ids(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i64>> {
     let now = to_db(now);
-    sla_clocks::table
-        .filter(sla_clocks::stopped_at.is_null())
-        .filter(sla_clocks::paused_at.is_null())
-        .filter(
-            sla_clocks::warned_at
-                .is_null()
-                .and(sla_clocks::warn_at.le(now))
-                // A breach is strictly after the due time: a reply exactly at it is in time.
-                .or(sla_clocks::breached_at
-                    .is_null()
-                    .and(sla_clocks::due_at.lt(now))),
-        )
-        .into_boxed()
+    let running = || -> ClockQuery {
+        sla_clocks::table
+            .filter(sla_clocks::stopped_at.is_null())
+            .filter(sla_clocks::paused_at.is_null())
+            .into_boxed()
+    };
+    let mut ids: Vec<i64> = running()
+        .filter(sla_clocks::warned_at.is_null())
+        .filter(sla_clocks::warn_at.le(now))
+        .order(sla_clocks::warn_at)
+        .limit(limit)
+        .select(sla_clocks::id)
+        .load(conn)?;
+    // A breach is strictly after the due time: a reply exactly at it is in time.
+    ids.extend(
+        running()
+            .filter(sla_clocks::breached_at.is_null())
+            .filter(sla_clocks::due_at.lt(now))
+            .order(sla_clocks::due_at)
+            .limit(limit)
+            .select(sla_clocks::id)
+            .load::<i64>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// Claims up to `limit` clocks with a warning or breach due, oldest due first. On PostgreSQL
@@ -345,11 +355,7 @@ pub fn claim_due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<ClockRow>> {
-    let ids: Vec<i64> = due_filter(now)
-        .select(sla_clocks::id)
-        .order(sla_clocks::due_at)
-        .limit(limit)
-        .load(conn)?;
+    let ids = due_ids(conn, now, limit)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -358,6 +364,7 @@ pub fn claim_due(
         .filter(sla_clocks::id.eq_any(ids))
         .filter(sla_clocks::stopped_at.is_null())
         .order(sla_clocks::due_at)
+        .limit(limit)
         .select(sla_clocks::all_columns);
     match conn {
         AnyConnection::Postgresql(pg) => query.for_update().skip_locked().load(pg),
@@ -366,28 +373,37 @@ pub fn claim_due(
     }
 }
 
-/// Records the warning once; false when it was already recorded.
-pub fn mark_warned(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<bool> {
-    let n = diesel::update(
+/// Records the warnings of `ids` once each; returns the ids this call recorded (a clock
+/// already warned, or stopped meanwhile, is left out).
+pub fn mark_warned(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<i64>> {
+    diesel::update(
         sla_clocks::table
-            .find(id)
+            .filter(sla_clocks::id.eq_any(ids))
             .filter(sla_clocks::stopped_at.is_null())
             .filter(sla_clocks::warned_at.is_null()),
     )
     .set(sla_clocks::warned_at.eq(to_db(now)))
-    .execute(conn)?;
-    Ok(n == 1)
+    .returning(sla_clocks::id)
+    .get_results(conn)
 }
 
-/// Records the breach once; false when it was already recorded.
-pub fn mark_breached(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<bool> {
-    let n = diesel::update(
+/// Records the breaches of `ids` once each; returns the ids this call recorded.
+pub fn mark_breached(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<i64>> {
+    diesel::update(
         sla_clocks::table
-            .find(id)
+            .filter(sla_clocks::id.eq_any(ids))
             .filter(sla_clocks::stopped_at.is_null())
             .filter(sla_clocks::breached_at.is_null()),
     )
     .set(sla_clocks::breached_at.eq(to_db(now)))
-    .execute(conn)?;
-    Ok(n == 1)
+    .returning(sla_clocks::id)
+    .get_results(conn)
 }

@@ -9,6 +9,7 @@
 //! stops all clocks; hand-back and recall cancel them.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -65,11 +66,11 @@ pub(crate) fn sync(
     match share.state()? {
         ShareState::Solved => {
             let late = clocks::stop(conn, &calendar(file), share.id, ClockKind::ALL, now)?;
-            record_late(conn, share, &late, now)?;
+            record_late(conn, &late, now)?;
         }
         ShareState::HandedBack | ShareState::Recalled => {
             let late = clocks::cancel(conn, share.id, now)?;
-            record_late(conn, share, &late, now)?;
+            record_late(conn, &late, now)?;
         }
         state @ (ShareState::Open | ShareState::Pending) => {
             // Without its contract (file removed) the clocks keep running as they are.
@@ -101,7 +102,7 @@ pub(crate) fn contractor_replied(
     let cal = calendar(contracts.get(&share.contract_id));
     let kinds = [ClockKind::FirstResponse, ClockKind::NextResponse];
     let late = clocks::stop(conn, &cal, share.id, &kinds, now)?;
-    record_late(conn, share, &late, now)
+    record_late(conn, &late, now)
 }
 
 /// The customer wrote on a ticket a contractor holds: a share waiting for the customer is open
@@ -161,31 +162,21 @@ pub(crate) fn customer_wrote(
 /// that every breach is in the ledger once.
 fn record_late(
     conn: &mut crate::db::AnyConnection,
-    share: &ShareRow,
     late: &[LateStop],
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
-    for stop in late {
-        ledger::append(
-            conn,
-            now,
-            NewEntry {
-                actor: SLA_ACTOR,
-                action: Action::SlaBreach,
-                contract_id: Some(&share.contract_id),
-                ticket_id: Some(share.ticket_id),
-                details: json!({
-                    "share_id": share.id,
-                    "clock_id": stop.clock.id,
-                    "clock": stop.clock.kind,
-                    "due_at": from_db(stop.clock.due_at),
-                    "elapsed_seconds": stop.elapsed_secs,
-                    "noticed": "at_stop",
-                    "actions": [],
-                }),
-            },
-        )?;
-    }
+    let entries = late
+        .iter()
+        .map(|stop| {
+            let details = json!({
+                "elapsed_seconds": stop.elapsed_secs,
+                "noticed": "at_stop",
+                "actions": [],
+            });
+            clock_entry(&stop.clock, Action::SlaBreach, details)
+        })
+        .collect();
+    ledger::append_all(conn, now, entries)?;
     Ok(())
 }
 
@@ -218,102 +209,102 @@ pub fn sweep(
         claimed: claimed.len(),
         ..SweepReport::default()
     };
-    for clock in claimed {
-        if clock.warned_at.is_none()
-            && from_db(clock.warn_at) <= now
-            && clocks::mark_warned(conn, clock.id, now)?
-        {
-            ledger::append(
-                conn,
-                now,
-                NewEntry {
-                    actor: SLA_ACTOR,
-                    action: Action::SlaWarning,
-                    contract_id: Some(&clock.contract_id),
-                    ticket_id: Some(clock.ticket_id),
-                    details: json!({
-                        "share_id": clock.share_id,
-                        "clock_id": clock.id,
-                        "clock": clock.kind,
-                        "due_at": from_db(clock.due_at),
-                    }),
-                },
-            )?;
-            report.warnings.push(clock.contract_id.clone());
-        }
-        if clock.breached_at.is_none()
-            && from_db(clock.due_at) < now
-            && clocks::mark_breached(conn, clock.id, now)?
-        {
-            breached(conn, contracts, &clock, &mut report, now)?;
+    let warn_due: Vec<i64> = claimed
+        .iter()
+        .filter(|c| c.warned_at.is_none() && from_db(c.warn_at) <= now)
+        .map(|c| c.id)
+        .collect();
+    let warned: HashSet<i64> = clocks::mark_warned(conn, &warn_due, now)?
+        .into_iter()
+        .collect();
+    let breach_due: Vec<i64> = claimed
+        .iter()
+        .filter(|c| c.breached_at.is_none() && from_db(c.due_at) < now)
+        .map(|c| c.id)
+        .collect();
+    let breached: HashSet<i64> = clocks::mark_breached(conn, &breach_due, now)?
+        .into_iter()
+        .collect();
+    let on_breach = |clock: &ClockRow| {
+        contracts
+            .get(&clock.contract_id)
+            .map(|f| f.contract.sla.on_breach.clone())
+            .unwrap_or_default()
+    };
+    // Every warning, then every breach, in one append: the ledger costs three statements per
+    // batch rather than three per clock.
+    let mut entries = Vec::with_capacity(warned.len() + breached.len());
+    for clock in claimed.iter().filter(|c| warned.contains(&c.id)) {
+        entries.push(clock_entry(clock, Action::SlaWarning, json!({})));
+        report.warnings.push(clock.contract_id.clone());
+    }
+    for clock in claimed.iter().filter(|c| breached.contains(&c.id)) {
+        let details = json!({ "noticed": "sweep", "actions": on_breach(clock) });
+        entries.push(clock_entry(clock, Action::SlaBreach, details));
+        report.breaches.push(clock.contract_id.clone());
+    }
+    ledger::append_all(conn, now, entries)?;
+    for clock in claimed.iter().filter(|c| breached.contains(&c.id)) {
+        for action in on_breach(clock) {
+            apply_breach_action(conn, contracts, clock, action, &mut report, now)?;
         }
     }
     Ok(report)
 }
 
-fn breached(
+/// A ledger entry about one clock, with its identity and due time in the details.
+fn clock_entry<'a>(clock: &'a ClockRow, action: Action, extra: serde_json::Value) -> NewEntry<'a> {
+    let mut details = json!({
+        "share_id": clock.share_id,
+        "clock_id": clock.id,
+        "clock": clock.kind,
+        "due_at": from_db(clock.due_at),
+    });
+    if let (Some(into), serde_json::Value::Object(more)) = (details.as_object_mut(), extra) {
+        into.extend(more);
+    }
+    NewEntry {
+        actor: SLA_ACTOR,
+        action,
+        contract_id: Some(&clock.contract_id),
+        ticket_id: Some(clock.ticket_id),
+        details,
+    }
+}
+
+fn apply_breach_action(
     conn: &mut crate::db::AnyConnection,
     contracts: &ContractSet,
     clock: &ClockRow,
+    action: BreachAction,
     report: &mut SweepReport,
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
-    let actions = contracts
-        .get(&clock.contract_id)
-        .map(|f| f.contract.sla.on_breach.clone())
-        .unwrap_or_default();
-    ledger::append(
-        conn,
-        now,
-        NewEntry {
-            actor: SLA_ACTOR,
-            action: Action::SlaBreach,
-            contract_id: Some(&clock.contract_id),
-            ticket_id: Some(clock.ticket_id),
-            details: json!({
-                "share_id": clock.share_id,
-                "clock_id": clock.id,
-                "clock": clock.kind,
-                "due_at": from_db(clock.due_at),
-                "noticed": "sweep",
-                "actions": actions,
-            }),
-        },
-    )?;
-    report.breaches.push(clock.contract_id.clone());
     let what = format!(
         "SLA breached: {} was due at {}",
         clock.kind.replace('_', " "),
         from_db(clock.due_at).to_rfc3339()
     );
-    for action in actions {
-        match action {
-            // The breach entry is the notification; issue 5's outbox carries it to both sides.
-            BreachAction::Notify => {}
-            BreachAction::Escalate => {
-                if store::escalate(conn, clock.ticket_id, &what, now)? {
-                    ledger::append(
-                        conn,
-                        now,
-                        NewEntry {
-                            actor: SLA_ACTOR,
-                            action: Action::SlaEscalate,
-                            contract_id: Some(&clock.contract_id),
-                            ticket_id: Some(clock.ticket_id),
-                            details: json!({ "share_id": clock.share_id, "clock_id": clock.id }),
-                        },
-                    )?;
-                    report.escalated += 1;
-                }
+    match action {
+        // The breach entry is the notification; issue 5's outbox carries it to both sides.
+        BreachAction::Notify => {}
+        BreachAction::Escalate => {
+            if store::escalate(conn, clock.ticket_id, &what, now)? {
+                ledger::append(
+                    conn,
+                    now,
+                    clock_entry(clock, Action::SlaEscalate, json!({})),
+                )?;
+                report.escalated += 1;
             }
-            BreachAction::Recall => {
-                let still_there = shares::latest_for_ticket(conn, clock.ticket_id)?
-                    .filter(|s| s.id == clock.share_id)
-                    .is_some_and(|s| s.state().is_ok_and(ShareState::is_visible_to_contractor));
-                if still_there {
-                    super::recall(conn, contracts, clock.ticket_id, SLA_ACTOR, &what, now)?;
-                    report.recalled += 1;
-                }
+        }
+        BreachAction::Recall => {
+            let still_there = shares::latest_for_ticket(conn, clock.ticket_id)?
+                .filter(|s| s.id == clock.share_id)
+                .is_some_and(|s| s.state().is_ok_and(ShareState::is_visible_to_contractor));
+            if still_there {
+                super::recall(conn, contracts, clock.ticket_id, SLA_ACTOR, &what, now)?;
+                report.recalled += 1;
             }
         }
     }
