@@ -348,8 +348,7 @@ fn due_ids(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> QueryRes
 
 /// Claims up to `limit` clocks with a warning or breach due, oldest due first. On PostgreSQL
 /// the rows are locked with `FOR UPDATE SKIP LOCKED`, so replicas sweeping at once share the
-/// work instead of queueing on each other; [`mark_warned`] and [`mark_breached`] are
-/// conditional, so each warning and breach is recorded once whatever happens.
+/// work instead of queueing on each other; [`mark`] is conditional, so each warning and breach is recorded once whatever happens.
 pub fn claim_due(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
@@ -373,37 +372,36 @@ pub fn claim_due(
     }
 }
 
-/// Records the warnings of `ids` once each; returns the ids this call recorded (a clock
-/// already warned, or stopped meanwhile, is left out).
-pub fn mark_warned(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<i64>> {
-    diesel::update(
-        sla_clocks::table
-            .filter(sla_clocks::id.eq_any(ids))
-            .filter(sla_clocks::stopped_at.is_null())
-            .filter(sla_clocks::warned_at.is_null()),
-    )
-    .set(sla_clocks::warned_at.eq(to_db(now)))
-    .returning(sla_clocks::id)
-    .get_results(conn)
+/// What [`mark`] records on a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// The warning was issued.
+    Warned,
+    /// The breach was recorded.
+    Breached,
 }
 
-/// Records the breaches of `ids` once each; returns the ids this call recorded.
-pub fn mark_breached(
+/// Records `what` on the clocks `ids` once each; returns the ids this call recorded (a clock
+/// already marked, or stopped meanwhile, is left out), so concurrent sweepers never both
+/// record the same warning or breach.
+pub fn mark(
     conn: &mut AnyConnection,
     ids: &[i64],
+    what: Mark,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<i64>> {
-    diesel::update(
-        sla_clocks::table
-            .filter(sla_clocks::id.eq_any(ids))
-            .filter(sla_clocks::stopped_at.is_null())
-            .filter(sla_clocks::breached_at.is_null()),
-    )
-    .set(sla_clocks::breached_at.eq(to_db(now)))
-    .returning(sla_clocks::id)
-    .get_results(conn)
+    let at = to_db(now);
+    let running = sla_clocks::table
+        .filter(sla_clocks::id.eq_any(ids))
+        .filter(sla_clocks::stopped_at.is_null());
+    match what {
+        Mark::Warned => diesel::update(running.filter(sla_clocks::warned_at.is_null()))
+            .set(sla_clocks::warned_at.eq(at))
+            .returning(sla_clocks::id)
+            .get_results(conn),
+        Mark::Breached => diesel::update(running.filter(sla_clocks::breached_at.is_null()))
+            .set(sla_clocks::breached_at.eq(at))
+            .returning(sla_clocks::id)
+            .get_results(conn),
+    }
 }

@@ -306,54 +306,55 @@ pub fn check_floor(
         "floor_percent": floor,
         "window_seconds": window.num_seconds(),
     });
-    if below_now && alert_since.is_none() {
-        let n = diesel::update(
-            contracts::table
-                .find(&contract.id)
-                .filter(contracts::attainment_alert_since.is_null()),
-        )
-        .set(contracts::attainment_alert_since.eq(to_db(now)))
-        .execute(conn)?;
-        if n == 1 {
-            ledger::append(
-                conn,
-                now,
-                NewEntry {
-                    actor: super::timekeeping::SLA_ACTOR,
-                    action: Action::AttainmentAlert,
-                    contract_id: Some(&contract.id),
-                    ticket_id: None,
-                    details,
-                },
-            )?;
-            status.alert_raised = true;
-        }
-        status.below = true;
-    } else if alert_since.is_some() && (floor.is_none() || (judged && !below_now)) {
-        let n = diesel::update(
-            contracts::table
-                .find(&contract.id)
-                .filter(contracts::attainment_alert_since.is_not_null()),
-        )
-        .set(contracts::attainment_alert_since.eq(None::<chrono::NaiveDateTime>))
-        .execute(conn)?;
-        if n == 1 {
-            ledger::append(
-                conn,
-                now,
-                NewEntry {
-                    actor: super::timekeeping::SLA_ACTOR,
-                    action: Action::AttainmentRestored,
-                    contract_id: Some(&contract.id),
-                    ticket_id: None,
-                    details,
-                },
-            )?;
-            status.alert_cleared = true;
-        }
-        status.below = false;
+    // Raise when newly below; clear when judged back at or above the floor (or it was removed).
+    let raise = below_now && alert_since.is_none();
+    let clear = alert_since.is_some() && (floor.is_none() || (judged && !below_now));
+    if (raise || clear) && flip_alert(conn, &contract.id, raise, now)? {
+        let action = if raise {
+            Action::AttainmentAlert
+        } else {
+            Action::AttainmentRestored
+        };
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor: super::timekeeping::SLA_ACTOR,
+                action,
+                contract_id: Some(&contract.id),
+                ticket_id: None,
+                details,
+            },
+        )?;
+        status.alert_raised = raise;
+        status.alert_cleared = clear;
+    }
+    if raise || clear {
+        status.below = raise;
     }
     Ok(status)
+}
+
+/// Sets (`raise`) or clears the contract's alert, only if it is not already so: true when this
+/// call changed it.
+fn flip_alert(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    raise: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let row = contracts::table.find(contract_id);
+    let since = contracts::attainment_alert_since;
+    let changed = if raise {
+        diesel::update(row.filter(since.is_null()))
+            .set(since.eq(Some(to_db(now))))
+            .execute(conn)?
+    } else {
+        diesel::update(row.filter(since.is_not_null()))
+            .set(since.eq(None::<chrono::NaiveDateTime>))
+            .execute(conn)?
+    };
+    Ok(changed == 1)
 }
 
 /// Live clock counts of one contract.

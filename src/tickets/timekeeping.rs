@@ -19,7 +19,7 @@ use crate::clock::from_db;
 use crate::contracts::{BreachAction, Calendar, ContractFile, ContractSet};
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{Channel, ClockKind, Priority, ShareState, TicketStatus};
-use crate::shares::clocks::{self, ClockRow, LateStop};
+use crate::shares::clocks::{self, ClockRow, LateStop, Mark};
 use crate::shares::{self, ShareRow};
 use crate::sla;
 
@@ -214,7 +214,7 @@ pub fn sweep(
         .filter(|c| c.warned_at.is_none() && from_db(c.warn_at) <= now)
         .map(|c| c.id)
         .collect();
-    let warned: HashSet<i64> = clocks::mark_warned(conn, &warn_due, now)?
+    let warned: HashSet<i64> = clocks::mark(conn, &warn_due, Mark::Warned, now)?
         .into_iter()
         .collect();
     let breach_due: Vec<i64> = claimed
@@ -222,7 +222,7 @@ pub fn sweep(
         .filter(|c| c.breached_at.is_none() && from_db(c.due_at) < now)
         .map(|c| c.id)
         .collect();
-    let breached: HashSet<i64> = clocks::mark_breached(conn, &breach_due, now)?
+    let breached: HashSet<i64> = clocks::mark(conn, &breach_due, Mark::Breached, now)?
         .into_iter()
         .collect();
     let on_breach = |clock: &ClockRow| {
