@@ -578,6 +578,17 @@ async fn the_attainment_floor_raises_and_clears_an_alert(app: TestApp) {
         "{text}"
     );
     assert!(text.contains(r#"bridge_sla_attainment_percent{contract="swift-en"} 0.0"#));
+    // Four shares hold places; their four first-response clocks are overdue, and all eight
+    // clocks (first response and resolution) are still running.
+    for gauge in [
+        r#"bridge_open_shares{contract="swift-en"} 4"#,
+        r#"bridge_sla_clocks_overdue{contract="swift-en"} 4"#,
+        r#"bridge_sla_clocks_running{contract="swift-en"} 8"#,
+        r#"bridge_sla_clocks_paused{contract="swift-en"} 0"#,
+        r#"bridge_sla_breaches_total{contract="swift-en"} 4"#,
+    ] {
+        assert!(text.contains(gauge), "{gauge} missing from {text}");
+    }
     // Twelve answers in time: 12 of 16 is 75 %, the floor itself: the alert clears.
     for n in 0..12 {
         let id = share_ticket(&app, &format!("G-{n}")).await;
