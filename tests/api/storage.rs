@@ -123,3 +123,101 @@ fn sqlite_migrates_down_and_up_again() {
 fn postgres_migrates_down_and_up_again() {
     down_and_up(Backend::Postgres);
 }
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct CarriedClock {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    target_secs: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    outcome: Option<String>,
+}
+
+/// Migration 6 moves the due times stored on shares into SLA clock rows, and back on the way
+/// down.
+fn sla_clock_migration_carries_due_times(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let Some((db, _guard)) = migrated(backend, dir.path()) else {
+        return;
+    };
+    let revert = |c: &mut AnyConnection| {
+        let reverted = match c {
+            AnyConnection::Sqlite(s) => s.revert_last_migration(SQLITE),
+            AnyConnection::Postgresql(p) => p.revert_last_migration(POSTGRES),
+        };
+        reverted
+            .map(|name| name.to_string())
+            .map_err(|e| DbError::Migration(e.to_string()))
+    };
+    let reverted = db.write(revert).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reverted, "20261123000006");
+    db.write(|c| {
+        c.batch_execute(
+            "INSERT INTO contracts (id, contractor, version, sha256, file_name, body, applied_at) \
+             VALUES ('c', 'x', 1, 'h', 'c.toml', '', '2026-06-01 09:00:00'); \
+             INSERT INTO tickets (id, source, external_id, subject, description, channel, priority, \
+             tags, custom_fields, status, routing, created_at, updated_at) VALUES (1, 's', 'e', 'x', \
+             'x', 'email', 'normal', '[]', '{}', 'open', '{}', '2026-06-01 10:00:00', \
+             '2026-06-01 10:00:00'); \
+             INSERT INTO shares (id, ticket_id, contract_id, contract_version, contractor, state, \
+             created_at, updated_at, first_response_due, resolution_due, first_response_at) VALUES \
+             (1, 1, 'c', 1, 'x', 'open', '2026-06-01 10:00:00', '2026-06-01 10:00:00', \
+             '2026-06-01 11:00:00', '2026-06-02 10:00:00', '2026-06-01 10:30:00');",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    db.migrate().unwrap_or_else(|e| panic!("{e}"));
+    let carried: Vec<CarriedClock> = db
+        .read(|c| {
+            diesel::sql_query("SELECT kind, target_secs, outcome FROM sla_clocks ORDER BY id")
+                .load(c)
+                .map_err(DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        carried,
+        [
+            CarriedClock {
+                kind: "first_response".into(),
+                target_secs: 3_600,
+                outcome: Some("met".into()),
+            },
+            CarriedClock {
+                kind: "resolution".into(),
+                target_secs: 86_400,
+                outcome: None,
+            },
+        ]
+    );
+    db.write(revert).unwrap_or_else(|e| panic!("{e}"));
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        resolution_due: chrono::NaiveDateTime,
+    }
+    let due: Vec<Due> = db
+        .read(|c| {
+            diesel::sql_query("SELECT resolution_due FROM shares")
+                .load(c)
+                .map_err(DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        due.first().map(|d| d.resolution_due.to_string()),
+        Some("2026-06-02 10:00:00".to_owned())
+    );
+}
+
+#[test]
+fn sqlite_sla_clock_migration_carries_due_times() {
+    sla_clock_migration_carries_due_times(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_sla_clock_migration_carries_due_times() {
+    sla_clock_migration_carries_due_times(Backend::Postgres);
+}
