@@ -228,27 +228,7 @@ pub fn stop(
         .filter(sla_clocks::kind.eq_any(names))
         .select(ClockRow::as_select())
         .load(conn)?;
-    let mut late = Vec::new();
-    for clock in clocks {
-        let effective = clock.paused_at.map_or(now, from_db);
-        let due = from_db(clock.due_at);
-        let elapsed = sla::elapsed(cal, clock.target(), due, effective).num_seconds();
-        let outcome = if effective <= due && clock.breached_at.is_none() {
-            ClockOutcome::Met
-        } else {
-            ClockOutcome::Breached
-        };
-        let noticed_now = clock.breached_at.is_none() && outcome == ClockOutcome::Breached;
-        let breached_at = clock.breached_at.or(noticed_now.then(|| to_db(now)));
-        let finished = finish(conn, clock.id, outcome, breached_at, Some(elapsed), now)?;
-        if finished && noticed_now {
-            late.push(LateStop {
-                clock,
-                elapsed_secs: Some(elapsed),
-            });
-        }
-    }
-    Ok(late)
+    end(conn, clocks, Some(cal), now)
 }
 
 /// Ends every running clock of the share because the share ended (hand-back, recall): a clock
@@ -259,23 +239,37 @@ pub fn cancel(
     share_id: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<LateStop>> {
+    let clocks = running(conn, share_id)?;
+    end(conn, clocks, None, now)
+}
+
+/// Ends `clocks` at `now` (a paused clock at the moment its pause began). Late clocks end
+/// breached; clocks in time end met when stopped on `cal` (which also measures the business
+/// time they ran), or cancelled when the share ended under them (`cal` is `None`).
+fn end(
+    conn: &mut AnyConnection,
+    clocks: Vec<ClockRow>,
+    cal: Option<&Calendar>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<LateStop>> {
     let mut late = Vec::new();
-    for clock in running(conn, share_id)? {
+    for clock in clocks {
         let effective = clock.paused_at.map_or(now, from_db);
-        let overdue = effective > from_db(clock.due_at);
-        let noticed_now = clock.breached_at.is_none() && overdue;
-        let (outcome, breached_at) = if clock.breached_at.is_some() || overdue {
-            (
-                ClockOutcome::Breached,
-                clock.breached_at.or(Some(to_db(now))),
-            )
-        } else {
-            (ClockOutcome::Cancelled, None)
+        let due = from_db(clock.due_at);
+        let elapsed =
+            cal.map(|cal| sla::elapsed(cal, clock.target(), due, effective).num_seconds());
+        let in_time = effective <= due && clock.breached_at.is_none();
+        let outcome = match (in_time, cal) {
+            (false, _) => ClockOutcome::Breached,
+            (true, Some(_)) => ClockOutcome::Met,
+            (true, None) => ClockOutcome::Cancelled,
         };
-        if finish(conn, clock.id, outcome, breached_at, None, now)? && noticed_now {
+        let noticed_now = !in_time && clock.breached_at.is_none();
+        let breached_at = clock.breached_at.or(noticed_now.then(|| to_db(now)));
+        if finish(conn, clock.id, outcome, breached_at, elapsed, now)? && noticed_now {
             late.push(LateStop {
                 clock,
-                elapsed_secs: None,
+                elapsed_secs: elapsed,
             });
         }
     }

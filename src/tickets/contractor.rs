@@ -218,7 +218,6 @@ pub fn reply(
     }
     .check("reply")?;
     if comment.public {
-        shares::record_first_response(conn, share.id, now)?;
         super::timekeeping::contractor_replied(conn, contracts, &share, now)?;
     }
     let row = store::add_comment(conn, ticket_id, Origin::Contractor(share.id), &comment, now)?

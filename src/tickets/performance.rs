@@ -114,17 +114,26 @@ fn times(mut values: Vec<i64>) -> Times {
     }
 }
 
-fn attainment(clocks: &[&(String, Option<String>, Option<i64>, bool)]) -> Attainment {
+/// What the figures need of one clock.
+struct ClockFacts {
+    kind: String,
+    outcome: Option<String>,
+    /// Set only for clocks stopped by the contractor's work (never for cancelled ones).
+    elapsed_secs: Option<i64>,
+    breached: bool,
+}
+
+fn attainment<'a>(clocks: impl Iterator<Item = &'a ClockFacts>) -> Attainment {
     let mut a = Attainment {
         met: 0,
         breached: 0,
         running: 0,
         percent: None,
     };
-    for (_, outcome, _, breached) in clocks {
-        match outcome.as_deref() {
+    for clock in clocks {
+        match clock.outcome.as_deref() {
             Some(o) if o == ClockOutcome::Met.as_str() => a.met += 1,
-            _ if *breached => a.breached += 1,
+            _ if clock.breached => a.breached += 1,
             None => a.running += 1,
             // Cancelled before its due time: counts for nobody.
             Some(_) => {}
@@ -163,6 +172,15 @@ pub fn figures(
             sla_clocks::breached_at.is_not_null(),
         ))
         .load(conn)?;
+    let clocks: Vec<ClockFacts> = clocks
+        .into_iter()
+        .map(|(kind, outcome, elapsed_secs, breached)| ClockFacts {
+            kind,
+            outcome,
+            elapsed_secs,
+            breached,
+        })
+        .collect();
     let replies: Vec<(Option<i64>, i64)> = comments::table
         .filter(comments::origin.eq("contractor"))
         .filter(comments::public.eq(true))
@@ -175,22 +193,15 @@ pub fn figures(
         .select(satisfaction::score)
         .load(conn)?;
 
+    let of_kind = |kind: ClockKind| clocks.iter().filter(move |c| c.kind == kind.as_str());
     let elapsed_of = |kind: ClockKind| {
-        clocks
-            .iter()
-            .filter(|c| {
-                c.0 == kind.as_str() && c.1.as_deref() != Some(ClockOutcome::Cancelled.as_str())
-            })
-            .filter_map(|c| c.2)
+        of_kind(kind)
+            .filter_map(|c| c.elapsed_secs)
             .collect::<Vec<_>>()
     };
-    let all: Vec<_> = clocks.iter().collect();
     let by_clock = ClockKind::ALL
         .iter()
-        .map(|k| {
-            let of_kind: Vec<_> = clocks.iter().filter(|c| c.0 == k.as_str()).collect();
-            (k.as_str().to_owned(), attainment(&of_kind))
-        })
+        .map(|k| (k.as_str().to_owned(), attainment(of_kind(*k))))
         .collect();
     let count_state = |s: ShareState| states.iter().filter(|r| r.1 == s.as_str()).count() as u64;
     let solved: Vec<i64> = states
@@ -212,7 +223,7 @@ pub fn figures(
         first_response: times(elapsed_of(ClockKind::FirstResponse)),
         next_response: times(elapsed_of(ClockKind::NextResponse)),
         resolution: times(elapsed_of(ClockKind::Resolution)),
-        attainment: attainment(&all),
+        attainment: attainment(clocks.iter()),
         attainment_by_clock: by_clock,
         one_touch_resolution: rate(one_touch, solved.len() as u64),
         solved: solved.len() as u64,

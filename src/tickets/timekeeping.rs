@@ -92,13 +92,15 @@ pub(crate) fn sync(
     Ok(())
 }
 
-/// A public contractor reply: the first-response and next-response clocks stop.
+/// A public contractor reply: the first one is recorded on the share, and the first-response
+/// and next-response clocks stop.
 pub(crate) fn contractor_replied(
     conn: &mut crate::db::AnyConnection,
     contracts: &ContractSet,
     share: &ShareRow,
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
+    shares::record_first_response(conn, share.id, now)?;
     let cal = calendar(contracts.get(&share.contract_id));
     let kinds = [ClockKind::FirstResponse, ClockKind::NextResponse];
     let late = clocks::stop(conn, &cal, share.id, &kinds, now)?;
