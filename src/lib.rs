@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod model;
 pub mod names;
+pub mod outbox;
 pub mod redaction;
 pub mod routing;
 pub mod secrets;

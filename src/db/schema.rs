@@ -156,6 +156,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     queue_reports,
     sla_clocks,
     satisfaction,
+    outbox_events,
+    outbox_head,
 );
 
 diesel::table! {
@@ -175,5 +177,31 @@ diesel::table! {
         depth -> BigInt,
         reported_at -> Timestamp,
         reported_by -> Text,
+    }
+}
+
+diesel::table! {
+    outbox_events (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        event_id -> Text,
+        audience -> Text,
+        contract_id -> Nullable<Text>,
+        ticket_id -> Nullable<BigInt>,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox_head (id) {
+        id -> Integer,
+        seq -> BigInt,
     }
 }

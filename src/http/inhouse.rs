@@ -104,16 +104,20 @@ pub async fn show(
 /// `POST /api/v1/tickets/{id}/comments`: an in-house comment.
 pub async fn comment(
     state: Data<AppState>,
-    _who: Inhouse,
+    who: Inhouse,
     id: Path<String>,
     JsonBody(input): JsonBody<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
     let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
+    let actor = format!("inhouse:{}", who.0.sub);
     let now = state.clock.now();
     let added = state
         .db
-        .write_async(move |c| tickets::add_inhouse_comment(c, &contracts, id, input, now))
+        .write_async(move |c| {
+            tickets::add_inhouse_comment(c, &contracts, &keys, id, input, &actor, now)
+        })
         .await?;
     state.sla_wake.notify_one();
     Ok(match added {
@@ -214,4 +218,49 @@ pub async fn satisfaction(
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// `GET /api/v1/events` query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// The `next_after` of the previous page (0 or absent: from the start).
+    after: Option<i64>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/events?after=&limit=`: the in-house event feed in commit order, for helpdesks
+/// that cannot receive webhooks. The same events as the in-house webhook, with the same ids.
+pub async fn events(
+    state: Data<AppState>,
+    _who: Inhouse,
+    query: actix_web::web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            "limit",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let after = query.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            "after",
+            "after must not be negative",
+        ));
+    }
+    let rows = state
+        .db
+        .read_async(move |c| {
+            crate::outbox::list(c, &crate::outbox::Audience::Inhouse, after, limit)
+                .map_err(crate::db::DbError::from)
+        })
+        .await?;
+    let next_after = rows.last().map_or(after, |r| r.seq);
+    let items: Vec<_> = rows.iter().map(crate::outbox::EventRow::envelope).collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_after": next_after })))
 }

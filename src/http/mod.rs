@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/routing/preview", web::post().to(inhouse::routing_preview))
                 .route("/queue", web::put().to(inhouse::report_queue))
+                .route("/events", web::get().to(inhouse::events))
                 .route(
                     "/contracts/{id}/overflow",
                     web::post().to(admin::switch_overflow),

@@ -356,7 +356,7 @@ pub fn claim_due(
     let query = sla_clocks::table
         .filter(sla_clocks::id.eq_any(ids))
         .filter(sla_clocks::stopped_at.is_null())
-        .order(sla_clocks::due_at)
+        .order((sla_clocks::due_at, sla_clocks::id))
         .limit(limit)
         .select(sla_clocks::all_columns);
     match conn {

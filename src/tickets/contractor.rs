@@ -13,6 +13,7 @@ use crate::contracts::ContractSet;
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::ShareState;
+use crate::outbox::{self, Audience, NewEvent};
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
@@ -239,6 +240,22 @@ pub fn reply(
             }),
         },
     )?;
+    outbox::enqueue(
+        conn,
+        now,
+        vec![NewEvent {
+            audience: Audience::Inhouse,
+            ticket_id: Some(ticket_id),
+            event_type: "share.replied",
+            data: json!({
+                "share_id": share.id,
+                "comment_id": row.id,
+                "author": who.ledger_name(),
+                "public": row.public,
+                "body": row.body,
+            }),
+        }],
+    )?;
     // The contractor gets back what it wrote, never the re-hydrated values.
     Ok(json!({
         "id": row.id,
@@ -299,10 +316,10 @@ fn change_state(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
-    let action = if to == ShareState::HandedBack {
-        Action::ShareHandback
+    let (action, event_type) = if to == ShareState::HandedBack {
+        (Action::ShareHandback, "share.handed_back")
     } else {
-        Action::ShareStatus
+        (Action::ShareStatus, "share.status")
     };
     let share = visible_share(conn, who, ticket_id)?;
     let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
@@ -323,6 +340,21 @@ fn change_state(
                     "reason_characters": reason.map(|r| r.chars().count()),
                 }),
             },
+        )?;
+        outbox::enqueue(
+            conn,
+            now,
+            vec![NewEvent {
+                audience: Audience::Inhouse,
+                ticket_id: Some(ticket_id),
+                event_type,
+                data: json!({
+                    "share_id": share.id,
+                    "from": share.state,
+                    "to": updated.state,
+                    "reason": reason,
+                }),
+            }],
         )?;
     }
     Ok(json!({ "id": ticket_id, "state": updated.state, "changed": changed }))

@@ -16,6 +16,7 @@ use crate::contracts::{Contract, ContractSet};
 use crate::db::{AnyConnection, DbError};
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{Channel, Priority, TicketStatus};
+use crate::outbox::{self, Audience, NewEvent};
 use crate::redaction::vault::VaultError;
 use crate::redaction::{self, RedactionError, Vault, VaultKeys};
 use crate::routing::{self, Consideration, RoutableTicket};
@@ -122,12 +123,14 @@ pub fn ingest(
     }
     let routing = route(conn, contracts, keys, &row, actor, now)?;
     if routing.outcome == "already_shared" {
-        // The change reaches the contractor's clocks: a customer message or a paused status.
+        // The change reaches the contractor's clocks (a customer message or a paused status)
+        // and the contractor itself, as a fresh projection.
         if customer_wrote {
             timekeeping::customer_wrote(conn, contracts, row.id, now)?;
         } else if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
             timekeeping::sync(conn, contracts, &share, now)?;
         }
+        send_update(conn, contracts, keys, row.id, actor, now)?;
     }
     store::set_routing(conn, row.id, &json!(routing))?;
     Ok(IngestOutcome {
@@ -258,6 +261,30 @@ fn route(
                 }),
             },
         )?;
+        let mut view = projection.body;
+        view.insert("contract".into(), json!(contract.id));
+        outbox::enqueue(
+            conn,
+            now,
+            vec![
+                NewEvent {
+                    audience: Audience::Contractor(contract.id.clone()),
+                    ticket_id: Some(row.id),
+                    event_type: "ticket.shared",
+                    data: Value::Object(view),
+                },
+                NewEvent {
+                    audience: Audience::Inhouse,
+                    ticket_id: Some(row.id),
+                    event_type: "ticket.shared",
+                    data: json!({
+                        "share_id": share.id,
+                        "contract": contract.id,
+                        "contractor": contract.contractor,
+                    }),
+                },
+            ],
+        )?;
         let reason = format!(
             "shared with {} under {}: {}",
             contract.contractor, contract.id, verdict.reason
@@ -377,6 +404,24 @@ pub fn recall(
             details: json!({ "share_id": share.id, "from": share.state, "reason_characters": reason.chars().count() }),
         },
     )?;
+    outbox::enqueue(
+        conn,
+        now,
+        vec![
+            NewEvent {
+                audience: Audience::Contractor(share.contract_id.clone()),
+                ticket_id: Some(id),
+                event_type: "share.recalled",
+                data: json!({ "share_id": share.id }),
+            },
+            NewEvent {
+                audience: Audience::Inhouse,
+                ticket_id: Some(id),
+                event_type: "share.recalled",
+                data: json!({ "share_id": share.id, "by": actor, "reason": reason }),
+            },
+        ],
+    )?;
     let clocks = shares::clocks::of_share(conn, updated.id)?;
     Ok(json!({ "id": id, "share": updated.summary(&clocks) }))
 }
@@ -491,8 +536,10 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketEr
 pub fn add_inhouse_comment(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
+    keys: &VaultKeys,
     id: i64,
     comment: CommentInput,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Value>, TicketError> {
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
@@ -503,5 +550,59 @@ pub fn add_inhouse_comment(
     if added.public {
         timekeeping::customer_wrote(conn, contracts, id, now)?;
     }
+    send_update(conn, contracts, keys, id, actor, now)?;
     Ok(Some(added.to_json()))
+}
+
+/// Tells the ticket's contractor, if it has one, that the ticket changed: the event carries a
+/// fresh projection. If redaction fails, nothing is sent (fail closed) and the refusal is
+/// audited.
+fn send_update(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    ticket_id: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let Some(share) = shares::latest_for_ticket(conn, ticket_id)?
+        .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
+    else {
+        return Ok(());
+    };
+    let Some(file) = contracts.get(&share.contract_id) else {
+        return Ok(());
+    };
+    let row = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
+    match project_for(conn, keys, &file.contract, &row, Some(share.id), now)? {
+        Ok(projection) => {
+            let mut view = projection.body;
+            view.insert("contract".into(), json!(share.contract_id));
+            outbox::enqueue(
+                conn,
+                now,
+                vec![NewEvent {
+                    audience: Audience::Contractor(share.contract_id.clone()),
+                    ticket_id: Some(ticket_id),
+                    event_type: "ticket.updated",
+                    data: Value::Object(view),
+                }],
+            )?;
+        }
+        Err(e) => {
+            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; update not sent");
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor,
+                    action: Action::ShareRefused,
+                    contract_id: Some(&share.contract_id),
+                    ticket_id: Some(ticket_id),
+                    details: json!({ "share_id": share.id, "update": true, "reason": e.to_string() }),
+                },
+            )?;
+        }
+    }
+    Ok(())
 }

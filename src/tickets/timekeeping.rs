@@ -19,6 +19,7 @@ use crate::clock::from_db;
 use crate::contracts::{BreachAction, Calendar, ContractFile, ContractSet};
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{Channel, ClockKind, Priority, ShareState, TicketStatus};
+use crate::outbox::{self, Audience, NewEvent};
 use crate::shares::clocks::{self, ClockRow, LateStop, Mark};
 use crate::shares::{self, ShareRow};
 use crate::sla;
@@ -179,6 +180,11 @@ fn record_late(
         })
         .collect();
     ledger::append_all(conn, now, entries)?;
+    let events = late
+        .iter()
+        .flat_map(|stop| clock_events(&stop.clock, "sla.breach"))
+        .collect();
+    outbox::enqueue(conn, now, events)?;
     Ok(())
 }
 
@@ -236,22 +242,45 @@ pub fn sweep(
     // Every warning, then every breach, in one append: the ledger costs three statements per
     // batch rather than three per clock.
     let mut entries = Vec::with_capacity(warned.len() + breached.len());
+    let mut events = Vec::with_capacity(2 * entries.capacity());
     for clock in claimed.iter().filter(|c| warned.contains(&c.id)) {
         entries.push(clock_entry(clock, Action::SlaWarning, json!({})));
+        events.extend(clock_events(clock, "sla.warning"));
         report.warnings.push(clock.contract_id.clone());
     }
     for clock in claimed.iter().filter(|c| breached.contains(&c.id)) {
         let details = json!({ "noticed": "sweep", "actions": on_breach(clock) });
         entries.push(clock_entry(clock, Action::SlaBreach, details));
+        events.extend(clock_events(clock, "sla.breach"));
         report.breaches.push(clock.contract_id.clone());
     }
     ledger::append_all(conn, now, entries)?;
+    outbox::enqueue(conn, now, events)?;
     for clock in claimed.iter().filter(|c| breached.contains(&c.id)) {
         for action in on_breach(clock) {
             apply_breach_action(conn, contracts, clock, action, &mut report, now)?;
         }
     }
     Ok(report)
+}
+
+/// The events telling both sides about one clock: ids and times only.
+fn clock_events(clock: &ClockRow, event_type: &'static str) -> [NewEvent; 2] {
+    let data = json!({
+        "share_id": clock.share_id,
+        "clock": clock.kind,
+        "due_at": from_db(clock.due_at),
+    });
+    [
+        Audience::Inhouse,
+        Audience::Contractor(clock.contract_id.clone()),
+    ]
+    .map(|audience| NewEvent {
+        audience,
+        ticket_id: Some(clock.ticket_id),
+        event_type,
+        data: data.clone(),
+    })
 }
 
 /// A ledger entry about one clock, with its identity and due time in the details.
@@ -297,6 +326,8 @@ fn apply_breach_action(
                     now,
                     clock_entry(clock, Action::SlaEscalate, json!({})),
                 )?;
+                let [inhouse, _] = clock_events(clock, "sla.escalated");
+                outbox::enqueue(conn, now, vec![inhouse])?;
                 report.escalated += 1;
             }
         }

@@ -276,6 +276,48 @@ async fn breaches_fall_exactly_after_the_due_time(app: TestApp) {
     assert_eq!(breaches[0].actor, "system:sla");
     assert_eq!(entries(&app, "sla.warning").len(), 2);
     assert_eq!(clocks(&app, late).await[0].1, "breached");
+    // Both sides are told, by events carrying ids and times only.
+    let feed = app.get("/api/v1/events", &app.inhouse()).await;
+    let sla_events = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("sla.")))
+            .map(|e| {
+                (
+                    e["type"].clone(),
+                    e["ticket"].clone(),
+                    e["data"]["clock"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        (json!("sla.warning"), json!(late), json!("first_response")),
+        (
+            json!("sla.warning"),
+            json!(on_time),
+            json!("first_response"),
+        ),
+        (json!("sla.breach"), json!(late), json!("first_response")),
+    ];
+    let inhouse = sla_events(feed.body["items"].as_array().map_or(&[][..], |v| v));
+    assert_eq!(inhouse, expected);
+    let to_contractor: Vec<Value> = app
+        .db
+        .read(|c| {
+            msp_bridge::outbox::list(
+                c,
+                &msp_bridge::outbox::Audience::Contractor("swift-en".into()),
+                0,
+                100,
+            )
+            .map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(msp_bridge::outbox::EventRow::envelope)
+        .collect();
+    assert_eq!(sla_events(&to_contractor), expected);
     // Answering late stops the clock as breached without recording the breach again.
     reply(&app, late).await;
     assert_eq!(

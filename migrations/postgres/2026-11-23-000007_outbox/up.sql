@@ -1,0 +1,29 @@
+-- The outbox: events written in the same transaction as the change they report, delivered
+-- later. One row per event and destination: the in-house side, or one contract's contractor.
+CREATE TABLE outbox_events (
+    id              BIGSERIAL PRIMARY KEY,
+    seq             BIGINT NOT NULL UNIQUE,
+    event_id        TEXT NOT NULL UNIQUE,
+    audience        TEXT NOT NULL,
+    contract_id     TEXT REFERENCES contracts (id),
+    ticket_id       BIGINT REFERENCES tickets (id),
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error      TEXT,
+    delivered_at    TIMESTAMP
+);
+-- The pull feed reads one audience in commit order.
+CREATE INDEX outbox_feed ON outbox_events (audience, seq);
+CREATE INDEX outbox_pending ON outbox_events (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_ticket_order ON outbox_events (audience, contract_id, ticket_id, seq) WHERE state = 'pending';
+
+-- The feed position: bumped under a row lock, so `seq` follows commit order on every backend.
+CREATE TABLE outbox_head (
+    id  INTEGER PRIMARY KEY NOT NULL,
+    seq BIGINT NOT NULL
+);
+INSERT INTO outbox_head (id, seq) VALUES (1, 0);

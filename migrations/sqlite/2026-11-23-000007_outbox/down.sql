@@ -1,0 +1,2 @@
+DROP TABLE outbox_head;
+DROP TABLE outbox_events;

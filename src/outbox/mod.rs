@@ -1,0 +1,169 @@
+//! The outbox: events written in the caller's transaction, together with the change they
+//! report, and read later by the delivery worker and the in-house pull feed. Nothing is sent
+//! from here, so a rolled-back change never leaves an event behind and a committed one never
+//! loses its event.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::clock::to_db;
+use crate::db::AnyConnection;
+use crate::db::schema::{outbox_events, outbox_head};
+
+/// Who an event is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// The in-house helpdesk: real values, re-hydrated replies.
+    Inhouse,
+    /// The contractor working under this contract: redacted projections and ids only.
+    Contractor(String),
+}
+
+impl Audience {
+    fn parts(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Self::Inhouse => ("inhouse", None),
+            Self::Contractor(contract) => ("contractor", Some(contract)),
+        }
+    }
+}
+
+/// An event to write.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Its destination.
+    pub audience: Audience,
+    /// The ticket it is about; events of one ticket are delivered in order.
+    pub ticket_id: Option<i64>,
+    /// `ticket.shared`, `share.replied`, `sla.breach`, …
+    pub event_type: &'static str,
+    /// The event's data. For a contractor, only what its contract lets it see.
+    pub data: Value,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox_events)]
+pub struct EventRow {
+    /// Row id.
+    pub id: i64,
+    /// Position in commit order.
+    pub seq: i64,
+    /// Public id; receivers drop duplicates by it.
+    pub event_id: String,
+    /// `inhouse` or `contractor`.
+    pub audience: String,
+    /// The contract, for a contractor event.
+    pub contract_id: Option<String>,
+    /// The ticket.
+    pub ticket_id: Option<i64>,
+    /// Event type.
+    pub event_type: String,
+    /// The envelope as sent, JSON.
+    pub payload: String,
+    /// When written.
+    pub created_at: chrono::NaiveDateTime,
+    /// `pending`, `delivered`, `dead` or `skipped`.
+    pub state: String,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// When the next attempt is due.
+    pub next_attempt_at: chrono::NaiveDateTime,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When delivered.
+    pub delivered_at: Option<chrono::NaiveDateTime>,
+}
+
+/// An event as receivers get it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Envelope {
+    /// Public event id.
+    pub id: String,
+    /// Event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Position in the feed.
+    pub seq: i64,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The ticket.
+    pub ticket: Option<i64>,
+    /// Type-specific data.
+    pub data: Value,
+}
+
+impl EventRow {
+    /// The envelope stored with the event.
+    pub fn envelope(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+}
+
+/// Writes `events` in order in the caller's transaction. The feed position comes from one
+/// locked counter row, so positions follow commit order even with concurrent writers.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    events: Vec<NewEvent>,
+) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let last: i64 = diesel::update(outbox_head::table.find(1))
+        .set(outbox_head::seq.eq(outbox_head::seq + count))
+        .returning(outbox_head::seq)
+        .get_result(conn)?;
+    for (seq, event) in (last - count + 1..).zip(events) {
+        let event_id = format!("evt_{}", crate::auth::random_hex(12));
+        let envelope = Envelope {
+            id: event_id.clone(),
+            event_type: event.event_type.to_owned(),
+            seq,
+            occurred_at: now,
+            ticket: event.ticket_id,
+            data: event.data,
+        };
+        let (audience, contract_id) = event.audience.parts();
+        diesel::insert_into(outbox_events::table)
+            .values((
+                outbox_events::seq.eq(seq),
+                outbox_events::event_id.eq(&event_id),
+                outbox_events::audience.eq(audience),
+                outbox_events::contract_id.eq(contract_id),
+                outbox_events::ticket_id.eq(event.ticket_id),
+                outbox_events::event_type.eq(event.event_type),
+                outbox_events::payload.eq(json!(envelope).to_string()),
+                outbox_events::created_at.eq(to_db(now)),
+                outbox_events::state.eq("pending"),
+                outbox_events::next_attempt_at.eq(to_db(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Up to `limit` events for `audience` after feed position `after`, in commit order.
+pub fn list(
+    conn: &mut AnyConnection,
+    audience: &Audience,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let (name, contract) = audience.parts();
+    let mut query = outbox_events::table
+        .filter(outbox_events::audience.eq(name))
+        .filter(outbox_events::seq.gt(after))
+        .into_boxed();
+    if let Some(contract) = contract {
+        query = query.filter(outbox_events::contract_id.eq(contract.to_owned()));
+    }
+    query
+        .order(outbox_events::seq)
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+}
