@@ -12,8 +12,9 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
+use crate::delivery::{Destination, Signer};
 use crate::http::{self, AppState};
-use crate::jobs::SlaSweeper;
+use crate::jobs::{OutboxDrain, SlaSweeper};
 use crate::redaction::VaultKeys;
 use crate::telemetry::Metrics;
 
@@ -23,6 +24,7 @@ pub struct Application {
     port: u16,
     state: AppState,
     sla_sweep_every: Option<std::time::Duration>,
+    delivery: Option<(OutboxDrain, std::time::Duration)>,
 }
 
 impl Application {
@@ -59,7 +61,14 @@ impl Application {
             clock,
             metrics: Arc::new(Metrics::default()),
             sla_wake: Arc::new(tokio::sync::Notify::new()),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         };
+        let delivery = outbox_drain(config, &state)?.map(|drain| {
+            (
+                drain,
+                std::time::Duration::from_millis(config.delivery_poll_ms),
+            )
+        });
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -85,6 +94,7 @@ impl Application {
             state,
             sla_sweep_every: (config.sla_sweep_ms > 0)
                 .then(|| std::time::Duration::from_millis(config.sla_sweep_ms)),
+            delivery,
         })
     }
 
@@ -106,15 +116,20 @@ impl Application {
             clock: self.state.clock.clone(),
             metrics: self.state.metrics.clone(),
             wake: self.state.sla_wake.clone(),
+            outbox_wake: self.state.outbox_wake.clone(),
         }
     }
 
     /// Starts the background jobs; they stop when the returned guard is dropped.
     fn start_jobs(&self) -> Jobs {
-        Jobs(
-            self.sla_sweep_every
-                .map(|every| tokio::spawn(self.sla_sweeper().run(every))),
-        )
+        let sweeper = self
+            .sla_sweep_every
+            .map(|every| tokio::spawn(self.sla_sweeper().run(every)));
+        let drain = self
+            .delivery
+            .clone()
+            .map(|(drain, poll)| tokio::spawn(drain.run(poll)));
+        Jobs(sweeper.into_iter().chain(drain).collect())
     }
 
     /// A handle to stop the server.
@@ -150,14 +165,53 @@ impl Application {
 }
 
 /// Background jobs, aborted when dropped (the server stopped).
-struct Jobs(Option<tokio::task::JoinHandle<()>>);
+struct Jobs(Vec<tokio::task::JoinHandle<()>>);
 
 impl Drop for Jobs {
     fn drop(&mut self) {
-        if let Some(job) = &self.0 {
+        for job in &self.0 {
             job.abort();
         }
     }
+}
+
+/// The delivery worker for this configuration; `None` when it is turned off here.
+fn outbox_drain(config: &Config, state: &AppState) -> anyhow::Result<Option<OutboxDrain>> {
+    if config.delivery_poll_ms == 0 {
+        return Ok(None);
+    }
+    let inhouse = match (&config.inhouse_webhook_url, &config.inhouse_webhook_secret) {
+        (Some(url), Some(secret)) => Some(Destination {
+            url: url.clone(),
+            signer: Signer::from_secret(secret.expose())
+                .context("BRIDGE_INHOUSE_WEBHOOK_SECRET")?,
+        }),
+        (Some(_), None) => {
+            anyhow::bail!(
+                "BRIDGE_INHOUSE_WEBHOOK_URL is set but BRIDGE_INHOUSE_WEBHOOK_SECRET is not"
+            )
+        }
+        (None, _) => None,
+    };
+    let timeout = std::time::Duration::from_millis(config.delivery_timeout_ms.max(1));
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .context("building the webhook client")?;
+    let lease = chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::seconds(10))
+        + chrono::Duration::seconds(30);
+    Ok(Some(OutboxDrain {
+        db: state.db.clone(),
+        contracts: state.contracts.clone(),
+        clock: state.clock.clone(),
+        client,
+        inhouse,
+        give_up: chrono::Duration::seconds(
+            i64::try_from(config.delivery_give_up_secs).unwrap_or(i64::MAX / 1_000_000),
+        ),
+        lease,
+        wake: state.outbox_wake.clone(),
+    }))
 }
 
 fn tls_config(

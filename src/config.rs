@@ -58,6 +58,42 @@ pub struct Config {
         global = true
     )]
     pub sla_sweep_ms: u64,
+    /// Where in-house events are posted (unset: the in-house side pulls `GET /api/v1/events`).
+    #[arg(long, env = "BRIDGE_INHOUSE_WEBHOOK_URL", global = true)]
+    pub inhouse_webhook_url: Option<String>,
+    /// The in-house webhook's signing secret (`whsec_<base64>` or at least 24 bytes of text).
+    #[arg(
+        long,
+        env = "BRIDGE_INHOUSE_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub inhouse_webhook_secret: Option<Sensitive<String>>,
+    /// How long a receiver may take to answer, in milliseconds.
+    #[arg(
+        long,
+        env = "BRIDGE_DELIVERY_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub delivery_timeout_ms: u64,
+    /// How long an event is retried before it becomes a dead letter, in seconds.
+    #[arg(
+        long,
+        env = "BRIDGE_DELIVERY_GIVE_UP_SECS",
+        default_value_t = 86_400,
+        global = true
+    )]
+    pub delivery_give_up_secs: u64,
+    /// Milliseconds between checks for retries that fell due (new events wake the worker at
+    /// once); 0 turns this replica's delivery worker off.
+    #[arg(
+        long,
+        env = "BRIDGE_DELIVERY_POLL_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub delivery_poll_ms: u64,
 }
 
 impl std::str::FromStr for Sensitive<String> {

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod contracts;
 pub mod db;
+pub mod delivery;
 pub mod http;
 pub mod jobs;
 pub mod ledger;

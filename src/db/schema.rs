@@ -195,6 +195,7 @@ diesel::table! {
         attempts -> Integer,
         next_attempt_at -> Timestamp,
         last_error -> Nullable<Text>,
+        retry_until -> Nullable<Timestamp>,
         delivered_at -> Nullable<Timestamp>,
     }
 }

@@ -138,15 +138,7 @@ pub async fn switch_overflow(
     if state.contracts.current().get(&id).is_none() {
         return Err(ApiError::not_found());
     }
-    let actor = format!(
-        "{}:{}",
-        if who.0.role == crate::auth::Role::Admin {
-            "admin"
-        } else {
-            "inhouse"
-        },
-        who.0.sub
-    );
+    let actor = operator_name(&who);
     let now = state.clock.now();
     let on = input.on;
     let contract = id.clone();
@@ -188,4 +180,91 @@ pub async fn sla_figures(
         .read_async(move |c| crate::tickets::performance::figures(c, &id, from, to))
         .await?;
     Ok(HttpResponse::Ok().json(figures))
+}
+
+/// `GET /api/v1/deliveries` query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveriesQuery {
+    /// `pending`, `delivered`, `dead` or `skipped` (default `dead`).
+    state: Option<String>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/deliveries?state=dead`: events by delivery state, oldest first.
+pub async fn deliveries(
+    state: Data<AppState>,
+    _who: super::extract::Operator,
+    query: actix_web::web::Query<DeliveriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let wanted = query.state.clone().unwrap_or_else(|| "dead".into());
+    if !["pending", "delivered", "dead", "skipped"].contains(&wanted.as_str()) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            "state",
+            "state must be one of pending, delivered, dead, skipped",
+        ));
+    }
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            "limit",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let rows = state
+        .db
+        .read_async(move |c| crate::outbox::in_state(c, &wanted, limit).map_err(DbError::from))
+        .await?;
+    let items: Vec<_> = rows.iter().map(crate::outbox::EventRow::delivery).collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/deliveries/{id}/replay`: a dead-lettered event goes back in line. Audited.
+pub async fn replay_delivery(
+    state: Data<AppState>,
+    who: super::extract::Operator,
+    id: actix_web::web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let event_id = id.into_inner();
+    let now = state.clock.now();
+    let actor = operator_name(&who);
+    let replayed_id = event_id.clone();
+    let replayed = state
+        .db
+        .write_async(move |c| {
+            let replayed = crate::outbox::replay(c, &replayed_id, now)?;
+            if replayed {
+                crate::ledger::append(
+                    c,
+                    now,
+                    crate::ledger::NewEntry {
+                        actor: &actor,
+                        action: crate::ledger::Action::DeliveryReplay,
+                        contract_id: None,
+                        ticket_id: None,
+                        details: json!({ "event_id": replayed_id }),
+                    },
+                )?;
+            }
+            Ok::<_, DbError>(replayed)
+        })
+        .await?;
+    if !replayed {
+        return Err(ApiError::not_found());
+    }
+    state.changed();
+    Ok(HttpResponse::Ok().json(json!({ "id": event_id, "state": "pending" })))
+}
+
+/// The ledger's name for an operator: `admin:<sub>` or `inhouse:<sub>`.
+fn operator_name(who: &super::extract::Operator) -> String {
+    let role = if who.0.role == crate::auth::Role::Admin {
+        "admin"
+    } else {
+        "inhouse"
+    };
+    format!("{role}:{}", who.0.sub)
 }

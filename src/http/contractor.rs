@@ -85,7 +85,7 @@ pub async fn reply(
         .db
         .write_async(move |c| service::reply(c, &contracts, &keys, &who.0, id, input, now))
         .await?;
-    state.sla_wake.notify_one();
+    state.changed();
     Ok(HttpResponse::Created().json(reply))
 }
 
@@ -110,7 +110,7 @@ pub async fn status(
         .db
         .write_async(move |c| service::set_status(c, &contracts, &who.0, id, input.status, now))
         .await?;
-    state.sla_wake.notify_one();
+    state.changed();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -135,5 +135,6 @@ pub async fn handback(
         .db
         .write_async(move |c| service::handback(c, &contracts, &who.0, id, &input.reason, now))
         .await?;
+    state.changed();
     Ok(HttpResponse::Ok().json(out))
 }

@@ -55,10 +55,7 @@ pub async fn ingest(
         }
     };
     state.metrics.tickets_ingested.inc();
-    if outcome.routing.outcome == "already_shared" {
-        // A status or a customer message may have moved the contractor's clocks.
-        state.sla_wake.notify_one();
-    }
+    state.changed();
     if let Some(contract) = outcome
         .routing
         .contract
@@ -119,7 +116,7 @@ pub async fn comment(
             tickets::add_inhouse_comment(c, &contracts, &keys, id, input, &actor, now)
         })
         .await?;
-    state.sla_wake.notify_one();
+    state.changed();
     Ok(match added {
         Some(comment) => HttpResponse::Created().json(comment),
         None => HttpResponse::Ok().json(json!({ "duplicate": true })),
@@ -148,6 +145,7 @@ pub async fn recall(
         .db
         .write_async(move |c| tickets::recall(c, &contracts, id, &actor, &input.reason, now))
         .await?;
+    state.changed();
     Ok(HttpResponse::Ok().json(out))
 }
 

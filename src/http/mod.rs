@@ -39,6 +39,17 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the SLA sweeper after a change to a share.
     pub sla_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the delivery worker after a change wrote events.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// Tells the background jobs that a change was committed: the SLA clocks may have moved
+    /// and events wait to be delivered.
+    pub fn changed(&self) {
+        self.sla_wake.notify_one();
+        self.outbox_wake.notify_one();
+    }
 }
 
 /// Declares every route.
@@ -78,6 +89,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(contractor::handback),
                 )
                 .route("/contracts", web::get().to(admin::contracts))
+                .route("/deliveries", web::get().to(admin::deliveries))
+                .route(
+                    "/deliveries/{id}/replay",
+                    web::post().to(admin::replay_delivery),
+                )
                 .route("/contracts/{id}/sla", web::get().to(admin::sla_figures))
                 .route("/audit/verify", web::get().to(admin::verify_audit))
                 .route("/redaction/preview", web::post().to(admin::preview)),

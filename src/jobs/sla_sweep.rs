@@ -36,6 +36,8 @@ pub struct SlaSweeper {
     pub metrics: Arc<Metrics>,
     /// Poked after a change to a share.
     pub wake: Arc<Notify>,
+    /// Poked when a sweep wrote events, so they go out at once.
+    pub outbox_wake: Arc<Notify>,
 }
 
 impl SlaSweeper {
@@ -64,6 +66,9 @@ impl SlaSweeper {
                     .sla_breaches
                     .get_or_create(&labels(contract))
                     .inc();
+            }
+            if !report.warnings.is_empty() || !report.breaches.is_empty() {
+                self.outbox_wake.notify_one();
             }
             let claimed = report.claimed;
             total.claimed += report.claimed;

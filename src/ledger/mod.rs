@@ -51,6 +51,8 @@ pub enum Action {
     AttainmentRestored,
     /// The in-house side reported the customer's satisfaction with a contractor's work.
     Satisfaction,
+    /// An operator put a dead-lettered event back in line.
+    DeliveryReplay,
 }
 
 impl Action {
@@ -73,6 +75,7 @@ impl Action {
             Self::AttainmentAlert => "sla.attainment_alert",
             Self::AttainmentRestored => "sla.attainment_restored",
             Self::Satisfaction => "ticket.satisfaction",
+            Self::DeliveryReplay => "delivery.replay",
         }
     }
 }

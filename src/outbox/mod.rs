@@ -73,6 +73,8 @@ pub struct EventRow {
     pub next_attempt_at: chrono::NaiveDateTime,
     /// The last failure.
     pub last_error: Option<String>,
+    /// After this, a failure makes it a dead letter (set at the first failure).
+    pub retry_until: Option<chrono::NaiveDateTime>,
     /// When delivered.
     pub delivered_at: Option<chrono::NaiveDateTime>,
 }
@@ -99,6 +101,23 @@ impl EventRow {
     /// The envelope stored with the event.
     pub fn envelope(&self) -> Value {
         serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+
+    /// Where the event's delivery stands, without its data.
+    pub fn delivery(&self) -> Value {
+        json!({
+            "id": self.event_id,
+            "type": self.event_type,
+            "audience": self.audience,
+            "contract": self.contract_id,
+            "ticket": self.ticket_id,
+            "state": self.state,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "created_at": crate::clock::from_db(self.created_at),
+            "next_attempt_at": crate::clock::from_db(self.next_attempt_at),
+            "delivered_at": self.delivered_at.map(crate::clock::from_db),
+        })
     }
 }
 
@@ -166,4 +185,159 @@ pub fn list(
         .limit(limit)
         .select(EventRow::as_select())
         .load(conn)
+}
+
+/// The next events to deliver: pending, due at `now`, and each the oldest pending event of its
+/// ticket for its destination, so a later event of a ticket waits for the earlier one. Claimed
+/// events get `attempts + 1` and a lease (`next_attempt_at = now + lease`): if the claimer dies
+/// mid-send, the event is tried again when the lease runs out. On PostgreSQL the claim locks
+/// with `FOR UPDATE SKIP LOCKED`, so replicas draining at once take different events.
+pub fn claim(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let earlier = diesel::alias!(outbox_events as earlier);
+    let blocked = earlier
+        .filter(earlier.field(outbox_events::state).eq("pending"))
+        .filter(
+            earlier
+                .field(outbox_events::audience)
+                .eq(outbox_events::audience),
+        )
+        .filter(
+            earlier
+                .field(outbox_events::contract_id)
+                .eq(outbox_events::contract_id)
+                .or(earlier
+                    .field(outbox_events::contract_id)
+                    .is_null()
+                    .and(outbox_events::contract_id.is_null())),
+        )
+        .filter(
+            earlier
+                .field(outbox_events::ticket_id)
+                .eq(outbox_events::ticket_id),
+        )
+        .filter(earlier.field(outbox_events::seq).lt(outbox_events::seq));
+    let ids: Vec<i64> = outbox_events::table
+        .filter(outbox_events::state.eq("pending"))
+        .filter(outbox_events::next_attempt_at.le(to_db(now)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
+        .order(outbox_events::seq)
+        .limit(limit)
+        .select(outbox_events::id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Re-checked under the lock: another replica may have claimed some meanwhile.
+    let locked = outbox_events::table
+        .filter(outbox_events::id.eq_any(ids))
+        .filter(outbox_events::state.eq("pending"))
+        .filter(outbox_events::next_attempt_at.le(to_db(now)))
+        .select(outbox_events::id);
+    let ids: Vec<i64> = match conn {
+        AnyConnection::Postgresql(pg) => locked.for_update().skip_locked().load(pg)?,
+        AnyConnection::Sqlite(lite) => locked.load(lite)?,
+    };
+    diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(&ids)))
+        .set((
+            outbox_events::attempts.eq(outbox_events::attempts + 1),
+            outbox_events::next_attempt_at.eq(to_db(now + lease)),
+        ))
+        .execute(conn)?;
+    outbox_events::table
+        .filter(outbox_events::id.eq_any(ids))
+        .order(outbox_events::seq)
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// How a claimed event's attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settled {
+    /// The receiver took it.
+    Delivered,
+    /// Try again at the given time.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// When to try next.
+        at: DateTime<Utc>,
+        /// When to stop trying.
+        until: DateTime<Utc>,
+    },
+    /// Given up: kept as a dead letter until replayed.
+    Dead {
+        /// The last failure.
+        error: String,
+    },
+    /// Nowhere to send it (no endpoint configured for the audience).
+    Skipped,
+}
+
+/// Records how an attempt on `id` ended.
+pub fn settle(
+    conn: &mut AnyConnection,
+    id: i64,
+    outcome: &Settled,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let row = outbox_events::table.find(id);
+    match outcome {
+        Settled::Delivered => diesel::update(row)
+            .set((
+                outbox_events::state.eq("delivered"),
+                outbox_events::delivered_at.eq(Some(to_db(now))),
+                outbox_events::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        Settled::Retry { error, at, until } => diesel::update(row)
+            .set((
+                outbox_events::next_attempt_at.eq(to_db(*at)),
+                outbox_events::retry_until.eq(Some(to_db(*until))),
+                outbox_events::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+        Settled::Dead { error } => diesel::update(row)
+            .set((
+                outbox_events::state.eq("dead"),
+                outbox_events::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+        Settled::Skipped => diesel::update(row)
+            .set(outbox_events::state.eq("skipped"))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Up to `limit` events in `state`, oldest first.
+pub fn in_state(conn: &mut AnyConnection, state: &str, limit: i64) -> QueryResult<Vec<EventRow>> {
+    outbox_events::table
+        .filter(outbox_events::state.eq(state.to_owned()))
+        .order(outbox_events::seq)
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// Puts a dead event back in line, due now with a fresh attempt count and a fresh give-up
+/// time; false when `event_id` names no dead event.
+pub fn replay(conn: &mut AnyConnection, event_id: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+    let n = diesel::update(
+        outbox_events::table
+            .filter(outbox_events::event_id.eq(event_id.to_owned()))
+            .filter(outbox_events::state.eq("dead")),
+    )
+    .set((
+        outbox_events::state.eq("pending"),
+        outbox_events::attempts.eq(0),
+        outbox_events::next_attempt_at.eq(to_db(now)),
+        outbox_events::retry_until.eq(None::<chrono::NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -113,6 +113,12 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         tls_key: None,
         workers: Some(1),
         sla_sweep_ms: 0,
+        inhouse_webhook_url: None,
+        inhouse_webhook_secret: None,
+        delivery_timeout_ms: 2_000,
+        delivery_give_up_secs: 86_400,
+        // Fast polling: retries fall due when a test moves the clock, not on a wake-up.
+        delivery_poll_ms: 20,
     }
 }
 

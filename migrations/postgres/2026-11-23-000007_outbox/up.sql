@@ -14,6 +14,7 @@ CREATE TABLE outbox_events (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
     last_error      TEXT,
+    retry_until     TIMESTAMP,
     delivered_at    TIMESTAMP
 );
 -- The pull feed reads one audience in commit order.

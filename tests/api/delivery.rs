@@ -1,0 +1,501 @@
+//! Webhook delivery against real receivers on 127.0.0.1: signatures checked with an
+//! independent implementation of the Standard Webhooks scheme, retries in order, `Retry-After`,
+//! timeouts, dead letters and replay, and two gateways sharing one database.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::web::{self, Bytes, Data};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::Duration as Span;
+use msp_bridge::clock::Clock;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, EN_SECRETS, TestApp, spawn_with, ticket_en};
+
+const INHOUSE_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// How the receiver answers one request.
+#[derive(Clone, Debug)]
+enum Reply {
+    Status(u16),
+    RetryAfter(u16, &'static str),
+    Slow(Duration),
+}
+
+#[derive(Clone, Debug)]
+struct Received {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+    status: u16,
+}
+
+impl Received {
+    fn envelope(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// A webhook receiver: answers from its script (then 200), and logs every request it answered.
+#[derive(Clone, Default)]
+struct Receiver {
+    log: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<VecDeque<Reply>>>,
+}
+
+async fn receive(req: HttpRequest, body: Bytes, receiver: Data<Receiver>) -> HttpResponse {
+    let reply = receiver
+        .script
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop_front()
+        .unwrap_or(Reply::Status(200));
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (status, retry_after) = match reply {
+        Reply::Status(s) => (s, None),
+        Reply::RetryAfter(s, after) => (s, Some(after)),
+        Reply::Slow(d) => {
+            tokio::time::sleep(d).await;
+            (200, None)
+        }
+    };
+    receiver
+        .log
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Received {
+            id: header("webhook-id"),
+            timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            status,
+        });
+    let mut response = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    if let Some(after) = retry_after {
+        response.insert_header(("retry-after", after));
+    }
+    response.finish()
+}
+
+impl Receiver {
+    fn start(script: &[Reply]) -> (Self, String) {
+        let receiver = Self::default();
+        receiver
+            .script
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(script.iter().cloned());
+        let shared = receiver.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(Data::new(shared.clone()))
+                .default_service(web::to(receive))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap_or_else(|e| panic!("{e}"));
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        (receiver, format!("http://127.0.0.1:{port}/hooks"))
+    }
+
+    fn log(&self) -> Vec<Received> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn delivered(&self) -> Vec<Received> {
+        self.log()
+            .into_iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .collect()
+    }
+
+    /// Waits (real time, bounded) until `done` holds, calling `between` on each turn.
+    async fn wait_until(&self, mut done: impl FnMut(&Self) -> bool, mut between: impl FnMut()) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "receiver never saw it: {:?}",
+                self.log()
+            );
+            between();
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// HMAC-SHA256 written out from its definition (RFC 2104) on plain SHA-256, so the check
+/// shares nothing with the gateway's signing code.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::digest::{SHA256, digest};
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(digest(&SHA256, key).as_ref());
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let inner = digest(&SHA256, &[pad(0x36), message.to_vec()].concat());
+    digest(&SHA256, &[pad(0x5c), inner.as_ref().to_vec()].concat())
+        .as_ref()
+        .to_vec()
+}
+
+/// Checks a request as a Standard Webhooks receiver would.
+fn verify(secret: &str, r: &Received) {
+    let key = match secret.strip_prefix("whsec_") {
+        Some(encoded) => BASE64.decode(encoded).unwrap_or_default(),
+        None => secret.as_bytes().to_vec(),
+    };
+    let signed = format!("{}.{}.{}", r.id, r.timestamp, r.body);
+    let expected = format!("v1,{}", BASE64.encode(hmac_sha256(&key, signed.as_bytes())));
+    assert!(
+        r.signature.split(' ').any(|s| s == expected),
+        "bad signature on {}: {} (expected {expected})",
+        r.id,
+        r.signature
+    );
+    assert_eq!(
+        r.envelope()["id"],
+        r.id.as_str(),
+        "webhook-id is the event id"
+    );
+}
+
+/// Test contracts: the fixtures, with acme's contractor receiving webhooks at `url`. The
+/// secret is read from `PATH`, an environment variable every process has, so no test needs
+/// to change its own environment.
+fn contracts_with_endpoint(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let folder = dir.join("contracts");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(crate::helpers::test_contracts_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let mut text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if entry.file_name() == "acme-en.toml" {
+            text.push_str(&format!(
+                "\n[endpoint]\nurl = \"{url}\"\nsecret_env = \"PATH\"\n"
+            ));
+        }
+        std::fs::write(folder.join(entry.file_name()), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    folder
+}
+
+async fn gateway(
+    backend: Backend,
+    inhouse_url: &str,
+    contracts: Option<std::path::PathBuf>,
+    tune: impl FnOnce(&mut msp_bridge::config::Config),
+) -> Option<TestApp> {
+    let app = spawn_with(backend, |c| {
+        c.inhouse_webhook_url = Some(inhouse_url.to_owned());
+        c.inhouse_webhook_secret = Some(msp_bridge::sensitive::Sensitive(INHOUSE_SECRET.into()));
+        if let Some(folder) = contracts {
+            c.contracts_dir = folder;
+        }
+        tune(c);
+    })
+    .await;
+    if app.is_none() {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run");
+    }
+    app
+}
+
+async fn reply_and_set_pending(app: &TestApp, id: i64) {
+    let acme = app.contractor("acme");
+    let base = format!("/api/v1/contractor/tickets/{id}");
+    let r = app
+        .post(
+            &format!("{base}/replies"),
+            &acme,
+            &json!({ "body": "Sorted, [EMAIL_1].", "public": true }),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let s = app
+        .post(
+            &format!("{base}/status"),
+            &acme,
+            &json!({ "status": "pending" }),
+        )
+        .await;
+    assert_eq!(s.status, 200);
+}
+
+async fn both_sides_receive_signed_events(backend: Backend) {
+    let (inhouse, inhouse_url) = Receiver::start(&[]);
+    let (contractor, contractor_url) = Receiver::start(&[]);
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let folder = contracts_with_endpoint(scratch.path(), &contractor_url);
+    let Some(app) = gateway(backend, &inhouse_url, Some(folder), |_| {}).await else {
+        return;
+    };
+    let id = app.ingest(&ticket_en("D-1")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    reply_and_set_pending(&app, id).await;
+    inhouse
+        .wait_until(|r| r.delivered().len() == 3, || {})
+        .await;
+    contractor
+        .wait_until(|r| r.delivered().len() == 1, || {})
+        .await;
+    let path_secret = std::env::var("PATH").unwrap_or_default();
+    for r in contractor.log() {
+        verify(&path_secret, &r);
+    }
+    for r in inhouse.log() {
+        verify(INHOUSE_SECRET, &r);
+        assert_eq!(r.timestamp, app.clock.now().timestamp().to_string());
+    }
+    // The contractor got the redacted projection; the in-house side the re-hydrated reply.
+    let shared = contractor.delivered()[0].envelope();
+    assert_eq!(shared["type"], "ticket.shared");
+    assert_eq!(shared["data"]["requester"]["email"], "[EMAIL_1]");
+    for secret in EN_SECRETS {
+        assert!(
+            !contractor.log()[0].body.contains(secret),
+            "{secret} sent to the contractor"
+        );
+    }
+    let types: Vec<Value> = inhouse
+        .delivered()
+        .iter()
+        .map(|r| r.envelope()["type"].clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            json!("ticket.shared"),
+            json!("share.replied"),
+            json!("share.status")
+        ]
+    );
+    assert_eq!(
+        inhouse.delivered()[1].envelope()["data"]["body"],
+        "Sorted, john.smith@example.com."
+    );
+    // What the feed says was delivered.
+    let delivered = app
+        .get("/api/v1/deliveries?state=delivered", &app.admin())
+        .await;
+    assert_eq!(delivered.body["items"].as_array().map(Vec::len), Some(4));
+}
+
+async fn a_failing_receiver_gets_each_event_once_in_order(backend: Backend) {
+    let failures = vec![Reply::Status(500); 5];
+    let (inhouse, url) = Receiver::start(&failures);
+    let Some(app) = gateway(backend, &url, None, |_| {}).await else {
+        return;
+    };
+    let id = app.ingest(&ticket_en("D-2")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    reply_and_set_pending(&app, id).await;
+    // Each failure schedules a retry; moving the clock makes it due.
+    let clock = app.clock.clone();
+    inhouse
+        .wait_until(
+            |r| r.delivered().len() == 3,
+            || clock.advance(Span::hours(2)),
+        )
+        .await;
+    let log = inhouse.log();
+    let first = log[0].id.clone();
+    // The first event failed five times and nothing overtook it.
+    assert!(log[..6].iter().all(|r| r.id == first), "{log:?}");
+    assert_eq!(
+        log.len(),
+        8,
+        "five failures, then three deliveries, none twice"
+    );
+    let feed = app.get("/api/v1/events", &app.inhouse()).await;
+    let feed_ids: Vec<Value> = feed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["id"].clone())
+        .collect();
+    let delivered_ids: Vec<Value> = inhouse.delivered().iter().map(|r| json!(r.id)).collect();
+    assert_eq!(delivered_ids, feed_ids);
+}
+
+async fn retry_after_is_honoured(backend: Backend) {
+    let (inhouse, url) = Receiver::start(&[Reply::RetryAfter(429, "120")]);
+    let Some(app) = gateway(backend, &url, None, |_| {}).await else {
+        return;
+    };
+    app.ingest(&ticket_en("D-3")).await;
+    inhouse.wait_until(|r| r.log().len() == 1, || {}).await;
+    let pending = || async {
+        app.get("/api/v1/deliveries?state=pending", &app.admin())
+            .await
+            .body["items"][0]
+            .clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pending().await["last_error"].is_null() {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let waiting = pending().await;
+    assert_eq!(
+        waiting["last_error"],
+        "receiver answered 429 Too Many Requests"
+    );
+    let due =
+        (app.clock.now() + Span::seconds(120)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(waiting["next_attempt_at"], due);
+    app.clock.advance(Span::seconds(121));
+    inhouse
+        .wait_until(|r| r.delivered().len() == 1, || {})
+        .await;
+}
+
+async fn a_slow_receiver_times_out_and_is_retried(backend: Backend) {
+    let (inhouse, url) = Receiver::start(&[Reply::Slow(Duration::from_secs(3))]);
+    let Some(app) = gateway(backend, &url, None, |c| c.delivery_timeout_ms = 300).await else {
+        return;
+    };
+    app.ingest(&ticket_en("D-4")).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pending = app
+            .get("/api/v1/deliveries?state=pending", &app.admin())
+            .await;
+        if pending.body["items"][0]["last_error"] == "timed out" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{:?}", pending.body);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let clock = app.clock.clone();
+    inhouse
+        .wait_until(
+            |r| !r.delivered().is_empty(),
+            || clock.advance(Span::minutes(5)),
+        )
+        .await;
+    let delivered = app
+        .get("/api/v1/deliveries?state=delivered", &app.admin())
+        .await;
+    assert_eq!(delivered.body["items"][0]["attempts"], 2);
+}
+
+async fn dead_letters_are_listed_and_replayed(backend: Backend) {
+    let (inhouse, url) = Receiver::start(&vec![Reply::Status(503); 3]);
+    let Some(app) = gateway(backend, &url, None, |c| c.delivery_give_up_secs = 3_600).await else {
+        return;
+    };
+    app.ingest(&ticket_en("D-5")).await;
+    inhouse.wait_until(|r| r.log().len() == 1, || {}).await;
+    // Two hours later the next failure is past the give-up time.
+    let clock = app.clock.clone();
+    let dead = loop {
+        let dead = app.get("/api/v1/deliveries?state=dead", &app.admin()).await;
+        if dead.body["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break dead;
+        }
+        clock.advance(Span::hours(2));
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let event_id = dead.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        dead.body["items"][0]["last_error"],
+        "receiver answered 503 Service Unavailable"
+    );
+    assert!(inhouse.delivered().is_empty());
+    // Bad requests; then the replay delivers it.
+    let unknown = app
+        .post(
+            "/api/v1/deliveries/evt_nothing/replay",
+            &app.admin(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let contractor = app
+        .post(
+            &format!("/api/v1/deliveries/{event_id}/replay"),
+            &app.contractor("acme"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(contractor.status, 403);
+    assert_eq!(
+        app.get("/api/v1/deliveries?state=lost", &app.admin())
+            .await
+            .status,
+        400
+    );
+    // The receiver's script still holds a failure: the replayed event retries once, then lands.
+    let replay = app
+        .post(
+            &format!("/api/v1/deliveries/{event_id}/replay"),
+            &app.admin(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(replay.status, 200, "{:?}", replay.body);
+    inhouse
+        .wait_until(
+            |r| r.delivered().len() == 1,
+            || clock.advance(Span::minutes(1)),
+        )
+        .await;
+    assert_eq!(inhouse.delivered()[0].id, event_id);
+    assert_eq!(
+        app.ledger()
+            .iter()
+            .filter(|e| e.action == "delivery.replay")
+            .count(),
+        1
+    );
+}
+
+macro_rules! delivery_scenarios {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )+};
+}
+
+delivery_scenarios!(
+    both_sides_receive_signed_events,
+    a_failing_receiver_gets_each_event_once_in_order,
+    retry_after_is_honoured,
+    a_slow_receiver_times_out_and_is_retried,
+    dead_letters_are_listed_and_replayed,
+);
