@@ -499,3 +499,76 @@ delivery_scenarios!(
     a_slow_receiver_times_out_and_is_retried,
     dead_letters_are_listed_and_replayed,
 );
+
+async fn two_gateways_deliver_each_event_once(backend: Backend) {
+    let (inhouse, url) = Receiver::start(&[]);
+    let Some(first) = gateway(backend, &url, None, |_| {}).await else {
+        return;
+    };
+    let second = first.replica();
+    let mut tickets = Vec::new();
+    for n in 0..3 {
+        let id = first.ingest(&ticket_en(&format!("R-{n}"))).await.body["id"]
+            .as_i64()
+            .unwrap_or_default();
+        tickets.push(id);
+    }
+    // A burst of replies through both gateways, each delivering what it can claim.
+    let mut burst = Vec::new();
+    for round in 0..10 {
+        for (n, id) in tickets.iter().enumerate() {
+            let gateway = if (round + n) % 2 == 0 {
+                &first
+            } else {
+                &second
+            };
+            let (path, token) = (
+                format!("/api/v1/contractor/tickets/{id}/replies"),
+                gateway.contractor("acme"),
+            );
+            let body = json!({ "body": format!("update {round}"), "public": true });
+            burst.push(async move { gateway.post(&path, &token, &body).await });
+        }
+    }
+    for answer in futures_util::future::join_all(burst).await {
+        assert_eq!(answer.status, 201, "{:?}", answer.body);
+    }
+    let expected = 3 + 30;
+    inhouse
+        .wait_until(|r| r.delivered().len() >= expected, || {})
+        .await;
+    // Nothing is left to send (a second send could only follow an expired claim, and the
+    // injected clock has not moved).
+    let pending = first
+        .get("/api/v1/deliveries?state=pending", &first.admin())
+        .await;
+    assert_eq!(pending.body["items"], json!([]));
+    let delivered = inhouse.delivered();
+    let mut ids: Vec<&str> = delivered.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        (ids.len(), delivered.len()),
+        (expected, expected),
+        "each event once"
+    );
+    // Per ticket, events arrived in commit order.
+    for id in &tickets {
+        let seqs: Vec<i64> = delivered
+            .iter()
+            .map(Received::envelope)
+            .filter(|e| e["ticket"] == *id)
+            .filter_map(|e| e["seq"].as_i64())
+            .collect();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "ticket {id}: {seqs:?}"
+        );
+    }
+}
+
+// Replicas share a PostgreSQL database; SQLite is the single-process embedded default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_deliver_each_event_once_postgres() {
+    two_gateways_deliver_each_event_once(Backend::Postgres).await;
+}

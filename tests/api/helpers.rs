@@ -80,6 +80,7 @@ pub struct TestApp {
     /// Sweeps SLA clocks on demand (the background sweeper is off in tests unless a test
     /// turns it on, so each test decides when time is looked at).
     pub sweeper: SlaSweeper,
+    config: Config,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -141,6 +142,10 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
     let (url, pg) = database(backend, dir.path())?;
     let mut config = base_config(dir.path(), url, test_contracts_dir());
     configure(&mut config);
+    Some(start(config, dir, pg))
+}
+
+fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDatabase>) -> TestApp {
     let clock = ManualClock::new(start_time());
     let app = Application::build(&config, Arc::new(clock.clone()))
         .unwrap_or_else(|e| panic!("build: {e:#}"));
@@ -155,7 +160,7 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
     let keys = app.state().keys.clone();
     let sweeper = app.sla_sweeper();
     tokio::spawn(app.run());
-    Some(TestApp {
+    TestApp {
         base,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -165,10 +170,19 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
         keys,
         db,
         sweeper,
+        config,
         handle,
         _dir: dir,
         _pg: pg,
-    })
+    }
+}
+
+impl TestApp {
+    /// A second gateway on the same database and settings, as another replica would run.
+    pub fn replica(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        start(self.config.clone(), dir, None)
+    }
 }
 
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
