@@ -198,8 +198,10 @@ fn outbox_drain(config: &Config, state: &AppState) -> anyhow::Result<Option<Outb
         .timeout(timeout)
         .build()
         .context("building the webhook client")?;
+    // A send ends within the timeout and its outcome is stored in milliseconds: a claim older
+    // than the timeout plus a margin belongs to a worker that died.
     let lease = chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::seconds(10))
-        + chrono::Duration::seconds(30);
+        + chrono::Duration::seconds(5);
     Ok(Some(OutboxDrain {
         db: state.db.clone(),
         contracts: state.contracts.clone(),

@@ -22,10 +22,21 @@ fn bridge(dir: &Path, args: &[&str], contracts: &Path) -> Output {
 }
 
 /// A spawned gateway that is killed if the test ends early, so no server outlives a failure.
-struct ServerProcess(std::process::Child);
+pub(crate) struct ServerProcess(pub(crate) std::process::Child);
+
+/// A started gateway process and what it logged.
+pub(crate) struct Listening {
+    pub(crate) server: ServerProcess,
+    pub(crate) port: u16,
+    /// Log lines up to "listening".
+    pub(crate) log: Vec<String>,
+    /// Log lines after it, as they come.
+    pub(crate) lines: std::sync::mpsc::Receiver<String>,
+    pub(crate) reader: std::thread::JoinHandle<()>,
+}
 
 impl ServerProcess {
-    fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_msp-bridge"));
         command
             .arg("serve")
@@ -42,6 +53,48 @@ impl ServerProcess {
             command.env(k, v);
         }
         Self(command.spawn().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// Starts `serve` and waits until it logs that it listens.
+    pub(crate) fn listening(dir: &Path, extra_env: &[(&str, &str)]) -> Listening {
+        let mut server = Self::start(dir, extra_env);
+        let stderr = server.0.stderr.take().unwrap_or_else(|| panic!("stderr"));
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            for line in
+                std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut log = Vec::new();
+        let port = loop {
+            let line = lines
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("no start: {e}: {log:?}"));
+            let port = line
+                .contains("listening")
+                .then(|| line.split("port=").nth(1))
+                .flatten()
+                .and_then(|p| {
+                    p.split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse::<u16>().ok())
+                });
+            log.push(line);
+            if let Some(port) = port {
+                break port;
+            }
+        };
+        Listening {
+            server,
+            port,
+            log,
+            lines,
+            reader,
+        }
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
@@ -267,41 +320,19 @@ fn serve_stops_gracefully_on_sigterm() {
 async fn logs_carry_no_tokens_secrets_or_personal_data() {
     use msp_bridge::auth::{Role, TokenKeys};
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut server = ServerProcess::start(
+    let Listening {
+        mut server,
+        port,
+        mut log,
+        lines: rx,
+        reader,
+    } = ServerProcess::listening(
         dir.path(),
         &[
             ("RUST_LOG", "debug"),
             ("BRIDGE_JWT_SECRET", crate::helpers::SECRET),
         ],
     );
-    let stderr = server.0.stderr.take().unwrap_or_else(|| panic!("stderr"));
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut log = Vec::new();
-    let port = loop {
-        let line = rx
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("no start: {e}"));
-        let port = line
-            .contains("listening")
-            .then(|| line.split("port=").nth(1))
-            .flatten()
-            .and_then(|p| {
-                p.split_whitespace()
-                    .next()
-                    .and_then(|n| n.parse::<u16>().ok())
-            });
-        log.push(line);
-        if let Some(port) = port {
-            break port;
-        }
-    };
     let keys =
         TokenKeys::from_secret(crate::helpers::SECRET.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     let now = chrono::Utc::now();

@@ -572,3 +572,111 @@ async fn two_gateways_deliver_each_event_once(backend: Backend) {
 async fn two_gateways_deliver_each_event_once_postgres() {
     two_gateways_deliver_each_event_once(Backend::Postgres).await;
 }
+
+/// The process is killed (SIGKILL) in the middle of a burst and started again: every event
+/// that was committed reaches the receiver, and de-duplicating by `webhook-id` leaves each
+/// exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_gateway_loses_no_event() {
+    use msp_bridge::auth::{Role, TokenKeys};
+    use msp_bridge::outbox::{self, Audience};
+    let (inhouse, url) = Receiver::start(&[]);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let env = [
+        ("BRIDGE_JWT_SECRET", crate::helpers::SECRET),
+        ("BRIDGE_INHOUSE_WEBHOOK_URL", url.as_str()),
+        ("BRIDGE_INHOUSE_WEBHOOK_SECRET", INHOUSE_SECRET),
+        ("BRIDGE_DELIVERY_TIMEOUT_MS", "500"),
+        ("RUST_LOG", "warn,msp_bridge::app=info"),
+    ];
+    let first = crate::cli::ServerProcess::listening(dir.path(), &env);
+    let keys =
+        TokenKeys::from_secret(crate::helpers::SECRET.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let hour = Duration::from_secs(3600);
+    let now = chrono::Utc::now();
+    let token = |role, contractor| {
+        keys.issue("crash", role, contractor, hour, now)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .0
+    };
+    let (inhouse_token, acme) = (
+        token(Role::Inhouse, None),
+        token(Role::Contractor, Some("acme")),
+    );
+    let base = format!("http://127.0.0.1:{}", first.port);
+    let client = reqwest::Client::new();
+    let mut tickets = Vec::new();
+    for n in 0..3 {
+        let created: Value = client
+            .post(format!("{base}/api/v1/tickets"))
+            .bearer_auth(&inhouse_token)
+            .json(&ticket_en(&format!("K-{n}")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .json()
+            .await
+            .unwrap_or_default();
+        tickets.push(created["id"].as_i64().unwrap_or_default());
+    }
+    // A burst of 90 replies; the process is killed once 30 have been answered.
+    let mut burst = futures_util::stream::FuturesUnordered::new();
+    for n in 0..90 {
+        let request = client
+            .post(format!(
+                "{base}/api/v1/contractor/tickets/{}/replies",
+                tickets[n % 3]
+            ))
+            .bearer_auth(&acme)
+            .json(&json!({ "body": format!("reply {n}"), "public": true }));
+        burst.push(async move { request.send().await });
+    }
+    let mut server = first.server;
+    let mut acknowledged = Vec::new();
+    while let Some(answer) = futures_util::StreamExt::next(&mut burst).await {
+        if let Ok(response) = answer
+            && response.status().as_u16() == 201
+            && let Ok(body) = response.json::<Value>().await
+        {
+            acknowledged.push(body["id"].clone());
+        }
+        if acknowledged.len() == 30 && server.0.try_wait().ok().flatten().is_none() {
+            server.0.kill().unwrap_or_else(|e| panic!("{e}"));
+            server.0.wait().unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    assert!(acknowledged.len() >= 30);
+    // Started again on the same database: it finishes what the first one left.
+    let _second = crate::cli::ServerProcess::listening(dir.path(), &env);
+    let db = msp_bridge::db::Db::connect(&format!("sqlite://{}/bridge.db", dir.path().display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let committed: Vec<String> = db
+        .read(|c| {
+            outbox::list(c, &Audience::Inhouse, 0, 10_000).map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    let unique = |r: &Receiver| {
+        let mut ids: Vec<String> = r.delivered().into_iter().map(|d| d.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let mut expected = committed.clone();
+    expected.sort_unstable();
+    inhouse.wait_until(|r| unique(r) == expected, || {}).await;
+    // Every acknowledged reply is among the delivered events.
+    let replied: Vec<Value> = inhouse
+        .delivered()
+        .iter()
+        .map(|d| d.envelope()["data"]["comment_id"].clone())
+        .collect();
+    for id in &acknowledged {
+        assert!(
+            replied.contains(id),
+            "reply {id} was acknowledged but never delivered"
+        );
+    }
+}

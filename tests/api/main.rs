@@ -5,7 +5,7 @@ mod helpers;
 
 mod auth;
 mod bad_input;
-mod cli;
+pub(crate) mod cli;
 mod delivery;
 mod events;
 mod ledger;
