@@ -4,6 +4,7 @@
 //! so writes go through a single-connection pool while reads use a wider one; on PostgreSQL
 //! both pools share the same settings and concurrency is handled by row locks.
 
+pub mod idempotency;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -158,6 +158,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     satisfaction,
     outbox_events,
     outbox_head,
+    idempotency_keys,
 );
 
 diesel::table! {
@@ -204,5 +205,16 @@ diesel::table! {
     outbox_head (id) {
         id -> Integer,
         seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_digest -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
     }
 }

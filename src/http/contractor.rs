@@ -1,12 +1,14 @@
 //! The contractor's endpoints. Every call is scoped to the token's contractor.
 
-use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{Contractor, JsonBody};
+use super::idempotency;
 use super::{AppState, ticket_id};
 use crate::model::ShareState;
 use crate::tickets::contractor::{self as service, ReplyInput, View};
@@ -73,6 +75,7 @@ pub async fn show(
 /// `POST /api/v1/contractor/tickets/{id}/replies`.
 pub async fn reply(
     state: Data<AppState>,
+    req: HttpRequest,
     who: Contractor,
     id: Path<String>,
     JsonBody(input): JsonBody<ReplyInput>,
@@ -80,13 +83,15 @@ pub async fn reply(
     let id = ticket_id(&id)?;
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
+    let key = idempotency::key_of(&req, &who.0.ledger_name())?;
     let now = state.clock.now();
-    let reply = state
-        .db
-        .write_async(move |c| service::reply(c, &contracts, &keys, &who.0, id, input, now))
-        .await?;
+    let answer = idempotency::write_once(&state, key, move |c| {
+        let reply = service::reply(c, &contracts, &keys, &who.0, id, input.clone(), now)?;
+        Ok((StatusCode::CREATED, reply, ()))
+    })
+    .await?;
     state.changed();
-    Ok(HttpResponse::Created().json(reply))
+    Ok(answer.respond())
 }
 
 /// Body of a status change.
@@ -99,19 +104,22 @@ pub struct StatusInput {
 /// `POST /api/v1/contractor/tickets/{id}/status` (`open`, `pending` or `solved`).
 pub async fn status(
     state: Data<AppState>,
+    req: HttpRequest,
     who: Contractor,
     id: Path<String>,
     JsonBody(input): JsonBody<StatusInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
     let contracts = state.contracts.current();
+    let key = idempotency::key_of(&req, &who.0.ledger_name())?;
     let now = state.clock.now();
-    let out = state
-        .db
-        .write_async(move |c| service::set_status(c, &contracts, &who.0, id, input.status, now))
-        .await?;
+    let answer = idempotency::write_once(&state, key, move |c| {
+        let out = service::set_status(c, &contracts, &who.0, id, input.status, now)?;
+        Ok((StatusCode::OK, out, ()))
+    })
+    .await?;
     state.changed();
-    Ok(HttpResponse::Ok().json(out))
+    Ok(answer.respond())
 }
 
 /// Body of a hand-back.

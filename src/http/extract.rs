@@ -3,7 +3,7 @@
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{BytesMut, Data};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -12,6 +12,10 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::{AuthError, Claims, Role};
 use crate::tickets::contractor::ContractorActor;
+
+/// The SHA-256 of the request body [`JsonBody`] read, kept in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct BodyDigest(pub String);
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -50,6 +54,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
             if let Some(ct) = content_type
                 && ct != "application/json"
@@ -78,6 +83,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            // What an Idempotency-Key's first answer is matched against on a retry.
+            req.extensions_mut()
+                .insert(BodyDigest(hex::encode(aws_lc_rs::digest::digest(
+                    &aws_lc_rs::digest::SHA256,
+                    &body,
+                ))));
             parse_json(&body).map(JsonBody)
         })
     }

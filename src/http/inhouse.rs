@@ -1,18 +1,22 @@
 //! The in-house helpdesk's endpoints.
 
-use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{Inhouse, JsonBody};
+use super::idempotency::{self, Once};
 use super::{AppState, ticket_id};
 use crate::telemetry::ContractLabels;
 use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
 
-/// `POST /api/v1/tickets`: create or update a ticket, and route it.
+/// `POST /api/v1/tickets`: create or update a ticket, and route it. Accepts an
+/// `Idempotency-Key`.
 pub async fn ingest(
     state: Data<AppState>,
+    req: HttpRequest,
     who: Inhouse,
     JsonBody(input): JsonBody<TicketInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -20,68 +24,43 @@ pub async fn ingest(
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
     let actor = format!("inhouse:{}", who.0.sub);
+    let key = idempotency::key_of(&req, &actor)?;
     let now = state.clock.now();
-    // A unique-key race with a concurrent transaction (two first pushes of one ticket) is
-    // retried: the second attempt sees the winner's rows.
-    let mut attempt = 0;
-    let outcome = loop {
-        attempt += 1;
-        let (contracts, keys, ticket, actor) = (
-            contracts.clone(),
-            keys.clone(),
-            ticket.clone(),
-            actor.clone(),
-        );
-        let result = state
-            .db
-            .write_async(move |c| tickets::ingest(c, &contracts, &keys, &ticket, &actor, now))
-            .await;
-        match result {
-            Err(tickets::TicketError::Db(crate::db::DbError::Query(ref e)))
-                if crate::db::is_unique_violation(e) && attempt < 3 =>
-            {
-                continue;
-            }
-            Err(tickets::TicketError::Db(crate::db::DbError::Query(ref e)))
-                if crate::db::is_unique_violation(e) =>
-            {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::CONFLICT,
-                    "conflict",
-                    "a concurrent change conflicted with this one; retry",
-                ));
-            }
-            other => break other?,
+    let answer = idempotency::write_once(&state, key, move |c| {
+        let outcome = tickets::ingest(c, &contracts, &keys, &ticket, &actor, now)?;
+        let status = if outcome.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, json!(outcome), outcome))
+    })
+    .await?;
+    if let Once::Fresh(_, _, outcome) = &answer {
+        state.metrics.tickets_ingested.inc();
+        state.changed();
+        if let Some(contract) = outcome
+            .routing
+            .contract
+            .as_ref()
+            .filter(|_| outcome.routing.outcome == "shared")
+        {
+            state
+                .metrics
+                .tickets_shared
+                .get_or_create(&ContractLabels {
+                    contract: contract.clone(),
+                })
+                .inc();
         }
-    };
-    state.metrics.tickets_ingested.inc();
-    state.changed();
-    if let Some(contract) = outcome
-        .routing
-        .contract
-        .as_ref()
-        .filter(|_| outcome.routing.outcome == "shared")
-    {
-        state
-            .metrics
-            .tickets_shared
-            .get_or_create(&ContractLabels {
-                contract: contract.clone(),
-            })
-            .inc();
+        tracing::info!(
+            ticket = outcome.id,
+            created = outcome.created,
+            routing = outcome.routing.outcome,
+            "ticket ingested"
+        );
     }
-    tracing::info!(
-        ticket = outcome.id,
-        created = outcome.created,
-        routing = outcome.routing.outcome,
-        "ticket ingested"
-    );
-    let mut status = if outcome.created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(status.json(outcome))
+    Ok(answer.respond())
 }
 
 /// `GET /api/v1/tickets/{id}`: the full ticket, its share, routing and replies.

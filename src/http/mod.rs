@@ -5,6 +5,7 @@ mod admin;
 mod contractor;
 pub mod error;
 pub mod extract;
+mod idempotency;
 mod inhouse;
 mod ops;
 

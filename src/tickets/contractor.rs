@@ -169,7 +169,7 @@ pub fn view(
 }
 
 /// A contractor's reply, as posted.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyInput {
     /// The text.

@@ -8,6 +8,7 @@ mod bad_input;
 pub(crate) mod cli;
 mod delivery;
 mod events;
+mod idempotency;
 mod ledger;
 mod ops;
 mod overflow;
