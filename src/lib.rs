@@ -3,6 +3,7 @@
 //! Modules by domain, dependencies pointing down: `http` on top; `tickets` → `shares` →
 //! `redaction`, `routing` → `contracts`, `ledger` → `db` at the ground.
 
+pub mod adapters;
 pub mod app;
 pub mod auth;
 pub mod clock;

@@ -20,6 +20,31 @@ pub async fn ingest(
     who: Inhouse,
     JsonBody(input): JsonBody<TicketInput>,
 ) -> Result<HttpResponse, ApiError> {
+    upsert(state, req, who, input).await
+}
+
+/// `POST /api/v1/inbound/{adapter}`: a helpdesk's own ticket payload (`generic`, `zendesk`),
+/// mapped to ours and then handled as `POST /api/v1/tickets`.
+pub async fn inbound(
+    state: Data<AppState>,
+    req: HttpRequest,
+    who: Inhouse,
+    adapter: Path<String>,
+    JsonBody(payload): JsonBody<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let adapter = crate::adapters::by_name(&adapter).ok_or_else(ApiError::not_found)?;
+    let input = adapter
+        .ticket(payload)
+        .map_err(|e| ApiError::invalid("invalid_field", e.field, e.message))?;
+    upsert(state, req, who, input).await
+}
+
+async fn upsert(
+    state: Data<AppState>,
+    req: HttpRequest,
+    who: Inhouse,
+    input: TicketInput,
+) -> Result<HttpResponse, ApiError> {
     let ticket = NewTicket::try_from(input)?;
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
@@ -205,6 +230,8 @@ pub struct FeedQuery {
     after: Option<i64>,
     /// Page size, 1–500 (default 100).
     limit: Option<i64>,
+    /// An adapter name: each event also carries the helpdesk update that applies it.
+    format: Option<String>,
 }
 
 /// `GET /api/v1/events?after=&limit=`: the in-house event feed in commit order, for helpdesks
@@ -222,6 +249,12 @@ pub async fn events(
             "limit must be between 1 and 500",
         ));
     }
+    let adapter = match query.format.as_deref() {
+        Some(name) => Some(crate::adapters::by_name(name).ok_or_else(|| {
+            ApiError::invalid("invalid_query", "format", "no adapter by this name")
+        })?),
+        None => None,
+    };
     let after = query.after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::invalid(
@@ -238,6 +271,24 @@ pub async fn events(
         })
         .await?;
     let next_after = rows.last().map_or(after, |r| r.seq);
-    let items: Vec<_> = rows.iter().map(crate::outbox::EventRow::envelope).collect();
+    let mut items: Vec<_> = rows.iter().map(crate::outbox::EventRow::envelope).collect();
+    if let Some(adapter) = adapter {
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();
+        let keys = state
+            .db
+            .read_async(move |c| {
+                tickets::store::external_keys(c, &ids).map_err(crate::db::DbError::from)
+            })
+            .await?;
+        for item in &mut items {
+            let update = adapter.update(item["type"].as_str().unwrap_or_default(), &item["data"]);
+            let key = item["ticket"].as_i64().and_then(|id| keys.get(&id));
+            item["helpdesk"] = json!({
+                "source": key.map(|k| &k.0),
+                "external_id": key.map(|k| &k.1),
+                "update": update,
+            });
+        }
+    }
     Ok(HttpResponse::Ok().json(json!({ "items": items, "next_after": next_after })))
 }

@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .route("/tickets", web::post().to(inhouse::ingest))
+                .route("/inbound/{adapter}", web::post().to(inhouse::inbound))
                 .route("/tickets/{id}", web::get().to(inhouse::show))
                 .route("/tickets/{id}/comments", web::post().to(inhouse::comment))
                 .route("/tickets/{id}/recall", web::post().to(inhouse::recall))

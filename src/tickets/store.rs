@@ -206,6 +206,18 @@ pub fn upsert(
     Ok((row, true))
 }
 
+/// The helpdesk keys (`source`, `external_id`) of `ids`.
+pub fn external_keys(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, (String, String)>> {
+    let rows: Vec<(i64, String, String)> = tickets::table
+        .filter(tickets::id.eq_any(ids))
+        .select((tickets::id, tickets::source, tickets::external_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, s, e)| (id, (s, e))).collect())
+}
+
 /// Flags the ticket to the in-house side, once: false when it was already flagged.
 pub fn escalate(
     conn: &mut AnyConnection,

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod adapters;
 mod auth;
 mod bad_input;
 pub(crate) mod cli;
