@@ -188,6 +188,7 @@ diesel::table! {
         event_id -> Text,
         audience -> Text,
         contract_id -> Nullable<Text>,
+        destination -> Text,
         ticket_id -> Nullable<BigInt>,
         event_type -> Text,
         payload -> Text,

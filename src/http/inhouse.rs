@@ -63,7 +63,12 @@ async fn upsert(
     .await?;
     if let Once::Fresh(_, _, outcome) = &answer {
         state.metrics.tickets_ingested.inc();
-        state.changed();
+        // A new share starts clocks that are not due yet: only the delivery worker has work.
+        match outcome.routing.outcome {
+            "already_shared" => state.changed(),
+            "shared" => state.events_written(),
+            _ => {}
+        }
         if let Some(contract) = outcome
             .routing
             .contract

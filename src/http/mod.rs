@@ -49,6 +49,11 @@ impl AppState {
     /// and events wait to be delivered.
     pub fn changed(&self) {
         self.sla_wake.notify_one();
+        self.events_written();
+    }
+
+    /// Tells the delivery worker that events wait (a change that moved no SLA clock).
+    pub fn events_written(&self) {
         self.outbox_wake.notify_one();
     }
 }

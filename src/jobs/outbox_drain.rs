@@ -16,7 +16,10 @@ use crate::delivery::{self, Attempt, Destination, Signer};
 use crate::outbox::{self, EventRow, Settled};
 
 /// Events claimed per round.
-pub const BATCH: i64 = 100;
+pub const BATCH: i64 = 200;
+
+/// How long a woken worker waits for more commits before claiming.
+const GATHER: Duration = Duration::from_millis(5);
 
 /// What the worker needs; cheap to clone.
 #[derive(Clone, Debug)]
@@ -66,12 +69,7 @@ impl OutboxDrain {
             }
         }
         self.db
-            .write_async(move |c| {
-                for (id, outcome) in &settled {
-                    outbox::settle(c, *id, outcome, now)?;
-                }
-                Ok::<_, DbError>(())
-            })
+            .write_async(move |c| outbox::settle(c, &settled, now).map_err(DbError::from))
             .await?;
         Ok(claimed.len())
     }
@@ -135,7 +133,11 @@ impl OutboxDrain {
                 Err(e) => tracing::warn!(error = %e, "outbox drain failed; retrying"),
             }
             tokio::select! {
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => {
+                    // Let the commits of a busy moment gather into one claim: a round costs
+                    // two write transactions, which must not compete with every ingest.
+                    tokio::time::sleep(GATHER).await;
+                }
                 () = tokio::time::sleep(poll) => {}
             }
         }

@@ -28,6 +28,13 @@ impl Audience {
             Self::Contractor(contract) => ("contractor", Some(contract)),
         }
     }
+
+    fn destination(&self) -> String {
+        match self {
+            Self::Inhouse => "inhouse".into(),
+            Self::Contractor(contract) => format!("contract:{contract}"),
+        }
+    }
 }
 
 /// An event to write.
@@ -57,6 +64,8 @@ pub struct EventRow {
     pub audience: String,
     /// The contract, for a contractor event.
     pub contract_id: Option<String>,
+    /// `inhouse` or `contract:<id>`: events of a ticket are ordered per destination.
+    pub destination: String,
     /// The ticket.
     pub ticket_id: Option<i64>,
     /// Event type.
@@ -147,12 +156,14 @@ pub fn enqueue(
             data: event.data,
         };
         let (audience, contract_id) = event.audience.parts();
+        let destination = event.audience.destination();
         diesel::insert_into(outbox_events::table)
             .values((
                 outbox_events::seq.eq(seq),
                 outbox_events::event_id.eq(&event_id),
                 outbox_events::audience.eq(audience),
                 outbox_events::contract_id.eq(contract_id),
+                outbox_events::destination.eq(&destination),
                 outbox_events::ticket_id.eq(event.ticket_id),
                 outbox_events::event_type.eq(event.event_type),
                 outbox_events::payload.eq(json!(envelope).to_string()),
@@ -203,17 +214,8 @@ pub fn claim(
         .filter(earlier.field(outbox_events::state).eq("pending"))
         .filter(
             earlier
-                .field(outbox_events::audience)
-                .eq(outbox_events::audience),
-        )
-        .filter(
-            earlier
-                .field(outbox_events::contract_id)
-                .eq(outbox_events::contract_id)
-                .or(earlier
-                    .field(outbox_events::contract_id)
-                    .is_null()
-                    .and(outbox_events::contract_id.is_null())),
+                .field(outbox_events::destination)
+                .eq(outbox_events::destination),
         )
         .filter(
             earlier
@@ -278,39 +280,55 @@ pub enum Settled {
     Skipped,
 }
 
-/// Records how an attempt on `id` ended.
+/// Records how the attempts on claimed events ended: delivered and skipped ones in one
+/// statement each, failures one by one (each has its own next attempt).
 pub fn settle(
     conn: &mut AnyConnection,
-    id: i64,
-    outcome: &Settled,
+    outcomes: &[(i64, Settled)],
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let row = outbox_events::table.find(id);
-    match outcome {
-        Settled::Delivered => diesel::update(row)
+    let ids_where = |wanted: fn(&Settled) -> bool| {
+        outcomes
+            .iter()
+            .filter(|(_, o)| wanted(o))
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>()
+    };
+    let delivered = ids_where(|o| matches!(o, Settled::Delivered));
+    if !delivered.is_empty() {
+        diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(delivered)))
             .set((
                 outbox_events::state.eq("delivered"),
                 outbox_events::delivered_at.eq(Some(to_db(now))),
                 outbox_events::last_error.eq(None::<String>),
             ))
-            .execute(conn)?,
-        Settled::Retry { error, at, until } => diesel::update(row)
-            .set((
-                outbox_events::next_attempt_at.eq(to_db(*at)),
-                outbox_events::retry_until.eq(Some(to_db(*until))),
-                outbox_events::last_error.eq(Some(error)),
-            ))
-            .execute(conn)?,
-        Settled::Dead { error } => diesel::update(row)
-            .set((
-                outbox_events::state.eq("dead"),
-                outbox_events::last_error.eq(Some(error)),
-            ))
-            .execute(conn)?,
-        Settled::Skipped => diesel::update(row)
+            .execute(conn)?;
+    }
+    let skipped = ids_where(|o| matches!(o, Settled::Skipped));
+    if !skipped.is_empty() {
+        diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(skipped)))
             .set(outbox_events::state.eq("skipped"))
-            .execute(conn)?,
-    };
+            .execute(conn)?;
+    }
+    for (id, outcome) in outcomes {
+        let row = outbox_events::table.find(*id);
+        match outcome {
+            Settled::Retry { error, at, until } => diesel::update(row)
+                .set((
+                    outbox_events::next_attempt_at.eq(to_db(*at)),
+                    outbox_events::retry_until.eq(Some(to_db(*until))),
+                    outbox_events::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?,
+            Settled::Dead { error } => diesel::update(row)
+                .set((
+                    outbox_events::state.eq("dead"),
+                    outbox_events::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?,
+            Settled::Delivered | Settled::Skipped => 0,
+        };
+    }
     Ok(())
 }
 

@@ -116,10 +116,12 @@ pub struct ShareSummary {
 
 const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
 
-/// The live routing state of each contract for one ticket (queue depth left at zero).
+/// The live routing state of each contract for one ticket (queue depth left at zero; shares of
+/// the last hour counted only when `count_last_hour`).
 pub fn live_states(
     conn: &mut AnyConnection,
     ticket_id: i64,
+    count_last_hour: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<HashMap<String, LiveState>> {
     let rows: Vec<(String, bool, i32)> = contracts::table
@@ -134,11 +136,16 @@ pub fn live_states(
         .filter(shares::state.eq_any(["handed_back", "recalled"]))
         .select(shares::contract_id)
         .load(conn)?;
-    let recent: Vec<(String, i64)> = shares::table
-        .filter(shares::created_at.gt(to_db(now - chrono::Duration::hours(1))))
-        .group_by(shares::contract_id)
-        .select((shares::contract_id, diesel::dsl::count_star()))
-        .load(conn)?;
+    // A count over the last hour's shares: only worth its cost when a contract caps it.
+    let recent: Vec<(String, i64)> = if count_last_hour {
+        shares::table
+            .filter(shares::created_at.gt(to_db(now - chrono::Duration::hours(1))))
+            .group_by(shares::contract_id)
+            .select((shares::contract_id, diesel::dsl::count_star()))
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
     Ok(rows
         .into_iter()
         .map(|(id, manual_on, open_shares)| {

@@ -194,7 +194,10 @@ fn route(
         tags: &tags,
         key: &routing_key,
     };
-    let mut live = shares::live_states(conn, row.id, now)?;
+    let hourly_caps = contracts
+        .in_rank_order()
+        .any(|f| f.contract.overflow.max_new_per_hour.is_some());
+    let mut live = shares::live_states(conn, row.id, hourly_caps, now)?;
     // Counting the queue costs a query: only when a contract's trigger needs it.
     if contracts
         .in_rank_order()

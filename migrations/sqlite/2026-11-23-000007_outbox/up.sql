@@ -6,6 +6,7 @@ CREATE TABLE outbox_events (
     event_id        TEXT NOT NULL UNIQUE,
     audience        TEXT NOT NULL,
     contract_id     TEXT REFERENCES contracts (id),
+    destination     TEXT NOT NULL,
     ticket_id       BIGINT REFERENCES tickets (id),
     event_type      TEXT NOT NULL,
     payload         TEXT NOT NULL,
@@ -19,8 +20,10 @@ CREATE TABLE outbox_events (
 );
 -- The pull feed reads one audience in commit order.
 CREATE INDEX outbox_feed ON outbox_events (audience, seq);
-CREATE INDEX outbox_pending ON outbox_events (next_attempt_at) WHERE state = 'pending';
-CREATE INDEX outbox_ticket_order ON outbox_events (audience, contract_id, ticket_id, seq) WHERE state = 'pending';
+-- The worker walks pending events in commit order and stops after a batch.
+CREATE INDEX outbox_pending ON outbox_events (seq) WHERE state = 'pending';
+-- "A later event of a ticket waits for the earlier one to its destination" is one probe here.
+CREATE INDEX outbox_ticket_order ON outbox_events (destination, ticket_id, seq) WHERE state = 'pending';
 
 -- The feed position: bumped under a row lock, so `seq` follows commit order on every backend.
 CREATE TABLE outbox_head (
