@@ -206,14 +206,7 @@ pub async fn deliveries(
             "state must be one of pending, delivered, dead, skipped",
         ));
     }
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            "limit",
-            "limit must be between 1 and 500",
-        ));
-    }
+    let limit = super::page_limit(query.limit, 100, 500)?;
     let rows = state
         .db
         .read_async(move |c| crate::outbox::in_state(c, &wanted, limit).map_err(DbError::from))

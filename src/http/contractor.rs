@@ -29,14 +29,7 @@ pub async fn list(
     who: Contractor,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            "limit",
-            "limit must be between 1 and 200",
-        ));
-    }
+    let limit = super::page_limit(query.limit, 50, 200)?;
     let before = query.before;
     let items = state
         .db

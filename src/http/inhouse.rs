@@ -246,14 +246,7 @@ pub async fn events(
     _who: Inhouse,
     query: actix_web::web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            "limit",
-            "limit must be between 1 and 500",
-        ));
-    }
+    let limit = super::page_limit(query.limit, 100, 500)?;
     let adapter = match query.format.as_deref() {
         Some(name) => Some(crate::adapters::by_name(name).ok_or_else(|| {
             ApiError::invalid("invalid_query", "format", "no adapter by this name")

@@ -58,6 +58,20 @@ impl AppState {
     }
 }
 
+/// A page size from the query: `default` when absent, else 1–`max`.
+fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid(
+            "invalid_query",
+            "limit",
+            format!("limit must be between 1 and {max}"),
+        ))
+    }
+}
+
 /// Declares every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(ops::healthz))

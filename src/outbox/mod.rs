@@ -50,6 +50,33 @@ pub struct NewEvent {
     pub data: Value,
 }
 
+impl NewEvent {
+    /// An event for the in-house side about a ticket.
+    pub fn inhouse(ticket_id: i64, event_type: &'static str, data: Value) -> Self {
+        Self {
+            audience: Audience::Inhouse,
+            ticket_id: Some(ticket_id),
+            event_type,
+            data,
+        }
+    }
+
+    /// An event for the contractor working under `contract_id` about a ticket.
+    pub fn contractor(
+        contract_id: &str,
+        ticket_id: i64,
+        event_type: &'static str,
+        data: Value,
+    ) -> Self {
+        Self {
+            audience: Audience::Contractor(contract_id.to_owned()),
+            ticket_id: Some(ticket_id),
+            event_type,
+            data,
+        }
+    }
+}
+
 /// A stored event.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox_events)]

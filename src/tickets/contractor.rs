@@ -13,7 +13,7 @@ use crate::contracts::ContractSet;
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::ShareState;
-use crate::outbox::{self, Audience, NewEvent};
+use crate::outbox::{self, NewEvent};
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
@@ -243,18 +243,17 @@ pub fn reply(
     outbox::enqueue(
         conn,
         now,
-        vec![NewEvent {
-            audience: Audience::Inhouse,
-            ticket_id: Some(ticket_id),
-            event_type: "share.replied",
-            data: json!({
+        vec![NewEvent::inhouse(
+            ticket_id,
+            "share.replied",
+            json!({
                 "share_id": share.id,
                 "comment_id": row.id,
                 "author": who.ledger_name(),
                 "public": row.public,
                 "body": row.body,
             }),
-        }],
+        )],
     )?;
     // The contractor gets back what it wrote, never the re-hydrated values.
     Ok(json!({
@@ -344,17 +343,16 @@ fn change_state(
         outbox::enqueue(
             conn,
             now,
-            vec![NewEvent {
-                audience: Audience::Inhouse,
-                ticket_id: Some(ticket_id),
+            vec![NewEvent::inhouse(
+                ticket_id,
                 event_type,
-                data: json!({
+                json!({
                     "share_id": share.id,
                     "from": share.state,
                     "to": updated.state,
                     "reason": reason,
                 }),
-            }],
+            )],
         )?;
     }
     Ok(json!({ "id": ticket_id, "state": updated.state, "changed": changed }))

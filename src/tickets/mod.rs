@@ -16,7 +16,7 @@ use crate::contracts::{Contract, ContractSet};
 use crate::db::{AnyConnection, DbError};
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{Channel, Priority, TicketStatus};
-use crate::outbox::{self, Audience, NewEvent};
+use crate::outbox::{self, NewEvent};
 use crate::redaction::vault::VaultError;
 use crate::redaction::{self, RedactionError, Vault, VaultKeys};
 use crate::routing::{self, Consideration, RoutableTicket};
@@ -270,22 +270,16 @@ fn route(
             conn,
             now,
             vec![
-                NewEvent {
-                    audience: Audience::Contractor(contract.id.clone()),
-                    ticket_id: Some(row.id),
-                    event_type: "ticket.shared",
-                    data: Value::Object(view),
-                },
-                NewEvent {
-                    audience: Audience::Inhouse,
-                    ticket_id: Some(row.id),
-                    event_type: "ticket.shared",
-                    data: json!({
+                NewEvent::contractor(&contract.id, row.id, "ticket.shared", Value::Object(view)),
+                NewEvent::inhouse(
+                    row.id,
+                    "ticket.shared",
+                    json!({
                         "share_id": share.id,
                         "contract": contract.id,
                         "contractor": contract.contractor,
                     }),
-                },
+                ),
             ],
         )?;
         let reason = format!(
@@ -411,18 +405,17 @@ pub fn recall(
         conn,
         now,
         vec![
-            NewEvent {
-                audience: Audience::Contractor(share.contract_id.clone()),
-                ticket_id: Some(id),
-                event_type: "share.recalled",
-                data: json!({ "share_id": share.id }),
-            },
-            NewEvent {
-                audience: Audience::Inhouse,
-                ticket_id: Some(id),
-                event_type: "share.recalled",
-                data: json!({ "share_id": share.id, "by": actor, "reason": reason }),
-            },
+            NewEvent::contractor(
+                &share.contract_id,
+                id,
+                "share.recalled",
+                json!({ "share_id": share.id }),
+            ),
+            NewEvent::inhouse(
+                id,
+                "share.recalled",
+                json!({ "share_id": share.id, "by": actor, "reason": reason }),
+            ),
         ],
     )?;
     let clocks = shares::clocks::of_share(conn, updated.id)?;
@@ -584,12 +577,12 @@ fn send_update(
             outbox::enqueue(
                 conn,
                 now,
-                vec![NewEvent {
-                    audience: Audience::Contractor(share.contract_id.clone()),
-                    ticket_id: Some(ticket_id),
-                    event_type: "ticket.updated",
-                    data: Value::Object(view),
-                }],
+                vec![NewEvent::contractor(
+                    &share.contract_id,
+                    ticket_id,
+                    "ticket.updated",
+                    Value::Object(view),
+                )],
             )?;
         }
         Err(e) => {
