@@ -111,7 +111,7 @@ impl Application {
     /// The SLA sweeper over this gateway's state (also for tests, which sweep on demand).
     pub fn sla_sweeper(&self) -> SlaSweeper {
         SlaSweeper {
-            db: self.state.db.clone(),
+            db: self.state.db.for_jobs(),
             contracts: self.state.contracts.clone(),
             clock: self.state.clock.clone(),
             metrics: self.state.metrics.clone(),
@@ -203,7 +203,7 @@ fn outbox_drain(config: &Config, state: &AppState) -> anyhow::Result<Option<Outb
     let lease = chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::seconds(10))
         + chrono::Duration::seconds(5);
     Ok(Some(OutboxDrain {
-        db: state.db.clone(),
+        db: state.db.for_jobs(),
         contracts: state.contracts.clone(),
         clock: state.clock.clone(),
         client,

@@ -123,8 +123,11 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        match conn {
+            AnyConnection::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
+            AnyConnection::Postgresql(c) => r2d2::R2D2Connection::is_broken(c),
+        }
     }
 }
 
@@ -137,6 +140,8 @@ pub struct Db {
     target: Target,
     writer: Pool<Manager>,
     reader: Pool<Manager>,
+    /// On PostgreSQL, connections kept for background jobs; on SQLite, the one writer.
+    jobs: Pool<Manager>,
 }
 
 impl std::fmt::Debug for Db {
@@ -166,20 +171,36 @@ impl Db {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                // A `SELECT 1` before every transaction is a round trip per request; a broken
+                // connection is noticed when it fails and is dropped on return instead.
+                .test_on_check_out(false)
                 .connection_timeout(Duration::from_secs(10))
                 .build(manager.clone())
         };
         let writer = build(writers)?;
-        let reader = if target.is_sqlite() {
-            build(readers)?
+        let (reader, jobs) = if target.is_sqlite() {
+            (build(readers)?, writer.clone())
         } else {
-            writer.clone()
+            (writer.clone(), build(2)?)
         };
         Ok(Self {
             target,
             writer,
             reader,
+            jobs,
         })
+    }
+
+    /// The same database for a background job: on PostgreSQL its transactions use connections
+    /// of their own, so a backlog of requests waiting for the pool never holds up delivery or
+    /// the SLA sweep (SQLite has one writer, shared by all).
+    pub fn for_jobs(&self) -> Self {
+        let mut db = self.clone();
+        if !self.target.is_sqlite() {
+            db.writer = self.jobs.clone();
+            db.reader = self.jobs.clone();
+        }
+        db
     }
 
     /// True when the backend is SQLite.

@@ -172,6 +172,7 @@ pub fn enqueue(
         .set(outbox_head::seq.eq(outbox_head::seq + count))
         .returning(outbox_head::seq)
         .get_result(conn)?;
+    let mut rows = Vec::with_capacity(events.len());
     for (seq, event) in (last - count + 1..).zip(events) {
         let event_id = format!("evt_{}", crate::auth::random_hex(12));
         let envelope = Envelope {
@@ -183,22 +184,28 @@ pub fn enqueue(
             data: event.data,
         };
         let (audience, contract_id) = event.audience.parts();
-        let destination = event.audience.destination();
-        diesel::insert_into(outbox_events::table)
-            .values((
-                outbox_events::seq.eq(seq),
-                outbox_events::event_id.eq(&event_id),
-                outbox_events::audience.eq(audience),
-                outbox_events::contract_id.eq(contract_id),
-                outbox_events::destination.eq(&destination),
-                outbox_events::ticket_id.eq(event.ticket_id),
-                outbox_events::event_type.eq(event.event_type),
-                outbox_events::payload.eq(json!(envelope).to_string()),
-                outbox_events::created_at.eq(to_db(now)),
-                outbox_events::state.eq("pending"),
-                outbox_events::next_attempt_at.eq(to_db(now)),
-            ))
-            .execute(conn)?;
+        rows.push((
+            outbox_events::seq.eq(seq),
+            outbox_events::event_id.eq(event_id),
+            outbox_events::audience.eq(audience),
+            outbox_events::contract_id.eq(contract_id.map(str::to_owned)),
+            outbox_events::destination.eq(event.audience.destination()),
+            outbox_events::ticket_id.eq(event.ticket_id),
+            outbox_events::event_type.eq(event.event_type),
+            outbox_events::payload.eq(json!(envelope).to_string()),
+            outbox_events::created_at.eq(to_db(now)),
+            outbox_events::state.eq("pending"),
+            outbox_events::next_attempt_at.eq(to_db(now)),
+        ));
+    }
+    // One statement per 1,000 events: the counter's lock is held until commit, so every round
+    // trip here delays every other writer. Multi-row INSERT is backend-specific in diesel.
+    for chunk in rows.chunks(1_000) {
+        let insert = diesel::insert_into(outbox_events::table).values(chunk);
+        match conn {
+            AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+            AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+        };
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::clock::{from_db, to_db};
 use crate::db::AnyConnection;
-use crate::db::schema::{contracts, shares};
+use crate::db::schema::{contracts, shares, sla_clocks};
 use crate::model::ShareState;
 use crate::routing::LiveState;
 pub use clocks::{ClockRow, ClockView};
@@ -195,8 +195,8 @@ fn release_capacity(conn: &mut AnyConnection, contract_id: &str) -> QueryResult<
     Ok(())
 }
 
-/// Records a new open share under the contract's stored version (capacity must already be
-/// reserved).
+/// Records a new open share under the contract's stored version; the caller then reserves its
+/// place with [`reserve_capacity`] (or [`discard`]s it).
 pub fn create(
     conn: &mut AnyConnection,
     ticket_id: i64,
@@ -220,6 +220,14 @@ pub fn create(
         ))
         .returning(shares::all_columns)
         .get_result(conn)
+}
+
+/// Removes a share created in this transaction and its clocks, when its contract turned out
+/// to be full before anything was disclosed.
+pub fn discard(conn: &mut AnyConnection, share_id: i64) -> QueryResult<()> {
+    diesel::delete(sla_clocks::table.filter(sla_clocks::share_id.eq(share_id))).execute(conn)?;
+    diesel::delete(shares::table.find(share_id)).execute(conn)?;
+    Ok(())
 }
 
 /// The most recent share of a ticket, in any state.

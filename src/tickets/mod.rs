@@ -132,7 +132,6 @@ pub fn ingest(
         }
         send_update(conn, contracts, keys, row.id, actor, now)?;
     }
-    store::set_routing(conn, row.id, &json!(routing))?;
     Ok(IngestOutcome {
         id: row.id,
         created,
@@ -141,7 +140,26 @@ pub fn ingest(
     })
 }
 
+/// Routes the ticket and stores the decision on it.
 fn route(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    row: &TicketRow,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RoutingDecision, TicketError> {
+    let decision = choose(conn, contracts, keys, row, actor, now)?;
+    // A share stores its decision itself, before the rows it contends for.
+    if decision.outcome != "shared" {
+        store::set_routing(conn, row.id, &json!(decision))?;
+    }
+    Ok(decision)
+}
+
+/// Decides where the ticket goes; when it is shared, writes the share, its clocks, the stored
+/// decision, the capacity taken, the audit entry and the events.
+fn choose(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     keys: &VaultKeys,
@@ -215,8 +233,11 @@ fn route(
         )
     }));
     let mut considered = routing::evaluate(&ticket, candidates, now);
-    for verdict in considered.iter_mut().filter(|v| v.eligible) {
-        let Some(file) = contracts.get(&verdict.contract) else {
+    for i in 0..considered.len() {
+        let Some(file) = contracts
+            .get(&considered[i].contract)
+            .filter(|_| considered[i].eligible)
+        else {
             continue;
         };
         let contract = &file.contract;
@@ -225,8 +246,8 @@ fn route(
             Ok(projection) => projection,
             Err(e) => {
                 tracing::warn!(ticket = row.id, contract = %contract.id, error = %e, "redaction failed; not shared");
-                verdict.eligible = false;
-                verdict.reason = format!("redaction failed, not shared: {e}");
+                considered[i].eligible = false;
+                considered[i].reason = format!("redaction failed, not shared: {e}");
                 ledger::append(
                     conn,
                     now,
@@ -241,13 +262,29 @@ fn route(
                 continue;
             }
         };
-        if !shares::reserve_capacity(conn, &contract.id, contract.overflow.max_open)? {
-            verdict.eligible = false;
-            verdict.reason = "at capacity (filled while this ticket was routed)".into();
-            continue;
-        }
         let share = shares::create(conn, row.id, &contract.id, &contract.contractor, now)?;
         timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
+        let reason = format!(
+            "shared with {} under {}: {}",
+            contract.contractor, contract.id, considered[i].reason
+        );
+        let shared = decision(
+            "shared",
+            Some(&contract.id),
+            Some(&contract.contractor),
+            reason,
+            considered.clone(),
+        );
+        store::set_routing(conn, row.id, &json!(shared))?;
+        // The rows every share contends for (the contract's capacity, the ledger head, the
+        // outbox counter) come last: their locks are held until commit, so the fewer statements
+        // after them, the more shares commit per second on PostgreSQL.
+        if !shares::reserve_capacity(conn, &contract.id, contract.overflow.max_open)? {
+            shares::discard(conn, share.id)?;
+            considered[i].eligible = false;
+            considered[i].reason = "at capacity (filled while this ticket was routed)".into();
+            continue;
+        }
         ledger::append(
             conn,
             now,
@@ -282,18 +319,7 @@ fn route(
                 ),
             ],
         )?;
-        let reason = format!(
-            "shared with {} under {}: {}",
-            contract.contractor, contract.id, verdict.reason
-        );
-        let (id, contractor) = (contract.id.clone(), contract.contractor.clone());
-        return Ok(decision(
-            "shared",
-            Some(&id),
-            Some(&contractor),
-            reason,
-            considered,
-        ));
+        return Ok(shared);
     }
     let reason = if considered.is_empty() {
         "kept in-house: no contract is in force".to_owned()

@@ -550,6 +550,16 @@ async fn parallel_pushes_never_overfill_a_contract(app: TestApp) {
     }
     assert_eq!(shared, 3, "max_open is 3");
     assert_eq!(app.count("shares"), 3);
+    // A push that found the contract full after writing its share leaves nothing behind, and
+    // every ticket stores the decision it was answered with.
+    assert_eq!(
+        app.count("sla_clocks WHERE share_id NOT IN (SELECT id FROM shares)"),
+        0
+    );
+    assert_eq!(
+        app.count("tickets WHERE routing LIKE '%\"outcome\":\"shared\"%'"),
+        3
+    );
     let contracts = app.get("/api/v1/contracts", &app.admin()).await;
     let acme = contracts.body["items"]
         .as_array()
@@ -558,3 +568,87 @@ async fn parallel_pushes_never_overfill_a_contract(app: TestApp) {
 }
 
 on_both_backends!(parallel_pushes_never_overfill_a_contract);
+
+/// The rare path of a contract filled by another push between routing and the reservation:
+/// the push that lost finds the place gone, and its share and clocks go with it. Only
+/// PostgreSQL lets the two interleave (SQLite has one writer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_filled_while_routing_leaves_no_share_behind() {
+    use diesel::prelude::*;
+    let Some(app) = crate::helpers::spawn(crate::helpers::Backend::Postgres).await else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL-only test not run");
+        return;
+    };
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    // Another writer fills acme-en (max_open 3) and holds the row until told to commit.
+    let filler = std::thread::spawn(move || {
+        db.write(|c| {
+            diesel::sql_query("UPDATE contracts SET open_shares = 3 WHERE id = 'acme-en'")
+                .execute(c)?;
+            let _ = locked_tx.send(());
+            let _ = release_rx.recv();
+            Ok::<_, msp_bridge::db::DbError>(())
+        })
+    });
+    locked_rx.recv().unwrap_or_else(|e| panic!("{e}"));
+    let push = {
+        let (base, client, token) = (app.base.clone(), app.client.clone(), app.inhouse());
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/api/v1/tickets"))
+                .bearer_auth(token)
+                .json(&ticket_en("RACE-1"))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .json::<Value>()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    };
+    // Commit the filler only once the push is queued behind its row lock.
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let waiting = || {
+        app.db
+            .read(|c| {
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"contracts\"%'",
+                )
+                .get_result::<N>(c)
+                .map_err(msp_bridge::db::DbError::from)
+            })
+            .map(|r| r.n)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    while waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
+    release_tx.send(()).unwrap_or_else(|e| panic!("{e}"));
+    filler
+        .join()
+        .unwrap_or_else(|_| panic!("filler panicked"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let answer = push.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answer["routing"]["outcome"], "kept", "{answer}");
+    let acme = answer["routing"]["considered"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["contract"] == "acme-en").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        acme["reason"], "at capacity (filled while this ticket was routed)",
+        "{answer}"
+    );
+    assert_eq!(app.count("shares"), 0);
+    assert_eq!(app.count("sla_clocks"), 0);
+    assert_eq!(
+        app.count("tickets WHERE routing LIKE '%\"outcome\":\"kept\"%'"),
+        1
+    );
+}
