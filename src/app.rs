@@ -62,6 +62,10 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             sla_wake: Arc::new(tokio::sync::Notify::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            reports: Arc::new(
+                crate::reports::Renderer::load(Some(&config.templates_dir))
+                    .context("loading report templates")?,
+            ),
         };
         let delivery = outbox_drain(config, &state)?.map(|drain| {
             (

@@ -26,6 +26,14 @@ pub struct Config {
         global = true
     )]
     pub contracts_dir: PathBuf,
+    /// Folder whose `reports/` overrides the built-in report templates and labels.
+    #[arg(
+        long,
+        env = "BRIDGE_TEMPLATES_DIR",
+        default_value = "templates",
+        global = true
+    )]
+    pub templates_dir: PathBuf,
     /// Address to listen on.
     #[arg(
         long,

@@ -18,6 +18,7 @@ pub mod model;
 pub mod names;
 pub mod outbox;
 pub mod redaction;
+pub mod reports;
 pub mod routing;
 pub mod secrets;
 pub mod sensitive;

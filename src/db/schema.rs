@@ -159,6 +159,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_events,
     outbox_head,
     idempotency_keys,
+    reports,
 );
 
 diesel::table! {
@@ -216,6 +217,22 @@ diesel::table! {
         request_digest -> Text,
         status -> Integer,
         response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        scope -> Text,
+        period_from -> Timestamp,
+        period_to -> Timestamp,
+        format -> Text,
+        locale -> Text,
+        trigger -> Text,
+        requested_by -> Text,
+        content -> Text,
+        sha256 -> Text,
         created_at -> Timestamp,
     }
 }

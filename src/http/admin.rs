@@ -261,3 +261,122 @@ fn operator_name(who: &super::extract::Operator) -> String {
     };
     format!("{role}:{}", who.0.sub)
 }
+
+/// `POST /api/v1/reports` body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    /// A contract id; absent for the whole gateway.
+    contract: Option<String>,
+    /// Period start (inclusive).
+    from: chrono::DateTime<chrono::Utc>,
+    /// Period end (exclusive).
+    to: chrono::DateTime<chrono::Utc>,
+    /// Formats; the contract's when absent (HTML and JSON for the gateway).
+    formats: Option<Vec<crate::contracts::ReportFormat>>,
+    /// `en` or `ru`; the contract's when absent.
+    locale: Option<crate::contracts::Locale>,
+}
+
+/// `POST /api/v1/reports`: produces a report on demand and stores it; answers what was stored.
+pub async fn run_report(
+    state: Data<AppState>,
+    who: Oversight,
+    super::extract::JsonBody(input): super::extract::JsonBody<ReportInput>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::contracts::ReportFormat;
+    let contracts = state.contracts.current();
+    let formats = match (&input.formats, &input.contract) {
+        (Some(f), _) if f.is_empty() => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "formats",
+                "name at least one format",
+            ));
+        }
+        (Some(f), _) => f.clone(),
+        (None, Some(id)) => contracts
+            .get(id)
+            .ok_or_else(ApiError::not_found)?
+            .contract
+            .reporting
+            .formats
+            .clone(),
+        (None, None) => vec![ReportFormat::Html, ReportFormat::Json],
+    };
+    let request = crate::reports::Request {
+        contract: input.contract,
+        period: crate::reports::Period::new(input.from, input.to)?,
+        formats,
+        locale: input.locale,
+        trigger: "demand",
+        requested_by: format!(
+            "{}:{}",
+            if who.0.role == crate::auth::Role::Admin {
+                "admin"
+            } else {
+                "compliance"
+            },
+            who.0.sub
+        ),
+    };
+    let renderer = state.reports.clone();
+    let now = state.clock.now();
+    let stored = state
+        .db
+        .write_async(move |c| crate::reports::produce(c, &contracts, &renderer, &request, now))
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "items": stored })))
+}
+
+/// `GET /api/v1/reports` query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsQuery {
+    /// A contract id, or `*` for gateway-wide reports.
+    scope: Option<String>,
+    /// Reports with a smaller id (the previous page's last `id`).
+    before: Option<i64>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/reports`: stored reports, newest first, without their content.
+pub async fn reports(
+    state: Data<AppState>,
+    _who: Oversight,
+    query: actix_web::web::Query<ReportsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = super::page_limit(query.limit, 100, 500)?;
+    let items = state
+        .db
+        .read_async(move |c| {
+            crate::reports::list(c, query.scope.as_deref(), query.before, limit)
+                .map_err(DbError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// `GET /api/v1/reports/{id}`: the stored content, with its media type and sha256.
+pub async fn report(
+    state: Data<AppState>,
+    _who: Oversight,
+    id: actix_web::web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (meta, content) = state
+        .db
+        .read_async(move |c| crate::reports::get(c, id))
+        .await?;
+    let media = match meta.format.as_str() {
+        "html" => "text/html; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        _ => "application/json",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(media)
+        .insert_header(("X-Content-SHA256", meta.sha256))
+        .body(content))
+}

@@ -144,6 +144,21 @@ impl From<TicketError> for ApiError {
     }
 }
 
+impl From<crate::reports::ReportError> for ApiError {
+    fn from(e: crate::reports::ReportError) -> Self {
+        use crate::reports::ReportError;
+        match e {
+            ReportError::Invalid { field, message } => {
+                Self::invalid("invalid_field", field, message)
+            }
+            ReportError::NotFound => Self::not_found(),
+            ReportError::Sla(e) => e.into(),
+            ReportError::Db(db) => db.into(),
+            ReportError::Template(_) => Self::internal(&e),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let unauthorized = |code| Self::new(StatusCode::UNAUTHORIZED, code, e.to_string());

@@ -42,6 +42,8 @@ pub struct AppState {
     pub sla_wake: Arc<tokio::sync::Notify>,
     /// Wakes the delivery worker after a change wrote events.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Report templates, checked when loaded.
+    pub reports: Arc<crate::reports::Renderer>,
 }
 
 impl AppState {
@@ -117,6 +119,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/contracts/{id}/sla", web::get().to(admin::sla_figures))
                 .route("/audit/verify", web::get().to(admin::verify_audit))
+                .route("/reports", web::get().to(admin::reports))
+                .route("/reports", web::post().to(admin::run_report))
+                .route("/reports/{id}", web::get().to(admin::report))
                 .route("/redaction/preview", web::post().to(admin::preview)),
         );
 }

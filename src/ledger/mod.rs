@@ -264,66 +264,171 @@ impl Verification {
 
 const VERIFY_BATCH: i64 = 10_000;
 
+/// Follows the chain entry by entry from a known link.
+struct ChainCheck {
+    expected_seq: i64,
+    prev_hash: String,
+}
+
+impl ChainCheck {
+    /// The first problem with `e` as the next entry, if any; otherwise moves past it.
+    fn next(&mut self, e: &Entry) -> Option<Broken> {
+        let problem = if e.seq != self.expected_seq {
+            Some(Broken {
+                seq: self.expected_seq,
+                problem: format!("entry {} is missing", self.expected_seq),
+            })
+        } else if e.prev_hash != self.prev_hash {
+            Some(Broken {
+                seq: e.seq,
+                problem: "prev_hash does not match the previous entry's hash".into(),
+            })
+        } else if entry_hash(e) != e.hash {
+            Some(Broken {
+                seq: e.seq,
+                problem: "content does not match its hash".into(),
+            })
+        } else {
+            None
+        };
+        if problem.is_none() {
+            self.prev_hash.clone_from(&e.hash);
+            self.expected_seq += 1;
+        }
+        problem
+    }
+
+    /// Walks entries `expected_seq..=last` in batches, handing each intact one to `visit`;
+    /// stops at the first break.
+    fn walk(
+        &mut self,
+        conn: &mut AnyConnection,
+        last: Option<i64>,
+        mut visit: impl FnMut(&Entry),
+    ) -> QueryResult<Option<Broken>> {
+        loop {
+            let mut query = audit_log::table
+                .filter(audit_log::seq.ge(self.expected_seq))
+                .order(audit_log::seq.asc())
+                .limit(VERIFY_BATCH)
+                .select(Entry::as_select())
+                .into_boxed();
+            if let Some(last) = last {
+                query = query.filter(audit_log::seq.le(last));
+            }
+            let batch: Vec<Entry> = query.load(conn)?;
+            let done = (batch.len() as i64) < VERIFY_BATCH;
+            for e in &batch {
+                if let Some(broken) = self.next(e) {
+                    return Ok(Some(broken));
+                }
+                visit(e);
+            }
+            if done {
+                return Ok(None);
+            }
+        }
+    }
+}
+
 /// Recomputes the whole chain in batches and reports the first entry that does not fit:
 /// a changed entry, a gap or reordering, a broken link, or a tail cut off behind the head.
 pub fn verify(conn: &mut AnyConnection) -> QueryResult<Verification> {
-    let mut expected_seq = 1_i64;
-    let mut prev_hash = GENESIS_HASH.to_owned();
-    let broken = |seq: i64, problem: String| Broken { seq, problem };
-    loop {
-        let batch: Vec<Entry> = audit_log::table
-            .filter(audit_log::seq.ge(expected_seq))
-            .order(audit_log::seq.asc())
-            .limit(VERIFY_BATCH)
-            .select(Entry::as_select())
-            .load(conn)?;
-        let done = (batch.len() as i64) < VERIFY_BATCH;
-        for e in batch {
-            let problem = if e.seq != expected_seq {
-                Some(broken(
-                    expected_seq,
-                    format!("entry {expected_seq} is missing"),
-                ))
-            } else if e.prev_hash != prev_hash {
-                Some(broken(
-                    e.seq,
-                    "prev_hash does not match the previous entry's hash".into(),
-                ))
-            } else if entry_hash(&e) != e.hash {
-                Some(broken(e.seq, "content does not match its hash".into()))
-            } else {
-                None
-            };
-            if let Some(first_broken) = problem {
-                return Ok(Verification {
-                    entries: expected_seq - 1,
-                    first_broken: Some(first_broken),
-                });
-            }
-            prev_hash = e.hash;
-            expected_seq += 1;
-        }
-        if done {
-            break;
-        }
+    let mut chain = ChainCheck {
+        expected_seq: 1,
+        prev_hash: GENESIS_HASH.to_owned(),
+    };
+    if let Some(first_broken) = chain.walk(conn, None, |_| {})? {
+        return Ok(Verification {
+            entries: chain.expected_seq - 1,
+            first_broken: Some(first_broken),
+        });
     }
     let (head_seq, head_hash): (i64, String) = ledger_head::table
         .find(1)
         .select((ledger_head::seq, ledger_head::hash))
         .first(conn)?;
-    let entries = expected_seq - 1;
-    let first_broken = if head_seq != entries || head_hash != prev_hash {
-        Some(broken(
-            entries + 1,
-            format!(
+    let entries = chain.expected_seq - 1;
+    let first_broken = if head_seq != entries || head_hash != chain.prev_hash {
+        Some(Broken {
+            seq: entries + 1,
+            problem: format!(
                 "the chain ends at {entries} but its head records {head_seq}: entries were removed"
             ),
-        ))
+        })
     } else {
         None
     };
     Ok(Verification {
         entries,
+        first_broken,
+    })
+}
+
+/// Visits, in `seq` order, every entry from the first written at or after `from` to the last
+/// written before `to`, checking the chain as it goes: each entry against its hash and the
+/// one before it, the first against the entry preceding the period. `visit` sees only entries
+/// that fit; the verification says how many did and where the chain broke, if it did.
+pub fn walk_period(
+    conn: &mut AnyConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    visit: impl FnMut(&Entry),
+) -> QueryResult<Verification> {
+    let first: Option<i64> = audit_log::table
+        .filter(audit_log::at.ge(to_db(from)))
+        .select(diesel::dsl::min(audit_log::seq))
+        .first(conn)?;
+    let last: Option<i64> = audit_log::table
+        .filter(audit_log::at.lt(to_db(to)))
+        .select(diesel::dsl::max(audit_log::seq))
+        .first(conn)?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(Verification {
+            entries: 0,
+            first_broken: None,
+        });
+    };
+    if last < first {
+        return Ok(Verification {
+            entries: 0,
+            first_broken: None,
+        });
+    }
+    let prev_hash = if first == 1 {
+        Some(GENESIS_HASH.to_owned())
+    } else {
+        audit_log::table
+            .find(first - 1)
+            .select(Entry::as_select())
+            .first(conn)
+            .optional()?
+            // The link into the period holds only if the entry before it is itself intact.
+            .filter(|e| entry_hash(e) == e.hash)
+            .map(|e| e.hash)
+    };
+    let Some(prev_hash) = prev_hash else {
+        return Ok(Verification {
+            entries: 0,
+            first_broken: Some(Broken {
+                seq: first - 1,
+                problem: "the entry before the period is missing or altered".into(),
+            }),
+        });
+    };
+    let mut chain = ChainCheck {
+        expected_seq: first,
+        prev_hash,
+    };
+    let mut first_broken = chain.walk(conn, Some(last), visit)?;
+    if first_broken.is_none() && chain.expected_seq <= last {
+        first_broken = Some(Broken {
+            seq: chain.expected_seq,
+            problem: format!("entry {} is missing", chain.expected_seq),
+        });
+    }
+    Ok(Verification {
+        entries: chain.expected_seq - first,
         first_broken,
     })
 }

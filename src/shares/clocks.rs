@@ -399,3 +399,32 @@ pub fn mark(
             .get_results(conn),
     }
 }
+
+/// When each of the contract's clocks was decided in `[from, to)`, and whether it was met:
+/// met when stopped in time, missed when it breached (at its breach time).
+pub fn decided_between(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(DateTime<Utc>, bool)>> {
+    let (from, to) = (to_db(from), to_db(to));
+    let met: Vec<chrono::NaiveDateTime> = sla_clocks::table
+        .filter(sla_clocks::contract_id.eq(contract_id))
+        .filter(sla_clocks::outcome.eq(ClockOutcome::Met.as_str()))
+        .filter(sla_clocks::stopped_at.ge(from))
+        .filter(sla_clocks::stopped_at.lt(to))
+        .select(sla_clocks::stopped_at.assume_not_null())
+        .load(conn)?;
+    let breached: Vec<chrono::NaiveDateTime> = sla_clocks::table
+        .filter(sla_clocks::contract_id.eq(contract_id))
+        .filter(sla_clocks::breached_at.ge(from))
+        .filter(sla_clocks::breached_at.lt(to))
+        .select(sla_clocks::breached_at.assume_not_null())
+        .load(conn)?;
+    Ok(met
+        .into_iter()
+        .map(|at| (from_db(at), true))
+        .chain(breached.into_iter().map(|at| (from_db(at), false)))
+        .collect())
+}

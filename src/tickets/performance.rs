@@ -92,7 +92,7 @@ pub struct SlaFigures {
     /// Every clock of the period's tickets.
     pub attainment: Attainment,
     /// Attainment per clock kind.
-    pub attainment_by_clock: HashMap<String, Attainment>,
+    pub attainment_by_clock: std::collections::BTreeMap<String, Attainment>,
     /// Solved with a single public reply, of the solved tickets.
     pub one_touch_resolution: Rate,
     /// Tickets solved by the contractor.

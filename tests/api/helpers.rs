@@ -107,6 +107,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         database_url: Sensitive(database_url),
         data_dir: dir.to_path_buf(),
         contracts_dir,
+        templates_dir: dir.join("templates"),
         listen: "127.0.0.1:0".into(),
         jwt_secret: Some(Sensitive(SECRET.into())),
         vault_key: Some(Sensitive(VAULT_KEY.into())),

@@ -14,6 +14,7 @@ mod ledger;
 mod ops;
 mod overflow;
 mod redaction;
+mod reports;
 mod sla;
 mod slice;
 mod storage;

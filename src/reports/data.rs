@@ -1,0 +1,593 @@
+//! What a report says, computed from the ledger (every disclosure and access is an entry) and
+//! the SLA clocks. Everything is ordered (BTreeMaps, sorted lists), so the same ledger gives
+//! the same report, byte for byte.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::clock::from_db;
+use crate::db::AnyConnection;
+use crate::db::schema::contract_versions;
+use crate::ledger::{self, Broken, Entry};
+use crate::shares::clocks;
+use crate::tickets::performance::{self, SlaFigures};
+
+use super::{Period, ReportError};
+
+/// The JSON schema identifier; bump it when a field changes meaning or goes away.
+pub const SCHEMA: &str = "msp-bridge.report.v1";
+
+/// A whole report's data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportData {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// A contract id, or `*` for the whole gateway.
+    pub scope: String,
+    /// The contractor, for a contract's report.
+    pub contractor: Option<String>,
+    /// The period covered, `[from, to)`.
+    pub period: Period,
+    /// The timezone days are counted in.
+    pub timezone: String,
+    /// The ledger's chain over the period.
+    pub ledger: LedgerCheck,
+    /// Contract versions in force during the period.
+    pub contract_versions: Vec<VersionInForce>,
+    /// Ticket counts.
+    pub tickets: TicketCounts,
+    /// Tickets not shared though routed to the contract, by reason.
+    pub withheld: Vec<Counted>,
+    /// Fields disclosed, by name, with how many disclosures carried each.
+    pub fields_disclosed: Vec<Counted>,
+    /// Fields kept back, by name and the action that kept them.
+    pub fields_withheld: Vec<ActionCount>,
+    /// Personal data found in free text, by kind and the action applied.
+    pub personal_data: Vec<ActionCount>,
+    /// Tokens in contractor replies turned back into real values.
+    pub rehydrations: Rehydrations,
+    /// Contractor reads of shared tickets, by user.
+    pub reads: Vec<Counted>,
+    /// Requests for tickets the caller may not see, by user.
+    pub denied_access: Vec<Counted>,
+    /// Overflow switched on by an operator.
+    pub overflow_activations: u64,
+    /// SLA figures per contract.
+    pub sla: Vec<SlaFigures>,
+    /// Per day: shares and SLA clocks decided.
+    pub daily: Vec<Day>,
+    /// Every disclosure (share or read), in ledger order.
+    pub disclosures: Vec<Disclosure>,
+}
+
+/// The chain check over the report's period.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerCheck {
+    /// True when every entry of the period fits the chain.
+    pub intact: bool,
+    /// Entries checked.
+    pub entries: i64,
+    /// The first break, if any.
+    pub first_broken: Option<Broken>,
+}
+
+/// A contract version that was in force at some point of the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionInForce {
+    /// Contract id.
+    pub contract: String,
+    /// Version number.
+    pub version: i32,
+    /// sha256 of the contract file.
+    pub sha256: String,
+    /// When it was applied.
+    pub applied_at: DateTime<Utc>,
+}
+
+/// Ticket counts of the period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TicketCounts {
+    /// Tickets shared.
+    pub shared: u64,
+    /// Tickets not shared because redaction failed (fail closed).
+    pub refused: u64,
+    /// Contractor replies.
+    pub replies: u64,
+    /// Contractor status changes.
+    pub status_changes: u64,
+    /// Tickets handed back.
+    pub handed_back: u64,
+    /// Tickets recalled.
+    pub recalled: u64,
+    /// SLA warnings.
+    pub sla_warnings: u64,
+    /// SLA breaches.
+    pub sla_breaches: u64,
+}
+
+/// Something counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counted {
+    /// What.
+    pub name: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// Something counted per action.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionCount {
+    /// Field or personal-data kind.
+    pub name: String,
+    /// The action applied.
+    pub action: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// Re-hydration totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Rehydrations {
+    /// Replies that went through re-hydration.
+    pub replies: u64,
+    /// Tokens replaced by their real values.
+    pub tokens_replaced: u64,
+    /// Token-shaped strings this contract never issued, left as they were.
+    pub unknown_tokens: u64,
+}
+
+/// One day of the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Day {
+    /// The date in the report's timezone.
+    pub date: NaiveDate,
+    /// Tickets shared.
+    pub shared: u64,
+    /// SLA clocks met.
+    pub met: u64,
+    /// SLA clocks breached.
+    pub breached: u64,
+    /// Met of decided, in percent (none when nothing was decided).
+    pub attainment_percent: Option<f64>,
+}
+
+/// A disclosure: a ticket shared or read, and what it carried.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disclosure {
+    /// Ledger sequence number.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `ticket.share` or `share.read`.
+    pub action: String,
+    /// Who: the system on a share, the contractor's user on a read.
+    pub actor: String,
+    /// Contract.
+    pub contract: String,
+    /// Gateway ticket id.
+    pub ticket: i64,
+    /// Contract version in force (shares only).
+    pub contract_version: Option<i64>,
+    /// Fields sent.
+    pub fields: Vec<String>,
+    /// Personal data kinds found, `kind:action×count`.
+    pub personal_data: Vec<String>,
+}
+
+/// Computes the data of a report for `scope` (a contract, or every contract when `None`) over
+/// `period`, counting days in `timezone`.
+pub fn compute(
+    conn: &mut AnyConnection,
+    scope: Option<(&str, &str)>,
+    contract_ids: &[String],
+    period: Period,
+    timezone: Tz,
+) -> Result<ReportData, ReportError> {
+    let mut fold = Fold::default();
+    let verification = ledger::walk_period(conn, period.from, period.to, |e| {
+        let in_period = from_db(e.at) >= period.from && from_db(e.at) < period.to;
+        let in_scope = match scope {
+            None => true,
+            Some((contract, contractor)) => {
+                e.contract_id.as_deref() == Some(contract)
+                    // Denied attempts carry the caller, not a contract.
+                    || (e.action == "access.denied"
+                        && e.contract_id.is_none()
+                        && denied_contractor(e).as_deref() == Some(contractor))
+            }
+        };
+        if in_period && in_scope {
+            fold.entry(e, timezone);
+        }
+    })?;
+    let mut sla = Vec::new();
+    for contract in contract_ids {
+        sla.push(performance::figures(
+            conn,
+            contract,
+            period.from,
+            period.to,
+        )?);
+        for (at, met) in clocks::decided_between(conn, contract, period.from, period.to)? {
+            let day = fold.day(at, timezone);
+            if met {
+                *day.met += 1;
+            } else {
+                *day.breached += 1;
+            }
+        }
+    }
+    let contract_versions = versions_in_force(conn, contract_ids, period)?;
+    Ok(fold.finish(
+        scope.map(|(c, _)| c),
+        scope.map(|(_, c)| c),
+        period,
+        timezone,
+        verification,
+        contract_versions,
+        sla,
+    ))
+}
+
+fn denied_contractor(e: &Entry) -> Option<String> {
+    serde_json::from_str::<Value>(&e.details)
+        .ok()?
+        .get("contractor")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn versions_in_force(
+    conn: &mut AnyConnection,
+    contract_ids: &[String],
+    period: Period,
+) -> Result<Vec<VersionInForce>, ReportError> {
+    let rows: Vec<(String, i32, String, chrono::NaiveDateTime)> = contract_versions::table
+        .filter(contract_versions::contract_id.eq_any(contract_ids))
+        .filter(contract_versions::applied_at.lt(crate::clock::to_db(period.to)))
+        .order((
+            contract_versions::contract_id,
+            contract_versions::version.asc(),
+        ))
+        .select((
+            contract_versions::contract_id,
+            contract_versions::version,
+            contract_versions::sha256,
+            contract_versions::applied_at,
+        ))
+        .load(conn)?;
+    // A version counts from its application until the next one's; keep those that reach into
+    // the period.
+    let mut kept = Vec::new();
+    for (i, (contract, version, sha256, applied_at)) in rows.iter().enumerate() {
+        let superseded = rows
+            .get(i + 1)
+            .filter(|next| next.0 == *contract)
+            .map(|next| from_db(next.3));
+        if superseded.is_some_and(|until| until <= period.from) {
+            continue;
+        }
+        kept.push(VersionInForce {
+            contract: contract.clone(),
+            version: *version,
+            sha256: sha256.clone(),
+            applied_at: from_db(*applied_at),
+        });
+    }
+    Ok(kept)
+}
+
+#[derive(Default)]
+struct Fold {
+    tickets: TicketCounts,
+    withheld: BTreeMap<String, u64>,
+    fields_disclosed: BTreeMap<String, u64>,
+    fields_withheld: BTreeMap<(String, String), u64>,
+    personal_data: BTreeMap<(String, String), u64>,
+    rehydrations: Rehydrations,
+    reads: BTreeMap<String, u64>,
+    denied: BTreeMap<String, u64>,
+    overflow_activations: u64,
+    days: BTreeMap<NaiveDate, (u64, u64, u64)>,
+    disclosures: Vec<Disclosure>,
+}
+
+impl Fold {
+    fn day(&mut self, at: DateTime<Utc>, timezone: Tz) -> DayAccess<'_> {
+        let date = at.with_timezone(&timezone).date_naive();
+        let entry = self.days.entry(date).or_default();
+        DayAccess {
+            met: &mut entry.1,
+            breached: &mut entry.2,
+        }
+    }
+
+    fn entry(&mut self, e: &Entry, timezone: Tz) {
+        let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
+        let count = |v: &Value| v.as_u64().unwrap_or(0);
+        match e.action.as_str() {
+            "ticket.share" => {
+                self.tickets.shared += 1;
+                let date = from_db(e.at).with_timezone(&timezone).date_naive();
+                self.days.entry(date).or_default().0 += 1;
+                self.receipt(&details["receipt"], true);
+                self.disclose(e, &details);
+            }
+            "share.read" => {
+                *self.reads.entry(e.actor.clone()).or_default() += 1;
+                self.receipt(&details["receipt"], false);
+                self.disclose(e, &details);
+            }
+            "ticket.share_refused" => {
+                self.tickets.refused += 1;
+                let reason = details["reason"].as_str().unwrap_or("unknown").to_owned();
+                *self.withheld.entry(reason).or_default() += 1;
+            }
+            "share.reply" => {
+                self.tickets.replies += 1;
+                if let Some(r) = details.get("rehydration").filter(|r| !r.is_null()) {
+                    self.rehydrations.replies += 1;
+                    self.rehydrations.tokens_replaced += count(&r["replaced"]);
+                    self.rehydrations.unknown_tokens += count(&r["unknown"]);
+                }
+            }
+            "share.status" => self.tickets.status_changes += 1,
+            "share.handback" => self.tickets.handed_back += 1,
+            "share.recall" => self.tickets.recalled += 1,
+            "sla.warning" => self.tickets.sla_warnings += 1,
+            "sla.breach" => self.tickets.sla_breaches += 1,
+            "contract.overflow" if details["on"] == Value::Bool(true) => {
+                self.overflow_activations += 1;
+            }
+            "access.denied" => *self.denied.entry(e.actor.clone()).or_default() += 1,
+            _ => {}
+        }
+    }
+
+    /// Counts what a receipt says; fields withheld are counted on shares only, so a read of
+    /// the same ticket does not count them twice.
+    fn receipt(&mut self, receipt: &Value, with_withheld: bool) {
+        for field in receipt["fields_sent"].as_array().into_iter().flatten() {
+            if let Some(name) = field.as_str() {
+                *self.fields_disclosed.entry(name.to_owned()).or_default() += 1;
+            }
+        }
+        if !with_withheld {
+            return;
+        }
+        for (field, action) in receipt["fields_withheld"].as_object().into_iter().flatten() {
+            let action = action.as_str().unwrap_or("drop").to_owned();
+            *self
+                .fields_withheld
+                .entry((field.clone(), action))
+                .or_default() += 1;
+        }
+        for (kind, actions) in receipt["entities"].as_object().into_iter().flatten() {
+            for (action, n) in actions.as_object().into_iter().flatten() {
+                *self
+                    .personal_data
+                    .entry((kind.clone(), action.clone()))
+                    .or_default() += n.as_u64().unwrap_or(0);
+            }
+        }
+    }
+
+    fn disclose(&mut self, e: &Entry, details: &Value) {
+        let receipt = &details["receipt"];
+        let mut personal_data = Vec::new();
+        for (kind, actions) in receipt["entities"].as_object().into_iter().flatten() {
+            for (action, n) in actions.as_object().into_iter().flatten() {
+                personal_data.push(format!("{kind}:{action}×{}", n.as_u64().unwrap_or(0)));
+            }
+        }
+        self.disclosures.push(Disclosure {
+            seq: e.seq,
+            at: from_db(e.at),
+            action: e.action.clone(),
+            actor: e.actor.clone(),
+            contract: e.contract_id.clone().unwrap_or_default(),
+            ticket: e.ticket_id.unwrap_or_default(),
+            contract_version: details["contract_version"].as_i64(),
+            fields: receipt["fields_sent"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect(),
+            personal_data,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        self,
+        contract: Option<&str>,
+        contractor: Option<&str>,
+        period: Period,
+        timezone: Tz,
+        verification: ledger::Verification,
+        contract_versions: Vec<VersionInForce>,
+        sla: Vec<SlaFigures>,
+    ) -> ReportData {
+        let counted = |map: BTreeMap<String, u64>| {
+            map.into_iter()
+                .map(|(name, count)| Counted { name, count })
+                .collect::<Vec<_>>()
+        };
+        let per_action = |map: BTreeMap<(String, String), u64>| {
+            map.into_iter()
+                .map(|((name, action), count)| ActionCount {
+                    name,
+                    action,
+                    count,
+                })
+                .collect::<Vec<_>>()
+        };
+        let daily = every_day(period, timezone)
+            .map(|date| {
+                let (shared, met, breached) = self.days.get(&date).copied().unwrap_or_default();
+                Day {
+                    date,
+                    shared,
+                    met,
+                    breached,
+                    attainment_percent: crate::sla::attainment_percent(met, breached),
+                }
+            })
+            .collect();
+        ReportData {
+            schema: SCHEMA,
+            scope: contract.unwrap_or("*").to_owned(),
+            contractor: contractor.map(str::to_owned),
+            period,
+            timezone: timezone.name().to_owned(),
+            ledger: LedgerCheck {
+                intact: verification.is_intact(),
+                entries: verification.entries,
+                first_broken: verification.first_broken,
+            },
+            contract_versions,
+            tickets: self.tickets,
+            withheld: counted(self.withheld),
+            fields_disclosed: counted(self.fields_disclosed),
+            fields_withheld: per_action(self.fields_withheld),
+            personal_data: per_action(self.personal_data),
+            rehydrations: self.rehydrations,
+            reads: counted(self.reads),
+            denied_access: counted(self.denied),
+            overflow_activations: self.overflow_activations,
+            sla,
+            daily,
+            disclosures: self.disclosures,
+        }
+    }
+}
+
+/// A day's met and breached counters.
+struct DayAccess<'a> {
+    met: &'a mut u64,
+    breached: &'a mut u64,
+}
+
+/// Every date the period touches in `timezone`, first to last.
+fn every_day(period: Period, timezone: Tz) -> impl Iterator<Item = NaiveDate> {
+    let first = period.from.with_timezone(&timezone).date_naive();
+    // `to` is exclusive: a period ending at midnight does not touch the next day.
+    let last = (period.to - chrono::Duration::microseconds(1))
+        .with_timezone(&timezone)
+        .date_naive();
+    first.iter_days().take_while(move |d| *d <= last)
+}
+
+/// A report with one row in every list, for checking templates when they are loaded.
+pub fn sample() -> ReportData {
+    use crate::tickets::performance::{Attainment, Csat, Rate, Times};
+    let at = DateTime::<Utc>::from_timestamp(1_780_000_000, 0).unwrap_or_default();
+    let period = Period {
+        from: at,
+        to: at + chrono::Duration::days(2),
+    };
+    let counted = || {
+        vec![Counted {
+            name: "sample".into(),
+            count: 1,
+        }]
+    };
+    let per_action = || {
+        vec![ActionCount {
+            name: "email".into(),
+            action: "tokenize".into(),
+            count: 1,
+        }]
+    };
+    let times = Times {
+        stopped: 1,
+        median_seconds: Some(3_600),
+        p90_seconds: Some(7_200),
+    };
+    let attainment = Attainment {
+        met: 1,
+        breached: 1,
+        running: 0,
+        percent: Some(50.0),
+    };
+    let rate = Rate {
+        count: 1,
+        percent: Some(100.0),
+    };
+    ReportData {
+        schema: SCHEMA,
+        scope: "sample".into(),
+        contractor: Some("Sample".into()),
+        period,
+        timezone: "UTC".into(),
+        ledger: LedgerCheck {
+            intact: false,
+            entries: 2,
+            first_broken: Some(Broken {
+                seq: 2,
+                problem: "sample".into(),
+            }),
+        },
+        contract_versions: vec![VersionInForce {
+            contract: "sample".into(),
+            version: 1,
+            sha256: "0".repeat(64),
+            applied_at: at,
+        }],
+        tickets: TicketCounts::default(),
+        withheld: counted(),
+        fields_disclosed: counted(),
+        fields_withheld: per_action(),
+        personal_data: per_action(),
+        rehydrations: Rehydrations::default(),
+        reads: counted(),
+        denied_access: counted(),
+        overflow_activations: 0,
+        sla: vec![SlaFigures {
+            contract: "sample".into(),
+            from: period.from,
+            to: period.to,
+            shared: 1,
+            first_response: times.clone(),
+            next_response: times.clone(),
+            resolution: times,
+            attainment: attainment.clone(),
+            attainment_by_clock: BTreeMap::from([("first_response".into(), attainment)]),
+            one_touch_resolution: rate.clone(),
+            solved: 1,
+            handed_back: rate.clone(),
+            recalled: rate,
+            csat: Csat {
+                ratings: 1,
+                average: Some(5.0),
+                satisfied_percent: Some(100.0),
+            },
+        }],
+        daily: every_day(period, Tz::UTC)
+            .map(|date| Day {
+                date,
+                shared: 1,
+                met: 1,
+                breached: 0,
+                attainment_percent: Some(100.0),
+            })
+            .collect(),
+        disclosures: vec![Disclosure {
+            seq: 1,
+            at,
+            action: "ticket.share".into(),
+            actor: "system".into(),
+            contract: "sample".into(),
+            ticket: 1,
+            contract_version: Some(1),
+            fields: vec!["subject".into()],
+            personal_data: vec!["email:tokenize×1".into()],
+        }],
+    }
+}

@@ -1,0 +1,468 @@
+//! Rendering reports with handlebars in strict mode: a missing field or label is an error, not
+//! an empty cell. Templates ship in the binary (`templates/reports/`) and can be overridden
+//! from a directory; every template is rendered once for each locale when loaded, so a broken
+//! one stops the gateway at start-up instead of failing the 3 a.m. run.
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason, no_escape,
+};
+use serde_json::{Value, json};
+
+use super::ReportError;
+use super::data::ReportData;
+use crate::contracts::{Locale, ReportFormat};
+
+const DEFAULT_HTML: &str = include_str!("../../templates/reports/default.html.hbs");
+const DEFAULT_CSV: &str = include_str!("../../templates/reports/default.csv.hbs");
+const LABELS_EN: &str = include_str!("../../templates/reports/en.json");
+const LABELS_RU: &str = include_str!("../../templates/reports/ru.json");
+
+/// The loaded templates and labels.
+#[derive(Debug)]
+pub struct Renderer {
+    html: Handlebars<'static>,
+    csv: Handlebars<'static>,
+    en: Value,
+    ru: Value,
+}
+
+impl Renderer {
+    /// The built-in templates, overridden by `<dir>/reports/<name>.html.hbs`,
+    /// `<name>.csv.hbs` and `en.json` / `ru.json` found in `dir`. Each template is test-rendered
+    /// for both locales.
+    pub fn load(dir: Option<&Path>) -> Result<Self, ReportError> {
+        let mut html = registry(false);
+        let mut csv = registry(true);
+        let mut labels = [LABELS_EN.to_owned(), LABELS_RU.to_owned()];
+        add(&mut html, "default", DEFAULT_HTML)?;
+        add(&mut csv, "default", DEFAULT_CSV)?;
+        if let Some(dir) = dir.map(|d| d.join("reports")).filter(|d| d.is_dir()) {
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| ReportError::Template(format!("{}: {e}", dir.display())))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let file = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                let read = || {
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| ReportError::Template(format!("{}: {e}", path.display())))
+                };
+                if let Some(name) = file.strip_suffix(".html.hbs") {
+                    add(&mut html, name, &read()?)?;
+                } else if let Some(name) = file.strip_suffix(".csv.hbs") {
+                    add(&mut csv, name, &read()?)?;
+                } else if file == "en.json" {
+                    labels[0] = read()?;
+                } else if file == "ru.json" {
+                    labels[1] = read()?;
+                }
+            }
+        }
+        let parse = |text: &str, which: &str| {
+            serde_json::from_str::<Value>(text)
+                .map_err(|e| ReportError::Template(format!("{which}.json: {e}")))
+        };
+        let [en, ru] = labels;
+        let renderer = Self {
+            html,
+            csv,
+            en: parse(&en, "en")?,
+            ru: parse(&ru, "ru")?,
+        };
+        renderer.check()?;
+        Ok(renderer)
+    }
+
+    /// Renders every template with sample data in both locales.
+    fn check(&self) -> Result<(), ReportError> {
+        let sample = super::data::sample();
+        for locale in [Locale::En, Locale::Ru] {
+            for name in self.html.get_templates().keys() {
+                self.render(&sample, ReportFormat::Html, locale, name)?;
+            }
+            for name in self.csv.get_templates().keys() {
+                self.render(&sample, ReportFormat::Csv, locale, name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True when `name` names an HTML template.
+    pub fn has_template(&self, name: &str) -> bool {
+        self.html.has_template(name)
+    }
+
+    /// Renders `data` in `format` and `locale` with template `name` (JSON needs none).
+    pub fn render(
+        &self,
+        data: &ReportData,
+        format: ReportFormat,
+        locale: Locale,
+        name: &str,
+    ) -> Result<String, ReportError> {
+        if format == ReportFormat::Json {
+            return serde_json::to_string_pretty(data)
+                .map(|mut text| {
+                    text.push('\n');
+                    text
+                })
+                .map_err(|e| ReportError::Template(e.to_string()));
+        }
+        let labels = match locale {
+            Locale::En => &self.en,
+            Locale::Ru => &self.ru,
+        };
+        let context = json!({
+            "report": data,
+            "t": labels,
+            "locale": locale_code(locale),
+        });
+        let registry = if format == ReportFormat::Csv {
+            &self.csv
+        } else {
+            &self.html
+        };
+        // A contract naming a template that has only an HTML form gets the default CSV.
+        let name = if registry.has_template(name) {
+            name
+        } else {
+            "default"
+        };
+        registry
+            .render(name, &context)
+            .map_err(|e| ReportError::Template(format!("{name} ({format:?}): {e}")))
+    }
+}
+
+fn add(reg: &mut Handlebars<'static>, name: &str, text: &str) -> Result<(), ReportError> {
+    reg.register_template_string(name, text)
+        .map_err(|e| ReportError::Template(format!("{name}: {e}")))
+}
+
+fn locale_code(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => "en",
+        Locale::Ru => "ru",
+    }
+}
+
+fn registry(csv: bool) -> Handlebars<'static> {
+    let mut reg = Handlebars::new();
+    reg.set_strict_mode(true);
+    if csv {
+        reg.register_escape_fn(no_escape);
+    }
+    reg.register_helper("date", Box::new(date_helper));
+    reg.register_helper("day", Box::new(day_helper));
+    reg.register_helper("number", Box::new(number_helper));
+    reg.register_helper("percent", Box::new(percent_helper));
+    reg.register_helper("duration", Box::new(duration_helper));
+    reg.register_helper("csv", Box::new(csv_helper));
+    reg.register_helper("join", Box::new(join_helper));
+    reg.register_helper("chart", Box::new(chart_helper));
+    reg
+}
+
+fn is_ru(ctx: &Context) -> bool {
+    ctx.data()["locale"] == "ru"
+}
+
+fn param<'a>(h: &'a Helper<'_>, name: &'static str) -> Result<&'a Value, RenderError> {
+    h.param(0)
+        .map(|p| p.value())
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(name, 0).into())
+}
+
+fn invalid(helper: &'static str, value: &Value) -> RenderError {
+    RenderErrorReason::Other(format!("{helper}: cannot format {value}")).into()
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn format_date(date: NaiveDate, ru: bool) -> String {
+    use chrono::Datelike;
+    if ru {
+        date.format("%d.%m.%Y").to_string()
+    } else {
+        let month = MONTHS_EN[date.month0() as usize];
+        format!("{} {month} {}", date.day(), date.year())
+    }
+}
+
+fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn date_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "date")?;
+    let at = timestamp(value).ok_or_else(|| invalid("date", value))?;
+    let text = format!(
+        "{} {} UTC",
+        format_date(at.date_naive(), is_ru(ctx)),
+        at.format("%H:%M")
+    );
+    out.write(&text)?;
+    Ok(())
+}
+
+fn day_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "day")?;
+    let date = value
+        .as_str()
+        .and_then(|s| s.parse::<NaiveDate>().ok())
+        .ok_or_else(|| invalid("day", value))?;
+    out.write(&format_date(date, is_ru(ctx)))?;
+    Ok(())
+}
+
+/// Groups digits by three: `1,234,567` in English, `1 234 567` (narrow no-break spaces) in
+/// Russian.
+fn group_digits(n: u64, ru: bool) -> String {
+    let digits = n.to_string();
+    let separator = if ru { '\u{202f}' } else { ',' };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn number_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "number")?;
+    let n = value.as_u64().ok_or_else(|| invalid("number", value))?;
+    out.write(&group_digits(n, is_ru(ctx)))?;
+    Ok(())
+}
+
+fn percent_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "percent")?;
+    let text = match value.as_f64() {
+        None if value.is_null() => "—".to_owned(),
+        None => return Err(invalid("percent", value)),
+        Some(p) if is_ru(ctx) => format!("{:.1}\u{a0}%", p).replace('.', ","),
+        Some(p) => format!("{p:.1}%"),
+    };
+    out.write(&text)?;
+    Ok(())
+}
+
+fn duration_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "duration")?;
+    let text = match value.as_i64() {
+        None if value.is_null() => "—".to_owned(),
+        None => return Err(invalid("duration", value)),
+        Some(secs) => {
+            let (hours, minutes) = (secs / 3600, secs % 3600 / 60);
+            if is_ru(ctx) {
+                format!("{hours}\u{a0}ч {minutes:02}\u{a0}мин")
+            } else {
+                format!("{hours} h {minutes:02} min")
+            }
+        }
+    };
+    out.write(&text)?;
+    Ok(())
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, and with a
+/// leading `'` when a spreadsheet would take it for a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn csv_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "csv")?;
+    let text = match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    out.write(&csv_field(&text))?;
+    Ok(())
+}
+
+fn join_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "join")?;
+    let items = value.as_array().ok_or_else(|| invalid("join", value))?;
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        .collect();
+    out.write(&parts.join("; "))?;
+    Ok(())
+}
+
+/// An inline SVG of the daily series: a bar per day for tickets shared, and a line for SLA
+/// attainment (0–100 %). Printable, no script.
+fn chart_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = param(h, "chart")?;
+    let days = value.as_array().ok_or_else(|| invalid("chart", value))?;
+    let (width, height, top) = (720.0_f64, 160.0_f64, 10.0_f64);
+    let count = days.len().max(1) as f64;
+    let step = width / count;
+    let max = days
+        .iter()
+        .filter_map(|d| d["shared"].as_u64())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut svg = format!(
+        "<svg id=\"chart\" role=\"img\" viewBox=\"0 0 {width} {}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">",
+        height + 20.0
+    );
+    let mut line = Vec::new();
+    for (i, day) in days.iter().enumerate() {
+        let x = i as f64 * step;
+        let shared = day["shared"].as_u64().unwrap_or(0) as f64;
+        let bar = (height - top) * shared / max;
+        svg.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"#8fb3e0\"/>",
+            x + step * 0.15,
+            height - bar,
+            step * 0.7
+        ));
+        if let Some(p) = day["attainment_percent"].as_f64() {
+            line.push(format!(
+                "{:.1},{:.1}",
+                x + step / 2.0,
+                height - (height - top) * p / 100.0
+            ));
+        }
+    }
+    if line.len() > 1 {
+        svg.push_str(&format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"#176b2c\" stroke-width=\"2\"/>",
+            line.join(" ")
+        ));
+    }
+    svg.push_str(&format!(
+        "<text x=\"0\" y=\"{}\">0</text><text x=\"0\" y=\"{top}\">{}</text></svg>",
+        height + 14.0,
+        max as u64
+    ));
+    out.write(&svg)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_are_grouped_per_locale() {
+        assert_eq!(group_digits(1_234_567, false), "1,234,567");
+        assert_eq!(group_digits(1_234_567, true), "1\u{202f}234\u{202f}567");
+        assert_eq!(group_digits(999, false), "999");
+        assert_eq!(group_digits(0, true), "0");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+
+    #[test]
+    fn dates_read_as_each_locale_writes_them() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
+        assert_eq!(format_date(date, false), "24 Nov 2026");
+        assert_eq!(format_date(date, true), "24.11.2026");
+    }
+
+    #[test]
+    fn a_broken_template_is_refused_when_loaded() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let reports = dir.path().join("reports");
+        std::fs::create_dir_all(&reports).unwrap_or_else(|e| panic!("{e}"));
+        // Unclosed block.
+        std::fs::write(reports.join("default.html.hbs"), "{{#if report.scope}}open")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = Renderer::load(Some(dir.path())).map(|_| ()).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("default")));
+        // Well-formed, but it names a field that does not exist: strict mode refuses it.
+        std::fs::write(reports.join("default.html.hbs"), "{{report.no_such_field}}")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = Renderer::load(Some(dir.path())).map(|_| ()).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("no_such_field")));
+        // A label missing from a locale is caught too.
+        std::fs::write(reports.join("default.html.hbs"), "{{t.no_such_label}}")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(Renderer::load(Some(dir.path())).is_err());
+        // And the built-in templates load.
+        assert!(Renderer::load(None).is_ok());
+    }
+}
