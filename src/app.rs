@@ -14,7 +14,7 @@ use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::delivery::{Destination, Signer};
 use crate::http::{self, AppState};
-use crate::jobs::{OutboxDrain, SlaSweeper};
+use crate::jobs::{OutboxDrain, ReportScheduler, SlaSweeper};
 use crate::redaction::VaultKeys;
 use crate::telemetry::Metrics;
 
@@ -24,6 +24,7 @@ pub struct Application {
     port: u16,
     state: AppState,
     sla_sweep_every: Option<std::time::Duration>,
+    report_poll: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
 }
 
@@ -66,6 +67,7 @@ impl Application {
                 crate::reports::Renderer::load(Some(&config.templates_dir))
                     .context("loading report templates")?,
             ),
+            report_gateway: gateway_schedule(config)?,
         };
         let delivery = outbox_drain(config, &state)?.map(|drain| {
             (
@@ -98,6 +100,8 @@ impl Application {
             state,
             sla_sweep_every: (config.sla_sweep_ms > 0)
                 .then(|| std::time::Duration::from_millis(config.sla_sweep_ms)),
+            report_poll: (config.report_poll_ms > 0)
+                .then(|| std::time::Duration::from_millis(config.report_poll_ms)),
             delivery,
         })
     }
@@ -124,6 +128,17 @@ impl Application {
         }
     }
 
+    /// The report scheduler over this gateway's state (also for tests, which run it on demand).
+    pub fn report_scheduler(&self) -> ReportScheduler {
+        ReportScheduler {
+            db: self.state.db.for_jobs(),
+            contracts: self.state.contracts.clone(),
+            renderer: self.state.reports.clone(),
+            clock: self.state.clock.clone(),
+            gateway: self.state.report_gateway.clone(),
+        }
+    }
+
     /// Starts the background jobs; they stop when the returned guard is dropped.
     fn start_jobs(&self) -> Jobs {
         let sweeper = self
@@ -133,7 +148,10 @@ impl Application {
             .delivery
             .clone()
             .map(|(drain, poll)| tokio::spawn(drain.run(poll)));
-        Jobs(sweeper.into_iter().chain(drain).collect())
+        let reports = self
+            .report_poll
+            .map(|every| tokio::spawn(self.report_scheduler().run(every)));
+        Jobs(sweeper.into_iter().chain(drain).chain(reports).collect())
     }
 
     /// A handle to stop the server.
@@ -236,4 +254,24 @@ fn tls_config(
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .context("the TLS certificate and key do not fit")
+}
+
+/// The gateway-wide report schedule from the configuration; a bad one stops start-up.
+fn gateway_schedule(
+    config: &Config,
+) -> anyhow::Result<Option<crate::reports::schedule::GatewaySchedule>> {
+    let Some(expression) = &config.report_schedule else {
+        return Ok(None);
+    };
+    let schedule = crate::contracts::schedule::CronSchedule::parse(expression)
+        .map_err(|e| anyhow::anyhow!("BRIDGE_REPORT_SCHEDULE: {e}"))?;
+    let locale = match config.report_locale.as_str() {
+        "en" => crate::contracts::Locale::En,
+        "ru" => crate::contracts::Locale::Ru,
+        other => anyhow::bail!("BRIDGE_REPORT_LOCALE: `{other}` is not en or ru"),
+    };
+    Ok(Some(crate::reports::schedule::GatewaySchedule {
+        schedule,
+        locale,
+    }))
 }

@@ -66,6 +66,26 @@ pub struct Config {
         global = true
     )]
     pub sla_sweep_ms: u64,
+    /// Cron schedule of the gateway-wide report (all contracts); unset: none.
+    #[arg(long, env = "BRIDGE_REPORT_SCHEDULE", global = true)]
+    pub report_schedule: Option<String>,
+    /// Language of the gateway-wide report: `en` or `ru`.
+    #[arg(
+        long,
+        env = "BRIDGE_REPORT_LOCALE",
+        default_value = "en",
+        global = true
+    )]
+    pub report_locale: String,
+    /// Milliseconds between checks of the report schedules; 0 turns this replica's report
+    /// scheduler off.
+    #[arg(
+        long,
+        env = "BRIDGE_REPORT_POLL_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub report_poll_ms: u64,
     /// Where in-house events are posted (unset: the in-house side pulls `GET /api/v1/events`).
     #[arg(long, env = "BRIDGE_INHOUSE_WEBHOOK_URL", global = true)]
     pub inhouse_webhook_url: Option<String>,

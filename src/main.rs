@@ -45,6 +45,57 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Compliance reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Produce a report now and store it; print a line per stored format.
+    Run {
+        /// The contract; leave out for the whole gateway.
+        #[arg(long)]
+        contract: Option<String>,
+        /// Period start: RFC 3339 (`2026-06-01T00:00:00Z`) or a date (midnight UTC).
+        #[arg(long, value_parser = parse_instant)]
+        from: chrono::DateTime<chrono::Utc>,
+        /// Period end (exclusive), same forms.
+        #[arg(long, value_parser = parse_instant)]
+        to: chrono::DateTime<chrono::Utc>,
+        /// Formats (`html,json,csv`); the contract's when left out.
+        #[arg(long, value_delimiter = ',', value_parser = parse_format)]
+        format: Vec<msp_bridge::contracts::ReportFormat>,
+        /// `en` or `ru`; the contract's when left out.
+        #[arg(long, value_parser = parse_locale)]
+        locale: Option<msp_bridge::contracts::Locale>,
+        /// Also write each stored report into this folder as `report-<id>.<format>`.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    text.parse::<chrono::NaiveDate>()
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| format!("`{text}` is neither RFC 3339 nor a YYYY-MM-DD date"))
+}
+
+fn parse_format(text: &str) -> Result<msp_bridge::contracts::ReportFormat, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("`{text}` is not html, json or csv"))
+}
+
+fn parse_locale(text: &str) -> Result<msp_bridge::contracts::Locale, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("`{text}` is not en or ru"))
 }
 
 #[derive(Subcommand)]
@@ -250,6 +301,86 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Report {
+            command:
+                ReportCommand::Run {
+                    contract,
+                    from,
+                    to,
+                    format,
+                    locale,
+                    output,
+                },
+        } => return run_report(&config, contract, from, to, format, locale, output),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_report(
+    config: &Config,
+    contract: Option<String>,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    formats: Vec<msp_bridge::contracts::ReportFormat>,
+    locale: Option<msp_bridge::contracts::Locale>,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use msp_bridge::reports::{self, Period, Renderer, Request};
+    let set = contracts::ContractSet::new(contracts::load_dir(&config.contracts_dir)?);
+    let formats = match (formats.is_empty(), &contract) {
+        (false, _) => formats,
+        (true, Some(id)) => match set.get(id) {
+            Some(file) => file.contract.reporting.formats.clone(),
+            None => {
+                eprintln!(
+                    "error: no contract `{id}` in {}",
+                    config.contracts_dir.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (true, None) => vec![
+            msp_bridge::contracts::ReportFormat::Html,
+            msp_bridge::contracts::ReportFormat::Json,
+        ],
+    };
+    let renderer = Renderer::load(Some(&config.templates_dir))?;
+    let request = Request {
+        contract,
+        period: Period::new(from, to)?,
+        formats,
+        locale,
+        trigger: "demand",
+        requested_by: cli_actor(),
+    };
+    let db = Db::connect(config.database_url.expose())?;
+    db.migrate()?;
+    let now = SystemClock.now();
+    let stored = match db.write(|c| reports::produce(c, &set, &renderer, &request, now)) {
+        Ok(stored) => stored,
+        Err(reports::ReportError::NotFound) => {
+            eprintln!(
+                "error: no such contract in {}",
+                config.contracts_dir.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for meta in stored {
+        println!(
+            "report {} {} {} sha256={}",
+            meta.id, meta.scope, meta.format, meta.sha256
+        );
+        if let Some(dir) = &output {
+            let (_, content) = db.read(|c| reports::get(c, meta.id))?;
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(
+                dir.join(format!("report-{}.{}", meta.id, meta.format)),
+                content,
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -380,3 +380,21 @@ pub async fn report(
         .insert_header(("X-Content-SHA256", meta.sha256))
         .body(content))
 }
+
+/// `GET /api/v1/reports/schedule`: every scheduled report stream, where its next period
+/// starts and when it runs next.
+pub async fn report_schedule(
+    state: Data<AppState>,
+    _who: Oversight,
+) -> Result<HttpResponse, ApiError> {
+    let streams = crate::reports::schedule::streams(
+        &state.contracts.current(),
+        state.report_gateway.as_ref(),
+    );
+    let now = state.clock.now();
+    let items = state
+        .db
+        .read_async(move |c| crate::reports::schedule::status(c, &streams, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

@@ -44,6 +44,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Report templates, checked when loaded.
     pub reports: Arc<crate::reports::Renderer>,
+    /// The gateway-wide report schedule, if configured.
+    pub report_gateway: Option<crate::reports::schedule::GatewaySchedule>,
 }
 
 impl AppState {
@@ -121,6 +123,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/audit/verify", web::get().to(admin::verify_audit))
                 .route("/reports", web::get().to(admin::reports))
                 .route("/reports", web::post().to(admin::run_report))
+                .route("/reports/schedule", web::get().to(admin::report_schedule))
                 .route("/reports/{id}", web::get().to(admin::report))
                 .route("/redaction/preview", web::post().to(admin::preview)),
         );

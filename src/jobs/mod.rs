@@ -2,7 +2,9 @@
 //! functions; the domains know nothing of schedules.
 
 pub mod outbox_drain;
+pub mod report_schedule;
 pub mod sla_sweep;
 
 pub use outbox_drain::OutboxDrain;
+pub use report_schedule::ReportScheduler;
 pub use sla_sweep::SlaSweeper;

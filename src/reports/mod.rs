@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod render;
+pub mod schedule;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

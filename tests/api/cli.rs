@@ -464,3 +464,106 @@ fn contracts_preview_prints_the_view_and_stores_nothing() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn report_run_stores_and_writes_each_format() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let contracts = test_contracts_dir();
+    assert!(
+        bridge(dir.path(), &["contracts", "apply"], &contracts)
+            .status
+            .success()
+    );
+    let out_dir = dir.path().join("out");
+    let out_arg = out_dir.display().to_string();
+    let args = [
+        "report",
+        "run",
+        "--contract",
+        "acme-en",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2100-01-01",
+        "--format",
+        "json,csv",
+        "--locale",
+        "ru",
+        "--output",
+        &out_arg,
+    ];
+    let out = bridge(dir.path(), &args, &contracts);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("report 1 acme-en json sha256="),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("report 2 acme-en csv sha256="),
+        "{lines:?}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("report-1.json")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The CLI's own apply is in the ledger: the chain verifies and the version is listed.
+    assert_eq!(json["ledger"]["intact"], true);
+    assert_eq!(json["contract_versions"][0]["version"], 1);
+    let csv =
+        std::fs::read_to_string(out_dir.join("report-2.csv")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(csv.starts_with("seq,at,action"), "{csv}");
+    // Bad input: a clear message and a failing exit, nothing stored.
+    for (bad, says) in [
+        (
+            vec![
+                "report",
+                "run",
+                "--contract",
+                "nope",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-02-01",
+            ],
+            "no contract `nope`",
+        ),
+        (
+            vec![
+                "report",
+                "run",
+                "--from",
+                "2026-02-01",
+                "--to",
+                "2026-01-01",
+            ],
+            "must be after",
+        ),
+        (
+            vec!["report", "run", "--from", "yesterday", "--to", "2026-01-01"],
+            "neither RFC 3339",
+        ),
+        (
+            vec![
+                "report",
+                "run",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-02-01",
+                "--format",
+                "pdf",
+            ],
+            "not html, json or csv",
+        ),
+    ] {
+        let out = bridge(dir.path(), &bad, &contracts);
+        assert!(!out.status.success(), "{bad:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{bad:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -80,6 +80,8 @@ pub struct TestApp {
     /// Sweeps SLA clocks on demand (the background sweeper is off in tests unless a test
     /// turns it on, so each test decides when time is looked at).
     pub sweeper: SlaSweeper,
+    /// Runs the report schedules on demand (off in the background in tests).
+    pub reports: msp_bridge::jobs::ReportScheduler,
     config: Config,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
@@ -115,6 +117,9 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         tls_key: None,
         workers: Some(1),
         sla_sweep_ms: 0,
+        report_schedule: None,
+        report_locale: "en".into(),
+        report_poll_ms: 0,
         inhouse_webhook_url: None,
         inhouse_webhook_secret: None,
         delivery_timeout_ms: 2_000,
@@ -160,6 +165,7 @@ fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDatabase>) -> Test
     let db = app.state().db.clone();
     let keys = app.state().keys.clone();
     let sweeper = app.sla_sweeper();
+    let reports = app.report_scheduler();
     tokio::spawn(app.run());
     TestApp {
         base,
@@ -171,6 +177,7 @@ fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDatabase>) -> Test
         keys,
         db,
         sweeper,
+        reports,
         config,
         handle,
         _dir: dir,

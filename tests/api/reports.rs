@@ -126,3 +126,134 @@ async fn a_report_counts_what_the_ledger_holds(app: TestApp) {
 }
 
 on_both_backends!(a_report_counts_what_the_ledger_holds);
+
+fn utc(y: i32, m: u32, d: u32, h: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+async fn missed_schedules_are_caught_up_once(app: TestApp) {
+    // The clock starts on Monday 2026-06-01 10:00 UTC; acme-en reports on Mondays at 06:00 UTC.
+    let applied = app.clock.now();
+    let answer = app.ingest(&ticket_en("SCHED-1")).await;
+    assert_eq!(answer.body["routing"]["outcome"], "shared");
+    let run = |app: &TestApp| {
+        let scheduler = app.reports.clone();
+        async move {
+            tokio::task::spawn_blocking(move || scheduler.run_due())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    let acme = |stored: &[msp_bridge::reports::ReportMeta]| {
+        stored
+            .iter()
+            .filter(|m| m.scope == "acme-en")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        acme(&run(&app).await).is_empty(),
+        "no Monday 06:00 has passed yet"
+    );
+    // Down until Wednesday 24 June: the Mondays 8, 15 and 22 were missed.
+    app.clock.set(utc(2026, 6, 24, 9));
+    let stored = acme(&run(&app).await);
+    assert_eq!(
+        stored.len(),
+        1,
+        "one report (formats = [json]) for all missed runs"
+    );
+    let report = &stored[0];
+    assert_eq!(report.trigger, "schedule");
+    assert_eq!(
+        msp_bridge::clock::from_db(report.period_from),
+        msp_bridge::clock::from_db(msp_bridge::clock::to_db(applied))
+    );
+    assert_eq!(
+        msp_bridge::clock::from_db(report.period_to),
+        utc(2026, 6, 22, 6)
+    );
+    let content = app
+        .get(&format!("/api/v1/reports/{}", report.id), &app.admin())
+        .await;
+    assert_eq!(content.body["tickets"]["shared"], 1);
+    assert_eq!(content.body["ledger"]["intact"], true);
+    // Running again at the same moment, or later the same week, produces nothing more.
+    assert!(acme(&run(&app).await).is_empty());
+    app.clock.set(utc(2026, 6, 28, 23));
+    assert!(acme(&run(&app).await).is_empty());
+    let schedule = app.get("/api/v1/reports/schedule", &app.admin()).await;
+    assert_eq!(schedule.status, 200, "{:?}", schedule.body);
+    let stream = schedule.body["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["scope"] == "acme-en").cloned())
+        .unwrap_or_default();
+    assert_eq!(stream["schedule"], "0 6 * * 1");
+    assert_eq!(stream["last_period_end"], json!(utc(2026, 6, 22, 6)));
+    assert_eq!(stream["next_run"], json!(utc(2026, 6, 29, 6)));
+    // The next Monday's run covers exactly the week since.
+    app.clock.set(utc(2026, 6, 29, 6));
+    let next = acme(&run(&app).await);
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        msp_bridge::clock::from_db(next[0].period_from),
+        utc(2026, 6, 22, 6)
+    );
+    assert_eq!(
+        msp_bridge::clock::from_db(next[0].period_to),
+        utc(2026, 6, 29, 6)
+    );
+}
+
+on_both_backends!(missed_schedules_are_caught_up_once);
+
+/// Two replicas on one PostgreSQL database check the schedules at the same moment: every
+/// report is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_produce_each_scheduled_report_once() {
+    let Some(first) = crate::helpers::spawn(crate::helpers::Backend::Postgres).await else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL-only test not run");
+        return;
+    };
+    let second = first.replica();
+    first.ingest(&ticket_en("REPL-1")).await;
+    first.clock.set(utc(2026, 7, 6, 7));
+    second.clock.set(utc(2026, 7, 6, 7));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let runs: Vec<_> = [&first, &second]
+        .iter()
+        .map(|app| {
+            let scheduler = app.reports.clone();
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                scheduler.run_due().map(|v| v.len())
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for run in runs {
+        stored += run
+            .join()
+            .unwrap_or_else(|_| panic!("scheduler panicked"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let total = first.count("reports");
+    assert!(total > 0, "something was due");
+    assert_eq!(
+        stored as i64, total,
+        "what the two replicas say they stored is what is stored"
+    );
+    assert_eq!(
+        first.count(
+            "(SELECT scope, period_from, period_to, format FROM reports \
+             GROUP BY scope, period_from, period_to, format HAVING COUNT(*) > 1) AS twice"
+        ),
+        0
+    );
+}
