@@ -207,20 +207,16 @@ fn chain_hash(
     ticket_id: Option<i64>,
     details: &str,
 ) -> String {
-    // A JSON array is an unambiguous, length-delimited encoding of the fields.
-    let canonical = serde_json::json!([
-        seq,
-        from_db(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        actor,
-        action,
-        contract_id,
-        ticket_id,
-        details
-    ])
-    .to_string();
+    // A JSON array is an unambiguous, length-delimited encoding of the fields. A tuple
+    // serialises to the same compact array as `json!([...])`, without building a tree first.
+    let at = from_db(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let fields = (seq, at, actor, action, contract_id, ticket_id, details);
+    let mut canonical = Vec::with_capacity(128 + details.len());
+    // Writing plain values into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut canonical, &fields);
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(prev_hash.as_bytes());
-    ctx.update(canonical.as_bytes());
+    ctx.update(&canonical);
     hex::encode(ctx.finish().as_ref())
 }
 
@@ -441,4 +437,54 @@ pub fn list(conn: &mut AnyConnection, after: i64, limit: i64) -> QueryResult<Vec
         .limit(limit)
         .select(Entry::as_select())
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The canonical form must never change, or every stored chain would stop verifying: the
+    /// tuple encoding is checked against the JSON array it replaced, on awkward text.
+    #[test]
+    fn the_canonical_form_is_the_json_array_of_the_fields() {
+        let at = chrono::DateTime::from_timestamp(1_780_000_000, 123_456_000)
+            .unwrap_or_default()
+            .naive_utc();
+        for (contract, ticket, details) in [
+            (
+                Some("acme-en"),
+                Some(42),
+                r#"{"reason":"кавычки \" и \\ слэш"}"#,
+            ),
+            (None, None, "{}"),
+        ] {
+            let expected = {
+                let canonical = serde_json::json!([
+                    7,
+                    from_db(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    "contractor:acme/агент",
+                    "share.read",
+                    contract,
+                    ticket,
+                    details
+                ])
+                .to_string();
+                let mut ctx = digest::Context::new(&digest::SHA256);
+                ctx.update(b"prev");
+                ctx.update(canonical.as_bytes());
+                hex::encode(ctx.finish().as_ref())
+            };
+            let actual = chain_hash(
+                "prev",
+                7,
+                at,
+                "contractor:acme/агент",
+                "share.read",
+                contract,
+                ticket,
+                details,
+            );
+            assert_eq!(actual, expected);
+        }
+    }
 }

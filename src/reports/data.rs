@@ -2,6 +2,7 @@
 //! the SLA clocks. Everything is ordered (BTreeMaps, sorted lists), so the same ledger gives
 //! the same report, byte for byte.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -61,7 +62,11 @@ pub struct ReportData {
     pub sla: Vec<SlaFigures>,
     /// Per day: shares and SLA clocks decided.
     pub daily: Vec<Day>,
-    /// Every disclosure (share or read), in ledger order.
+    /// How many disclosures (shares and reads) the period holds.
+    pub disclosure_rows: usize,
+    /// Every disclosure, in ledger order: the CSV format's rows. Left out of the JSON format,
+    /// which stays a summary whatever the volume.
+    #[serde(skip)]
     pub disclosures: Vec<Disclosure>,
 }
 
@@ -173,10 +178,10 @@ pub struct Disclosure {
     pub ticket: i64,
     /// Contract version in force (shares only).
     pub contract_version: Option<i64>,
-    /// Fields sent.
-    pub fields: Vec<String>,
-    /// Personal data kinds found, `kind:action×count`.
-    pub personal_data: Vec<String>,
+    /// Fields sent, `; `-separated.
+    pub fields: String,
+    /// Personal data kinds found, `kind:action×count`, `; `-separated.
+    pub personal_data: String,
 }
 
 /// Computes the data of a report for `scope` (a contract, or every contract when `None`) over
@@ -287,8 +292,8 @@ struct Fold {
     tickets: TicketCounts,
     withheld: BTreeMap<String, u64>,
     fields_disclosed: BTreeMap<String, u64>,
-    fields_withheld: BTreeMap<(String, String), u64>,
-    personal_data: BTreeMap<(String, String), u64>,
+    fields_withheld: BTreeMap<String, BTreeMap<String, u64>>,
+    personal_data: BTreeMap<String, BTreeMap<String, u64>>,
     rehydrations: Rehydrations,
     reads: BTreeMap<String, u64>,
     denied: BTreeMap<String, u64>,
@@ -308,32 +313,35 @@ impl Fold {
     }
 
     fn entry(&mut self, e: &Entry, timezone: Tz) {
-        let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
-        let count = |v: &Value| v.as_u64().unwrap_or(0);
+        // Entries written by this gateway always parse; anything else counts as empty details.
+        let details: Details<'_> = serde_json::from_str(&e.details).unwrap_or_default();
         match e.action.as_str() {
             "ticket.share" => {
                 self.tickets.shared += 1;
                 let date = from_db(e.at).with_timezone(&timezone).date_naive();
                 self.days.entry(date).or_default().0 += 1;
-                self.receipt(&details["receipt"], true);
+                self.receipt(&details.receipt, true);
                 self.disclose(e, &details);
             }
             "share.read" => {
-                *self.reads.entry(e.actor.clone()).or_default() += 1;
-                self.receipt(&details["receipt"], false);
+                bump(&mut self.reads, &e.actor, 1);
+                self.receipt(&details.receipt, false);
                 self.disclose(e, &details);
             }
             "ticket.share_refused" => {
                 self.tickets.refused += 1;
-                let reason = details["reason"].as_str().unwrap_or("unknown").to_owned();
-                *self.withheld.entry(reason).or_default() += 1;
+                bump(
+                    &mut self.withheld,
+                    details.reason.as_deref().unwrap_or("unknown"),
+                    1,
+                );
             }
             "share.reply" => {
                 self.tickets.replies += 1;
-                if let Some(r) = details.get("rehydration").filter(|r| !r.is_null()) {
+                if let Some(r) = details.rehydration {
                     self.rehydrations.replies += 1;
-                    self.rehydrations.tokens_replaced += count(&r["replaced"]);
-                    self.rehydrations.unknown_tokens += count(&r["unknown"]);
+                    self.rehydrations.tokens_replaced += r.replaced;
+                    self.rehydrations.unknown_tokens += r.unknown;
                 }
             }
             "share.status" => self.tickets.status_changes += 1,
@@ -341,48 +349,40 @@ impl Fold {
             "share.recall" => self.tickets.recalled += 1,
             "sla.warning" => self.tickets.sla_warnings += 1,
             "sla.breach" => self.tickets.sla_breaches += 1,
-            "contract.overflow" if details["on"] == Value::Bool(true) => {
-                self.overflow_activations += 1;
-            }
-            "access.denied" => *self.denied.entry(e.actor.clone()).or_default() += 1,
+            "contract.overflow" if details.on == Some(true) => self.overflow_activations += 1,
+            "access.denied" => bump(&mut self.denied, &e.actor, 1),
             _ => {}
         }
     }
 
     /// Counts what a receipt says; fields withheld are counted on shares only, so a read of
     /// the same ticket does not count them twice.
-    fn receipt(&mut self, receipt: &Value, with_withheld: bool) {
-        for field in receipt["fields_sent"].as_array().into_iter().flatten() {
-            if let Some(name) = field.as_str() {
-                *self.fields_disclosed.entry(name.to_owned()).or_default() += 1;
-            }
+    fn receipt(&mut self, receipt: &ReceiptView<'_>, with_withheld: bool) {
+        for name in &receipt.fields_sent {
+            bump(&mut self.fields_disclosed, name, 1);
         }
         if !with_withheld {
             return;
         }
-        for (field, action) in receipt["fields_withheld"].as_object().into_iter().flatten() {
-            let action = action.as_str().unwrap_or("drop").to_owned();
-            *self
-                .fields_withheld
-                .entry((field.clone(), action))
-                .or_default() += 1;
+        for (field, action) in &receipt.fields_withheld {
+            bump_pair(&mut self.fields_withheld, field, action, 1);
         }
-        for (kind, actions) in receipt["entities"].as_object().into_iter().flatten() {
-            for (action, n) in actions.as_object().into_iter().flatten() {
-                *self
-                    .personal_data
-                    .entry((kind.clone(), action.clone()))
-                    .or_default() += n.as_u64().unwrap_or(0);
+        for (kind, actions) in &receipt.entities {
+            for (action, n) in actions {
+                bump_pair(&mut self.personal_data, kind, action, *n);
             }
         }
     }
 
-    fn disclose(&mut self, e: &Entry, details: &Value) {
-        let receipt = &details["receipt"];
-        let mut personal_data = Vec::new();
-        for (kind, actions) in receipt["entities"].as_object().into_iter().flatten() {
-            for (action, n) in actions.as_object().into_iter().flatten() {
-                personal_data.push(format!("{kind}:{action}×{}", n.as_u64().unwrap_or(0)));
+    fn disclose(&mut self, e: &Entry, details: &Details<'_>) {
+        let receipt = &details.receipt;
+        let mut personal_data = String::new();
+        for (kind, actions) in &receipt.entities {
+            for (action, n) in actions {
+                if !personal_data.is_empty() {
+                    personal_data.push_str("; ");
+                }
+                personal_data.push_str(&format!("{kind}:{action}×{n}"));
             }
         }
         self.disclosures.push(Disclosure {
@@ -392,13 +392,8 @@ impl Fold {
             actor: e.actor.clone(),
             contract: e.contract_id.clone().unwrap_or_default(),
             ticket: e.ticket_id.unwrap_or_default(),
-            contract_version: details["contract_version"].as_i64(),
-            fields: receipt["fields_sent"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f.as_str().map(str::to_owned))
-                .collect(),
+            contract_version: details.contract_version,
+            fields: receipt.fields_sent.join("; "),
             personal_data,
         });
     }
@@ -419,12 +414,14 @@ impl Fold {
                 .map(|(name, count)| Counted { name, count })
                 .collect::<Vec<_>>()
         };
-        let per_action = |map: BTreeMap<(String, String), u64>| {
+        let per_action = |map: BTreeMap<String, BTreeMap<String, u64>>| {
             map.into_iter()
-                .map(|((name, action), count)| ActionCount {
-                    name,
-                    action,
-                    count,
+                .flat_map(|(name, actions)| {
+                    actions.into_iter().map(move |(action, count)| ActionCount {
+                        name: name.clone(),
+                        action,
+                        count,
+                    })
                 })
                 .collect::<Vec<_>>()
         };
@@ -463,7 +460,61 @@ impl Fold {
             overflow_activations: self.overflow_activations,
             sla,
             daily,
+            disclosure_rows: self.disclosures.len(),
             disclosures: self.disclosures,
+        }
+    }
+}
+
+/// What reports read of an entry's details; the rest is ignored. Strings are borrowed from
+/// the entry's text where they need no unescaping: a month can hold a million entries.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Details<'a> {
+    #[serde(borrow, default)]
+    receipt: ReceiptView<'a>,
+    #[serde(borrow, default)]
+    reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    contract_version: Option<i64>,
+    #[serde(default)]
+    rehydration: Option<RehydrationView>,
+    #[serde(default)]
+    on: Option<bool>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ReceiptView<'a> {
+    #[serde(borrow, default)]
+    fields_sent: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    fields_withheld: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(borrow, default)]
+    entities: BTreeMap<Cow<'a, str>, BTreeMap<Cow<'a, str>, u64>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct RehydrationView {
+    #[serde(default)]
+    replaced: u64,
+    #[serde(default)]
+    unknown: u64,
+}
+
+/// Adds `n` to `key`'s count, allocating the key only the first time it is seen.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(count) => *count += n,
+        None => {
+            map.insert(key.to_owned(), n);
+        }
+    }
+}
+
+fn bump_pair(map: &mut BTreeMap<String, BTreeMap<String, u64>>, a: &str, b: &str, n: u64) {
+    match map.get_mut(a) {
+        Some(inner) => bump(inner, b, n),
+        None => {
+            map.insert(a.to_owned(), BTreeMap::from([(b.to_owned(), n)]));
         }
     }
 }
@@ -578,6 +629,7 @@ pub fn sample() -> ReportData {
                 attainment_percent: Some(100.0),
             })
             .collect(),
+        disclosure_rows: 1,
         disclosures: vec![Disclosure {
             seq: 1,
             at,
@@ -586,8 +638,8 @@ pub fn sample() -> ReportData {
             contract: "sample".into(),
             ticket: 1,
             contract_version: Some(1),
-            fields: vec!["subject".into()],
-            personal_data: vec!["email:tokenize×1".into()],
+            fields: "subject".into(),
+            personal_data: "email:tokenize×1".into(),
         }],
     }
 }

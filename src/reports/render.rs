@@ -1,14 +1,16 @@
-//! Rendering reports with handlebars in strict mode: a missing field or label is an error, not
-//! an empty cell. Templates ship in the binary (`templates/reports/`) and can be overridden
-//! from a directory; every template is rendered once for each locale when loaded, so a broken
-//! one stops the gateway at start-up instead of failing the 3 a.m. run.
+//! Rendering reports. HTML comes from handlebars templates in strict mode: a missing field or
+//! label is an error, not an empty cell. Templates ship in the binary (`templates/reports/`)
+//! and can be overridden from a directory; every template is rendered once for each locale
+//! when loaded, so a broken one stops the gateway at start-up instead of failing the 3 a.m.
+//! run. JSON is the data itself; CSV is a fixed, machine-readable layout of the disclosure rows
+//! written directly (a monthly report can hold half a million of them).
 
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason, no_escape,
+    RenderErrorReason,
 };
 use serde_json::{Value, json};
 
@@ -17,7 +19,6 @@ use super::data::ReportData;
 use crate::contracts::{Locale, ReportFormat};
 
 const DEFAULT_HTML: &str = include_str!("../../templates/reports/default.html.hbs");
-const DEFAULT_CSV: &str = include_str!("../../templates/reports/default.csv.hbs");
 const LABELS_EN: &str = include_str!("../../templates/reports/en.json");
 const LABELS_RU: &str = include_str!("../../templates/reports/ru.json");
 
@@ -25,21 +26,18 @@ const LABELS_RU: &str = include_str!("../../templates/reports/ru.json");
 #[derive(Debug)]
 pub struct Renderer {
     html: Handlebars<'static>,
-    csv: Handlebars<'static>,
     en: Value,
     ru: Value,
 }
 
 impl Renderer {
-    /// The built-in templates, overridden by `<dir>/reports/<name>.html.hbs`,
-    /// `<name>.csv.hbs` and `en.json` / `ru.json` found in `dir`. Each template is test-rendered
-    /// for both locales.
+    /// The built-in template, overridden or joined by `<dir>/reports/<name>.html.hbs`, and the
+    /// labels, overridden by `en.json` / `ru.json` there. Each template is test-rendered for
+    /// both locales.
     pub fn load(dir: Option<&Path>) -> Result<Self, ReportError> {
-        let mut html = registry(false);
-        let mut csv = registry(true);
+        let mut html = registry();
         let mut labels = [LABELS_EN.to_owned(), LABELS_RU.to_owned()];
         add(&mut html, "default", DEFAULT_HTML)?;
-        add(&mut csv, "default", DEFAULT_CSV)?;
         if let Some(dir) = dir.map(|d| d.join("reports")).filter(|d| d.is_dir()) {
             let entries = std::fs::read_dir(&dir)
                 .map_err(|e| ReportError::Template(format!("{}: {e}", dir.display())))?;
@@ -56,8 +54,6 @@ impl Renderer {
                 };
                 if let Some(name) = file.strip_suffix(".html.hbs") {
                     add(&mut html, name, &read()?)?;
-                } else if let Some(name) = file.strip_suffix(".csv.hbs") {
-                    add(&mut csv, name, &read()?)?;
                 } else if file == "en.json" {
                     labels[0] = read()?;
                 } else if file == "ru.json" {
@@ -72,7 +68,6 @@ impl Renderer {
         let [en, ru] = labels;
         let renderer = Self {
             html,
-            csv,
             en: parse(&en, "en")?,
             ru: parse(&ru, "ru")?,
         };
@@ -86,9 +81,6 @@ impl Renderer {
         for locale in [Locale::En, Locale::Ru] {
             for name in self.html.get_templates().keys() {
                 self.render(&sample, ReportFormat::Html, locale, name)?;
-            }
-            for name in self.csv.get_templates().keys() {
-                self.render(&sample, ReportFormat::Csv, locale, name)?;
             }
         }
         Ok(())
@@ -107,13 +99,17 @@ impl Renderer {
         locale: Locale,
         name: &str,
     ) -> Result<String, ReportError> {
-        if format == ReportFormat::Json {
-            return serde_json::to_string_pretty(data)
-                .map(|mut text| {
-                    text.push('\n');
-                    text
-                })
-                .map_err(|e| ReportError::Template(e.to_string()));
+        match format {
+            ReportFormat::Json => {
+                return serde_json::to_string_pretty(data)
+                    .map(|mut text| {
+                        text.push('\n');
+                        text
+                    })
+                    .map_err(|e| ReportError::Template(e.to_string()));
+            }
+            ReportFormat::Csv => return Ok(disclosure_csv(data)),
+            ReportFormat::Html => {}
         }
         let labels = match locale {
             Locale::En => &self.en,
@@ -124,18 +120,7 @@ impl Renderer {
             "t": labels,
             "locale": locale_code(locale),
         });
-        let registry = if format == ReportFormat::Csv {
-            &self.csv
-        } else {
-            &self.html
-        };
-        // A contract naming a template that has only an HTML form gets the default CSV.
-        let name = if registry.has_template(name) {
-            name
-        } else {
-            "default"
-        };
-        registry
+        self.html
             .render(name, &context)
             .map_err(|e| ReportError::Template(format!("{name} ({format:?}): {e}")))
     }
@@ -153,19 +138,14 @@ fn locale_code(locale: Locale) -> &'static str {
     }
 }
 
-fn registry(csv: bool) -> Handlebars<'static> {
+fn registry() -> Handlebars<'static> {
     let mut reg = Handlebars::new();
     reg.set_strict_mode(true);
-    if csv {
-        reg.register_escape_fn(no_escape);
-    }
     reg.register_helper("date", Box::new(date_helper));
     reg.register_helper("day", Box::new(day_helper));
     reg.register_helper("number", Box::new(number_helper));
     reg.register_helper("percent", Box::new(percent_helper));
     reg.register_helper("duration", Box::new(duration_helper));
-    reg.register_helper("csv", Box::new(csv_helper));
-    reg.register_helper("join", Box::new(join_helper));
     reg.register_helper("chart", Box::new(chart_helper));
     reg
 }
@@ -324,39 +304,37 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn csv_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "csv")?;
-    let text = match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    out.write(&csv_field(&text))?;
-    Ok(())
+/// The disclosure rows as CSV, header first.
+fn disclosure_csv(data: &ReportData) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64 + data.disclosures.len() * 160);
+    out.push_str(CSV_HEADER);
+    for row in &data.disclosures {
+        let version = row
+            .contract_version
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let at = row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            row.seq,
+            at,
+            csv_field(&row.action),
+            csv_field(&row.actor),
+            csv_field(&row.contract),
+            row.ticket,
+            version,
+            csv_field(&row.fields),
+            csv_field(&row.personal_data),
+        );
+    }
+    out
 }
 
-fn join_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "join")?;
-    let items = value.as_array().ok_or_else(|| invalid("join", value))?;
-    let parts: Vec<String> = items
-        .iter()
-        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-        .collect();
-    out.write(&parts.join("; "))?;
-    Ok(())
-}
+/// The CSV columns; fixed, so that spreadsheets and scripts can rely on them.
+pub const CSV_HEADER: &str =
+    "seq,at,action,actor,contract,ticket,contract_version,fields,personal_data\n";
 
 /// An inline SVG of the daily series: a bar per day for tickets shared, and a line for SLA
 /// attainment (0–100 %). Printable, no script.
