@@ -51,11 +51,12 @@ pub async fn show(
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
     let now = state.clock.now();
+    let actor = who.0.clone();
     let body = state
         .db
-        .write_async(move |c| service::view(c, &contracts, &keys, &who.0, id, now))
-        .await?;
-    match body {
+        .write_async(move |c| service::view(c, &contracts, &keys, &actor, id, now))
+        .await;
+    match denial_audited(&state, &who, id, "read", body).await? {
         View::Shown(body) => Ok(HttpResponse::Ok().json(body)),
         View::Refused => Err(ApiError::new(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -78,11 +79,13 @@ pub async fn reply(
     let keys = state.vault_keys.clone();
     let key = idempotency::key_of(&req, &who.0.ledger_name())?;
     let now = state.clock.now();
+    let actor = who.0.clone();
     let answer = idempotency::write_once(&state, key, move |c| {
-        let reply = service::reply(c, &contracts, &keys, &who.0, id, input.clone(), now)?;
+        let reply = service::reply(c, &contracts, &keys, &actor, id, input.clone(), now)?;
         Ok((StatusCode::CREATED, reply, ()))
     })
-    .await?;
+    .await;
+    let answer = denial_audited(&state, &who, id, "reply", answer).await?;
     state.changed();
     Ok(answer.respond())
 }
@@ -106,11 +109,13 @@ pub async fn status(
     let contracts = state.contracts.current();
     let key = idempotency::key_of(&req, &who.0.ledger_name())?;
     let now = state.clock.now();
+    let actor = who.0.clone();
     let answer = idempotency::write_once(&state, key, move |c| {
-        let out = service::set_status(c, &contracts, &who.0, id, input.status, now)?;
+        let out = service::set_status(c, &contracts, &actor, id, input.status, now)?;
         Ok((StatusCode::OK, out, ()))
     })
-    .await?;
+    .await;
+    let answer = denial_audited(&state, &who, id, "status", answer).await?;
     state.changed();
     Ok(answer.respond())
 }
@@ -132,10 +137,39 @@ pub async fn handback(
     let id = ticket_id(&id)?;
     let contracts = state.contracts.current();
     let now = state.clock.now();
+    let actor = who.0.clone();
     let out = state
         .db
-        .write_async(move |c| service::handback(c, &contracts, &who.0, id, &input.reason, now))
-        .await?;
+        .write_async(move |c| service::handback(c, &contracts, &actor, id, &input.reason, now))
+        .await;
+    let out = denial_audited(&state, &who, id, "handback", out).await?;
     state.changed();
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// A contractor asking for a ticket it may not see gets the same 404 as for a missing one, and
+/// the attempt is audited — in a transaction of its own, since the request's rolled back.
+async fn denial_audited<T, E: Into<ApiError>>(
+    state: &AppState,
+    who: &Contractor,
+    ticket: i64,
+    attempt: &'static str,
+    result: Result<T, E>,
+) -> Result<T, ApiError> {
+    let error = match result {
+        Ok(value) => return Ok(value),
+        Err(e) => e.into(),
+    };
+    if error.is_not_found() {
+        let actor = who.0.clone();
+        let now = state.clock.now();
+        let recorded = state
+            .db
+            .write_async(move |c| service::record_denied(c, &actor, ticket, attempt, now))
+            .await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not audit a denied access");
+        }
+    }
+    Err(error)
 }

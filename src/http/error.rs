@@ -114,6 +114,13 @@ impl ResponseError for ApiError {
     }
 }
 
+impl ApiError {
+    /// True for a 404: the answer to anything missing or not the caller's to see.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {

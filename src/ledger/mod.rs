@@ -53,6 +53,8 @@ pub enum Action {
     Satisfaction,
     /// An operator put a dead-lettered event back in line.
     DeliveryReplay,
+    /// A caller asked for something it may not see (answered like a missing one).
+    AccessDenied,
 }
 
 impl Action {
@@ -76,6 +78,7 @@ impl Action {
             Self::AttainmentRestored => "sla.attainment_restored",
             Self::Satisfaction => "ticket.satisfaction",
             Self::DeliveryReplay => "delivery.replay",
+            Self::AccessDenied => "access.denied",
         }
     }
 }

@@ -357,3 +357,26 @@ fn change_state(
     }
     Ok(json!({ "id": ticket_id, "state": updated.state, "changed": changed }))
 }
+
+/// Records that `who` asked for `ticket_id`, which it may not see (never shared with it, or
+/// taken back): the request is answered like a missing ticket, and the attempt is audited.
+pub fn record_denied(
+    conn: &mut AnyConnection,
+    who: &ContractorActor,
+    ticket_id: i64,
+    attempt: &str,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: &who.ledger_name(),
+            action: Action::AccessDenied,
+            contract_id: None,
+            ticket_id: Some(ticket_id),
+            details: json!({ "contractor": who.contractor, "attempt": attempt }),
+        },
+    )?;
+    Ok(())
+}

@@ -47,6 +47,11 @@ async fn a_report_counts_what_the_ledger_holds(app: TestApp) {
         )
         .await;
     assert_eq!(read.status, 200);
+    // Asking for a ticket that is not its own: 404, audited, and reported.
+    let probe = app
+        .get("/api/v1/contractor/tickets/999999", &app.contractor("acme"))
+        .await;
+    assert_eq!(probe.status, 404);
     let to = from + chrono::Duration::days(1);
     let body = json!({
         "contract": "acme-en", "from": from, "to": to, "formats": ["json", "html", "csv"],
@@ -61,6 +66,8 @@ async fn a_report_counts_what_the_ledger_holds(app: TestApp) {
     assert_eq!(json["reads"].as_array().map(Vec::len), Some(1));
     assert_eq!(json["reads"][0]["count"], 1);
     assert_eq!(json["disclosure_rows"], 3);
+    assert_eq!(json["denied_access"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["denied_access"][0]["count"], 1);
     assert!(json.get("disclosures").is_none(), "rows are the CSV's");
     let subject = json["fields_disclosed"]
         .as_array()
