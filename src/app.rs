@@ -14,7 +14,7 @@ use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::delivery::{Destination, Signer};
 use crate::http::{self, AppState};
-use crate::jobs::{OutboxDrain, ReportScheduler, SlaSweeper};
+use crate::jobs::{OutboxDrain, ReportScheduler, RetentionPurge, SlaSweeper};
 use crate::redaction::VaultKeys;
 use crate::telemetry::Metrics;
 
@@ -25,6 +25,7 @@ pub struct Application {
     state: AppState,
     sla_sweep_every: Option<std::time::Duration>,
     report_poll: Option<std::time::Duration>,
+    retention_poll: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
 }
 
@@ -102,6 +103,8 @@ impl Application {
                 .then(|| std::time::Duration::from_millis(config.sla_sweep_ms)),
             report_poll: (config.report_poll_ms > 0)
                 .then(|| std::time::Duration::from_millis(config.report_poll_ms)),
+            retention_poll: (config.retention_poll_ms > 0)
+                .then(|| std::time::Duration::from_millis(config.retention_poll_ms)),
             delivery,
         })
     }
@@ -139,6 +142,15 @@ impl Application {
         }
     }
 
+    /// The retention purge over this gateway's state (also for tests, which run it on demand).
+    pub fn retention_purge(&self) -> RetentionPurge {
+        RetentionPurge {
+            db: self.state.db.for_jobs(),
+            contracts: self.state.contracts.clone(),
+            clock: self.state.clock.clone(),
+        }
+    }
+
     /// Starts the background jobs; they stop when the returned guard is dropped.
     fn start_jobs(&self) -> Jobs {
         let sweeper = self
@@ -151,7 +163,17 @@ impl Application {
         let reports = self
             .report_poll
             .map(|every| tokio::spawn(self.report_scheduler().run(every)));
-        Jobs(sweeper.into_iter().chain(drain).chain(reports).collect())
+        let retention = self
+            .retention_poll
+            .map(|every| tokio::spawn(self.retention_purge().run(every)));
+        Jobs(
+            sweeper
+                .into_iter()
+                .chain(drain)
+                .chain(reports)
+                .chain(retention)
+                .collect(),
+        )
     }
 
     /// A handle to stop the server.

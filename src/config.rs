@@ -86,6 +86,14 @@ pub struct Config {
         global = true
     )]
     pub report_poll_ms: u64,
+    /// Milliseconds between retention purges; 0 turns this replica's purge off.
+    #[arg(
+        long,
+        env = "BRIDGE_RETENTION_POLL_MS",
+        default_value_t = 3_600_000,
+        global = true
+    )]
+    pub retention_poll_ms: u64,
     /// Where in-house events are posted (unset: the in-house side pulls `GET /api/v1/events`).
     #[arg(long, env = "BRIDGE_INHOUSE_WEBHOOK_URL", global = true)]
     pub inhouse_webhook_url: Option<String>,

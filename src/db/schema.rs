@@ -170,6 +170,8 @@ diesel::table! {
         lookup -> Text,
         ciphertext -> Text,
         created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        purged_at -> Nullable<Timestamp>,
     }
 }
 

@@ -3,8 +3,10 @@
 
 pub mod outbox_drain;
 pub mod report_schedule;
+pub mod retention;
 pub mod sla_sweep;
 
 pub use outbox_drain::OutboxDrain;
 pub use report_schedule::ReportScheduler;
+pub use retention::RetentionPurge;
 pub use sla_sweep::SlaSweeper;

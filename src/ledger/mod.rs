@@ -55,6 +55,8 @@ pub enum Action {
     DeliveryReplay,
     /// A caller asked for something it may not see (answered like a missing one).
     AccessDenied,
+    /// Contractor-visible copies past a contract's retention were removed.
+    RetentionPurge,
 }
 
 impl Action {
@@ -79,6 +81,7 @@ impl Action {
             Self::Satisfaction => "ticket.satisfaction",
             Self::DeliveryReplay => "delivery.replay",
             Self::AccessDenied => "access.denied",
+            Self::RetentionPurge => "retention.purge",
         }
     }
 }

@@ -393,3 +393,20 @@ pub fn replay(conn: &mut AnyConnection, event_id: &str, now: DateTime<Utc>) -> Q
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Deletes `contract_id`'s contractor events settled (delivered, dead or skipped) before
+/// `cutoff`: they hold redacted copies of tickets, kept no longer than the contract allows.
+/// Returns how many went.
+pub fn purge_settled(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    cutoff: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::delete(
+        outbox_events::table
+            .filter(outbox_events::contract_id.eq(contract_id))
+            .filter(outbox_events::state.ne("pending"))
+            .filter(outbox_events::created_at.lt(to_db(cutoff))),
+    )
+    .execute(conn)
+}

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::clock::to_db;
@@ -178,15 +178,24 @@ impl<'c> Vault<'c> {
             self.locked = true;
         }
         let lookup = self.keys.lookup(self.contract_id, kind, value);
-        let existing: Option<String> = vault_tokens::table
+        let existing: Option<(String, Option<NaiveDateTime>)> = vault_tokens::table
             .filter(vault_tokens::contract_id.eq(self.contract_id))
             .filter(vault_tokens::kind.eq(kind))
             .filter(vault_tokens::lookup.eq(&lookup))
-            .select(vault_tokens::token)
+            .select((vault_tokens::token, vault_tokens::last_used_at))
             .first(self.conn)
             .optional()?;
         let token = match existing {
-            Some(token) => token,
+            Some((token, last_used)) => {
+                // Retention counts from the last use; a day's precision keeps the write rare.
+                let now = to_db(self.now);
+                if last_used.is_none_or(|at| at < now - chrono::Duration::days(1)) {
+                    diesel::update(vault_tokens::table.find((self.contract_id, &token)))
+                        .set(vault_tokens::last_used_at.eq(now))
+                        .execute(self.conn)?;
+                }
+                token
+            }
             None => {
                 let count: i64 = vault_tokens::table
                     .filter(vault_tokens::contract_id.eq(self.contract_id))
@@ -203,6 +212,7 @@ impl<'c> Vault<'c> {
                         vault_tokens::lookup.eq(&lookup),
                         vault_tokens::ciphertext.eq(&sealed),
                         vault_tokens::created_at.eq(to_db(self.now)),
+                        vault_tokens::last_used_at.eq(to_db(self.now)),
                     ))
                     .execute(self.conn)?;
                 token
@@ -218,6 +228,8 @@ impl<'c> Vault<'c> {
         let sealed: Option<String> = vault_tokens::table
             .filter(vault_tokens::contract_id.eq(self.contract_id))
             .filter(vault_tokens::token.eq(token))
+            // A purged token is one the vault no longer knows.
+            .filter(vault_tokens::purged_at.is_null())
             .select(vault_tokens::ciphertext)
             .first(self.conn)
             .optional()?;
@@ -225,6 +237,31 @@ impl<'c> Vault<'c> {
             .map(|s| self.keys.open(self.contract_id, token, &s))
             .transpose()
     }
+}
+
+/// Erases the values of `contract_id`'s tokens not used since `cutoff`: the ciphertext goes,
+/// the look-up key is replaced (so the same value gets a new token next time), and the row
+/// stays, so its number is never issued again. Returns how many were purged.
+pub fn purge_unused(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        vault_tokens::table
+            .filter(vault_tokens::contract_id.eq(contract_id))
+            .filter(vault_tokens::last_used_at.lt(to_db(cutoff)))
+            .filter(vault_tokens::purged_at.is_null()),
+    )
+    .set((
+        vault_tokens::ciphertext.eq(""),
+        vault_tokens::lookup
+            .eq(diesel::dsl::sql::<diesel::sql_types::Text>("'purged:'")
+                .concat(vault_tokens::token)),
+        vault_tokens::purged_at.eq(to_db(now)),
+    ))
+    .execute(conn)
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub struct ReportData {
     pub denied_access: Vec<Counted>,
     /// Overflow switched on by an operator.
     pub overflow_activations: u64,
+    /// Copies removed after `retention_days`.
+    pub purges: PurgeCounts,
     /// SLA figures per contract.
     pub sla: Vec<SlaFigures>,
     /// Per day: shares and SLA clocks decided.
@@ -144,6 +146,17 @@ pub struct Rehydrations {
     pub tokens_replaced: u64,
     /// Token-shaped strings this contract never issued, left as they were.
     pub unknown_tokens: u64,
+}
+
+/// Retention purges of the period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PurgeCounts {
+    /// Purges that removed something.
+    pub runs: u64,
+    /// Token values erased.
+    pub tokens: u64,
+    /// Contractor events deleted.
+    pub events: u64,
 }
 
 /// One day of the period.
@@ -298,6 +311,7 @@ struct Fold {
     reads: BTreeMap<String, u64>,
     denied: BTreeMap<String, u64>,
     overflow_activations: u64,
+    purges: PurgeCounts,
     days: BTreeMap<NaiveDate, (u64, u64, u64)>,
     disclosures: Vec<Disclosure>,
 }
@@ -351,6 +365,11 @@ impl Fold {
             "sla.breach" => self.tickets.sla_breaches += 1,
             "contract.overflow" if details.on == Some(true) => self.overflow_activations += 1,
             "access.denied" => bump(&mut self.denied, &e.actor, 1),
+            "retention.purge" => {
+                self.purges.runs += 1;
+                self.purges.tokens += details.tokens.unwrap_or(0);
+                self.purges.events += details.events.unwrap_or(0);
+            }
             _ => {}
         }
     }
@@ -458,6 +477,7 @@ impl Fold {
             reads: counted(self.reads),
             denied_access: counted(self.denied),
             overflow_activations: self.overflow_activations,
+            purges: self.purges,
             sla,
             daily,
             disclosure_rows: self.disclosures.len(),
@@ -480,6 +500,10 @@ struct Details<'a> {
     rehydration: Option<RehydrationView>,
     #[serde(default)]
     on: Option<bool>,
+    #[serde(default)]
+    tokens: Option<u64>,
+    #[serde(default)]
+    events: Option<u64>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -600,6 +624,7 @@ pub fn sample() -> ReportData {
         reads: counted(),
         denied_access: counted(),
         overflow_activations: 0,
+        purges: PurgeCounts::default(),
         sla: vec![SlaFigures {
             contract: "sample".into(),
             from: period.from,

@@ -4,6 +4,7 @@
 pub mod contractor;
 pub mod input;
 pub mod performance;
+pub mod retention;
 pub mod store;
 pub mod timekeeping;
 

@@ -82,6 +82,8 @@ pub struct TestApp {
     pub sweeper: SlaSweeper,
     /// Runs the report schedules on demand (off in the background in tests).
     pub reports: msp_bridge::jobs::ReportScheduler,
+    /// Runs the retention purge on demand.
+    pub retention: msp_bridge::jobs::RetentionPurge,
     config: Config,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
@@ -120,6 +122,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         report_schedule: None,
         report_locale: "en".into(),
         report_poll_ms: 0,
+        retention_poll_ms: 0,
         inhouse_webhook_url: None,
         inhouse_webhook_secret: None,
         delivery_timeout_ms: 2_000,
@@ -166,6 +169,7 @@ fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDatabase>) -> Test
     let keys = app.state().keys.clone();
     let sweeper = app.sla_sweeper();
     let reports = app.report_scheduler();
+    let retention = app.retention_purge();
     tokio::spawn(app.run());
     TestApp {
         base,
@@ -178,6 +182,7 @@ fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDatabase>) -> Test
         db,
         sweeper,
         reports,
+        retention,
         config,
         handle,
         _dir: dir,

@@ -15,6 +15,7 @@ mod ops;
 mod overflow;
 mod redaction;
 mod reports;
+mod retention;
 mod sla;
 mod slice;
 mod storage;

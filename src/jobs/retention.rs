@@ -1,0 +1,53 @@
+//! The retention purge: every interval, each contract's contractor-visible copies older than
+//! its `retention_days` are removed (see [`crate::tickets::retention`]). Purges are
+//! conditional updates and deletes, so replicas running at once remove each copy once.
+
+use std::time::Duration;
+
+use crate::clock::SharedClock;
+use crate::contracts::Registry;
+use crate::db::Db;
+use crate::tickets::TicketError;
+use crate::tickets::retention::{self, Purged};
+
+/// What the purge needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct RetentionPurge {
+    /// Storage.
+    pub db: Db,
+    /// Contracts in force (their retention).
+    pub contracts: Registry,
+    /// Time.
+    pub clock: SharedClock,
+}
+
+impl RetentionPurge {
+    /// Purges every contract once, a transaction each; returns what went.
+    pub fn run_once(&self) -> Result<Vec<Purged>, TicketError> {
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for (contract, days) in retention::retention_of(&self.contracts.current()) {
+            let purged = self
+                .db
+                .write(|c| retention::purge_contract(c, &contract, days, now))?;
+            if purged.tokens + purged.events > 0 {
+                tracing::info!(contract = %purged.contract, tokens = purged.tokens, events = purged.events, "retention purge");
+            }
+            out.push(purged);
+        }
+        Ok(out)
+    }
+
+    /// Purges every `poll` until the task is dropped.
+    pub async fn run(self, poll: Duration) {
+        loop {
+            let this = self.clone();
+            match tokio::task::spawn_blocking(move || this.run_once()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "retention purge failed; retrying"),
+                Err(e) => tracing::error!(error = %e, "retention purge panicked"),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+}
