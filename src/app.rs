@@ -69,6 +69,10 @@ impl Application {
                     .context("loading report templates")?,
             ),
             report_gateway: gateway_schedule(config)?,
+            console: Arc::new(
+                crate::http::console::ConsolePages::load(Some(&config.templates_dir))
+                    .map_err(|e| anyhow::anyhow!("loading console templates: {e}"))?,
+            ),
         };
         let delivery = outbox_drain(config, &state)?.map(|drain| {
             (

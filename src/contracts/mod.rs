@@ -353,3 +353,41 @@ impl Registry {
         *guard = Arc::new(set);
     }
 }
+
+/// Every contract in force, in routing order, with its stored version, manual switch and open
+/// shares: what operators and the console show.
+pub fn overview(
+    conn: &mut AnyConnection,
+    set: &ContractSet,
+) -> QueryResult<Vec<serde_json::Value>> {
+    let rows: Vec<(String, i32, bool, i32)> = contracts::table
+        .select((
+            contracts::id,
+            contracts::version,
+            contracts::manual_overflow,
+            contracts::open_shares,
+        ))
+        .load(conn)?;
+    Ok(set
+        .in_rank_order()
+        .map(|f| {
+            let c = &f.contract;
+            let stored = rows.iter().find(|r| r.0 == c.id);
+            serde_json::json!({
+                "id": c.id,
+                "contractor": c.contractor,
+                "display_name": c.display_name,
+                "file": f.file_name,
+                "sha256": f.sha256,
+                "version": stored.map(|r| r.1),
+                "valid_from": c.valid_from,
+                "valid_until": c.valid_until,
+                "rank": c.overflow.rank,
+                "overflow_mode": c.overflow.mode,
+                "manual_overflow": stored.map(|r| r.2),
+                "open_shares": stored.map(|r| r.3),
+                "max_open": c.overflow.max_open,
+            })
+        })
+        .collect())
+}

@@ -2,55 +2,20 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
-use diesel::prelude::*;
 use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::Oversight;
 use crate::db::DbError;
-use crate::db::schema::contracts;
 
 /// `GET /api/v1/contracts`: contracts in force with their stored version and live state.
 pub async fn contracts(state: Data<AppState>, _who: Oversight) -> Result<HttpResponse, ApiError> {
     let set = state.contracts.current();
-    let rows: Vec<(String, i32, String, bool, i32)> = state
+    let items = state
         .db
-        .read_async(|c| {
-            contracts::table
-                .select((
-                    contracts::id,
-                    contracts::version,
-                    contracts::sha256,
-                    contracts::manual_overflow,
-                    contracts::open_shares,
-                ))
-                .load(c)
-                .map_err(DbError::from)
-        })
+        .read_async(move |c| crate::contracts::overview(c, &set).map_err(DbError::from))
         .await?;
-    let items: Vec<_> = set
-        .in_rank_order()
-        .map(|f| {
-            let c = &f.contract;
-            let stored = rows.iter().find(|r| r.0 == c.id);
-            json!({
-                "id": c.id,
-                "contractor": c.contractor,
-                "display_name": c.display_name,
-                "file": f.file_name,
-                "sha256": f.sha256,
-                "version": stored.map(|r| r.1),
-                "valid_from": c.valid_from,
-                "valid_until": c.valid_until,
-                "rank": c.overflow.rank,
-                "overflow_mode": c.overflow.mode,
-                "manual_overflow": stored.map(|r| r.3),
-                "open_shares": stored.map(|r| r.4),
-                "max_open": c.overflow.max_open,
-            })
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
@@ -370,13 +335,8 @@ pub async fn report(
         .db
         .read_async(move |c| crate::reports::get(c, id))
         .await?;
-    let media = match meta.format.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        _ => "application/json",
-    };
     Ok(HttpResponse::Ok()
-        .content_type(media)
+        .content_type(crate::reports::media_type(&meta.format))
         .insert_header(("X-Content-SHA256", meta.sha256))
         .body(content))
 }

@@ -199,11 +199,20 @@ async fn authenticate(req: &HttpRequest) -> Result<Claims, ApiError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::Missing)?;
+    verify_token(&state, token, req.path()).await
+}
+
+/// Verifies a token from any source (header or console cookie), including revocation.
+pub(crate) async fn verify_token(
+    state: &AppState,
+    token: &str,
+    path: &str,
+) -> Result<Claims, ApiError> {
     let claims = state
         .keys
         .verify(token, state.clock.now())
         .inspect_err(|e| {
-            tracing::warn!(reason = %e, path = %req.path(), "token refused");
+            tracing::warn!(reason = %e, path = %path, "token refused");
         })?;
     let jti = claims.jti.clone();
     let revoked = state
@@ -211,7 +220,7 @@ async fn authenticate(req: &HttpRequest) -> Result<Claims, ApiError> {
         .read_async(move |c| crate::auth::is_revoked(c, &jti).map_err(crate::db::DbError::from))
         .await?;
     if revoked {
-        tracing::warn!(jti = %claims.jti, path = %req.path(), "revoked token refused");
+        tracing::warn!(jti = %claims.jti, path = %path, "revoked token refused");
         return Err(AuthError::Revoked.into());
     }
     Ok(claims)

@@ -2,6 +2,7 @@
 //! in a transaction; all routes are declared in [`routes`].
 
 mod admin;
+pub mod console;
 mod contractor;
 pub mod error;
 pub mod extract;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub reports: Arc<crate::reports::Renderer>,
     /// The gateway-wide report schedule, if configured.
     pub report_gateway: Option<crate::reports::schedule::GatewaySchedule>,
+    /// The console's pages, checked when loaded.
+    pub console: Arc<console::ConsolePages>,
 }
 
 impl AppState {
@@ -126,6 +129,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/schedule", web::get().to(admin::report_schedule))
                 .route("/reports/{id}", web::get().to(admin::report))
                 .route("/redaction/preview", web::post().to(admin::preview)),
+        )
+        .service(
+            web::scope("/console")
+                .route("", web::get().to(console::home))
+                .route("/", web::get().to(console::home))
+                .route("/sign-in", web::get().to(console::sign_in_page))
+                .route("/sign-in", web::post().to(console::sign_in))
+                .route("/sign-out", web::post().to(console::sign_out))
+                .route("/reports", web::get().to(console::reports_page))
+                .route("/reports", web::post().to(console::run_report))
+                .route("/reports/{id}", web::get().to(console::report_page))
+                .route(
+                    "/reports/{id}/content",
+                    web::get().to(console::report_content),
+                ),
         );
 }
 

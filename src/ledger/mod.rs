@@ -435,6 +435,16 @@ pub fn walk_period(
     })
 }
 
+/// The latest `limit` entries whose action is one of `actions`, newest first.
+pub fn recent(conn: &mut AnyConnection, actions: &[&str], limit: i64) -> QueryResult<Vec<Entry>> {
+    audit_log::table
+        .filter(audit_log::action.eq_any(actions))
+        .order(audit_log::seq.desc())
+        .limit(limit)
+        .select(Entry::as_select())
+        .load(conn)
+}
+
 /// Entries in `seq` order, starting after `after`, at most `limit`.
 pub fn list(conn: &mut AnyConnection, after: i64, limit: i64) -> QueryResult<Vec<Entry>> {
     audit_log::table

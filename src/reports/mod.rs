@@ -227,6 +227,15 @@ pub fn format_name(format: ReportFormat) -> &'static str {
     }
 }
 
+/// The media type a stored report is served with.
+pub fn media_type(format: &str) -> &'static str {
+    match format {
+        "html" => "text/html; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        _ => "application/json",
+    }
+}
+
 fn locale_name(locale: Locale) -> &'static str {
     match locale {
         Locale::En => "en",

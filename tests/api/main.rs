@@ -7,6 +7,7 @@ mod adapters;
 mod auth;
 mod bad_input;
 pub(crate) mod cli;
+mod console;
 mod delivery;
 mod events;
 mod idempotency;

@@ -1,0 +1,329 @@
+//! The console: sign-in with a cookie, pages without script, and a real browser (headless
+//! Chromium driven over WebDriver) signing in, running a report and reading it.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use msp_bridge::auth::Role;
+use msp_bridge::clock::Clock;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, ticket_en};
+use crate::on_both_backends;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
+    no_redirects()
+        .post(format!("{}/console/sign-in", app.base))
+        // JWTs are URL-safe: no encoding needed.
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn the_console_signs_in_with_a_cookie_and_shows_no_script(app: TestApp) {
+    let client = no_redirects();
+    // Not signed in: sent to the sign-in page.
+    let home = client
+        .get(format!("{}/console", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(home.status(), 303);
+    assert_eq!(home.headers()["location"], "/console/sign-in");
+    // A wrong token, and a contractor's, are refused with a page that says why.
+    let wrong = sign_in(&app, "not-a-token").await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap_or_default().contains("not valid"));
+    let contractor = sign_in(&app, &app.contractor("acme")).await;
+    assert_eq!(contractor.status(), 403);
+    // A compliance token: an HttpOnly, SameSite=Strict cookie scoped to the console.
+    let ok = sign_in(&app, &app.token(Role::Compliance, None)).await;
+    assert_eq!(ok.status(), 303);
+    let cookie = ok.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    for flag in [
+        "bridge_console=",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+    ] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap_or_default().to_owned();
+    let page = client
+        .get(format!("{}/console", app.base))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = page.text().await.unwrap_or_default();
+    assert!(!html.contains("<script"), "the console runs no script");
+    assert!(html.contains("acme-en"), "{html}");
+    assert!(html.contains("The chain verifies"), "{html}");
+    // The cookie is not a way into the API, and the API's tokens stay in headers.
+    let api = client
+        .get(format!("{}/api/v1/reports", app.base))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(api.status(), 401);
+    // Signing out clears the cookie.
+    let out = client
+        .post(format!("{}/console/sign-out", app.base))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status(), 303);
+    let cleared = out.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cleared.contains("bridge_console=;") || cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+}
+
+on_both_backends!(the_console_signs_in_with_a_cookie_and_shows_no_script);
+
+/// A minimal W3C WebDriver client over HTTP.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    driver: Child,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The W3C WebDriver element reference key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    /// Starts chromedriver with headless Chromium, or `None` when they are not installed and
+    /// the run does not require them (`scripts/test` installs them and requires them).
+    async fn start() -> Option<Self> {
+        let driver_path = PathBuf::from("/usr/bin/chromedriver");
+        if !driver_path.exists() {
+            assert!(
+                std::env::var("BRIDGE_TEST_BROWSER").as_deref() != Ok("require"),
+                "BRIDGE_TEST_BROWSER=require but /usr/bin/chromedriver is missing"
+            );
+            eprintln!("chromedriver not installed: browser test not run");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut browser = Self { http, base, driver };
+        let session = browser
+            .call(
+                reqwest::Method::POST,
+                "/session",
+                json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1280,1600"]
+                } } } }),
+            )
+            .await;
+        let id = session["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{session}"));
+        browser.base = format!("{}/session/{id}", browser.base);
+        Some(browser)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let answer: Value = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({ "using": "css selector", "value": css }),
+            )
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/text"),
+            json!({}),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", json!({}))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Saves a PNG of the window under `target/test-artefacts/`.
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine;
+        let png = self
+            .call(reqwest::Method::GET, "/screenshot", json!({}))
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artefacts");
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+
+    async fn quit(&self) {
+        self.call(reqwest::Method::DELETE, "", json!({})).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compliance_officer_signs_in_runs_a_report_and_reads_it() {
+    let app = crate::helpers::spawn(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap_or_else(|| panic!("sqlite always runs"));
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let shared = app.ingest(&ticket_en("BROWSER-1")).await;
+    assert_eq!(shared.body["routing"]["outcome"], "shared");
+    // The next day, so that the form's default period (the last 30 days) holds the share.
+    app.clock.set(app.clock.now() + chrono::Duration::days(1));
+    browser.go(&format!("{}/console", app.base)).await;
+    assert!(browser.url().await.ends_with("/console/sign-in"));
+    browser
+        .type_into("#token", &app.token(Role::Compliance, None))
+        .await;
+    browser.click("#sign-in").await;
+    assert!(browser.text("#who").await.starts_with("compliance:"));
+    assert!(browser.text("#ledger").await.contains("The chain verifies"));
+    let contracts = browser.text("#contracts").await;
+    assert!(
+        contracts.contains("acme-en") && contracts.contains("1 / 3"),
+        "{contracts}"
+    );
+    assert!(browser.text("#disclosures").await.contains("ticket.share"));
+    browser.screenshot("console-overview.png").await;
+    browser.go(&format!("{}/console/reports", app.base)).await;
+    browser.click("#run").await;
+    assert!(
+        browser.url().await.contains("/console/reports/"),
+        "opened the new report"
+    );
+    let sha = browser.text("#sha256").await;
+    assert_eq!(sha.len(), 64, "{sha}");
+    browser.click("#open").await;
+    // What a person sees in the document.
+    assert_eq!(browser.text("h1").await, "Data-sharing report");
+    assert_eq!(browser.text("#scope").await, "All contracts");
+    let summary = browser.text("#summary").await;
+    assert!(summary.contains("Tickets shared 1"), "{summary}");
+    assert!(
+        browser
+            .text("#ledger")
+            .await
+            .contains("The audit chain verifies")
+    );
+    let shot = browser.screenshot("console-report.png").await;
+    assert!(
+        std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0) > 10_000,
+        "a real screenshot"
+    );
+    browser.quit().await;
+}
