@@ -324,21 +324,64 @@ pub async fn reports(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-/// `GET /api/v1/reports/{id}`: the stored content, with its media type and sha256.
+/// `GET /api/v1/reports/{id}` query.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `html`, `json` or `csv`: the same report in another stored format.
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/{id}`: the stored content, with its media type and sha256. `?format=`
+/// or an `Accept` header naming one format (`text/html`, `application/json`, `text/csv`) picks
+/// the same report's content in that format, if it was produced.
 pub async fn report(
     state: Data<AppState>,
+    req: actix_web::HttpRequest,
     _who: Oversight,
     id: actix_web::web::Path<i64>,
+    query: actix_web::web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let wanted = match query.into_inner().format {
+        Some(f) if ["html", "json", "csv"].contains(&f.as_str()) => Some(f),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                "format",
+                "format must be html, json or csv",
+            ));
+        }
+        None => accepted_format(&req),
+    };
     let (meta, content) = state
         .db
-        .read_async(move |c| crate::reports::get(c, id))
+        .read_async(move |c| crate::reports::get_as(c, id, wanted.as_deref()))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type(crate::reports::media_type(&meta.format))
         .insert_header(("X-Content-SHA256", meta.sha256))
+        .insert_header(("X-Report-Id", meta.id.to_string()))
         .body(content))
+}
+
+/// The one report format an `Accept` header asks for, if it names exactly one.
+fn accepted_format(req: &actix_web::HttpRequest) -> Option<String> {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)?
+        .to_str()
+        .ok()?;
+    let named: Vec<&str> = [
+        ("text/html", "html"),
+        ("application/json", "json"),
+        ("text/csv", "csv"),
+    ]
+    .iter()
+    .filter(|(media, _)| accept.contains(media))
+    .map(|(_, format)| *format)
+    .collect();
+    (named.len() == 1).then(|| named[0].to_owned())
 }
 
 /// `GET /api/v1/reports/schedule`: every scheduled report stream, where its next period

@@ -668,3 +668,33 @@ pub fn sample() -> ReportData {
         }],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented schema and the data stay in step: every field the JSON format writes is
+    /// described, and every described field is written.
+    #[test]
+    fn the_documented_schema_names_every_field() {
+        let schema: Value = serde_json::from_str(include_str!("../../docs/report-v1.schema.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sample = serde_json::to_value(sample()).unwrap_or_else(|e| panic!("{e}"));
+        let written: Vec<&String> = sample
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        let described: Vec<&String> = schema["properties"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        let mut written_sorted = written.clone();
+        written_sorted.sort();
+        let mut described_sorted = described.clone();
+        described_sorted.sort();
+        assert_eq!(written_sorted, described_sorted);
+        let required = schema["required"].as_array().map(Vec::len);
+        assert_eq!(required, Some(written.len()));
+        assert_eq!(schema["properties"]["schema"]["const"], SCHEMA);
+    }
+}

@@ -274,6 +274,31 @@ pub fn get(conn: &mut AnyConnection, id: i64) -> Result<(ReportMeta, String), Re
         .ok_or(ReportError::NotFound)
 }
 
+/// Report `id`, or — when `format` names another — the same report (scope, period, trigger,
+/// time stored) in that format.
+pub fn get_as(
+    conn: &mut AnyConnection,
+    id: i64,
+    format: Option<&str>,
+) -> Result<(ReportMeta, String), ReportError> {
+    let (meta, content) = get(conn, id)?;
+    let Some(format) = format.filter(|f| *f != meta.format) else {
+        return Ok((meta, content));
+    };
+    let sibling: i64 = reports::table
+        .filter(reports::scope.eq(&meta.scope))
+        .filter(reports::period_from.eq(meta.period_from))
+        .filter(reports::period_to.eq(meta.period_to))
+        .filter(reports::trigger.eq(&meta.trigger))
+        .filter(reports::created_at.eq(meta.created_at))
+        .filter(reports::format.eq(format))
+        .select(reports::id)
+        .first(conn)
+        .optional()?
+        .ok_or(ReportError::NotFound)?;
+    get(conn, sibling)
+}
+
 /// The end of the last scheduled period stored for `scope`.
 pub fn last_scheduled_end(
     conn: &mut AnyConnection,

@@ -172,6 +172,14 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("{session}"));
         browser.base = format!("{}/session/{id}", browser.base);
+        // Look-ups wait for their element, so a step never races the page it navigated to.
+        browser
+            .call(
+                reqwest::Method::POST,
+                "/timeouts",
+                json!({ "implicit": 15_000, "pageLoad": 30_000 }),
+            )
+            .await;
         Some(browser)
     }
 
@@ -302,17 +310,18 @@ async fn a_compliance_officer_signs_in_runs_a_report_and_reads_it() {
     browser.screenshot("console-overview.png").await;
     browser.go(&format!("{}/console/reports", app.base)).await;
     browser.click("#run").await;
+    // `#sha256` is only on a report's page.
+    let sha = browser.text("#sha256").await;
     assert!(
         browser.url().await.contains("/console/reports/"),
         "opened the new report"
     );
-    let sha = browser.text("#sha256").await;
     assert_eq!(sha.len(), 64, "{sha}");
     browser.click("#open").await;
-    // What a person sees in the document.
+    // What a person sees in the document (`#summary` is only there).
+    let summary = browser.text("#summary").await;
     assert_eq!(browser.text("h1").await, "Data-sharing report");
     assert_eq!(browser.text("#scope").await, "All contracts");
-    let summary = browser.text("#summary").await;
     assert!(summary.contains("Tickets shared 1"), "{summary}");
     assert!(
         browser

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, ticket_en};
 use crate::on_both_backends;
 
-async fn report_of(app: &TestApp, body: &Value) -> Vec<(String, Value, String)> {
+/// Runs a report and returns, per stored format: format, content, sha256, id.
+async fn report_of(app: &TestApp, body: &Value) -> Vec<(String, Value, String, i64)> {
     let answer = app.post("/api/v1/reports", &app.admin(), body).await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     let mut out = Vec::new();
@@ -21,6 +22,7 @@ async fn report_of(app: &TestApp, body: &Value) -> Vec<(String, Value, String)> 
             format,
             content.body,
             item["sha256"].as_str().unwrap_or_default().to_owned(),
+            item["id"].as_i64().unwrap_or_default(),
         ));
     }
     out
@@ -96,6 +98,41 @@ async fn a_report_counts_what_the_ledger_holds(app: TestApp) {
         rows.iter().filter(|r| r.contains(",ticket.share,")).count(),
         2
     );
+    // The same report in another format, by query or by Accept.
+    let json_id = &first[0].3;
+    let as_csv = app
+        .get(
+            &format!("/api/v1/reports/{json_id}?format=csv"),
+            &app.admin(),
+        )
+        .await;
+    assert!(
+        as_csv.content_type.starts_with("text/csv"),
+        "{}",
+        as_csv.content_type
+    );
+    assert_eq!(as_csv.body, first[2].1);
+    let as_html = app
+        .client
+        .get(format!("{}/api/v1/reports/{json_id}", app.base))
+        .bearer_auth(app.admin())
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        as_html.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    let bad = app
+        .get(
+            &format!("/api/v1/reports/{json_id}?format=pdf"),
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
     // The same period from the same ledger: the same bytes.
     let again = report_of(&app, &body).await;
     for (a, b) in first.iter().zip(&again) {
