@@ -10,6 +10,9 @@
 //! PostgreSQL database; then produces and stores acme-en's monthly report (HTML, JSON and CSV)
 //! three times and prints each duration. The whole chain of the month is verified each time.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -178,22 +181,5 @@ fn main() {
     } else {
         4_000
     };
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    monthly_report(
-        "sqlite",
-        &format!("sqlite://{}/bench.db", dir.path().display()),
-        n,
-    );
-    if let Ok(admin_url) = std::env::var("BRIDGE_BENCH_POSTGRES_URL") {
-        let name = format!("bridge_bench_{}", msp_bridge::auth::random_hex(6));
-        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        monthly_report("postgres", &format!("{base}/{name}"), n);
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    }
+    common::on_each_backend(|label, url| monthly_report(label, url, n));
 }

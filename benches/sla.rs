@@ -11,13 +11,15 @@
 //! an idle sweep (nothing due), the sweep that records 100,000 warnings and 100,000 breaches,
 //! and the floor check with the live gauges.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::Criterion;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use msp_bridge::clock::ManualClock;
 use msp_bridge::contracts::{self, Contract, ContractFile, ContractSet, Registry, parse_contract};
 use msp_bridge::db::Db;
@@ -229,22 +231,5 @@ fn main() {
     // `cargo test --all-targets` runs benches once as a smoke test: keep that quick.
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let n = if benchmarking { 100_000 } else { 1_000 };
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    sweep_backlog(
-        "sqlite",
-        &format!("sqlite://{}/bench.db", dir.path().display()),
-        n,
-    );
-    if let Ok(admin_url) = std::env::var("BRIDGE_BENCH_POSTGRES_URL") {
-        let name = format!("bridge_bench_{}", msp_bridge::auth::random_hex(6));
-        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        sweep_backlog("postgres", &format!("{base}/{name}"), n);
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    }
+    common::on_each_backend(|label, url| sweep_backlog(label, url, n));
 }
