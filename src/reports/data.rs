@@ -42,8 +42,11 @@ pub struct ReportData {
     pub contract_versions: Vec<VersionInForce>,
     /// Ticket counts.
     pub tickets: TicketCounts,
-    /// Tickets not shared though routed to the contract, by reason.
+    /// Tickets not shared because redaction failed (fail closed), by reason.
     pub withheld: Vec<Counted>,
+    /// Tickets kept in-house, by why the contract (each contract, prefixed with its id, for
+    /// the gateway) could not take them: out of scope, regulated, at capacity, overflow off…
+    pub kept_in_house: Vec<Counted>,
     /// Fields disclosed, by name, with how many disclosures carried each.
     pub fields_disclosed: Vec<Counted>,
     /// Fields kept back, by name and the action that kept them.
@@ -240,6 +243,9 @@ pub fn compute(
             }
         }
     }
+    for routing in crate::tickets::store::routings_between(conn, period.from, period.to)? {
+        fold.kept(&routing, scope.map(|(c, _)| c), period);
+    }
     let contract_versions = versions_in_force(conn, contract_ids, period)?;
     Ok(fold.finish(
         scope.map(|(c, _)| c),
@@ -304,6 +310,7 @@ fn versions_in_force(
 struct Fold {
     tickets: TicketCounts,
     withheld: BTreeMap<String, u64>,
+    kept: BTreeMap<String, u64>,
     fields_disclosed: BTreeMap<String, u64>,
     fields_withheld: BTreeMap<String, BTreeMap<String, u64>>,
     personal_data: BTreeMap<String, BTreeMap<String, u64>>,
@@ -371,6 +378,33 @@ impl Fold {
                 self.purges.events += details.events.unwrap_or(0);
             }
             _ => {}
+        }
+    }
+
+    /// Counts a ticket kept in-house by a decision made in the period, under the reason its
+    /// contract (or, for the gateway, each contract) gave. Reasons lose their parenthesised
+    /// figures ("at capacity (3 of 3 open)" → "at capacity") so that they group.
+    fn kept(&mut self, routing: &str, contract: Option<&str>, period: Period) {
+        let Ok(decision) = serde_json::from_str::<Routed<'_>>(routing) else {
+            return;
+        };
+        let decided = decision
+            .decided_at
+            .as_deref()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc));
+        if decision.outcome.as_deref() != Some("kept")
+            || !decided.is_some_and(|d| d >= period.from && d < period.to)
+        {
+            return;
+        }
+        for c in decision.considered.iter().filter(|c| !c.eligible) {
+            let reason = c.reason.split(" (").next().unwrap_or(&c.reason);
+            match contract {
+                Some(id) if c.contract == id => bump(&mut self.kept, reason, 1),
+                Some(_) => {}
+                None => bump(&mut self.kept, &format!("{}: {reason}", c.contract), 1),
+            }
         }
     }
 
@@ -470,6 +504,7 @@ impl Fold {
             contract_versions,
             tickets: self.tickets,
             withheld: counted(self.withheld),
+            kept_in_house: counted(self.kept),
             fields_disclosed: counted(self.fields_disclosed),
             fields_withheld: per_action(self.fields_withheld),
             personal_data: per_action(self.personal_data),
@@ -514,6 +549,26 @@ struct ReceiptView<'a> {
     fields_withheld: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
     #[serde(borrow, default)]
     entities: BTreeMap<Cow<'a, str>, BTreeMap<Cow<'a, str>, u64>>,
+}
+
+/// What reports read of a stored routing decision.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Routed<'a> {
+    #[serde(borrow, default)]
+    outcome: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    decided_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    considered: Vec<Considered<'a>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Considered<'a> {
+    #[serde(borrow)]
+    contract: Cow<'a, str>,
+    eligible: bool,
+    #[serde(borrow)]
+    reason: Cow<'a, str>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -617,6 +672,7 @@ pub fn sample() -> ReportData {
         }],
         tickets: TicketCounts::default(),
         withheld: counted(),
+        kept_in_house: counted(),
         fields_disclosed: counted(),
         fields_withheld: per_action(),
         personal_data: per_action(),

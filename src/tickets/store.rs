@@ -316,3 +316,18 @@ pub fn source_ticket(
             .collect(),
     }
 }
+
+/// The stored routing decisions of tickets pushed in `[from, to)` (JSON text, as
+/// [`set_routing`] wrote them), oldest first.
+pub fn routings_between(
+    conn: &mut AnyConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<String>> {
+    tickets::table
+        .filter(tickets::updated_at.ge(to_db(from)))
+        .filter(tickets::updated_at.lt(to_db(to)))
+        .order(tickets::id)
+        .select(tickets::routing)
+        .load(conn)
+}

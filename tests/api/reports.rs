@@ -38,6 +38,11 @@ async fn a_report_counts_what_the_ledger_holds(app: TestApp) {
             answer.body
         );
     }
+    // A German ticket stays in-house: acme-en takes English only.
+    let mut german = ticket_en("REP-DE");
+    german["language"] = json!("de");
+    let kept = app.ingest(&german).await;
+    assert_eq!(kept.body["routing"]["outcome"], "kept", "{:?}", kept.body);
     let list = app
         .get("/api/v1/contractor/tickets", &app.contractor("acme"))
         .await;
@@ -70,6 +75,10 @@ async fn a_report_counts_what_the_ledger_holds(app: TestApp) {
     assert_eq!(json["disclosure_rows"], 3);
     assert_eq!(json["denied_access"].as_array().map(Vec::len), Some(1));
     assert_eq!(json["denied_access"][0]["count"], 1);
+    assert_eq!(
+        json["kept_in_house"],
+        json!([{ "name": "language de is not in scope", "count": 1 }])
+    );
     assert!(json.get("disclosures").is_none(), "rows are the CSV's");
     let subject = json["fields_disclosed"]
         .as_array()
