@@ -410,3 +410,23 @@ pub fn purge_settled(
     )
     .execute(conn)
 }
+
+/// The data of the last ticket projection (`ticket.shared` or `ticket.updated`) written for
+/// `contract_id`'s contractor about `ticket_id`, if any is still kept.
+pub fn last_projection(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    ticket_id: i64,
+) -> QueryResult<Option<Value>> {
+    let payload: Option<String> = outbox_events::table
+        .filter(outbox_events::contract_id.eq(contract_id))
+        .filter(outbox_events::ticket_id.eq(ticket_id))
+        .filter(outbox_events::event_type.eq_any(["ticket.shared", "ticket.updated"]))
+        .order(outbox_events::seq.desc())
+        .select(outbox_events::payload)
+        .first(conn)
+        .optional()?;
+    Ok(payload
+        .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+        .map(|mut envelope| envelope["data"].take()))
+}

@@ -599,8 +599,13 @@ fn send_update(
     let row = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     match project_for(conn, keys, &file.contract, &row, Some(share.id), now)? {
         Ok(projection) => {
-            let mut view = projection.body;
-            view.insert("contract".into(), json!(share.contract_id));
+            let mut view = Value::Object(projection.body);
+            view["contract"] = json!(share.contract_id);
+            // A push that changes nothing the contractor sees tells the contractor nothing.
+            if outbox::last_projection(conn, &share.contract_id, ticket_id)?.as_ref() == Some(&view)
+            {
+                return Ok(());
+            }
             outbox::enqueue(
                 conn,
                 now,
@@ -608,7 +613,7 @@ fn send_update(
                     &share.contract_id,
                     ticket_id,
                     "ticket.updated",
-                    Value::Object(view),
+                    view,
                 )],
             )?;
         }

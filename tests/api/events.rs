@@ -112,6 +112,12 @@ async fn the_contractor_is_told_redacted_changes_and_the_recall(app: TestApp) {
         .as_i64()
         .unwrap_or_default();
     // The in-house side changes the ticket and comments on it.
+    // A re-push that changes nothing the contractor sees sends nothing; a change in a field
+    // the contract withholds (the phone is dropped) is not news to the contractor either.
+    assert_eq!(app.ingest(&ticket_en("E-2")).await.status, 200);
+    let mut unseen = ticket_en("E-2");
+    unseen["requester"]["phone"] = json!("+44 20 7946 0000");
+    assert_eq!(app.ingest(&unseen).await.status, 200);
     let mut changed = ticket_en("E-2");
     changed["priority"] = json!("high");
     assert_eq!(app.ingest(&changed).await.status, 200);
