@@ -10,3 +10,24 @@ pub use outbox_drain::OutboxDrain;
 pub use report_schedule::ReportScheduler;
 pub use retention::RetentionPurge;
 pub use sla_sweep::SlaSweeper;
+
+/// Runs `work` on the blocking pool (it uses diesel) every `poll` until the task is dropped;
+/// a failure is logged as `what` and tried again at the next round.
+pub(crate) async fn every<T, E>(
+    poll: std::time::Duration,
+    what: &'static str,
+    work: impl Fn() -> Result<T, E> + Clone + Send + 'static,
+) where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    loop {
+        let round = work.clone();
+        match tokio::task::spawn_blocking(round).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, job = what, "job failed; retrying"),
+            Err(e) => tracing::error!(error = %e, job = what, "job panicked"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}

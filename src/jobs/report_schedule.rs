@@ -58,15 +58,7 @@ impl ReportScheduler {
 
     /// Checks every `poll` until the task is dropped.
     pub async fn run(self, poll: Duration) {
-        loop {
-            let this = self.clone();
-            match tokio::task::spawn_blocking(move || this.run_due()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "report schedule failed; retrying"),
-                Err(e) => tracing::error!(error = %e, "report schedule panicked"),
-            }
-            tokio::time::sleep(poll).await;
-        }
+        super::every(poll, "report schedule", move || self.run_due()).await;
     }
 }
 

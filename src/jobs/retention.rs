@@ -40,14 +40,6 @@ impl RetentionPurge {
 
     /// Purges every `poll` until the task is dropped.
     pub async fn run(self, poll: Duration) {
-        loop {
-            let this = self.clone();
-            match tokio::task::spawn_blocking(move || this.run_once()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "retention purge failed; retrying"),
-                Err(e) => tracing::error!(error = %e, "retention purge panicked"),
-            }
-            tokio::time::sleep(poll).await;
-        }
+        super::every(poll, "retention purge", move || self.run_once()).await;
     }
 }
