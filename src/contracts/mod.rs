@@ -354,12 +354,40 @@ impl Registry {
     }
 }
 
+/// A contract in force as operators and the console see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ContractOverview {
+    /// Contract id.
+    pub id: String,
+    /// Its contractor.
+    pub contractor: String,
+    /// Display name.
+    pub display_name: String,
+    /// The file it came from.
+    pub file: String,
+    /// sha256 of the file.
+    pub sha256: String,
+    /// Stored version number.
+    pub version: Option<i32>,
+    /// First day in force.
+    pub valid_from: chrono::NaiveDate,
+    /// Last day in force.
+    pub valid_until: Option<chrono::NaiveDate>,
+    /// Routing rank.
+    pub rank: i32,
+    /// How overflow is switched on.
+    pub overflow_mode: OverflowMode,
+    /// The manual switch.
+    pub manual_overflow: Option<bool>,
+    /// Open shares now.
+    pub open_shares: Option<i32>,
+    /// Capacity.
+    pub max_open: u32,
+}
+
 /// Every contract in force, in routing order, with its stored version, manual switch and open
 /// shares: what operators and the console show.
-pub fn overview(
-    conn: &mut AnyConnection,
-    set: &ContractSet,
-) -> QueryResult<Vec<serde_json::Value>> {
+pub fn overview(conn: &mut AnyConnection, set: &ContractSet) -> QueryResult<Vec<ContractOverview>> {
     let rows: Vec<(String, i32, bool, i32)> = contracts::table
         .select((
             contracts::id,
@@ -373,21 +401,21 @@ pub fn overview(
         .map(|f| {
             let c = &f.contract;
             let stored = rows.iter().find(|r| r.0 == c.id);
-            serde_json::json!({
-                "id": c.id,
-                "contractor": c.contractor,
-                "display_name": c.display_name,
-                "file": f.file_name,
-                "sha256": f.sha256,
-                "version": stored.map(|r| r.1),
-                "valid_from": c.valid_from,
-                "valid_until": c.valid_until,
-                "rank": c.overflow.rank,
-                "overflow_mode": c.overflow.mode,
-                "manual_overflow": stored.map(|r| r.2),
-                "open_shares": stored.map(|r| r.3),
-                "max_open": c.overflow.max_open,
-            })
+            ContractOverview {
+                id: c.id.clone(),
+                contractor: c.contractor.clone(),
+                display_name: c.display_name.clone(),
+                file: f.file_name.clone(),
+                sha256: f.sha256.clone(),
+                version: stored.map(|r| r.1),
+                valid_from: c.valid_from,
+                valid_until: c.valid_until,
+                rank: c.overflow.rank,
+                overflow_mode: c.overflow.mode,
+                manual_overflow: stored.map(|r| r.2),
+                open_shares: stored.map(|r| r.3),
+                max_open: c.overflow.max_open,
+            }
         })
         .collect())
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::{Claims, Role};
-use crate::contracts::{Locale, ReportFormat};
+use crate::contracts::{Locale, OverflowMode, ReportFormat};
 use crate::db::DbError;
 use crate::reports::{self, Period, Request};
 
@@ -167,8 +167,7 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
             let contracts = crate::contracts::overview(c, &overview_set)?;
             let mut attainment = Vec::new();
             for row in &contracts {
-                let id = row["id"].as_str().unwrap_or_default();
-                let figures = crate::tickets::performance::figures(c, id, month_ago, now)?;
+                let figures = crate::tickets::performance::figures(c, &row.id, month_ago, now)?;
                 attainment.push(figures.attainment.percent);
             }
             let until = now + chrono::Duration::seconds(1);
@@ -181,14 +180,16 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
     let contracts: Vec<Value> = contracts
         .into_iter()
         .map(|(row, attainment)| {
-            let overflow = match (row["overflow_mode"].as_str(), row["manual_overflow"] == true) {
+            let overflow = match (row.overflow_mode, row.manual_overflow == Some(true)) {
                 (_, true) => "on (manual switch)".to_owned(),
-                (Some("manual"), false) => "manual switch: off".to_owned(),
-                (mode, false) => mode.unwrap_or_default().replace('_', " "),
+                (OverflowMode::Manual, false) => "manual switch: off".to_owned(),
+                (OverflowMode::Always, false) => "always".to_owned(),
+                (OverflowMode::Threshold, false) => "threshold".to_owned(),
+                (OverflowMode::Off, false) => "off".to_owned(),
             };
             json!({
-                "id": row["id"], "contractor": row["contractor"], "version": row["version"],
-                "overflow": overflow, "open_shares": row["open_shares"], "max_open": row["max_open"],
+                "id": row.id, "contractor": row.contractor, "version": row.version,
+                "overflow": overflow, "open_shares": row.open_shares, "max_open": row.max_open,
                 "attainment": attainment.map_or("—".to_owned(), |p| format!("{p:.1}%")),
             })
         })

@@ -47,7 +47,7 @@ impl ReportScheduler {
                     }
                     stored.extend(metas);
                 }
-                Err(e) if is_unique_violation(&e) => {
+                Err(ReportError::Db(DbError::Query(e))) if crate::db::is_unique_violation(&e) => {
                     tracing::debug!(scope = stream.scope(), "report produced by another replica");
                 }
                 Err(e) => return Err(e),
@@ -60,14 +60,4 @@ impl ReportScheduler {
     pub async fn run(self, poll: Duration) {
         super::every(poll, "report schedule", move || self.run_due()).await;
     }
-}
-
-fn is_unique_violation(e: &ReportError) -> bool {
-    matches!(
-        e,
-        ReportError::Db(DbError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        )))
-    )
 }

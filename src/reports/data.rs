@@ -237,9 +237,9 @@ pub fn compute(
         for (at, met) in clocks::decided_between(conn, contract, period.from, period.to)? {
             let day = fold.day(at, timezone);
             if met {
-                *day.met += 1;
+                day.met += 1;
             } else {
-                *day.breached += 1;
+                day.breached += 1;
             }
         }
     }
@@ -319,18 +319,16 @@ struct Fold {
     denied: BTreeMap<String, u64>,
     overflow_activations: u64,
     purges: PurgeCounts,
-    days: BTreeMap<NaiveDate, (u64, u64, u64)>,
+    days: BTreeMap<NaiveDate, DayCounts>,
     disclosures: Vec<Disclosure>,
 }
 
 impl Fold {
-    fn day(&mut self, at: DateTime<Utc>, timezone: Tz) -> DayAccess<'_> {
-        let date = at.with_timezone(&timezone).date_naive();
-        let entry = self.days.entry(date).or_default();
-        DayAccess {
-            met: &mut entry.1,
-            breached: &mut entry.2,
-        }
+    /// The counters of the day `at` falls on in `timezone`.
+    fn day(&mut self, at: DateTime<Utc>, timezone: Tz) -> &mut DayCounts {
+        self.days
+            .entry(at.with_timezone(&timezone).date_naive())
+            .or_default()
     }
 
     fn entry(&mut self, e: &Entry, timezone: Tz) {
@@ -339,8 +337,7 @@ impl Fold {
         match e.action.as_str() {
             "ticket.share" => {
                 self.tickets.shared += 1;
-                let date = from_db(e.at).with_timezone(&timezone).date_naive();
-                self.days.entry(date).or_default().0 += 1;
+                self.day(from_db(e.at), timezone).shared += 1;
                 self.receipt(&details.receipt, true);
                 self.disclose(e, &details);
             }
@@ -480,13 +477,13 @@ impl Fold {
         };
         let daily = every_day(period, timezone)
             .map(|date| {
-                let (shared, met, breached) = self.days.get(&date).copied().unwrap_or_default();
+                let d = self.days.get(&date).copied().unwrap_or_default();
                 Day {
                     date,
-                    shared,
-                    met,
-                    breached,
-                    attainment_percent: crate::sla::attainment_percent(met, breached),
+                    shared: d.shared,
+                    met: d.met,
+                    breached: d.breached,
+                    attainment_percent: crate::sla::attainment_percent(d.met, d.breached),
                 }
             })
             .collect();
@@ -598,10 +595,12 @@ fn bump_pair(map: &mut BTreeMap<String, BTreeMap<String, u64>>, a: &str, b: &str
     }
 }
 
-/// A day's met and breached counters.
-struct DayAccess<'a> {
-    met: &'a mut u64,
-    breached: &'a mut u64,
+/// What happened on one day.
+#[derive(Debug, Default, Clone, Copy)]
+struct DayCounts {
+    shared: u64,
+    met: u64,
+    breached: u64,
 }
 
 /// Every date the period touches in `timezone`, first to last.

@@ -141,11 +141,11 @@ fn locale_code(locale: Locale) -> &'static str {
 fn registry() -> Handlebars<'static> {
     let mut reg = Handlebars::new();
     reg.set_strict_mode(true);
-    reg.register_helper("date", Box::new(date_helper));
-    reg.register_helper("day", Box::new(day_helper));
-    reg.register_helper("number", Box::new(number_helper));
-    reg.register_helper("percent", Box::new(percent_helper));
-    reg.register_helper("duration", Box::new(duration_helper));
+    reg.register_helper("date", localized("date", date_text));
+    reg.register_helper("day", localized("day", day_text));
+    reg.register_helper("number", localized("number", number_text));
+    reg.register_helper("percent", localized("percent", percent_text));
+    reg.register_helper("duration", localized("duration", duration_text));
     reg.register_helper("chart", Box::new(chart_helper));
     reg
 }
@@ -185,38 +185,41 @@ fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn date_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    ctx: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "date")?;
-    let at = timestamp(value).ok_or_else(|| invalid("date", value))?;
-    let text = format!(
-        "{} {} UTC",
-        format_date(at.date_naive(), is_ru(ctx)),
-        at.format("%H:%M")
-    );
-    out.write(&text)?;
-    Ok(())
+/// A helper that formats its one parameter for the page's locale with `format` (`None`: the
+/// value cannot be shown, which strict rendering reports as an error).
+fn localized(
+    name: &'static str,
+    format: fn(&Value, bool) -> Option<String>,
+) -> Box<dyn handlebars::HelperDef + Send + Sync> {
+    Box::new(
+        move |h: &Helper<'_>,
+              _: &Handlebars<'_>,
+              ctx: &Context,
+              _: &mut RenderContext<'_, '_>,
+              out: &mut dyn Output|
+              -> HelperResult {
+            let value = param(h, name)?;
+            let text = format(value, is_ru(ctx)).ok_or_else(|| invalid(name, value))?;
+            out.write(&text)?;
+            Ok(())
+        },
+    )
 }
 
-fn day_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    ctx: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "day")?;
-    let date = value
-        .as_str()
-        .and_then(|s| s.parse::<NaiveDate>().ok())
-        .ok_or_else(|| invalid("day", value))?;
-    out.write(&format_date(date, is_ru(ctx)))?;
-    Ok(())
+/// An instant, as its date and UTC time.
+fn date_text(value: &Value, ru: bool) -> Option<String> {
+    let at = timestamp(value)?;
+    Some(format!(
+        "{} {} UTC",
+        format_date(at.date_naive(), ru),
+        at.format("%H:%M")
+    ))
+}
+
+/// A calendar date (`YYYY-MM-DD`).
+fn day_text(value: &Value, ru: bool) -> Option<String> {
+    let date = value.as_str()?.parse::<NaiveDate>().ok()?;
+    Some(format_date(date, ru))
 }
 
 /// Groups digits by three: `1,234,567` in English, `1 234 567` (narrow no-break spaces) in
@@ -234,59 +237,35 @@ fn group_digits(n: u64, ru: bool) -> String {
     out
 }
 
-fn number_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    ctx: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "number")?;
-    let n = value.as_u64().ok_or_else(|| invalid("number", value))?;
-    out.write(&group_digits(n, is_ru(ctx)))?;
-    Ok(())
+fn number_text(value: &Value, ru: bool) -> Option<String> {
+    value.as_u64().map(|n| group_digits(n, ru))
 }
 
-fn percent_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    ctx: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "percent")?;
-    let text = match value.as_f64() {
-        None if value.is_null() => "—".to_owned(),
-        None => return Err(invalid("percent", value)),
-        Some(p) if is_ru(ctx) => format!("{:.1}\u{a0}%", p).replace('.', ","),
-        Some(p) => format!("{p:.1}%"),
-    };
-    out.write(&text)?;
-    Ok(())
+/// A percentage with one decimal; a dash when there is none (null).
+fn percent_text(value: &Value, ru: bool) -> Option<String> {
+    if value.is_null() {
+        return Some("—".to_owned());
+    }
+    let p = value.as_f64()?;
+    Some(if ru {
+        format!("{p:.1}\u{a0}%").replace('.', ",")
+    } else {
+        format!("{p:.1}%")
+    })
 }
 
-fn duration_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    ctx: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let value = param(h, "duration")?;
-    let text = match value.as_i64() {
-        None if value.is_null() => "—".to_owned(),
-        None => return Err(invalid("duration", value)),
-        Some(secs) => {
-            let (hours, minutes) = (secs / 3600, secs % 3600 / 60);
-            if is_ru(ctx) {
-                format!("{hours}\u{a0}ч {minutes:02}\u{a0}мин")
-            } else {
-                format!("{hours} h {minutes:02} min")
-            }
-        }
-    };
-    out.write(&text)?;
-    Ok(())
+/// Seconds as hours and minutes; a dash when there are none (null).
+fn duration_text(value: &Value, ru: bool) -> Option<String> {
+    if value.is_null() {
+        return Some("—".to_owned());
+    }
+    let secs = value.as_i64()?;
+    let (hours, minutes) = (secs / 3600, secs % 3600 / 60);
+    Some(if ru {
+        format!("{hours}\u{a0}ч {minutes:02}\u{a0}мин")
+    } else {
+        format!("{hours} h {minutes:02} min")
+    })
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, and with a
@@ -404,6 +383,26 @@ mod tests {
         assert_eq!(group_digits(1_234_567, true), "1\u{202f}234\u{202f}567");
         assert_eq!(group_digits(999, false), "999");
         assert_eq!(group_digits(0, true), "0");
+    }
+
+    #[test]
+    fn percentages_and_durations_read_as_each_locale_writes_them() {
+        assert_eq!(percent_text(&json!(98.54), false).as_deref(), Some("98.5%"));
+        assert_eq!(
+            percent_text(&json!(98.54), true).as_deref(),
+            Some("98,5\u{a0}%")
+        );
+        assert_eq!(percent_text(&Value::Null, true).as_deref(), Some("—"));
+        assert_eq!(percent_text(&json!("x"), false), None);
+        assert_eq!(
+            duration_text(&json!(7_500), false).as_deref(),
+            Some("2 h 05 min")
+        );
+        assert_eq!(
+            duration_text(&json!(7_500), true).as_deref(),
+            Some("2\u{a0}ч 05\u{a0}мин")
+        );
+        assert_eq!(number_text(&json!(-1), false), None);
     }
 
     #[test]

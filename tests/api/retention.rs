@@ -87,6 +87,11 @@ async fn copies_past_retention_are_purged_once(app: TestApp) {
     // The erased value is gone from the vault, and its number is never reused: the same
     // address gets a new token; the recently used one keeps its own.
     assert_eq!(
+        app.count("vault_tokens WHERE purged_at IS NOT NULL AND ciphertext = ''"),
+        i64::try_from(acme.tokens).unwrap_or(0),
+        "every purged token lost its value"
+    );
+    assert_eq!(
         app.count("vault_tokens WHERE purged_at IS NOT NULL AND ciphertext <> ''"),
         0
     );
