@@ -3,6 +3,7 @@
 //! A file is parsed and checked ([`load_dir`]), stored with its sha256 and a version history
 //! ([`apply`]), and served to routing and projection from an in-memory [`ContractSet`].
 
+pub mod capacity;
 pub mod duration;
 pub mod model;
 mod parse;
@@ -198,6 +199,7 @@ pub fn apply(
                         contracts::applied_at.eq(to_db(now)),
                     ))
                     .execute(conn)?;
+                capacity::create_stripes(conn, id)?;
                 1
             }
         };
@@ -388,14 +390,14 @@ pub struct ContractOverview {
 /// Every contract in force, in routing order, with its stored version, manual switch and open
 /// shares: what operators and the console show.
 pub fn overview(conn: &mut AnyConnection, set: &ContractSet) -> QueryResult<Vec<ContractOverview>> {
-    let rows: Vec<(String, i32, bool, i32)> = contracts::table
+    let rows: Vec<(String, i32, bool)> = contracts::table
         .select((
             contracts::id,
             contracts::version,
             contracts::manual_overflow,
-            contracts::open_shares,
         ))
         .load(conn)?;
+    let open = capacity::open_by_contract(conn)?;
     Ok(set
         .in_rank_order()
         .map(|f| {
@@ -413,7 +415,7 @@ pub fn overview(conn: &mut AnyConnection, set: &ContractSet) -> QueryResult<Vec<
                 rank: c.overflow.rank,
                 overflow_mode: c.overflow.mode,
                 manual_overflow: stored.map(|r| r.2),
-                open_shares: stored.map(|r| r.3),
+                open_shares: stored.map(|_| open.get(&c.id).copied().unwrap_or(0)),
                 max_open: c.overflow.max_open,
             }
         })

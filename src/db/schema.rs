@@ -10,7 +10,6 @@ diesel::table! {
         body -> Text,
         applied_at -> Timestamp,
         manual_overflow -> Bool,
-        open_shares -> Integer,
         attainment_alert_since -> Nullable<Timestamp>,
     }
 }
@@ -63,6 +62,15 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         first_response_at -> Nullable<Timestamp>,
+        capacity_stripe -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    capacity_stripes (contract_id, stripe) {
+        contract_id -> Text,
+        stripe -> Integer,
+        open_shares -> Integer,
     }
 }
 
@@ -160,6 +168,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_head,
     idempotency_keys,
     reports,
+    capacity_stripes,
 );
 
 diesel::table! {

@@ -7,13 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::prelude::*;
 use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
-use crate::contracts::Registry;
+use crate::contracts::{Registry, capacity};
 use crate::db::Db;
-use crate::db::schema::contracts;
 use crate::telemetry::{ContractLabels, Metrics};
 use crate::tickets::TicketError;
 use crate::tickets::performance::{self, FloorStatus};
@@ -102,12 +100,9 @@ impl SlaSweeper {
             statuses.push(status);
         }
         let live = self.db.read(performance::live_clocks)?;
-        let open: Vec<(String, i32)> = self.db.read(|c| {
-            contracts::table
-                .select((contracts::id, contracts::open_shares))
-                .load(c)
-                .map_err(TicketError::from)
-        })?;
+        let open = self
+            .db
+            .read(|c| capacity::open_by_contract(c).map_err(TicketError::from))?;
         for (id, n) in open {
             let l = labels(&id);
             self.metrics.open_shares.get_or_create(&l).set(i64::from(n));

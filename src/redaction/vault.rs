@@ -173,7 +173,7 @@ impl<'c> Vault<'c> {
             // Numbering (`count + 1`) and look-up-then-insert race between writers on
             // PostgreSQL: hold the contract's row lock until commit, as capacity does.
             diesel::update(contracts::table.find(self.contract_id))
-                .set(contracts::open_shares.eq(contracts::open_shares))
+                .set(contracts::version.eq(contracts::version))
                 .execute(self.conn)?;
             self.locked = true;
         }

@@ -10,8 +10,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::clock::{from_db, to_db};
+use crate::contracts::capacity;
 use crate::db::AnyConnection;
-use crate::db::schema::{contracts, shares, sla_clocks};
+use crate::db::schema::{contracts, shares};
 use crate::model::ShareState;
 use crate::routing::LiveState;
 pub use clocks::{ClockRow, ClockView};
@@ -62,6 +63,8 @@ pub struct ShareRow {
     pub updated_at: chrono::NaiveDateTime,
     /// When the contractor first replied publicly.
     pub first_response_at: Option<chrono::NaiveDateTime>,
+    /// The capacity stripe the share counts in while it holds a place.
+    pub capacity_stripe: Option<i32>,
 }
 
 impl ShareRow {
@@ -124,13 +127,10 @@ pub fn live_states(
     count_last_hour: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<HashMap<String, LiveState>> {
-    let rows: Vec<(String, bool, i32)> = contracts::table
-        .select((
-            contracts::id,
-            contracts::manual_overflow,
-            contracts::open_shares,
-        ))
+    let rows: Vec<(String, bool)> = contracts::table
+        .select((contracts::id, contracts::manual_overflow))
         .load(conn)?;
+    let open = capacity::open_by_contract(conn)?;
     let returned: Vec<String> = shares::table
         .filter(shares::ticket_id.eq(ticket_id))
         .filter(shares::state.eq_any(["handed_back", "recalled"]))
@@ -148,7 +148,8 @@ pub fn live_states(
     };
     Ok(rows
         .into_iter()
-        .map(|(id, manual_on, open_shares)| {
+        .map(|(id, manual_on)| {
+            let open_shares = open.get(&id).copied().unwrap_or(0);
             let returned_before = returned.contains(&id);
             let shared_last_hour = recent.iter().find(|(c, _)| *c == id).map_or(0, |(_, n)| *n);
             (
@@ -166,42 +167,14 @@ pub fn live_states(
         .collect())
 }
 
-/// Takes one of the contract's `max_open` places if one is free. A single conditional
-/// UPDATE, so parallel requests on PostgreSQL can never overfill a contract.
-pub fn reserve_capacity(
-    conn: &mut AnyConnection,
-    contract_id: &str,
-    max_open: u32,
-) -> QueryResult<bool> {
-    let max_open = i32::try_from(max_open).unwrap_or(i32::MAX);
-    let updated = diesel::update(
-        contracts::table
-            .find(contract_id)
-            .filter(contracts::open_shares.lt(max_open)),
-    )
-    .set(contracts::open_shares.eq(contracts::open_shares + 1))
-    .execute(conn)?;
-    Ok(updated == 1)
-}
-
-fn release_capacity(conn: &mut AnyConnection, contract_id: &str) -> QueryResult<()> {
-    diesel::update(
-        contracts::table
-            .find(contract_id)
-            .filter(contracts::open_shares.gt(0)),
-    )
-    .set(contracts::open_shares.eq(contracts::open_shares - 1))
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Records a new open share under the contract's stored version; the caller then reserves its
-/// place with [`reserve_capacity`] (or [`discard`]s it).
+/// Records a new open share under the contract's stored version, counted in the capacity
+/// stripe [`capacity::reserve`] gave it.
 pub fn create(
     conn: &mut AnyConnection,
     ticket_id: i64,
     contract_id: &str,
     contractor: &str,
+    capacity_stripe: i32,
     now: DateTime<Utc>,
 ) -> QueryResult<ShareRow> {
     let contract_version: i32 = contracts::table
@@ -217,17 +190,10 @@ pub fn create(
             shares::state.eq(ShareState::Open.as_str()),
             shares::created_at.eq(to_db(now)),
             shares::updated_at.eq(to_db(now)),
+            shares::capacity_stripe.eq(capacity_stripe),
         ))
         .returning(shares::all_columns)
         .get_result(conn)
-}
-
-/// Removes a share created in this transaction and its clocks, when its contract turned out
-/// to be full before anything was disclosed.
-pub fn discard(conn: &mut AnyConnection, share_id: i64) -> QueryResult<()> {
-    diesel::delete(sla_clocks::table.filter(sla_clocks::share_id.eq(share_id))).execute(conn)?;
-    diesel::delete(shares::table.find(share_id)).execute(conn)?;
-    Ok(())
 }
 
 /// The most recent share of a ticket, in any state.
@@ -329,7 +295,7 @@ pub fn transition(
         .returning(shares::all_columns)
         .get_result(conn)?;
     if from.holds_capacity() && !to.holds_capacity() {
-        release_capacity(conn, &share.contract_id)?;
+        capacity::release(conn, &share.contract_id, share.capacity_stripe.unwrap_or(0))?;
     }
     Ok((row, true))
 }

@@ -263,7 +263,26 @@ fn choose(
                 continue;
             }
         };
-        let share = shares::create(conn, row.id, &contract.id, &contract.contractor, now)?;
+        // Routing saw room, but a parallel share may have taken the last place since.
+        let Some(stripe) = crate::contracts::capacity::reserve(
+            conn,
+            &contract.id,
+            contract.overflow.max_open,
+            row.id,
+        )?
+        else {
+            considered[i].eligible = false;
+            considered[i].reason = "at capacity (filled while this ticket was routed)".into();
+            continue;
+        };
+        let share = shares::create(
+            conn,
+            row.id,
+            &contract.id,
+            &contract.contractor,
+            stripe,
+            now,
+        )?;
         timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
         let reason = format!(
             "shared with {} under {}: {}",
@@ -277,15 +296,9 @@ fn choose(
             considered.clone(),
         );
         store::set_routing(conn, row.id, &json!(shared))?;
-        // The rows every share contends for (the contract's capacity, the ledger head, the
-        // outbox counter) come last: their locks are held until commit, so the fewer statements
-        // after them, the more shares commit per second on PostgreSQL.
-        if !shares::reserve_capacity(conn, &contract.id, contract.overflow.max_open)? {
-            shares::discard(conn, share.id)?;
-            considered[i].eligible = false;
-            considered[i].reason = "at capacity (filled while this ticket was routed)".into();
-            continue;
-        }
+        // The rows every share contends for (the ledger head, the outbox counter) come last:
+        // their locks are held until commit, so the fewer statements after them, the more
+        // shares commit per second on PostgreSQL.
         ledger::append(
             conn,
             now,

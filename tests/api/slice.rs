@@ -570,7 +570,7 @@ async fn parallel_pushes_never_overfill_a_contract(app: TestApp) {
 on_both_backends!(parallel_pushes_never_overfill_a_contract);
 
 /// The rare path of a contract filled by another push between routing and the reservation:
-/// the push that lost finds the place gone, and its share and clocks go with it. Only
+/// the push that lost finds every place gone and shares nothing (no share, no clocks). Only
 /// PostgreSQL lets the two interleave (SQLite has one writer).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contract_filled_while_routing_leaves_no_share_behind() {
@@ -582,11 +582,13 @@ async fn a_contract_filled_while_routing_leaves_no_share_behind() {
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let db = app.db.clone();
-    // Another writer fills acme-en (max_open 3) and holds the row until told to commit.
+    // Another writer fills acme-en (max_open 3) and holds its stripes until told to commit.
     let filler = std::thread::spawn(move || {
         db.write(|c| {
-            diesel::sql_query("UPDATE contracts SET open_shares = 3 WHERE id = 'acme-en'")
-                .execute(c)?;
+            diesel::sql_query(
+                "UPDATE capacity_stripes SET open_shares = 3 WHERE contract_id = 'acme-en'",
+            )
+            .execute(c)?;
             let _ = locked_tx.send(());
             let _ = release_rx.recv();
             Ok::<_, msp_bridge::db::DbError>(())
@@ -619,7 +621,7 @@ async fn a_contract_filled_while_routing_leaves_no_share_behind() {
             .read(|c| {
                 diesel::sql_query(
                     "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
-                     AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"contracts\"%'",
+                     AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"capacity_stripes\"%'",
                 )
                 .get_result::<N>(c)
                 .map_err(msp_bridge::db::DbError::from)
