@@ -107,8 +107,11 @@ fn seed(db: &Db, files: &[contracts::ContractFile], n: u64) {
                 }
             })
             .collect();
-        db.write(|c| ledger::append_all(c, at, entries).map_err(DbError::from))
-            .unwrap_or_else(|e| panic!("{e}"));
+        db.write(|c| {
+            ledger::append_all(c, at, entries)?;
+            ledger::seal(c).map_err(DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
         written += count;
     }
     println!("seeded {n} ledger entries in {:?}", started.elapsed());

@@ -290,6 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: AuditCommand::Verify,
         } => {
             let db = Db::connect(config.database_url.expose())?;
+            ledger::seal_committed(&db)?;
             let result = db.read(|c| ledger::verify(c).map_err(DbError::from))?;
             match result.first_broken {
                 None => println!("ledger intact: {} entries verified", result.entries),
@@ -358,6 +359,7 @@ fn run_report(
     let db = Db::connect(config.database_url.expose())?;
     db.migrate()?;
     let now = SystemClock.now();
+    ledger::seal_committed(&db)?;
     let stored = match db.write(|c| reports::produce(c, &set, &renderer, &request, now)) {
         Ok(stored) => stored,
         Err(reports::ReportError::NotFound) => {

@@ -236,6 +236,9 @@ pub fn apply(
             changed: true,
         });
     }
+    // Contract versions are rare and often stored by a short-lived CLI: chain them at once
+    // rather than waiting for a delivery worker.
+    ledger::seal(conn)?;
     Ok(out)
 }
 

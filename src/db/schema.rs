@@ -67,6 +67,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_pending (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        contract_id -> Nullable<Text>,
+        ticket_id -> Nullable<BigInt>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
     capacity_stripes (contract_id, stripe) {
         contract_id -> Text,
         stripe -> Integer,
@@ -169,6 +181,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     reports,
     capacity_stripes,
+    audit_pending,
 );
 
 diesel::table! {

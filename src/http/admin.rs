@@ -24,6 +24,7 @@ pub async fn verify_audit(
     state: Data<AppState>,
     _who: Oversight,
 ) -> Result<HttpResponse, ApiError> {
+    crate::ledger::seal_committed_async(&state.db).await?;
     let result = state
         .db
         .read_async(|c| crate::ledger::verify(c).map_err(DbError::from))
@@ -287,6 +288,7 @@ pub async fn run_report(
     };
     let renderer = state.reports.clone();
     let now = state.clock.now();
+    crate::ledger::seal_committed_async(&state.db).await?;
     let stored = state
         .db
         .write_async(move |c| crate::reports::produce(c, &contracts, &renderer, &request, now))

@@ -161,6 +161,7 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
     let now = state.clock.now();
     let month_ago = now - chrono::Duration::days(30);
     let overview_set = set.clone();
+    crate::ledger::seal_committed_async(&state.db).await?;
     let (contracts, ledger, recent) = state
         .db
         .read_async(move |c| {
@@ -390,6 +391,7 @@ pub async fn run_report(
     let contracts = state.contracts.current();
     let renderer = state.reports.clone();
     let now = state.clock.now();
+    crate::ledger::seal_committed_async(&state.db).await?;
     let stored = state
         .db
         .write_async(move |c| reports::produce(c, &contracts, &renderer, &request, now))

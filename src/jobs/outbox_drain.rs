@@ -13,6 +13,7 @@ use crate::clock::{SharedClock, from_db};
 use crate::contracts::Registry;
 use crate::db::{Db, DbError};
 use crate::delivery::{self, Attempt, Destination, Signer};
+use crate::ledger;
 use crate::outbox::{self, EventRow, Settled};
 
 /// Events claimed per round.
@@ -49,9 +50,14 @@ impl OutboxDrain {
     pub async fn drain_once(&self) -> Result<usize, DbError> {
         let now = self.clock.now();
         let lease = self.lease;
+        // The round also chains the ledger entries committed since the last one: a change that
+        // wakes the worker is audited too, and sealing here costs no extra transaction.
         let claimed = self
             .db
-            .write_async(move |c| outbox::claim(c, now, lease, BATCH).map_err(DbError::from))
+            .write_async(move |c| {
+                ledger::seal(c)?;
+                outbox::claim(c, now, lease, BATCH).map_err(DbError::from)
+            })
             .await?;
         if claimed.is_empty() {
             return Ok(0);

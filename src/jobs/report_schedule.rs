@@ -33,6 +33,7 @@ impl ReportScheduler {
         let set = self.contracts.current();
         let now = self.clock.now();
         let mut stored = Vec::new();
+        crate::ledger::seal_committed(&self.db)?;
         for stream in schedule::streams(&set, self.gateway.as_ref()) {
             let Some(request) = self.db.read(|c| schedule::due_request(c, &stream, now))? else {
                 continue;

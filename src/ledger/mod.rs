@@ -1,8 +1,11 @@
 //! The audit ledger: an append-only, hash-chained log of every disclosure and access.
 //!
 //! Entries are appended inside the caller's transaction, so an entry exists exactly when the
-//! change it describes does. Each entry's `hash = sha256(prev_hash || canonical entry)`;
-//! [`verify`] recomputes the chain and names the first entry that does not fit.
+//! change it describes does. They are written pending and chained by [`seal`], one sealer at a
+//! time, in the order they committed: each entry's `hash = sha256(prev_hash || canonical
+//! entry)`. Writers never touch the chain's head, so audited changes commit in parallel;
+//! the delivery worker seals after every commit, and readers that must see the latest entries
+//! seal first. [`verify`] recomputes the chain and names the first entry that does not fit.
 
 use aws_lc_rs::digest;
 use chrono::{DateTime, Utc};
@@ -10,8 +13,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::clock::{from_db, to_db};
-use crate::db::AnyConnection;
-use crate::db::schema::{audit_log, ledger_head};
+use crate::db::schema::{audit_log, audit_pending, ledger_head};
+use crate::db::{AnyConnection, Db, DbError};
 
 /// The hash that stands before the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -133,73 +136,145 @@ fn serialize_utc<S: serde::Serializer>(
     s.serialize_str(&from_db(*at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }
 
-/// Appends `entry` at time `at` within the caller's transaction; returns its sequence number.
-///
-/// Bumping the single `ledger_head` row first takes its row lock, so concurrent appenders on
-/// PostgreSQL queue up behind each other and the chain never forks.
-pub fn append(
-    conn: &mut AnyConnection,
-    at: DateTime<Utc>,
-    entry: NewEntry<'_>,
-) -> QueryResult<i64> {
+/// Appends `entry` at time `at` within the caller's transaction (pending until sealed).
+pub fn append(conn: &mut AnyConnection, at: DateTime<Utc>, entry: NewEntry<'_>) -> QueryResult<()> {
     append_all(conn, at, vec![entry])
 }
 
-/// Appends `entries` in order at time `at` within the caller's transaction, in three
-/// statements whatever their number; returns the last sequence number (the head's, when
-/// `entries` is empty).
+/// Appends `entries` in order at time `at` within the caller's transaction, in one statement
+/// per thousand; they are chained by the next [`seal`] after they commit.
 pub fn append_all(
     conn: &mut AnyConnection,
     at: DateTime<Utc>,
     entries: Vec<NewEntry<'_>>,
-) -> QueryResult<i64> {
-    let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
-    let (last, mut prev_hash): (i64, String) = diesel::update(ledger_head::table.find(1))
-        .set(ledger_head::seq.eq(ledger_head::seq + count))
-        .returning((ledger_head::seq, ledger_head::hash))
-        .get_result(conn)?;
-    if entries.is_empty() {
-        return Ok(last);
-    }
+) -> QueryResult<()> {
     let at = to_db(at);
-    let mut rows = Vec::with_capacity(entries.len());
-    for (seq, entry) in (last - count + 1..).zip(entries) {
-        let details = entry.details.to_string();
-        let hash = chain_hash(
-            &prev_hash,
-            seq,
-            at,
-            entry.actor,
-            entry.action.as_str(),
-            entry.contract_id,
-            entry.ticket_id,
-            &details,
-        );
-        rows.push((
-            audit_log::seq.eq(seq),
-            audit_log::at.eq(at),
-            audit_log::actor.eq(entry.actor.to_owned()),
-            audit_log::action.eq(entry.action.as_str()),
-            audit_log::contract_id.eq(entry.contract_id.map(str::to_owned)),
-            audit_log::ticket_id.eq(entry.ticket_id),
-            audit_log::details.eq(details),
-            audit_log::prev_hash.eq(std::mem::replace(&mut prev_hash, hash.clone())),
-            audit_log::hash.eq(hash),
-        ));
-    }
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|entry| {
+            (
+                audit_pending::at.eq(at),
+                audit_pending::actor.eq(entry.actor.to_owned()),
+                audit_pending::action.eq(entry.action.as_str()),
+                audit_pending::contract_id.eq(entry.contract_id.map(str::to_owned)),
+                audit_pending::ticket_id.eq(entry.ticket_id),
+                audit_pending::details.eq(entry.details.to_string()),
+            )
+        })
+        .collect();
     // Bounded statements: PostgreSQL allows 65,535 parameters per statement.
     // Multi-row INSERT is backend-specific in diesel: run it on the concrete connection.
     for chunk in rows.chunks(1_000) {
-        let insert = diesel::insert_into(audit_log::table).values(chunk);
+        let insert = diesel::insert_into(audit_pending::table).values(chunk);
         match conn {
             AnyConnection::Postgresql(pg) => insert.execute(pg)?,
             AnyConnection::Sqlite(lite) => insert.execute(lite)?,
         };
     }
+    Ok(())
+}
+
+/// A committed entry waiting to be chained.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_pending)]
+struct Pending {
+    id: i64,
+    at: chrono::NaiveDateTime,
+    actor: String,
+    action: String,
+    contract_id: Option<String>,
+    ticket_id: Option<i64>,
+    details: String,
+}
+
+/// Entries chained per statement by [`seal`].
+const SEAL_BATCH: i64 = 1_000;
+
+/// Chains every pending entry the caller's transaction can see into the ledger, in the order
+/// they were written, and returns how many. Sealers take the head's row lock first, so on
+/// PostgreSQL they queue behind each other, and in READ COMMITTED the statements after the
+/// lock see every entry committed before it was granted: the chain never forks, and an entry
+/// that commits late is chained by the next seal, after the ones sealed before it.
+pub fn seal(conn: &mut AnyConnection) -> QueryResult<usize> {
+    let waiting: Option<i64> = audit_pending::table
+        .select(audit_pending::id)
+        .first(conn)
+        .optional()?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
+    let head = ledger_head::table
+        .find(1)
+        .select((ledger_head::seq, ledger_head::hash));
+    let (mut last, mut prev_hash): (i64, String) = match conn {
+        AnyConnection::Postgresql(pg) => head.for_update().first(pg)?,
+        AnyConnection::Sqlite(lite) => head.first(lite)?,
+    };
+    let mut sealed = 0;
+    loop {
+        let batch: Vec<Pending> = audit_pending::table
+            .order(audit_pending::id.asc())
+            .limit(SEAL_BATCH)
+            .select(Pending::as_select())
+            .load(conn)?;
+        if batch.is_empty() {
+            break;
+        }
+        let full = batch.len() as i64 == SEAL_BATCH;
+        let mut ids = Vec::with_capacity(batch.len());
+        let mut rows = Vec::with_capacity(batch.len());
+        for p in batch {
+            last += 1;
+            let hash = chain_hash(
+                &prev_hash,
+                last,
+                p.at,
+                &p.actor,
+                &p.action,
+                p.contract_id.as_deref(),
+                p.ticket_id,
+                &p.details,
+            );
+            ids.push(p.id);
+            rows.push((
+                audit_log::seq.eq(last),
+                audit_log::at.eq(p.at),
+                audit_log::actor.eq(p.actor),
+                audit_log::action.eq(p.action),
+                audit_log::contract_id.eq(p.contract_id),
+                audit_log::ticket_id.eq(p.ticket_id),
+                audit_log::details.eq(p.details),
+                audit_log::prev_hash.eq(std::mem::replace(&mut prev_hash, hash.clone())),
+                audit_log::hash.eq(hash),
+            ));
+        }
+        let insert = diesel::insert_into(audit_log::table).values(&rows);
+        match conn {
+            AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+            AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+        };
+        diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(&ids)))
+            .execute(conn)?;
+        sealed += ids.len();
+        if !full {
+            break;
+        }
+    }
     diesel::update(ledger_head::table.find(1))
-        .set(ledger_head::hash.eq(&prev_hash))
+        .set((ledger_head::seq.eq(last), ledger_head::hash.eq(&prev_hash)))
         .execute(conn)?;
-    Ok(last)
+    Ok(sealed)
+}
+
+/// [`seal`] in a transaction of its own: what is read next sees every entry committed so far,
+/// and a long read (a report, a verification) never holds the head's lock.
+pub fn seal_committed(db: &Db) -> Result<usize, DbError> {
+    db.write(|c| seal(c).map_err(DbError::from))
+}
+
+/// [`seal_committed`] for async callers.
+pub async fn seal_committed_async(db: &Db) -> Result<usize, DbError> {
+    db.write_async(|c| seal(c).map_err(DbError::from)).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -279,6 +279,7 @@ impl TestApp {
     /// Counts rows of a table.
     pub fn count(&self, table: &str) -> i64 {
         use diesel::prelude::*;
+        self.seal_ledger();
         #[derive(QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -305,8 +306,15 @@ impl TestApp {
         }
     }
 
+    /// Chains the ledger entries committed so far, as the delivery worker would by now: what
+    /// a test reads or tampers with next is the sealed chain.
+    pub fn seal_ledger(&self) {
+        msp_bridge::ledger::seal_committed(&self.db).unwrap_or_else(|e| panic!("seal: {e}"));
+    }
+
     /// The audit ledger, oldest entry first.
     pub fn ledger(&self) -> Vec<msp_bridge::ledger::Entry> {
+        self.seal_ledger();
         self.db
             .read(|c| msp_bridge::ledger::list(c, 0, 10_000).map_err(msp_bridge::db::DbError::from))
             .unwrap_or_else(|e| panic!("{e}"))
@@ -314,6 +322,7 @@ impl TestApp {
 
     /// Runs raw SQL on the app's database (for tampering tests).
     pub fn execute(&self, sql: &str) {
+        self.seal_ledger();
         self.db
             .write(|c| c.batch_execute(sql).map_err(msp_bridge::db::DbError::from))
             .unwrap_or_else(|e| panic!("{sql}: {e}"));

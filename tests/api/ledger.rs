@@ -69,3 +69,111 @@ on_both_backends!(
     a_rehashed_entry_breaks_the_next_link,
     deleted_entries_are_caught
 );
+
+fn raw_count(c: &mut msp_bridge::db::AnyConnection, table: &str) -> diesel::QueryResult<i64> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<N>(c)
+        .map(|r| r.n)
+}
+
+fn counted(app: &TestApp, table: &str) -> i64 {
+    app.db
+        .read(|c| raw_count(c, table).map_err(msp_bridge::db::DbError::from))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn append_one(c: &mut msp_bridge::db::AnyConnection, actor: &str) -> diesel::QueryResult<()> {
+    msp_bridge::ledger::append(
+        c,
+        chrono::Utc::now(),
+        msp_bridge::ledger::NewEntry {
+            actor,
+            action: msp_bridge::ledger::Action::ShareRead,
+            contract_id: Some("acme-en"),
+            ticket_id: None,
+            details: json!({ "fields": ["subject"] }),
+        },
+    )
+}
+
+/// An entry is written pending with its change; a seal chains it after the entries before it,
+/// and a second seal finds nothing to do. (Inside one transaction, so the delivery worker's
+/// own seals cannot interleave.)
+async fn entries_are_chained_when_sealed(app: TestApp) {
+    app.seal_ledger();
+    let (pending, sealed_before, sealed, sealed_after, again) = app
+        .db
+        .write(|c| {
+            let sealed_before = raw_count(c, "audit_log")?;
+            append_one(c, "test:pending")?;
+            let pending = raw_count(c, "audit_pending")?;
+            let sealed = msp_bridge::ledger::seal(c)?;
+            let sealed_after = raw_count(c, "audit_log")?;
+            let again = msp_bridge::ledger::seal(c)?;
+            Ok::<_, msp_bridge::db::DbError>((pending, sealed_before, sealed, sealed_after, again))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((pending, sealed, again), (1, 1, 0));
+    assert_eq!(sealed_after, sealed_before + 1);
+    assert_eq!(counted(&app, "audit_pending"), 0);
+    let last = app.ledger().pop().unwrap_or_else(|| panic!("empty ledger"));
+    assert_eq!(
+        (last.actor.as_str(), last.seq),
+        ("test:pending", sealed_after)
+    );
+    assert_eq!(verify(&app).await["first_broken"], Value::Null);
+}
+
+on_both_backends!(entries_are_chained_when_sealed);
+
+/// Writers append in parallel while sealers chain in parallel (PostgreSQL): every entry is
+/// chained exactly once and the chain has no fork.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_writers_and_sealers_keep_one_chain() {
+    let Some(app) = crate::helpers::spawn(crate::helpers::Backend::Postgres).await else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL-only test not run");
+        return;
+    };
+    app.seal_ledger();
+    let before = counted(&app, "audit_log");
+    let (writers, per_writer) = (6, 40);
+    let mut threads = Vec::new();
+    for w in 0..writers {
+        let db = app.db.clone();
+        threads.push(std::thread::spawn(move || {
+            for i in 0..per_writer {
+                db.write(|c| {
+                    append_one(c, &format!("test:w{w}-{i}"))?;
+                    // Some writers also seal, as delivery workers of several replicas do.
+                    if i % 3 == 0 {
+                        msp_bridge::ledger::seal(c)?;
+                    }
+                    Ok::<_, msp_bridge::db::DbError>(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }));
+    }
+    for t in threads {
+        t.join().unwrap_or_else(|_| panic!("writer panicked"));
+    }
+    app.seal_ledger();
+    assert_eq!(counted(&app, "audit_pending"), 0);
+    let ledger = app.ledger();
+    assert_eq!(ledger.len() as i64, before + writers * per_writer);
+    let mut actors: Vec<&str> = ledger.iter().map(|e| e.actor.as_str()).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    assert_eq!(
+        actors.len() as i64,
+        ledger.len() as i64 - before + 1,
+        "each entry once"
+    );
+    assert_eq!(verify(&app).await["first_broken"], Value::Null);
+}
