@@ -224,6 +224,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         retry_until -> Nullable<Timestamp>,
         delivered_at -> Nullable<Timestamp>,
+        position -> Nullable<BigInt>,
     }
 }
 
@@ -231,6 +232,7 @@ diesel::table! {
     outbox_head (id) {
         id -> Integer,
         seq -> BigInt,
+        position -> BigInt,
     }
 }
 

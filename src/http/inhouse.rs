@@ -261,6 +261,11 @@ pub async fn events(
             "after must not be negative",
         ));
     }
+    // Number what has committed since the worker last did, so the page ends at the latest.
+    state
+        .db
+        .write_async(|c| crate::outbox::sequence(c).map_err(crate::db::DbError::from))
+        .await?;
     let rows = state
         .db
         .read_async(move |c| {
@@ -268,7 +273,7 @@ pub async fn events(
                 .map_err(crate::db::DbError::from)
         })
         .await?;
-    let next_after = rows.last().map_or(after, |r| r.seq);
+    let next_after = rows.last().and_then(|r| r.position).unwrap_or(after);
     let mut items: Vec<_> = rows.iter().map(crate::outbox::EventRow::envelope).collect();
     if let Some(adapter) = adapter {
         let ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();

@@ -50,12 +50,14 @@ impl OutboxDrain {
     pub async fn drain_once(&self) -> Result<usize, DbError> {
         let now = self.clock.now();
         let lease = self.lease;
-        // The round also chains the ledger entries committed since the last one: a change that
-        // wakes the worker is audited too, and sealing here costs no extra transaction.
+        // The round also chains the ledger entries and numbers the feed events committed since
+        // the last one: a change that wakes the worker is audited too, and doing it here costs
+        // no extra transaction.
         let claimed = self
             .db
             .write_async(move |c| {
                 ledger::seal(c)?;
+                outbox::sequence(c)?;
                 outbox::claim(c, now, lease, BATCH).map_err(DbError::from)
             })
             .await?;

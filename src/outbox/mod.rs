@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -83,7 +84,7 @@ impl NewEvent {
 pub struct EventRow {
     /// Row id.
     pub id: i64,
-    /// Position in commit order.
+    /// Unique; grows along each ticket's changes (the delivery order per ticket).
     pub seq: i64,
     /// Public id; receivers drop duplicates by it.
     pub event_id: String,
@@ -113,6 +114,8 @@ pub struct EventRow {
     pub retry_until: Option<chrono::NaiveDateTime>,
     /// When delivered.
     pub delivered_at: Option<chrono::NaiveDateTime>,
+    /// Position in the feed, given once committed (see [`sequence`]).
+    pub position: Option<i64>,
 }
 
 /// An event as receivers get it.
@@ -123,7 +126,7 @@ pub struct Envelope {
     /// Event type.
     #[serde(rename = "type")]
     pub event_type: String,
-    /// Position in the feed.
+    /// Unique; grows along each ticket's changes.
     pub seq: i64,
     /// When the change happened.
     pub occurred_at: DateTime<Utc>,
@@ -157,8 +160,15 @@ impl EventRow {
     }
 }
 
-/// Writes `events` in order in the caller's transaction. The feed position comes from one
-/// locked counter row, so positions follow commit order even with concurrent writers.
+#[derive(QueryableByName)]
+struct Drawn {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+/// Writes `events` in order in the caller's transaction. Their `seq` comes from a sequence on
+/// PostgreSQL, which no writer waits for, and from a counter row on SQLite, which has one
+/// writer anyway; their feed position is given after commit by [`sequence`].
 pub fn enqueue(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
@@ -168,12 +178,30 @@ pub fn enqueue(
         return Ok(());
     }
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let last: i64 = diesel::update(outbox_head::table.find(1))
-        .set(outbox_head::seq.eq(outbox_head::seq + count))
-        .returning(outbox_head::seq)
-        .get_result(conn)?;
+    let seqs: Vec<i64> = match conn {
+        // One value per row, unique and increasing; other writers' values may fall between.
+        AnyConnection::Postgresql(pg) => {
+            let mut drawn: Vec<i64> = diesel::sql_query(
+                "SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1)",
+            )
+            .bind::<BigInt, _>(count)
+            .load::<Drawn>(pg)?
+            .into_iter()
+            .map(|d| d.seq)
+            .collect();
+            drawn.sort_unstable();
+            drawn
+        }
+        AnyConnection::Sqlite(lite) => {
+            let last: i64 = diesel::update(outbox_head::table.find(1))
+                .set(outbox_head::seq.eq(outbox_head::seq + count))
+                .returning(outbox_head::seq)
+                .get_result(lite)?;
+            (last - count + 1..=last).collect()
+        }
+    };
     let mut rows = Vec::with_capacity(events.len());
-    for (seq, event) in (last - count + 1..).zip(events) {
+    for (seq, event) in seqs.into_iter().zip(events) {
         let event_id = format!("evt_{}", crate::auth::random_hex(12));
         let envelope = Envelope {
             id: event_id.clone(),
@@ -198,8 +226,7 @@ pub fn enqueue(
             outbox_events::next_attempt_at.eq(to_db(now)),
         ));
     }
-    // One statement per 1,000 events: the counter's lock is held until commit, so every round
-    // trip here delays every other writer. Multi-row INSERT is backend-specific in diesel.
+    // One statement per 1,000 events. Multi-row INSERT is backend-specific in diesel.
     for chunk in rows.chunks(1_000) {
         let insert = diesel::insert_into(outbox_events::table).values(chunk);
         match conn {
@@ -210,7 +237,62 @@ pub fn enqueue(
     Ok(())
 }
 
-/// Up to `limit` events for `audience` after feed position `after`, in commit order.
+/// Events given feed positions per statement by [`sequence`].
+const SEQUENCE_BATCH: i64 = 1_000;
+
+/// Gives every committed event that has none a feed position, in `seq` order, and returns how
+/// many. Sequencers take the head's row lock first, so on PostgreSQL they queue behind each
+/// other and, in READ COMMITTED, the statements after the lock see every event committed
+/// before it was granted: positions only ever go to visible events, after the ones given
+/// before, so a feed cursor never passes an event that commits later.
+pub fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
+    let waiting: Option<i64> = outbox_events::table
+        .filter(outbox_events::position.is_null())
+        .select(outbox_events::id)
+        .first(conn)
+        .optional()?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
+    let head = outbox_head::table.find(1).select(outbox_head::position);
+    let mut last: i64 = match conn {
+        AnyConnection::Postgresql(pg) => head.for_update().first(pg)?,
+        AnyConnection::Sqlite(lite) => head.first(lite)?,
+    };
+    let mut given = 0;
+    loop {
+        // Numbered in one statement: the n-th waiting event by `seq` gets `last + n`.
+        let numbered = format!(
+            "FROM (SELECT id, row_number() OVER (ORDER BY seq) AS n FROM outbox_events \
+             WHERE position IS NULL ORDER BY seq LIMIT {SEQUENCE_BATCH}) AS waiting \
+             WHERE outbox_events.id = waiting.id"
+        );
+        let n = match conn {
+            AnyConnection::Postgresql(pg) => diesel::sql_query(format!(
+                "UPDATE outbox_events SET position = $1 + waiting.n {numbered}"
+            ))
+            .bind::<BigInt, _>(last)
+            .execute(pg)?,
+            AnyConnection::Sqlite(lite) => diesel::sql_query(format!(
+                "UPDATE outbox_events SET position = ? + waiting.n {numbered}"
+            ))
+            .bind::<BigInt, _>(last)
+            .execute(lite)?,
+        };
+        last += i64::try_from(n).unwrap_or(0);
+        given += n;
+        if i64::try_from(n).unwrap_or(0) < SEQUENCE_BATCH {
+            break;
+        }
+    }
+    diesel::update(outbox_head::table.find(1))
+        .set(outbox_head::position.eq(last))
+        .execute(conn)?;
+    Ok(given)
+}
+
+/// Up to `limit` events for `audience` after feed position `after`, in feed order. Events
+/// get their position from [`sequence`]: run it first to see the latest.
 pub fn list(
     conn: &mut AnyConnection,
     audience: &Audience,
@@ -220,13 +302,13 @@ pub fn list(
     let (name, contract) = audience.parts();
     let mut query = outbox_events::table
         .filter(outbox_events::audience.eq(name))
-        .filter(outbox_events::seq.gt(after))
+        .filter(outbox_events::position.gt(after))
         .into_boxed();
     if let Some(contract) = contract {
         query = query.filter(outbox_events::contract_id.eq(contract.to_owned()));
     }
     query
-        .order(outbox_events::seq)
+        .order(outbox_events::position)
         .limit(limit)
         .select(EventRow::as_select())
         .load(conn)

@@ -651,7 +651,8 @@ async fn a_killed_gateway_loses_no_event() {
     let db = msp_bridge::db::Db::connect(&format!("sqlite://{}/bridge.db", dir.path().display()))
         .unwrap_or_else(|e| panic!("{e}"));
     let committed: Vec<String> = db
-        .read(|c| {
+        .write(|c| {
+            outbox::sequence(c)?;
             outbox::list(c, &Audience::Inhouse, 0, 10_000).map_err(msp_bridge::db::DbError::from)
         })
         .unwrap_or_else(|e| panic!("{e}"))

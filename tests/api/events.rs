@@ -9,7 +9,8 @@ use crate::on_both_backends;
 
 fn contractor_events(app: &TestApp, contract: &str) -> Vec<Value> {
     app.db
-        .read(|c| {
+        .write(|c| {
+            outbox::sequence(c)?;
             outbox::list(c, &Audience::Contractor(contract.into()), 0, 1_000)
                 .map_err(msp_bridge::db::DbError::from)
         })

@@ -304,7 +304,8 @@ async fn breaches_fall_exactly_after_the_due_time(app: TestApp) {
     assert_eq!(inhouse, expected);
     let to_contractor: Vec<Value> = app
         .db
-        .read(|c| {
+        .write(|c| {
+            msp_bridge::outbox::sequence(c)?;
             msp_bridge::outbox::list(
                 c,
                 &msp_bridge::outbox::Audience::Contractor("swift-en".into()),
