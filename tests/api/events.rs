@@ -180,3 +180,76 @@ on_both_backends!(
     the_feed_carries_the_contractors_work_in_order,
     the_contractor_is_told_redacted_changes_and_the_recall,
 );
+
+/// On PostgreSQL an event's `seq` is drawn before its transaction commits, so a transaction
+/// that drew a lower `seq` can commit after a feed reader has moved past a higher one. The
+/// feed's positions are given after commit: the late event comes on the next page, not never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_commits_late_is_not_skipped_by_the_feed() {
+    let Some(app) = crate::helpers::spawn_with(crate::helpers::Backend::Postgres, |c| {
+        // No delivery worker: only the feed gives positions here.
+        c.delivery_poll_ms = 0;
+    })
+    .await
+    else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL-only test not run");
+        return;
+    };
+    let first = app.ingest(&ticket_en("LATE-1")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let start = feed(&app, "").await.body["next_after"]
+        .as_i64()
+        .unwrap_or_default();
+    let (drawn_tx, drawn_rx) = std::sync::mpsc::channel();
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    // This writer draws its seq first and commits last.
+    let late = std::thread::spawn(move || {
+        db.write(|c| {
+            outbox::enqueue(
+                c,
+                chrono::Utc::now(),
+                vec![outbox::NewEvent::inhouse(
+                    first,
+                    "ticket.note",
+                    json!({ "n": "late" }),
+                )],
+            )?;
+            let _ = drawn_tx.send(());
+            let _ = commit_rx.recv();
+            Ok::<_, msp_bridge::db::DbError>(())
+        })
+    });
+    drawn_rx.recv().unwrap_or_else(|e| panic!("{e}"));
+    app.db
+        .write(|c| {
+            outbox::enqueue(
+                c,
+                chrono::Utc::now(),
+                vec![outbox::NewEvent::inhouse(
+                    first,
+                    "ticket.note",
+                    json!({ "n": "early" }),
+                )],
+            )
+            .map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let page = feed(&app, &format!("?after={start}")).await;
+    let items = page.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{:?}", page.body);
+    assert_eq!(items[0]["data"]["n"], "early");
+    let early_seq = items[0]["seq"].as_i64();
+    let next = page.body["next_after"].as_i64().unwrap_or_default();
+    commit_tx.send(()).unwrap_or_else(|e| panic!("{e}"));
+    late.join()
+        .unwrap_or_else(|_| panic!("writer panicked"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let page = feed(&app, &format!("?after={next}")).await;
+    let items = page.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{:?}", page.body);
+    assert_eq!(items[0]["data"]["n"], "late");
+    // Its seq is the lower one: drawn first, committed last.
+    assert!(items[0]["seq"].as_i64() < early_seq, "{items:?}");
+}
