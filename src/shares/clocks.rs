@@ -104,27 +104,38 @@ impl ClockRow {
     }
 }
 
-/// Starts a clock on `share`.
+/// Starts the share's clocks of the given kinds with their plans, in one statement.
 pub fn start(
     conn: &mut AnyConnection,
     share: &ShareRow,
-    kind: ClockKind,
-    plan: ClockPlan,
+    plans: &[(ClockKind, ClockPlan)],
     now: DateTime<Utc>,
-) -> QueryResult<ClockRow> {
-    diesel::insert_into(sla_clocks::table)
-        .values((
-            sla_clocks::share_id.eq(share.id),
-            sla_clocks::ticket_id.eq(share.ticket_id),
-            sla_clocks::contract_id.eq(&share.contract_id),
-            sla_clocks::kind.eq(kind.as_str()),
-            sla_clocks::target_secs.eq(plan.target.num_seconds()),
-            sla_clocks::started_at.eq(to_db(now)),
-            sla_clocks::warn_at.eq(to_db(plan.warn_at)),
-            sla_clocks::due_at.eq(to_db(plan.due_at)),
-        ))
-        .returning(sla_clocks::all_columns)
-        .get_result(conn)
+) -> QueryResult<()> {
+    let rows: Vec<_> = plans
+        .iter()
+        .map(|(kind, plan)| {
+            (
+                sla_clocks::share_id.eq(share.id),
+                sla_clocks::ticket_id.eq(share.ticket_id),
+                sla_clocks::contract_id.eq(&share.contract_id),
+                sla_clocks::kind.eq(kind.as_str()),
+                sla_clocks::target_secs.eq(plan.target.num_seconds()),
+                sla_clocks::started_at.eq(to_db(now)),
+                sla_clocks::warn_at.eq(to_db(plan.warn_at)),
+                sla_clocks::due_at.eq(to_db(plan.due_at)),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Multi-row INSERT is backend-specific in diesel.
+    let insert = diesel::insert_into(sla_clocks::table).values(rows);
+    match conn {
+        AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+        AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(())
 }
 
 /// Every clock of a share, oldest first.

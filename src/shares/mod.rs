@@ -119,11 +119,11 @@ pub struct ShareSummary {
 
 const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
 
-/// The live routing state of each contract for one ticket (queue depth left at zero; shares of
-/// the last hour counted only when `count_last_hour`).
+/// The live routing state of each contract for one ticket, given the ticket's shares (queue
+/// depth left at zero; shares of the last hour counted only when `count_last_hour`).
 pub fn live_states(
     conn: &mut AnyConnection,
-    ticket_id: i64,
+    ticket_shares: &[ShareRow],
     count_last_hour: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<HashMap<String, LiveState>> {
@@ -131,11 +131,11 @@ pub fn live_states(
         .select((contracts::id, contracts::manual_overflow))
         .load(conn)?;
     let open = capacity::open_by_contract(conn)?;
-    let returned: Vec<String> = shares::table
-        .filter(shares::ticket_id.eq(ticket_id))
-        .filter(shares::state.eq_any(["handed_back", "recalled"]))
-        .select(shares::contract_id)
-        .load(conn)?;
+    let returned: Vec<&str> = ticket_shares
+        .iter()
+        .filter(|s| matches!(s.state(), Ok(ShareState::HandedBack | ShareState::Recalled)))
+        .map(|s| s.contract_id.as_str())
+        .collect();
     // A count over the last hour's shares: only worth its cost when a contract caps it.
     let recent: Vec<(String, i64)> = if count_last_hour {
         shares::table
@@ -150,7 +150,7 @@ pub fn live_states(
         .into_iter()
         .map(|(id, manual_on)| {
             let open_shares = open.get(&id).copied().unwrap_or(0);
-            let returned_before = returned.contains(&id);
+            let returned_before = returned.contains(&id.as_str());
             let shared_last_hour = recent.iter().find(|(c, _)| *c == id).map_or(0, |(_, n)| *n);
             (
                 id,
@@ -177,23 +177,42 @@ pub fn create(
     capacity_stripe: i32,
     now: DateTime<Utc>,
 ) -> QueryResult<ShareRow> {
-    let contract_version: i32 = contracts::table
-        .find(contract_id)
-        .select(contracts::version)
-        .first(conn)?;
+    use diesel::IntoSql;
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+    // The stored version is read by the INSERT itself: one round trip instead of two.
+    let from_contract = contracts::table.find(contract_id).select((
+        ticket_id.into_sql::<BigInt>(),
+        contracts::id,
+        contracts::version,
+        contractor.into_sql::<Text>(),
+        ShareState::Open.as_str().into_sql::<Text>(),
+        to_db(now).into_sql::<Timestamp>(),
+        to_db(now).into_sql::<Timestamp>(),
+        Some(capacity_stripe).into_sql::<Nullable<Integer>>(),
+    ));
     diesel::insert_into(shares::table)
-        .values((
-            shares::ticket_id.eq(ticket_id),
-            shares::contract_id.eq(contract_id),
-            shares::contract_version.eq(contract_version),
-            shares::contractor.eq(contractor),
-            shares::state.eq(ShareState::Open.as_str()),
-            shares::created_at.eq(to_db(now)),
-            shares::updated_at.eq(to_db(now)),
-            shares::capacity_stripe.eq(capacity_stripe),
+        .values(from_contract)
+        .into_columns((
+            shares::ticket_id,
+            shares::contract_id,
+            shares::contract_version,
+            shares::contractor,
+            shares::state,
+            shares::created_at,
+            shares::updated_at,
+            shares::capacity_stripe,
         ))
         .returning(shares::all_columns)
         .get_result(conn)
+}
+
+/// Every share of a ticket, newest first.
+pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<ShareRow>> {
+    shares::table
+        .filter(shares::ticket_id.eq(ticket_id))
+        .order(shares::id.desc())
+        .select(ShareRow::as_select())
+        .load(conn)
 }
 
 /// The most recent share of a ticket, in any state.

@@ -179,7 +179,9 @@ fn choose(
                 decided_at: now,
             }
         };
-    if let Some(share) = shares::latest_for_ticket(conn, row.id)?
+    // One look-up serves both the current share and the contracts that had it before.
+    let ticket_shares = shares::of_ticket(conn, row.id)?;
+    if let Some(share) = ticket_shares.first()
         && share.state()?.is_visible_to_contractor()
     {
         return Ok(decision(
@@ -216,7 +218,7 @@ fn choose(
     let hourly_caps = contracts
         .in_rank_order()
         .any(|f| f.contract.overflow.max_new_per_hour.is_some());
-    let mut live = shares::live_states(conn, row.id, hourly_caps, now)?;
+    let mut live = shares::live_states(conn, &ticket_shares, hourly_caps, now)?;
     // Counting the queue costs a query: only when a contract's trigger needs it.
     if contracts
         .in_rank_order()

@@ -47,11 +47,11 @@ pub(crate) fn start_share_clocks(
     let Some(target) = sla::target_for(sla, priority, channel) else {
         return Ok(());
     };
-    for kind in [ClockKind::FirstResponse, ClockKind::Resolution] {
-        if let Some(plan) = sla::plan(sla, target, kind, now) {
-            clocks::start(conn, share, kind, plan, now)?;
-        }
-    }
+    let plans: Vec<_> = [ClockKind::FirstResponse, ClockKind::Resolution]
+        .into_iter()
+        .filter_map(|kind| sla::plan(sla, target, kind, now).map(|plan| (kind, plan)))
+        .collect();
+    clocks::start(conn, share, &plans, now)?;
     Ok(())
 }
 
@@ -155,7 +155,7 @@ pub(crate) fn customer_wrote(
         if let Some(plan) = sla::target_for(sla, priority, channel)
             .and_then(|t| sla::plan(sla, t, ClockKind::NextResponse, now))
         {
-            clocks::start(conn, &share, ClockKind::NextResponse, plan, now)?;
+            clocks::start(conn, &share, &[(ClockKind::NextResponse, plan)], now)?;
         }
     }
     sync(conn, contracts, &share, now)
