@@ -261,6 +261,25 @@ impl Db {
         off_the_executor(move || in_transaction(&pool, work)).await
     }
 
+    /// Runs one statement on a reader connection outside any transaction, on a blocking
+    /// thread: a single statement sees one snapshot anyway, and it costs one round trip
+    /// instead of three (a per-request check such as token revocation).
+    pub async fn read_statement_async<T, E>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.reader.clone();
+        off_the_executor(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+    }
+
     /// Runs `work` in a write transaction that is always rolled back, and returns what it
     /// produced: the real code path, with nothing left behind (previews, dry runs).
     pub fn dry_run<T, E>(

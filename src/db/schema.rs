@@ -163,6 +163,7 @@ diesel::table! {
 diesel::joinable!(shares -> tickets (ticket_id));
 diesel::joinable!(sla_clocks -> shares (share_id));
 diesel::joinable!(comments -> tickets (ticket_id));
+diesel::joinable!(capacity_stripes -> contracts (contract_id));
 diesel::allow_tables_to_appear_in_same_query!(
     contracts,
     contract_versions,

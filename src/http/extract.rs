@@ -217,7 +217,9 @@ pub(crate) async fn verify_token(
     let jti = claims.jti.clone();
     let revoked = state
         .db
-        .read_async(move |c| crate::auth::is_revoked(c, &jti).map_err(crate::db::DbError::from))
+        .read_statement_async(move |c| {
+            crate::auth::is_revoked(c, &jti).map_err(crate::db::DbError::from)
+        })
         .await?;
     if revoked {
         tracing::warn!(jti = %claims.jti, path = %path, "revoked token refused");

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::clock::{from_db, to_db};
 use crate::contracts::capacity;
 use crate::db::AnyConnection;
-use crate::db::schema::{contracts, shares};
+use crate::db::schema::{capacity_stripes, contracts, shares};
 use crate::model::ShareState;
 use crate::routing::LiveState;
 pub use clocks::{ClockRow, ClockView};
@@ -127,10 +127,16 @@ pub fn live_states(
     count_last_hour: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<HashMap<String, LiveState>> {
-    let rows: Vec<(String, bool)> = contracts::table
-        .select((contracts::id, contracts::manual_overflow))
+    // Each contract with its open shares summed over its capacity stripes, in one statement.
+    let rows: Vec<(String, bool, Option<i64>)> = contracts::table
+        .left_join(capacity_stripes::table)
+        .group_by((contracts::id, contracts::manual_overflow))
+        .select((
+            contracts::id,
+            contracts::manual_overflow,
+            diesel::dsl::sum(capacity_stripes::open_shares.nullable()),
+        ))
         .load(conn)?;
-    let open = capacity::open_by_contract(conn)?;
     let returned: Vec<&str> = ticket_shares
         .iter()
         .filter(|s| matches!(s.state(), Ok(ShareState::HandedBack | ShareState::Recalled)))
@@ -148,8 +154,8 @@ pub fn live_states(
     };
     Ok(rows
         .into_iter()
-        .map(|(id, manual_on)| {
-            let open_shares = open.get(&id).copied().unwrap_or(0);
+        .map(|(id, manual_on, open)| {
+            let open_shares = i32::try_from(open.unwrap_or(0)).unwrap_or(i32::MAX);
             let returned_before = returned.contains(&id.as_str());
             let shared_last_hour = recent.iter().find(|(c, _)| *c == id).map_or(0, |(_, n)| *n);
             (
