@@ -290,6 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: AuditCommand::Verify,
         } => {
             let db = Db::connect(config.database_url.expose())?;
+            db.migrate()?;
             ledger::seal_committed(&db)?;
             let result = db.read(|c| ledger::verify(c).map_err(DbError::from))?;
             match result.first_broken {
