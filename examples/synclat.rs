@@ -73,6 +73,7 @@ fn probe(run: u32, n: u64) -> Value {
         "external_id": format!("{run}-{n}"),
         "subject": format!("sync probe {run} {n}"),
         "description": "Where is my parcel?",
+        "requester": { "name": "Ivan Petrov", "email": format!("ivan{run}x{n}@example.com") },
         "channel": "email",
         "priority": "normal",
         "language": "en",

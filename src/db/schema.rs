@@ -79,6 +79,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    vault_numbers (contract_id, kind) {
+        contract_id -> Text,
+        kind -> Text,
+        last -> BigInt,
+    }
+}
+
+diesel::table! {
     capacity_stripes (contract_id, stripe) {
         contract_id -> Text,
         stripe -> Integer,
@@ -183,6 +191,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     capacity_stripes,
     audit_pending,
+    vault_numbers,
 );
 
 diesel::table! {

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use crate::clock::to_db;
 use crate::db::AnyConnection;
-use crate::db::schema::{contracts, vault_tokens};
+use crate::db::schema::{contracts, vault_numbers, vault_tokens};
 
 /// What can go wrong with keys or the vault.
 #[derive(Debug, thiserror::Error)]
@@ -169,56 +169,85 @@ impl<'c> Vault<'c> {
         if let Some(token) = self.issued.get(&cache_key) {
             return Ok(token.clone());
         }
+        let lookup = self.keys.lookup(self.contract_id, kind, value);
+        let token = match self.existing(kind, &lookup)? {
+            Some(token) => token,
+            None => self.issue(kind, &lookup, value)?,
+        };
+        self.issued.insert(cache_key, token.clone());
+        Ok(token)
+    }
+
+    /// The token already issued for the value with this `lookup`, its last use brought up to
+    /// date (retention counts from it; a day's precision keeps the write rare).
+    fn existing(&mut self, kind: &str, lookup: &str) -> Result<Option<String>, VaultError> {
+        let found: Option<(String, Option<NaiveDateTime>)> = vault_tokens::table
+            .filter(vault_tokens::contract_id.eq(self.contract_id))
+            .filter(vault_tokens::kind.eq(kind))
+            .filter(vault_tokens::lookup.eq(lookup))
+            .select((vault_tokens::token, vault_tokens::last_used_at))
+            .first(self.conn)
+            .optional()?;
+        let Some((token, last_used)) = found else {
+            return Ok(None);
+        };
+        let now = to_db(self.now);
+        if last_used.is_none_or(|at| at < now - chrono::Duration::days(1)) {
+            diesel::update(vault_tokens::table.find((self.contract_id, &token)))
+                .set(vault_tokens::last_used_at.eq(now))
+                .execute(self.conn)?;
+        }
+        Ok(Some(token))
+    }
+
+    /// Numbers and stores a token for a value the contract has not seen. Numbers are taken
+    /// under the contract row's lock, held until commit: one lock per contract, whatever the
+    /// kinds, so two projections never wait for each other in a cycle; values already
+    /// tokenised (the common case) take no lock at all. A number is never given twice, even
+    /// when its value was erased by retention.
+    fn issue(&mut self, kind: &str, lookup: &str, value: &str) -> Result<String, VaultError> {
         if !self.locked {
-            // Numbering (`count + 1`) and look-up-then-insert race between writers on
-            // PostgreSQL: hold the contract's row lock until commit, as capacity does.
             diesel::update(contracts::table.find(self.contract_id))
                 .set(contracts::version.eq(contracts::version))
                 .execute(self.conn)?;
             self.locked = true;
-        }
-        let lookup = self.keys.lookup(self.contract_id, kind, value);
-        let existing: Option<(String, Option<NaiveDateTime>)> = vault_tokens::table
-            .filter(vault_tokens::contract_id.eq(self.contract_id))
-            .filter(vault_tokens::kind.eq(kind))
-            .filter(vault_tokens::lookup.eq(&lookup))
-            .select((vault_tokens::token, vault_tokens::last_used_at))
-            .first(self.conn)
-            .optional()?;
-        let token = match existing {
-            Some((token, last_used)) => {
-                // Retention counts from the last use; a day's precision keeps the write rare.
-                let now = to_db(self.now);
-                if last_used.is_none_or(|at| at < now - chrono::Duration::days(1)) {
-                    diesel::update(vault_tokens::table.find((self.contract_id, &token)))
-                        .set(vault_tokens::last_used_at.eq(now))
-                        .execute(self.conn)?;
-                }
-                token
+            // Another projection may have stored this value while we waited for the lock.
+            if let Some(token) = self.existing(kind, lookup)? {
+                return Ok(token);
             }
+        }
+        let numbers = vault_numbers::table.find((self.contract_id, kind));
+        let number: Option<i64> = diesel::update(numbers)
+            .set(vault_numbers::last.eq(vault_numbers::last + 1))
+            .returning(vault_numbers::last)
+            .get_result(self.conn)
+            .optional()?;
+        let number = match number {
+            Some(n) => n,
             None => {
-                let count: i64 = vault_tokens::table
-                    .filter(vault_tokens::contract_id.eq(self.contract_id))
-                    .filter(vault_tokens::kind.eq(kind))
-                    .count()
-                    .get_result(self.conn)?;
-                let token = format!("[{kind}_{}]", count + 1);
-                let sealed = self.keys.seal(self.contract_id, &token, value)?;
-                diesel::insert_into(vault_tokens::table)
+                diesel::insert_into(vault_numbers::table)
                     .values((
-                        vault_tokens::contract_id.eq(self.contract_id),
-                        vault_tokens::token.eq(&token),
-                        vault_tokens::kind.eq(kind),
-                        vault_tokens::lookup.eq(&lookup),
-                        vault_tokens::ciphertext.eq(&sealed),
-                        vault_tokens::created_at.eq(to_db(self.now)),
-                        vault_tokens::last_used_at.eq(to_db(self.now)),
+                        vault_numbers::contract_id.eq(self.contract_id),
+                        vault_numbers::kind.eq(kind),
+                        vault_numbers::last.eq(1),
                     ))
                     .execute(self.conn)?;
-                token
+                1
             }
         };
-        self.issued.insert(cache_key, token.clone());
+        let token = format!("[{kind}_{number}]");
+        let sealed = self.keys.seal(self.contract_id, &token, value)?;
+        diesel::insert_into(vault_tokens::table)
+            .values((
+                vault_tokens::contract_id.eq(self.contract_id),
+                vault_tokens::token.eq(&token),
+                vault_tokens::kind.eq(kind),
+                vault_tokens::lookup.eq(lookup),
+                vault_tokens::ciphertext.eq(&sealed),
+                vault_tokens::created_at.eq(to_db(self.now)),
+                vault_tokens::last_used_at.eq(to_db(self.now)),
+            ))
+            .execute(self.conn)?;
         Ok(token)
     }
 
