@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::delivery::{Destination, Signer};
 use crate::http::{self, AppState};
 use crate::jobs::{OutboxDrain, ReportScheduler, RetentionPurge, SlaSweeper};
-use crate::redaction::VaultKeys;
+use crate::redaction::{NumberBlocks, VaultKeys};
 use crate::telemetry::Metrics;
 
 /// A built gateway, listening and ready to run.
@@ -51,10 +51,15 @@ impl Application {
             config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
             &config.data_dir,
         )?;
-        let vault_keys = VaultKeys::load(
+        let mut vault_keys = VaultKeys::load(
             config.vault_key.as_ref().map(|s| s.expose().as_str()),
             &config.data_dir,
         )?;
+        if !db.is_sqlite() {
+            // Writers run in parallel on PostgreSQL: number new tokens from reserved blocks
+            // rather than under each contract's lock.
+            vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(db.for_jobs()));
+        }
         let state = AppState {
             db,
             contracts: Registry::new(ContractSet::new(files)),

@@ -14,4 +14,4 @@ pub mod vault;
 
 pub use engine::RedactionError;
 pub use projection::{Projection, Receipt, SourceComment, SourceTicket, project};
-pub use vault::{Vault, VaultKeys};
+pub use vault::{NumberBlocks, Vault, VaultKeys};

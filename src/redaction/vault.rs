@@ -6,7 +6,9 @@
 //! bound to their contract and token as associated data.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
@@ -14,8 +16,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::clock::to_db;
-use crate::db::AnyConnection;
 use crate::db::schema::{contracts, vault_numbers, vault_tokens};
+use crate::db::{AnyConnection, Db, DbError};
 
 /// What can go wrong with keys or the vault.
 #[derive(Debug, thiserror::Error)]
@@ -29,12 +31,16 @@ pub enum VaultError {
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    /// Reserving token numbers in a transaction of their own failed.
+    #[error(transparent)]
+    Numbers(#[from] DbError),
 }
 
-/// The master key.
+/// The master key, and where new token numbers come from.
 #[derive(Clone)]
 pub struct VaultKeys {
     master: [u8; 32],
+    numbers: Option<Arc<NumberBlocks>>,
 }
 
 impl std::fmt::Debug for VaultKeys {
@@ -43,10 +49,81 @@ impl std::fmt::Debug for VaultKeys {
     }
 }
 
+/// Token numbers reserved per contract and kind in blocks, each block in a transaction of its
+/// own on `db`: a share that tokenises a new value then holds no lock for its number, so
+/// shares of one contract commit in parallel on PostgreSQL. Numbers of a block still unused
+/// when the process stops are never given: numbers can have gaps, never repeats.
+pub struct NumberBlocks {
+    db: Db,
+    free: Mutex<HashMap<(String, String), RangeInclusive<i64>>>,
+}
+
+/// Numbers reserved at a time.
+const NUMBER_BLOCK: i64 = 64;
+
+impl NumberBlocks {
+    /// Blocks reserved on `db` (its own connections, not the caller's transaction).
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            free: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn next(&self, contract_id: &str, kind: &str) -> Result<i64, VaultError> {
+        let key = (contract_id.to_owned(), kind.to_owned());
+        let taken = |free: &mut HashMap<_, RangeInclusive<i64>>| free.get_mut(&key)?.next();
+        if let Some(n) = taken(&mut self.free.lock().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(n);
+        }
+        let last = self.db.write(|c| {
+            reserve_numbers(c, contract_id, kind, NUMBER_BLOCK).map_err(DbError::from)
+        })?;
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        free.insert(key.clone(), last - NUMBER_BLOCK + 1..=last);
+        Ok(taken(&mut free).unwrap_or(last))
+    }
+}
+
+/// Moves the counter of `contract_id`'s `kind` tokens on by `count`; returns the last number
+/// reserved.
+fn reserve_numbers(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    kind: &str,
+    count: i64,
+) -> QueryResult<i64> {
+    let upsert = diesel::insert_into(vault_numbers::table)
+        .values((
+            vault_numbers::contract_id.eq(contract_id),
+            vault_numbers::kind.eq(kind),
+            vault_numbers::last.eq(count),
+        ))
+        .on_conflict((vault_numbers::contract_id, vault_numbers::kind))
+        .do_update()
+        .set(vault_numbers::last.eq(vault_numbers::last + count))
+        .returning(vault_numbers::last);
+    // Upserts are backend-specific in diesel.
+    match conn {
+        AnyConnection::Postgresql(pg) => upsert.get_result(pg),
+        AnyConnection::Sqlite(lite) => upsert.get_result(lite),
+    }
+}
+
 impl VaultKeys {
+    /// New token numbers from `blocks` instead of the contract's lock (for PostgreSQL, where
+    /// writers run in parallel; SQLite has one writer and needs neither).
+    pub fn with_number_blocks(mut self, blocks: NumberBlocks) -> Self {
+        self.numbers = Some(Arc::new(blocks));
+        self
+    }
+
     /// Keys from 32 raw bytes.
     pub fn from_bytes(master: [u8; 32]) -> Self {
-        Self { master }
+        Self {
+            master,
+            numbers: None,
+        }
     }
 
     /// From `BRIDGE_VAULT_KEY` (64 hex characters) if given, else `<data_dir>/vault-key`,
@@ -58,7 +135,7 @@ impl VaultKeys {
             let master: [u8; 32] = bytes
                 .try_into()
                 .map_err(|_| VaultError::Key("must be 32 bytes (64 hex characters)".into()))?;
-            Ok(Self { master })
+            Ok(Self::from_bytes(master))
         };
         if let Some(key) = env_key.filter(|k| !k.is_empty()) {
             return parse(key);
@@ -200,44 +277,32 @@ impl<'c> Vault<'c> {
         Ok(Some(token))
     }
 
-    /// Numbers and stores a token for a value the contract has not seen. Numbers are taken
-    /// under the contract row's lock, held until commit: one lock per contract, whatever the
-    /// kinds, so two projections never wait for each other in a cycle; values already
-    /// tokenised (the common case) take no lock at all. A number is never given twice, even
-    /// when its value was erased by retention.
+    /// Numbers and stores a token for a value the contract has not seen. The number comes from
+    /// a reserved block when the vault has them; otherwise it is taken under the contract
+    /// row's lock, held until commit (one lock per contract whatever the kinds, so two
+    /// projections never wait for each other in a cycle). Values already tokenised (the common
+    /// case) take neither. A number is never given twice, even when its value was erased by
+    /// retention.
     fn issue(&mut self, kind: &str, lookup: &str, value: &str) -> Result<String, VaultError> {
-        if !self.locked {
-            diesel::update(contracts::table.find(self.contract_id))
-                .set(contracts::version.eq(contracts::version))
-                .execute(self.conn)?;
-            self.locked = true;
-            // Another projection may have stored this value while we waited for the lock.
-            if let Some(token) = self.existing(kind, lookup)? {
-                return Ok(token);
-            }
-        }
-        let numbers = vault_numbers::table.find((self.contract_id, kind));
-        let number: Option<i64> = diesel::update(numbers)
-            .set(vault_numbers::last.eq(vault_numbers::last + 1))
-            .returning(vault_numbers::last)
-            .get_result(self.conn)
-            .optional()?;
-        let number = match number {
-            Some(n) => n,
+        let number = match self.keys.numbers.clone() {
+            Some(blocks) => blocks.next(self.contract_id, kind)?,
             None => {
-                diesel::insert_into(vault_numbers::table)
-                    .values((
-                        vault_numbers::contract_id.eq(self.contract_id),
-                        vault_numbers::kind.eq(kind),
-                        vault_numbers::last.eq(1),
-                    ))
-                    .execute(self.conn)?;
-                1
+                if !self.locked {
+                    diesel::update(contracts::table.find(self.contract_id))
+                        .set(contracts::version.eq(contracts::version))
+                        .execute(self.conn)?;
+                    self.locked = true;
+                    // Another projection may have stored this value while we waited.
+                    if let Some(token) = self.existing(kind, lookup)? {
+                        return Ok(token);
+                    }
+                }
+                reserve_numbers(self.conn, self.contract_id, kind, 1)?
             }
         };
         let token = format!("[{kind}_{number}]");
         let sealed = self.keys.seal(self.contract_id, &token, value)?;
-        diesel::insert_into(vault_tokens::table)
+        let insert = diesel::insert_into(vault_tokens::table)
             .values((
                 vault_tokens::contract_id.eq(self.contract_id),
                 vault_tokens::token.eq(&token),
@@ -247,8 +312,24 @@ impl<'c> Vault<'c> {
                 vault_tokens::created_at.eq(to_db(self.now)),
                 vault_tokens::last_used_at.eq(to_db(self.now)),
             ))
-            .execute(self.conn)?;
-        Ok(token)
+            .on_conflict((
+                vault_tokens::contract_id,
+                vault_tokens::kind,
+                vault_tokens::lookup,
+            ))
+            .do_nothing();
+        // Without the lock, a parallel projection may store the same value first: its token
+        // stands (PostgreSQL waits for that transaction before deciding), this number is
+        // simply not used.
+        let stored = match self.conn {
+            AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+            AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+        };
+        if stored == 1 {
+            return Ok(token);
+        }
+        self.existing(kind, lookup)?
+            .ok_or_else(|| VaultError::Db(diesel::result::Error::NotFound))
     }
 
     /// The real value behind one of this contract's tokens, or `None` for a token it never

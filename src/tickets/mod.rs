@@ -363,6 +363,7 @@ pub(crate) fn project_for(
     });
     match attempt {
         Err(RedactionError::Vault(VaultError::Db(e))) => Err(e.into()),
+        Err(RedactionError::Vault(VaultError::Numbers(e))) => Err(e.into()),
         other => Ok(other),
     }
 }
