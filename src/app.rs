@@ -57,8 +57,11 @@ impl Application {
         )?;
         if !db.is_sqlite() {
             // Writers run in parallel on PostgreSQL: number new tokens from reserved blocks
-            // rather than under each contract's lock.
-            vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(db.for_jobs()));
+            // rather than under each contract's lock, on connections of their own (a share
+            // waiting for a block must not queue behind a report holding a job connection).
+            let numbering = Db::connect(config.database_url.expose())
+                .context("connecting to the database for token numbers")?;
+            vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(numbering));
         }
         let state = AppState {
             db,
