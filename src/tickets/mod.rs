@@ -151,15 +151,12 @@ fn route(
     now: DateTime<Utc>,
 ) -> Result<RoutingDecision, TicketError> {
     let decision = choose(conn, contracts, keys, row, actor, now)?;
-    // A share stores its decision itself, before the rows it contends for.
-    if decision.outcome != "shared" {
-        store::set_routing(conn, row.id, &json!(decision))?;
-    }
+    store::set_routing(conn, row.id, &json!(decision))?;
     Ok(decision)
 }
 
-/// Decides where the ticket goes; when it is shared, writes the share, its clocks, the stored
-/// decision, the capacity taken, the audit entry and the events.
+/// Decides where the ticket goes; when it is shared, takes the contract's place and writes the
+/// share, its clocks, the audit entry and the events.
 fn choose(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
@@ -297,10 +294,6 @@ fn choose(
             reason,
             considered.clone(),
         );
-        store::set_routing(conn, row.id, &json!(shared))?;
-        // The rows every share contends for (the ledger head, the outbox counter) come last:
-        // their locks are held until commit, so the fewer statements after them, the more
-        // shares commit per second on PostgreSQL.
         ledger::append(
             conn,
             now,

@@ -276,23 +276,12 @@ impl TestApp {
         self.post("/api/v1/tickets", &self.inhouse(), ticket).await
     }
 
-    /// Counts rows of a table.
+    /// Counts rows of a table (after sealing the ledger, as the worker would have).
     pub fn count(&self, table: &str) -> i64 {
-        use diesel::prelude::*;
         self.seal_ledger();
-        #[derive(QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         self.db
-            .read(|c| {
-                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-                    .get_result::<N>(c)
-                    .map_err(msp_bridge::db::DbError::from)
-            })
+            .read(|c| count_rows(c, table).map_err(msp_bridge::db::DbError::from))
             .unwrap_or_else(|e| panic!("{e}"))
-            .n
     }
 
     /// Drops the PostgreSQL database from under the running app (for failure tests).
@@ -327,6 +316,19 @@ impl TestApp {
             .write(|c| c.batch_execute(sql).map_err(msp_bridge::db::DbError::from))
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
+}
+
+/// `SELECT COUNT(*) FROM <from>` on `c`; `from` may carry a WHERE clause.
+pub fn count_rows(c: &mut msp_bridge::db::AnyConnection, from: &str) -> diesel::QueryResult<i64> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {from}"))
+        .get_result::<N>(c)
+        .map(|r| r.n)
 }
 
 pub async fn answer(resp: reqwest::Response) -> Answer {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, ticket_en};
+use crate::helpers::{TestApp, count_rows, ticket_en};
 use crate::on_both_backends;
 
 async fn activity(app: &TestApp) {
@@ -70,21 +70,9 @@ on_both_backends!(
     deleted_entries_are_caught
 );
 
-fn raw_count(c: &mut msp_bridge::db::AnyConnection, table: &str) -> diesel::QueryResult<i64> {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .get_result::<N>(c)
-        .map(|r| r.n)
-}
-
 fn counted(app: &TestApp, table: &str) -> i64 {
     app.db
-        .read(|c| raw_count(c, table).map_err(msp_bridge::db::DbError::from))
+        .read(|c| count_rows(c, table).map_err(msp_bridge::db::DbError::from))
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -110,11 +98,11 @@ async fn entries_are_chained_when_sealed(app: TestApp) {
     let (pending, sealed_before, sealed, sealed_after, again) = app
         .db
         .write(|c| {
-            let sealed_before = raw_count(c, "audit_log")?;
+            let sealed_before = count_rows(c, "audit_log")?;
             append_one(c, "test:pending")?;
-            let pending = raw_count(c, "audit_pending")?;
+            let pending = count_rows(c, "audit_pending")?;
             let sealed = msp_bridge::ledger::seal(c)?;
-            let sealed_after = raw_count(c, "audit_log")?;
+            let sealed_after = count_rows(c, "audit_log")?;
             let again = msp_bridge::ledger::seal(c)?;
             Ok::<_, msp_bridge::db::DbError>((pending, sealed_before, sealed, sealed_after, again))
         })

@@ -611,22 +611,16 @@ async fn a_contract_filled_while_routing_leaves_no_share_behind() {
         })
     };
     // Commit the filler only once the push is queued behind its row lock.
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let waiting = || {
         app.db
             .read(|c| {
-                diesel::sql_query(
-                    "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                crate::helpers::count_rows(
+                    c,
+                    "pg_stat_activity WHERE datname = current_database() \
                      AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"capacity_stripes\"%'",
                 )
-                .get_result::<N>(c)
                 .map_err(msp_bridge::db::DbError::from)
             })
-            .map(|r| r.n)
             .unwrap_or_else(|e| panic!("{e}"))
     };
     while waiting() == 0 {

@@ -2,7 +2,7 @@
 -- update the contract's row and hold its lock until commit, so on PostgreSQL shares of one
 -- contract committed one after another. A share counts in one stripe (remembered on it); the
 -- stripes' limits add up to the contract's `max_open`. Keep the count in step with
--- `shares::CAPACITY_STRIPES`. Counts so far move to stripe 0.
+-- `contracts::capacity::CAPACITY_STRIPES`. Counts so far move to stripe 0.
 CREATE TABLE capacity_stripes (
     contract_id     TEXT NOT NULL REFERENCES contracts (id),
     stripe          INTEGER NOT NULL,
