@@ -105,6 +105,7 @@ diesel::table! {
         body -> Text,
         public -> Bool,
         created_at -> Timestamp,
+        written_body -> Nullable<Text>,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The field projection: a ticket as one contract lets its contractor see it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -32,6 +32,11 @@ pub struct SourceComment {
     pub public: bool,
     /// Written by this share's contractor (its own reply).
     pub from_contractor: bool,
+    /// `body` is the contractor's own reply exactly as it wrote it (before its tokens were
+    /// re-hydrated): shown to it unchanged, never scanned. Re-redacting re-hydrated text would
+    /// let a value glued to other characters through, and a hash of a value the contractor
+    /// wrote itself would confirm a guess.
+    pub as_written: bool,
     /// When it was written (RFC 3339).
     pub created_at: String,
 }
@@ -58,6 +63,9 @@ pub struct Projection {
     pub body: Map<String, Value>,
     /// What was sent and withheld.
     pub receipt: Receipt,
+    /// The vault tokens this view holds: the only ones its contractor can have been given for
+    /// this ticket, and so the only ones a reply on it may turn back into values.
+    pub tokens: BTreeSet<String>,
 }
 
 /// Projects `ticket` through `policy`: unlisted and `drop` fields are left out, free text
@@ -105,7 +113,11 @@ pub fn project(
     if !comments.is_empty() {
         body.insert("comments".into(), Value::Array(comments));
     }
-    Ok(Projection { body, receipt })
+    Ok(Projection {
+        body,
+        receipt,
+        tokens: vault.tokens_handed_out(),
+    })
 }
 
 fn project_comments(
@@ -129,18 +141,17 @@ fn project_comments(
             receipt.comments_withheld += 1;
             continue;
         }
-        // The contractor's own replies were re-hydrated on the way in: they go back through
-        // the same rules, so tokens come back as the same tokens.
-        let body = match action {
-            FieldAction::Pass => c.body.clone(),
-            FieldAction::Drop => redactor.text(
-                "comments",
-                FieldAction::Redact,
-                &c.body,
-                vault,
-                &mut receipt.entities,
-            )?,
-            other => redactor.text("comments", other, &c.body, vault, &mut receipt.entities)?,
+        let body = if c.as_written || action == FieldAction::Pass {
+            c.body.clone()
+        } else {
+            // `drop` only lets the contractor's own replies through (those stored before
+            // their original was kept), and those scanned.
+            let action = if action == FieldAction::Drop {
+                FieldAction::Redact
+            } else {
+                action
+            };
+            redactor.text("comments", action, &c.body, vault, &mut receipt.entities)?
         };
         if !c.from_contractor {
             receipt.comments_sent += 1;

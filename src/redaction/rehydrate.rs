@@ -1,4 +1,11 @@
 //! Turning tokens in a contractor's reply back into the real values.
+//!
+//! Only the tokens its contractor was given for this very ticket are turned back: tokens are
+//! numbered per contract, so a contractor could otherwise list `[EMAIL_1]` … `[EMAIL_99]` in a
+//! reply and have other customers' values written into this customer's ticket (and, through
+//! the helpdesk, sent to this customer).
+
+use std::collections::BTreeSet;
 
 use super::vault::{Vault, VaultError};
 
@@ -7,16 +14,25 @@ use super::vault::{Vault, VaultError};
 pub struct Rehydrated {
     /// Tokens replaced by their values.
     pub replaced: usize,
-    /// Token-shaped strings this contract never issued (made up, or another contract's):
-    /// left as they are.
+    /// Token-shaped strings left as they are: made up, another contract's, purged, or issued
+    /// for another ticket.
     pub unknown: usize,
+    /// Of those, tokens this contract did issue, but not for this ticket's view: a reply
+    /// that names them is probing for other customers' values.
+    pub foreign: usize,
 }
 
 /// Longest token-shaped string considered (`[` kind `_` number `]`).
 const MAX_TOKEN: usize = 48;
 
-/// Replaces each `[KIND_N]` token of this vault's contract in `text` by its value.
-pub fn rehydrate(text: &str, vault: &mut Vault<'_>) -> Result<(String, Rehydrated), VaultError> {
+/// Replaces each token of `given` (the tokens the contractor's view of this ticket holds)
+/// found in `text` by its value from this vault's contract; every other token-shaped string
+/// stays as it is and is counted.
+pub fn rehydrate(
+    text: &str,
+    vault: &mut Vault<'_>,
+    given: &BTreeSet<String>,
+) -> Result<(String, Rehydrated), VaultError> {
     let mut out = String::with_capacity(text.len());
     let mut stats = Rehydrated::default();
     let mut rest = text;
@@ -26,7 +42,12 @@ pub fn rehydrate(text: &str, vault: &mut Vault<'_>) -> Result<(String, Rehydrate
         match token_len(candidate) {
             Some(len) => {
                 let token = &candidate[..len];
-                match vault.value_of(token)? {
+                let value = if given.contains(token) {
+                    vault.value_of(token)?
+                } else {
+                    None
+                };
+                match value {
                     Some(value) => {
                         out.push_str(&value);
                         stats.replaced += 1;
@@ -34,6 +55,9 @@ pub fn rehydrate(text: &str, vault: &mut Vault<'_>) -> Result<(String, Rehydrate
                     None => {
                         out.push_str(token);
                         stats.unknown += 1;
+                        if !given.contains(token) && vault.has_issued(token)? {
+                            stats.foreign += 1;
+                        }
                     }
                 }
                 rest = &candidate[len..];

@@ -240,6 +240,11 @@ impl<'c> Vault<'c> {
         self.contract_id
     }
 
+    /// Every token this vault has handed out so far (through [`Vault::token_for`]).
+    pub fn tokens_handed_out(&self) -> std::collections::BTreeSet<String> {
+        self.issued.values().cloned().collect()
+    }
+
     /// The token for `value` of `kind` (`EMAIL`, `PHONE`, …), creating it on first use.
     pub fn token_for(&mut self, kind: &str, value: &str) -> Result<String, VaultError> {
         let cache_key = (kind.to_owned(), value.to_owned());
@@ -346,6 +351,16 @@ impl<'c> Vault<'c> {
         sealed
             .map(|s| self.keys.open(self.contract_id, token, &s))
             .transpose()
+    }
+
+    /// Whether this contract ever issued `token` (for any value, purged or not).
+    pub fn has_issued(&mut self, token: &str) -> Result<bool, VaultError> {
+        Ok(diesel::select(diesel::dsl::exists(
+            vault_tokens::table
+                .filter(vault_tokens::contract_id.eq(self.contract_id))
+                .filter(vault_tokens::token.eq(token)),
+        ))
+        .get_result(self.conn)?)
     }
 }
 

@@ -147,8 +147,12 @@ pub struct Rehydrations {
     pub replies: u64,
     /// Tokens replaced by their real values.
     pub tokens_replaced: u64,
-    /// Token-shaped strings this contract never issued, left as they were.
+    /// Token-shaped strings left as they were (made up, another contract's, purged, or
+    /// issued for another ticket).
     pub unknown_tokens: u64,
+    /// Of those, tokens this contract issued for another ticket: replies probing for other
+    /// customers' values.
+    pub foreign_tokens: u64,
 }
 
 /// Retention purges of the period.
@@ -360,6 +364,7 @@ impl Fold {
                     self.rehydrations.replies += 1;
                     self.rehydrations.tokens_replaced += r.replaced;
                     self.rehydrations.unknown_tokens += r.unknown;
+                    self.rehydrations.foreign_tokens += r.foreign;
                 }
             }
             "share.status" => self.tickets.status_changes += 1,
@@ -574,6 +579,8 @@ struct RehydrationView {
     replaced: u64,
     #[serde(default)]
     unknown: u64,
+    #[serde(default)]
+    foreign: u64,
 }
 
 /// Adds `n` to `key`'s count, allocating the key only the first time it is seen.

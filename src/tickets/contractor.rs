@@ -1,6 +1,8 @@
 //! What a contractor can do with the tickets shared with it. Every function filters by the
 //! caller's contractor: a ticket shared with someone else is indistinguishable from a missing one.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -9,7 +11,7 @@ use super::TicketError;
 use super::input::CommentInput;
 use super::store::{self, Origin};
 use crate::clock::from_db;
-use crate::contracts::ContractSet;
+use crate::contracts::{ContractFile, ContractSet};
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::ShareState;
@@ -197,11 +199,13 @@ pub fn reply(
     }
     let written = input.body.expose().clone();
     // Tokens this contract issued become the real values again for the in-house side, when
-    // the contract allows; unknown tokens stay as they are and are counted in the audit.
+    // the contract allows, but only those the contractor was given for this ticket; anything
+    // else stays as written and is counted in the audit.
     let (body, rehydrated) = match contracts.get(&share.contract_id) {
         Some(file) if file.contract.confidentiality.rehydrate_replies => {
+            let given = tokens_given(conn, keys, file, &share, now)?;
             let mut vault = Vault::new(conn, keys, &share.contract_id, now);
-            let (text, stats) = rehydrate(&written, &mut vault).map_err(|e| match e {
+            let (text, stats) = rehydrate(&written, &mut vault, &given).map_err(|e| match e {
                 VaultError::Db(e) => TicketError::from(e),
                 other => TicketError::Corrupt(other.to_string()),
             })?;
@@ -221,8 +225,17 @@ pub fn reply(
     if comment.public {
         super::timekeeping::contractor_replied(conn, contracts, &share, now)?;
     }
-    let row = store::add_comment(conn, ticket_id, Origin::Contractor(share.id), &comment, now)?
-        .ok_or_else(|| TicketError::Conflict("duplicate reply".into()))?;
+    let row = store::add_comment(
+        conn,
+        ticket_id,
+        Origin::Contractor {
+            share_id: share.id,
+            written: &written,
+        },
+        &comment,
+        now,
+    )?
+    .ok_or_else(|| TicketError::Conflict("duplicate reply".into()))?;
     ledger::append(
         conn,
         now,
@@ -262,6 +275,27 @@ pub fn reply(
         "public": row.public,
         "created_at": from_db(row.created_at),
     }))
+}
+
+/// The tokens the contractor's view of its share holds now: what it can have been given for
+/// this ticket. If the view cannot be projected, none (nothing is turned back).
+fn tokens_given(
+    conn: &mut AnyConnection,
+    keys: &VaultKeys,
+    file: &ContractFile,
+    share: &ShareRow,
+    now: DateTime<Utc>,
+) -> Result<BTreeSet<String>, TicketError> {
+    let ticket = store::find(conn, share.ticket_id)?.ok_or(TicketError::NotFound)?;
+    Ok(
+        match super::project_for(conn, keys, &file.contract, &ticket, Some(share.id), now)? {
+            Ok(view) => view.tokens,
+            Err(e) => {
+                tracing::warn!(ticket = share.ticket_id, contract = %share.contract_id, error = %e, "redaction failed; reply not re-hydrated");
+                BTreeSet::new()
+            }
+        },
+    )
 }
 
 /// Sets the share's status (`open`, `pending` or `solved`).

@@ -111,6 +111,9 @@ pub struct CommentRow {
     pub public: bool,
     /// When written.
     pub created_at: chrono::NaiveDateTime,
+    /// A contractor's reply as it wrote it, before re-hydration (`None` for in-house comments
+    /// and replies stored before originals were kept).
+    pub written_body: Option<String>,
 }
 
 impl CommentRow {
@@ -130,11 +133,16 @@ impl CommentRow {
 
 /// Who wrote a comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub enum Origin<'a> {
     /// The in-house side.
     Inhouse,
-    /// A contractor, under a share.
-    Contractor(i64),
+    /// A contractor, under a share; `written` is its text before re-hydration.
+    Contractor {
+        /// The share it replied under.
+        share_id: i64,
+        /// What it wrote.
+        written: &'a str,
+    },
 }
 
 /// Finds a ticket by its source key.
@@ -250,7 +258,7 @@ pub fn set_routing(conn: &mut AnyConnection, id: i64, routing: &Value) -> QueryR
 pub fn add_comment(
     conn: &mut AnyConnection,
     ticket_id: i64,
-    origin: Origin,
+    origin: Origin<'_>,
     c: &NewComment,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<CommentRow>> {
@@ -263,9 +271,9 @@ pub fn add_comment(
     if exists {
         return Ok(None);
     }
-    let (origin_name, share_id) = match origin {
-        Origin::Inhouse => ("inhouse", None),
-        Origin::Contractor(share) => ("contractor", Some(share)),
+    let (origin_name, share_id, written) = match origin {
+        Origin::Inhouse => ("inhouse", None, None),
+        Origin::Contractor { share_id, written } => ("contractor", Some(share_id), Some(written)),
     };
     diesel::insert_into(comments::table)
         .values((
@@ -277,6 +285,7 @@ pub fn add_comment(
             comments::body.eq(c.body.expose()),
             comments::public.eq(c.public),
             comments::created_at.eq(to_db(c.created_at.unwrap_or(now))),
+            comments::written_body.eq(written),
         ))
         .returning(comments::all_columns)
         .get_result(conn)
@@ -305,13 +314,19 @@ pub fn source_ticket(
             .iter()
             // Replies written under another (earlier) share are never shown to this contractor.
             .filter(|c| c.origin == "inhouse" || (share_id.is_some() && c.share_id == share_id))
-            .map(|c| SourceComment {
-                id: c.id,
-                author: c.author.clone(),
-                body: c.body.clone(),
-                public: c.public,
-                from_contractor: share_id.is_some() && c.share_id == share_id,
-                created_at: from_db(c.created_at).to_rfc3339(),
+            .map(|c| {
+                let own = share_id.is_some() && c.share_id == share_id;
+                // Its own replies come back to the contractor as it wrote them.
+                let as_written = own.then_some(c.written_body.as_ref()).flatten();
+                SourceComment {
+                    id: c.id,
+                    author: c.author.clone(),
+                    body: as_written.unwrap_or(&c.body).clone(),
+                    public: c.public,
+                    from_contractor: own,
+                    as_written: as_written.is_some(),
+                    created_at: from_db(c.created_at).to_rfc3339(),
+                }
             })
             .collect(),
     }

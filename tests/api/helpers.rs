@@ -381,10 +381,39 @@ pub const EN_SECRETS: &[&str] = &[
     "customer is angry",
 ];
 
+/// Points `config` at a contracts folder of its own, in the app's data folder, holding
+/// `files` (file name, text) instead of the test fixtures.
+pub fn use_contracts(config: &mut Config, files: &[(&str, &str)]) {
+    let folder = config.data_dir.join("contracts");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    config.contracts_dir = folder;
+}
+
 /// Declares a test scenario for both backends: `mod name { fn sqlite(); fn postgres(); }`.
 /// The PostgreSQL variant runs when `BRIDGE_TEST_POSTGRES_URL` is set, and must pass then.
+/// `with configure: …` first applies `configure(&mut Config)` to every scenario's settings.
 #[macro_export]
 macro_rules! on_both_backends {
+    (with $configure:ident: $($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_with($crate::helpers::Backend::Sqlite, super::$configure).await;
+                super::$scenario(app.unwrap_or_else(|| panic!("sqlite always runs"))).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::spawn_with($crate::helpers::Backend::Postgres, super::$configure).await {
+                    Some(app) => super::$scenario(app).await,
+                    None => eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run"),
+                }
+            }
+        }
+    )+};
     ($($scenario:ident),+ $(,)?) => {$(
         mod $scenario {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ mod overflow;
 mod redaction;
 mod reports;
 mod retention;
+mod security;
 mod sla;
 mod slice;
 mod storage;

@@ -242,7 +242,10 @@ async fn full_slice(app: TestApp) {
         .map(|e| {
             serde_json::from_str::<Value>(&e.details).unwrap_or_default()["rehydration"].clone()
         });
-    assert_eq!(rehydration, Some(json!({ "replaced": 1, "unknown": 2 })));
+    assert_eq!(
+        rehydration,
+        Some(json!({ "replaced": 1, "unknown": 2, "foreign": 0 }))
+    );
     let expected = [
         "contract.apply",
         "contract.apply",

@@ -1,0 +1,282 @@
+//! Holes found by attacking the gateway as a hostile contractor would, each kept shut by a
+//! test: tokens turned back only on the ticket they were given for, a contractor's own text
+//! shown as it wrote it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, use_contracts};
+use crate::on_both_backends;
+
+/// Tokenises e-mails and phones everywhere and hashes INNs: every kind of token or hash a
+/// hostile contractor could try to turn back or use as an oracle.
+const PROBE_CONTRACT: &str = r#"
+id = "probe-en"
+contractor = "probe"
+display_name = "Probe Support"
+valid_from = "2026-01-01"
+valid_until = "2027-12-31"
+timezone = "UTC"
+
+[scope]
+channels = ["email", "chat"]
+priorities = ["low", "normal", "high"]
+
+[overflow]
+mode = "always"
+max_open = 100
+rank = 10
+
+[sla]
+[sla.calendar]
+always_open = true
+[[sla.targets]]
+priority = "normal"
+first_response = "2h"
+resolution = "1d"
+
+[confidentiality]
+comments = "all"
+rehydrate_replies = true
+retention_days = 30
+detectors = ["email", "phone", "card", "iban", "ip", "ru_passport", "snils", "inn"]
+[confidentiality.fields]
+subject = "tokenize"
+description = "tokenize"
+comments = "tokenize"
+"requester.name" = "mask"
+"requester.email" = "tokenize"
+"requester.phone" = "tokenize"
+channel = "pass"
+priority = "pass"
+status = "pass"
+[confidentiality.entities]
+email = "tokenize"
+phone = "tokenize"
+inn = "hash"
+
+[reporting]
+schedule = "0 6 * * 1"
+formats = ["json"]
+locale = "en"
+"#;
+
+fn probe_contracts(config: &mut msp_bridge::config::Config) {
+    use_contracts(config, &[("probe-en.toml", PROBE_CONTRACT)]);
+}
+
+fn customer(external_id: &str, name: &str, email: &str, phone: &str) -> Value {
+    json!({
+        "source": "helpdesk",
+        "external_id": external_id,
+        "subject": "Order question",
+        "description": format!("Please call me on {phone} or write to {email}. ИНН 7707083893."),
+        "requester": { "name": name, "email": email, "phone": phone },
+        "channel": "email",
+        "priority": "normal",
+        "language": "en",
+    })
+}
+
+async fn shared_ticket(app: &TestApp, ticket: &Value) -> i64 {
+    let created = app.ingest(ticket).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["routing"]["outcome"], "shared");
+    created.body["id"].as_i64().unwrap_or_default()
+}
+
+async fn reply(app: &TestApp, ticket: i64, body: &str) -> crate::helpers::Answer {
+    let answer = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{ticket}/replies"),
+            &app.contractor("probe"),
+            &json!({ "body": body, "public": true }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer
+}
+
+/// The body of the contractor's reply `comment_id` as the contractor reads its ticket now.
+async fn reply_as_seen(app: &TestApp, ticket: i64, comment_id: &Value) -> Value {
+    let view = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{ticket}"),
+            &app.contractor("probe"),
+        )
+        .await;
+    assert_eq!(view.status, 200, "{:?}", view.body);
+    view.body["comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["id"] == *comment_id)
+        .map(|c| c["body"].clone())
+        .unwrap_or_default()
+}
+
+fn rehydration_audits(app: &TestApp) -> Vec<Value> {
+    app.ledger()
+        .into_iter()
+        .filter(|e| e.action == "share.reply")
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.details).unwrap_or_default()["rehydration"].clone()
+        })
+        .collect()
+}
+
+/// The attack: a contractor lists tokens of other tickets in a reply, glued to other
+/// characters so that re-redaction misses them, and reads its reply back. Nothing of another
+/// customer may come back, to the contractor or into this customer's ticket.
+async fn tokens_turn_back_only_on_the_ticket_they_were_given_for(app: TestApp) {
+    let maria = shared_ticket(
+        &app,
+        &customer("A", "Maria Petrova", "maria@example.ru", "+7 903 777-66-55"),
+    )
+    .await;
+    let john = shared_ticket(
+        &app,
+        &customer("B", "John Smith", "john@example.com", "+44 20 7946 0958"),
+    )
+    .await;
+    let contractor = app.contractor("probe");
+    let maria_view = app
+        .get(&format!("/api/v1/contractor/tickets/{maria}"), &contractor)
+        .await;
+    let maria_email = maria_view.body["requester"]["email"]
+        .as_str()
+        .unwrap_or("?")
+        .to_owned();
+    let maria_phone = maria_view.body["requester"]["phone"]
+        .as_str()
+        .unwrap_or("?")
+        .to_owned();
+    let john_view = app
+        .get(&format!("/api/v1/contractor/tickets/{john}"), &contractor)
+        .await;
+    let john_email = john_view.body["requester"]["email"]
+        .as_str()
+        .unwrap_or("?")
+        .to_owned();
+    assert!(maria_email.starts_with("[EMAIL_") && maria_phone.starts_with("[PHONE_"));
+    assert_ne!(maria_email, john_email);
+
+    // On John's ticket: Maria's tokens glued, wrapped and enumerated, and one of John's own.
+    let enumeration: String = (1..=15)
+        .map(|n| format!("[EMAIL_{n}] [PHONE_{n}] "))
+        .collect();
+    let written = format!(
+        "x{maria_email}0x\nx{maria_phone}0x\nзаказ {maria_phone}, order #{maria_phone}, 1{maria_phone}\n\
+         {enumeration}\nyours: {john_email}"
+    );
+    let answer = reply(&app, john, &written).await;
+    assert_eq!(answer.body["body"], written.as_str());
+    assert_eq!(
+        reply_as_seen(&app, john, &answer.body["id"]).await,
+        written.as_str(),
+        "the contractor reads its reply exactly as it wrote it"
+    );
+    let stored = app
+        .get(&format!("/api/v1/tickets/{john}"), &app.inhouse())
+        .await;
+    let in_house = stored.body["replies"][0]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for leaked in ["maria@example.ru", "79037776655"] {
+        assert!(
+            !in_house.contains(leaked),
+            "John's ticket got `{leaked}`: {in_house}"
+        );
+    }
+    assert!(in_house.ends_with("yours: john@example.com"), "{in_house}");
+    assert!(
+        in_house.contains(&format!("x{maria_email}0x")),
+        "{in_house}"
+    );
+    // Nor does the helpdesk update that would post the reply to John.
+    let feed = app
+        .get("/api/v1/events?format=zendesk&limit=500", &app.inhouse())
+        .await;
+    assert_eq!(feed.status, 200);
+    assert!(!feed.body.to_string().contains("maria@example.ru"));
+    // Every token-shaped string is counted: John's own turned back, Maria's counted as
+    // foreign (issued by this contract, not for this ticket), the rest unknown.
+    let count = |tokens: &[&str]| {
+        tokens
+            .iter()
+            .map(|t| written.matches(t).count())
+            .sum::<usize>()
+    };
+    let johns = count(&[
+        &john_email,
+        john_view.body["requester"]["phone"].as_str().unwrap_or("?"),
+    ]);
+    let marias = count(&[&maria_email, &maria_phone]);
+    assert_eq!(
+        rehydration_audits(&app),
+        vec![json!({ "replaced": johns, "unknown": 36 - johns, "foreign": marias })]
+    );
+    assert!(johns >= 3 && marias >= 7, "{johns} {marias}");
+    // The compliance report counts the probe.
+    let made = app
+        .post(
+            "/api/v1/reports",
+            &app.admin(),
+            &json!({ "contract": "probe-en", "from": "2026-06-01T00:00:00Z", "to": "2026-06-02T00:00:00Z", "formats": ["json"] }),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let report = app
+        .get(
+            &format!("/api/v1/reports/{}", made.body["items"][0]["id"]),
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(report.body["rehydrations"]["foreign_tokens"], marias);
+
+    // On Maria's own ticket her tokens do turn back for the in-house side, however wrapped,
+    // while the contractor still reads only what it wrote (no glued values to read off).
+    let own = format!("x{maria_email}0x заказ {maria_phone}");
+    let answer = reply(&app, maria, &own).await;
+    assert_eq!(
+        reply_as_seen(&app, maria, &answer.body["id"]).await,
+        own.as_str()
+    );
+    let stored = app
+        .get(&format!("/api/v1/tickets/{maria}"), &app.inhouse())
+        .await;
+    assert_eq!(
+        stored.body["replies"][0]["body"],
+        "xmaria@example.ru0x заказ 79037776655"
+    );
+}
+
+/// A value the contractor writes itself is never hashed or tokenised back to it: a hash it
+/// could compare with its view would confirm a guess.
+async fn a_guess_in_a_reply_confirms_nothing(app: TestApp) {
+    let maria = shared_ticket(
+        &app,
+        &customer("A", "Maria Petrova", "maria@example.ru", "+7 903 777-66-55"),
+    )
+    .await;
+    let view = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{maria}"),
+            &app.contractor("probe"),
+        )
+        .await;
+    let description = view.body["description"].as_str().unwrap_or_default();
+    assert!(description.contains("[INN#"), "{description}");
+    let guess = "Is it ИНН 7707083893 and maria@example.ru, x7707083893x?";
+    let answer = reply(&app, maria, guess).await;
+    let seen = reply_as_seen(&app, maria, &answer.body["id"]).await;
+    assert_eq!(
+        seen, guess,
+        "shown as written: no hash, no token to compare"
+    );
+}
+
+on_both_backends!(with probe_contracts:
+    tokens_turn_back_only_on_the_ticket_they_were_given_for,
+    a_guess_in_a_reply_confirms_nothing,
+);
