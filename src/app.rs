@@ -38,14 +38,19 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "migrations applied");
         }
-        let files = contracts::load_dir(&config.contracts_dir)?;
+        let set = ContractSet::new(contracts::load_dir(&config.contracts_dir)?);
         let now = clock.now();
-        let results = db.write(|c| {
-            contracts::apply(c, &files, "system:startup", now)
-                .map_err(contracts::ContractError::from)
-        })?;
+        let (results, recalled) =
+            db.write(|c| crate::tickets::apply_contracts(c, &set, "system:startup", false, now))?;
         for r in results.iter().filter(|r| r.changed) {
-            tracing::info!(contract = %r.id, version = r.version, sha256 = %r.sha256, "contract applied");
+            if r.withdrawn {
+                tracing::warn!(contract = %r.id, "contract withdrawn: its file is gone");
+            } else {
+                tracing::info!(contract = %r.id, version = r.version, sha256 = %r.sha256, "contract applied");
+            }
+        }
+        if recalled > 0 {
+            tracing::warn!(recalled, "shares of contracts out of force recalled");
         }
         let keys = TokenKeys::load(
             config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
@@ -65,7 +70,7 @@ impl Application {
         }
         let state = AppState {
             db,
-            contracts: Registry::new(ContractSet::new(files)),
+            contracts: Registry::new(set),
             keys,
             vault_keys,
             clock,

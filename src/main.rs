@@ -102,8 +102,14 @@ fn parse_locale(text: &str) -> Result<msp_bridge::contracts::Locale, String> {
 enum ContractsCommand {
     /// Validate every contract file; print each problem as `file: key: what is wrong`.
     Check,
-    /// Store each changed contract file as a new version.
-    Apply,
+    /// Store each changed contract file as a new version; withdraw contracts whose file is
+    /// gone and recall their open shares.
+    Apply {
+        /// Withdraw every contract when the folder holds none (otherwise refused as a likely
+        /// mistake: a wrong folder would take every ticket back from every contractor).
+        #[arg(long)]
+        allow_empty: bool,
+    },
     /// Print what a contract's contractor would see of a ticket (JSON file), and the receipt,
     /// without storing anything.
     Preview {
@@ -235,22 +241,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     })?;
                     println!("{}", serde_json::to_string_pretty(&out)?);
                 }
-                ContractsCommand::Apply => {
+                ContractsCommand::Apply { allow_empty } => {
                     let db = Db::connect(config.database_url.expose())?;
                     db.migrate()?;
                     let actor = cli_actor();
-                    let applied = db.write(|c| {
-                        contracts::apply(c, &files, &actor, clock.now())
-                            .map_err(ContractError::from)
+                    let set = contracts::ContractSet::new(files);
+                    let (applied, recalled) = db.write(|c| {
+                        msp_bridge::tickets::apply_contracts(
+                            c,
+                            &set,
+                            &actor,
+                            allow_empty,
+                            clock.now(),
+                        )
                     })?;
                     for a in applied {
-                        let what = if a.changed { "applied" } else { "unchanged" };
+                        let what = match (a.changed, a.withdrawn) {
+                            (_, true) => "withdrawn",
+                            (true, false) => "applied",
+                            (false, false) => "unchanged",
+                        };
                         println!(
                             "{}: {what}, version {} (sha256 {})",
                             a.id,
                             a.version,
                             &a.sha256[..12]
                         );
+                    }
+                    if recalled > 0 {
+                        println!("{recalled} share(s) of contracts out of force recalled");
                     }
                 }
             },

@@ -146,10 +146,14 @@ pub struct Applied {
     pub sha256: String,
     /// False when the stored version already had this sha256.
     pub changed: bool,
+    /// True when the contract's file was gone, so the contract was withdrawn.
+    pub withdrawn: bool,
 }
 
-/// Stores each file whose text differs from the stored version as a new version, keeps the
-/// history, and audits every change, all in the caller's transaction.
+/// Stores each file whose text differs from the stored version (or whose contract was
+/// withdrawn) as a new version, keeps the history, withdraws every stored contract whose file
+/// is gone, and audits every change, all in the caller's transaction. A withdrawn contract is
+/// out of force at once; recalling its shares is the caller's next step.
 pub fn apply(
     conn: &mut AnyConnection,
     files: &[ContractFile],
@@ -159,22 +163,27 @@ pub fn apply(
     let mut out = Vec::with_capacity(files.len());
     for f in files {
         let id = f.contract.id.as_str();
-        let current: Option<(i32, String)> = contracts::table
+        let current: Option<(i32, String, Option<chrono::NaiveDateTime>)> = contracts::table
             .find(id)
-            .select((contracts::version, contracts::sha256))
+            .select((
+                contracts::version,
+                contracts::sha256,
+                contracts::withdrawn_at,
+            ))
             .first(conn)
             .optional()?;
         let version = match &current {
-            Some((version, sha)) if *sha == f.sha256 => {
+            Some((version, sha, None)) if *sha == f.sha256 => {
                 out.push(Applied {
                     id: id.to_owned(),
                     version: *version,
                     sha256: f.sha256.clone(),
                     changed: false,
+                    withdrawn: false,
                 });
                 continue;
             }
-            Some((version, _)) => {
+            Some((version, _, _)) => {
                 diesel::update(contracts::table.find(id))
                     .set((
                         contracts::contractor.eq(&f.contract.contractor),
@@ -183,6 +192,7 @@ pub fn apply(
                         contracts::file_name.eq(&f.file_name),
                         contracts::body.eq(&f.body),
                         contracts::applied_at.eq(to_db(now)),
+                        contracts::withdrawn_at.eq(None::<chrono::NaiveDateTime>),
                     ))
                     .execute(conn)?;
                 version + 1
@@ -225,7 +235,8 @@ pub fn apply(
                     "version": version,
                     "sha256": f.sha256,
                     "file": f.file_name,
-                    "previous_sha256": current.map(|(_, sha)| sha),
+                    "reinstated": current.as_ref().is_some_and(|c| c.2.is_some()),
+                    "previous_sha256": current.map(|(_, sha, _)| sha),
                 }),
             },
         )?;
@@ -234,12 +245,74 @@ pub fn apply(
             version,
             sha256: f.sha256.clone(),
             changed: true,
+            withdrawn: false,
         });
     }
+    out.extend(withdraw_missing(conn, files, actor, now)?);
     // Contract versions are rare and often stored by a short-lived CLI: chain them at once
     // rather than waiting for a delivery worker.
     ledger::seal(conn)?;
     Ok(out)
+}
+
+/// Withdraws every stored contract in force whose file is not among `files`, audited.
+fn withdraw_missing(
+    conn: &mut AnyConnection,
+    files: &[ContractFile],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Applied>> {
+    let present: Vec<&str> = files.iter().map(|f| f.contract.id.as_str()).collect();
+    let gone: Vec<(String, i32, String)> = contracts::table
+        .filter(contracts::withdrawn_at.is_null())
+        .filter(contracts::id.ne_all(&present))
+        .select((contracts::id, contracts::version, contracts::sha256))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(gone.len());
+    for (id, version, sha256) in gone {
+        diesel::update(contracts::table.find(&id))
+            .set(contracts::withdrawn_at.eq(to_db(now)))
+            .execute(conn)?;
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor,
+                action: Action::ContractWithdraw,
+                contract_id: Some(&id),
+                ticket_id: None,
+                details: serde_json::json!({
+                    "version": version,
+                    "sha256": sha256,
+                    "reason": "file_removed",
+                }),
+            },
+        )?;
+        out.push(Applied {
+            id,
+            version,
+            sha256,
+            changed: true,
+            withdrawn: true,
+        });
+    }
+    Ok(out)
+}
+
+/// How many stored contracts are not withdrawn.
+pub fn in_force_count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    contracts::table
+        .filter(contracts::withdrawn_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// The contracts withdrawn (their files removed), by id.
+pub fn withdrawn(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
+    contracts::table
+        .filter(contracts::withdrawn_at.is_not_null())
+        .select(contracts::id)
+        .load(conn)
 }
 
 /// Switches a contract's manual overflow on or off, audited with the operator's reason.
@@ -327,6 +400,12 @@ impl ContractSet {
     /// The contract with this id.
     pub fn get(&self, id: &str) -> Option<&ContractFile> {
         self.contracts.iter().find(|c| c.contract.id == id)
+    }
+
+    /// The contract with this id if it is in force at `now`: what every contractor action
+    /// needs (a contract that left force grants nothing, fail closed).
+    pub fn in_force(&self, id: &str, now: DateTime<Utc>) -> Option<&ContractFile> {
+        self.get(id).filter(|f| f.contract.in_force(now).is_ok())
     }
 }
 

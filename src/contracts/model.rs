@@ -43,6 +43,21 @@ pub struct Contract {
     pub endpoint: Option<Endpoint>,
 }
 
+impl Contract {
+    /// Whether the contract is in force at `now` (its validity dates read in its timezone);
+    /// the error says why not, in words.
+    pub fn in_force(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+        let today = now.with_timezone(&self.timezone).date_naive();
+        if today < self.valid_from {
+            return Err(format!("not in force until {}", self.valid_from));
+        }
+        match self.valid_until {
+            Some(until) if today > until => Err(format!("ended on {until}")),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Which tickets a contract may receive. Empty category and language lists mean any.
 #[derive(Clone, Debug)]
 pub struct Scope {

@@ -11,6 +11,7 @@ diesel::table! {
         applied_at -> Timestamp,
         manual_overflow -> Bool,
         attainment_alert_since -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
     }
 }
 

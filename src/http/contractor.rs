@@ -31,9 +31,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = super::page_limit(query.limit, 50, 200)?;
     let before = query.before;
+    let contracts = state.contracts.current();
+    let now = state.clock.now();
     let items = state
         .db
-        .read_async(move |c| service::list(c, &who.0, before, limit))
+        .read_async(move |c| service::list(c, &contracts, &who.0, before, limit, now))
         .await?;
     let next = (items.len() as i64 == limit)
         .then(|| items.last().map(|i| i.id))

@@ -152,7 +152,17 @@ pub async fn recall(
     let contracts = state.contracts.current();
     let out = state
         .db
-        .write_async(move |c| tickets::recall(c, &contracts, id, &actor, &input.reason, now))
+        .write_async(move |c| {
+            tickets::recall(
+                c,
+                &contracts,
+                id,
+                &actor,
+                &input.reason,
+                tickets::RecallCause::Operator,
+                now,
+            )
+        })
         .await?;
     state.changed();
     Ok(HttpResponse::Ok().json(out))

@@ -1,6 +1,7 @@
 //! The SLA sweeper: every interval, and whenever a change wakes it, it records due warnings and
-//! breaches (applying each contract's `on_breach`); every interval it also checks the
-//! attainment floors and refreshes the live gauges. Several replicas may sweep one PostgreSQL
+//! breaches (applying each contract's `on_breach`); every interval it also recalls the shares
+//! of contracts that left force (past `valid_until`, or withdrawn), checks the attainment
+//! floors and refreshes the live gauges. Several replicas may sweep one PostgreSQL
 //! database at once: clocks are claimed with `FOR UPDATE SKIP LOCKED` and every record is
 //! conditional, so each warning, breach and alert happens once.
 
@@ -82,6 +83,26 @@ impl SlaSweeper {
         Ok(total)
     }
 
+    /// Recalls the shares still with contractors whose contracts left force; returns how many.
+    pub fn recall_lapsed(&self) -> Result<usize, TicketError> {
+        let set = self.contracts.current();
+        let now = self.clock.now();
+        if !self
+            .db
+            .read(|c| crate::tickets::any_out_of_force(c, &set, now))?
+        {
+            return Ok(0);
+        }
+        let recalled = self
+            .db
+            .write(|c| crate::tickets::recall_out_of_force(c, &set, now))?;
+        if recalled > 0 {
+            tracing::warn!(recalled, "shares of contracts out of force recalled");
+            self.outbox_wake.notify_one();
+        }
+        Ok(recalled)
+    }
+
     /// Checks every contract's attainment floor and refreshes the live gauges.
     pub fn check_floors(&self) -> Result<Vec<FloorStatus>, TicketError> {
         let set = self.contracts.current();
@@ -137,6 +158,7 @@ impl SlaSweeper {
             let outcome = tokio::task::spawn_blocking(move || {
                 let report = me.sweep()?;
                 if full_round {
+                    me.recall_lapsed()?;
                     me.check_floors()?;
                 }
                 Ok::<_, TicketError>(report)

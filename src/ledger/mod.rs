@@ -24,6 +24,8 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 pub enum Action {
     /// A contract file's version was stored.
     ContractApply,
+    /// A contract's file was removed: it left force.
+    ContractWithdraw,
     /// A ticket was shared with a contractor.
     TicketShare,
     /// A contractor read a shared ticket.
@@ -67,6 +69,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ContractApply => "contract.apply",
+            Self::ContractWithdraw => "contract.withdraw",
             Self::TicketShare => "ticket.share",
             Self::ShareRead => "share.read",
             Self::ShareReply => "share.reply",

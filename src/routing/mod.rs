@@ -97,7 +97,8 @@ pub fn evaluate<'c>(
     contracts
         .into_iter()
         .map(|(contract, live)| {
-            let verdict = in_force(contract, now)
+            let verdict = contract
+                .in_force(now)
                 .and_then(|()| scope_matches(contract, ticket))
                 .and_then(|()| {
                     if live.returned_before {
@@ -127,17 +128,6 @@ pub fn evaluate<'c>(
             }
         })
         .collect()
-}
-
-fn in_force(c: &Contract, now: DateTime<Utc>) -> Result<(), String> {
-    let today = now.with_timezone(&c.timezone).date_naive();
-    if today < c.valid_from {
-        return Err(format!("not in force until {}", c.valid_from));
-    }
-    match c.valid_until {
-        Some(until) if today > until => Err(format!("ended on {until}")),
-        _ => Ok(()),
-    }
 }
 
 fn scope_matches(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {

@@ -250,15 +250,44 @@ pub fn visible_to(
         .optional()
 }
 
-/// A page of the contractor's visible shares, newest first, below the `before` share id.
+/// The shares still with a contractor under any of `contract_ids`.
+pub fn visible_of_contracts(
+    conn: &mut AnyConnection,
+    contract_ids: &[&str],
+) -> QueryResult<Vec<ShareRow>> {
+    shares::table
+        .filter(shares::contract_id.eq_any(contract_ids))
+        .filter(shares::state.eq_any(VISIBLE))
+        .order(shares::id)
+        .select(ShareRow::as_select())
+        .load(conn)
+}
+
+/// Whether any share is still with a contractor under any of `contract_ids`.
+pub fn any_visible_of_contracts(
+    conn: &mut AnyConnection,
+    contract_ids: &[&str],
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        shares::table
+            .filter(shares::contract_id.eq_any(contract_ids))
+            .filter(shares::state.eq_any(VISIBLE)),
+    ))
+    .get_result(conn)
+}
+
+/// A page of the contractor's visible shares under `contract_ids`, newest first, below the
+/// `before` share id.
 pub fn list_visible(
     conn: &mut AnyConnection,
     contractor: &str,
+    contract_ids: &[&str],
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<ShareRow>> {
     let mut query = shares::table
         .filter(shares::contractor.eq(contractor))
+        .filter(shares::contract_id.eq_any(contract_ids))
         .filter(shares::state.eq_any(VISIBLE))
         .into_boxed();
     if let Some(before) = before {

@@ -52,20 +52,27 @@ pub struct ListedShare {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The contractor's visible shares, newest first; `before` is the last ticket id of the
-/// previous page.
+/// The contractor's visible shares under contracts in force, newest first; `before` is the
+/// last ticket id of the previous page.
 pub fn list(
     conn: &mut AnyConnection,
+    contracts: &ContractSet,
     who: &ContractorActor,
     before: Option<i64>,
     limit: i64,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ListedShare>, TicketError> {
     let before_share = match before {
         Some(ticket) => shares::visible_to(conn, &who.contractor, ticket)?.map(|s| s.id),
         None => None,
     };
+    let in_force: Vec<&str> = contracts
+        .in_rank_order()
+        .filter(|f| f.contract.contractor == who.contractor && f.contract.in_force(now).is_ok())
+        .map(|f| f.contract.id.as_str())
+        .collect();
     Ok(
-        shares::list_visible(conn, &who.contractor, before_share, limit)?
+        shares::list_visible(conn, &who.contractor, &in_force, before_share, limit)?
             .into_iter()
             .map(|s| ListedShare {
                 id: s.ticket_id,
@@ -78,12 +85,22 @@ pub fn list(
     )
 }
 
-fn visible_share(
+/// The caller's share of `ticket_id` and its contract, if the share is visible to it and the
+/// contract is in force: a contract that left force (withdrawn, or past its dates) grants
+/// nothing, whatever the share's state (fail closed).
+fn visible_share<'s>(
     conn: &mut AnyConnection,
+    contracts: &'s ContractSet,
     who: &ContractorActor,
     ticket_id: i64,
-) -> Result<ShareRow, TicketError> {
-    shares::visible_to(conn, &who.contractor, ticket_id)?.ok_or(TicketError::NotFound)
+    now: DateTime<Utc>,
+) -> Result<(ShareRow, &'s ContractFile), TicketError> {
+    let share =
+        shares::visible_to(conn, &who.contractor, ticket_id)?.ok_or(TicketError::NotFound)?;
+    let file = contracts
+        .in_force(&share.contract_id, now)
+        .ok_or(TicketError::NotFound)?;
+    Ok((share, file))
 }
 
 /// What a contractor's read produced.
@@ -105,10 +122,7 @@ pub fn view(
     ticket_id: i64,
     now: DateTime<Utc>,
 ) -> Result<View, TicketError> {
-    let share = visible_share(conn, who, ticket_id)?;
-    let file = contracts
-        .get(&share.contract_id)
-        .ok_or(TicketError::NotFound)?;
+    let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     let actor = who.ledger_name();
     let projection = match super::project_for(
@@ -190,7 +204,7 @@ pub fn reply(
     input: ReplyInput,
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
-    let share = visible_share(conn, who, ticket_id)?;
+    let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let state = share.state()?;
     if !state.holds_capacity() {
         return Err(TicketError::Conflict(format!(
@@ -201,17 +215,16 @@ pub fn reply(
     // Tokens this contract issued become the real values again for the in-house side, when
     // the contract allows, but only those the contractor was given for this ticket; anything
     // else stays as written and is counted in the audit.
-    let (body, rehydrated) = match contracts.get(&share.contract_id) {
-        Some(file) if file.contract.confidentiality.rehydrate_replies => {
-            let given = tokens_given(conn, keys, file, &share, now)?;
-            let mut vault = Vault::new(conn, keys, &share.contract_id, now);
-            let (text, stats) = rehydrate(&written, &mut vault, &given).map_err(|e| match e {
-                VaultError::Db(e) => TicketError::from(e),
-                other => TicketError::Corrupt(other.to_string()),
-            })?;
-            (text, Some(stats))
-        }
-        _ => (written.clone(), None),
+    let (body, rehydrated) = if file.contract.confidentiality.rehydrate_replies {
+        let given = tokens_given(conn, keys, file, &share, now)?;
+        let mut vault = Vault::new(conn, keys, &share.contract_id, now);
+        let (text, stats) = rehydrate(&written, &mut vault, &given).map_err(|e| match e {
+            VaultError::Db(e) => TicketError::from(e),
+            other => TicketError::Corrupt(other.to_string()),
+        })?;
+        (text, Some(stats))
+    } else {
+        (written.clone(), None)
     };
     let comment = CommentInput {
         // Every reply is new: a retry with the same text must be made idempotent by the caller.
@@ -354,7 +367,7 @@ fn change_state(
     } else {
         (Action::ShareStatus, "share.status")
     };
-    let share = visible_share(conn, who, ticket_id)?;
+    let (share, _) = visible_share(conn, contracts, who, ticket_id, now)?;
     let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
     if changed {
         super::timekeeping::sync(conn, contracts, &updated, now)?;

@@ -336,7 +336,15 @@ fn apply_breach_action(
                 .filter(|s| s.id == clock.share_id)
                 .is_some_and(|s| s.state().is_ok_and(ShareState::is_visible_to_contractor));
             if still_there {
-                super::recall(conn, contracts, clock.ticket_id, SLA_ACTOR, &what, now)?;
+                super::recall(
+                    conn,
+                    contracts,
+                    clock.ticket_id,
+                    SLA_ACTOR,
+                    &what,
+                    super::RecallCause::SlaBreach,
+                    now,
+                )?;
                 report.recalled += 1;
             }
         }

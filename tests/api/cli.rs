@@ -196,9 +196,37 @@ fn apply_stores_versions_and_keeps_history() {
     );
     assert_ne!(history[0].sha256, history[1].sha256);
     assert!(history[1].applied_by.starts_with("cli:"));
+    // The file is removed: an empty folder is refused as a likely mistake, unless meant.
+    std::fs::remove_file(&target).unwrap_or_else(|e| panic!("{e}"));
+    let refused = bridge(dir.path(), &["contracts", "apply"], &contracts);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("refusing to withdraw them all"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let withdrawn = bridge(
+        dir.path(),
+        &["contracts", "apply", "--allow-empty"],
+        &contracts,
+    );
+    assert!(
+        text(&withdrawn.stdout).contains("acme-en: withdrawn, version 2"),
+        "{}{}",
+        text(&withdrawn.stdout),
+        text(&withdrawn.stderr)
+    );
+    // Restored, it is a new version even with the same text.
+    std::fs::copy(&source, &target).unwrap_or_else(|e| panic!("{e}"));
+    let back = bridge(dir.path(), &["contracts", "apply"], &contracts);
+    assert!(
+        text(&back.stdout).contains("acme-en: applied, version 3"),
+        "{}",
+        text(&back.stdout)
+    );
     let verify = bridge(dir.path(), &["audit", "verify"], &contracts);
     assert!(
-        text(&verify.stdout).contains("ledger intact: 2 entries verified"),
+        text(&verify.stdout).contains("ledger intact: 4 entries verified"),
         "{}",
         text(&verify.stdout)
     );

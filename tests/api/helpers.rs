@@ -151,11 +151,15 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -
     let (url, pg) = database(backend, dir.path())?;
     let mut config = base_config(dir.path(), url, test_contracts_dir());
     configure(&mut config);
-    Some(start(config, dir, pg))
+    Some(start(config, dir, pg, ManualClock::new(start_time())))
 }
 
-fn start(config: Config, dir: tempfile::TempDir, pg: Option<PgDatabase>) -> TestApp {
-    let clock = ManualClock::new(start_time());
+fn start(
+    config: Config,
+    dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+    clock: ManualClock,
+) -> TestApp {
     let app = Application::build(&config, Arc::new(clock.clone()))
         .unwrap_or_else(|e| panic!("build: {e:#}"));
     let scheme = if config.tls_cert.is_some() {
@@ -194,7 +198,26 @@ impl TestApp {
     /// A second gateway on the same database and settings, as another replica would run.
     pub fn replica(&self) -> TestApp {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        start(self.config.clone(), dir, None)
+        start(
+            self.config.clone(),
+            dir,
+            None,
+            ManualClock::new(start_time()),
+        )
+    }
+
+    /// The gateway stopped and started again on the same database, settings and clock, as a
+    /// restart would (SQLite serves one gateway at a time, so not beside a replica).
+    pub async fn restarted(mut self) -> TestApp {
+        self.handle.stop(true).await;
+        let dir = std::mem::replace(
+            &mut self._dir,
+            tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+        );
+        let pg = self._pg.take();
+        let (config, clock) = (self.config.clone(), self.clock.clone());
+        drop(self);
+        start(config, dir, pg, clock)
     }
 }
 
@@ -307,6 +330,26 @@ impl TestApp {
         self.db
             .read(|c| msp_bridge::ledger::list(c, 0, 10_000).map_err(msp_bridge::db::DbError::from))
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The settings the gateway was started with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The events written for `contract`'s contractor, in feed order.
+    pub fn contractor_events(&self, contract: &str) -> Vec<Value> {
+        use msp_bridge::outbox::{self, Audience};
+        self.db
+            .write(|c| {
+                outbox::sequence(c)?;
+                outbox::list(c, &Audience::Contractor(contract.into()), 0, 1_000)
+                    .map_err(msp_bridge::db::DbError::from)
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(outbox::EventRow::envelope)
+            .collect()
     }
 
     /// Runs raw SQL on the app's database (for tampering tests).

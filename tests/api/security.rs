@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use msp_bridge::app::Application;
+
 use crate::helpers::{TestApp, use_contracts};
 use crate::on_both_backends;
 
@@ -279,4 +281,257 @@ async fn a_guess_in_a_reply_confirms_nothing(app: TestApp) {
 on_both_backends!(with probe_contracts:
     tokens_turn_back_only_on_the_ticket_they_were_given_for,
     a_guess_in_a_reply_confirms_nothing,
+);
+
+/// `probe-en`, ending on 30 June 2026 (the tests start on 1 June).
+fn expiring_contracts(config: &mut msp_bridge::config::Config) {
+    let ending = PROBE_CONTRACT.replace(
+        r#"valid_until = "2027-12-31""#,
+        r#"valid_until = "2026-06-30""#,
+    );
+    use_contracts(config, &[("probe-en.toml", &ending)]);
+}
+
+/// Every contractor endpoint, answered for `ticket`: (list length, read, reply, status,
+/// hand-back statuses).
+async fn contractor_reach(app: &TestApp, ticket: i64) -> (usize, [u16; 4]) {
+    let token = app.contractor("probe");
+    let base = format!("/api/v1/contractor/tickets/{ticket}");
+    let list = app.get("/api/v1/contractor/tickets", &token).await;
+    assert_eq!(list.status, 200);
+    let listed = list.body["items"].as_array().map_or(0, Vec::len);
+    let read = app.get(&base, &token).await.status;
+    let replied = app
+        .post(
+            &format!("{base}/replies"),
+            &token,
+            &json!({ "body": "hello", "public": true }),
+        )
+        .await
+        .status;
+    let status = app
+        .post(
+            &format!("{base}/status"),
+            &token,
+            &json!({ "status": "pending" }),
+        )
+        .await
+        .status;
+    let handback = app
+        .post(
+            &format!("{base}/handback"),
+            &token,
+            &json!({ "reason": "not ours" }),
+        )
+        .await
+        .status;
+    (listed, [read, replied, status, handback])
+}
+
+/// A contract past its `valid_until` lets its contractor neither see nor change anything, at
+/// once; the sweeper then takes its shares back, audited, and tells both sides why.
+async fn a_contract_past_its_dates_grants_nothing_and_its_shares_come_back(app: TestApp) {
+    let ticket = shared_ticket(
+        &app,
+        &customer("A", "Maria Petrova", "maria@example.ru", "+7 903 777-66-55"),
+    )
+    .await;
+    let listed = app
+        .get("/api/v1/contractor/tickets", &app.contractor("probe"))
+        .await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.sweeper.recall_lapsed().unwrap_or(99),
+        0,
+        "in force: nothing to do"
+    );
+
+    // The last day still counts, in the contract's timezone.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-06-30T23:59:59Z")
+            .map(Into::into)
+            .unwrap_or_default(),
+    );
+    assert_eq!(
+        app.get("/api/v1/contractor/tickets", &app.contractor("probe"))
+            .await
+            .body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-07-01T00:00:01Z")
+            .map(Into::into)
+            .unwrap_or_default(),
+    );
+    let denied_before = app
+        .ledger()
+        .iter()
+        .filter(|e| e.action == "access.denied")
+        .count();
+    assert_eq!(
+        contractor_reach(&app, ticket).await,
+        (0, [404, 404, 404, 404])
+    );
+    let denied = app
+        .ledger()
+        .iter()
+        .filter(|e| e.action == "access.denied")
+        .count();
+    assert_eq!(denied - denied_before, 4, "each refused attempt is audited");
+    let stored = app
+        .get(&format!("/api/v1/tickets/{ticket}"), &app.inhouse())
+        .await;
+    assert_eq!(
+        stored.body["share"]["state"], "open",
+        "nothing was changed by the contractor"
+    );
+    assert_eq!(stored.body["replies"].as_array().map(Vec::len), Some(0));
+
+    let sweeper = app.sweeper.clone();
+    let recalled = tokio::task::spawn_blocking(move || sweeper.recall_lapsed())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(recalled, 1);
+    assert_eq!(app.sweeper.recall_lapsed().unwrap_or(99), 0, "once");
+    let stored = app
+        .get(&format!("/api/v1/tickets/{ticket}"), &app.inhouse())
+        .await;
+    assert_eq!(stored.body["share"]["state"], "recalled");
+    let recall = app
+        .ledger()
+        .into_iter()
+        .find(|e| e.action == "share.recall")
+        .map(|e| {
+            (
+                e.actor,
+                serde_json::from_str::<Value>(&e.details).unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
+    assert_eq!(recall.0, "system:contracts");
+    assert_eq!(recall.1["cause"], "contract_not_in_force");
+    let told = app.contractor_events("probe-en");
+    let last = told.last().cloned().unwrap_or_default();
+    assert_eq!(
+        (&last["type"], &last["data"]["reason_code"]),
+        (&json!("share.recalled"), &json!("contract_not_in_force"))
+    );
+    let feed = app.get("/api/v1/events?limit=500", &app.inhouse()).await;
+    let inhouse = feed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["type"] == "share.recalled")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(inhouse["data"]["reason_code"], "contract_not_in_force");
+    assert!(
+        inhouse["data"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ended on 2026-06-30"),
+        "{inhouse}"
+    );
+}
+
+/// A contract whose file is removed is withdrawn when the gateway next starts: its shares are
+/// recalled at once, and restoring the file brings the contract back as a new version.
+async fn a_removed_contract_is_withdrawn_and_its_shares_recalled(app: TestApp) {
+    let ticket = shared_ticket(
+        &app,
+        &customer("A", "Maria Petrova", "maria@example.ru", "+7 903 777-66-55"),
+    )
+    .await;
+    let file = app.config().contracts_dir.join("probe-en.toml");
+    std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{e}"));
+    // An empty folder is taken for a mistake: the gateway refuses to start rather than take
+    // every ticket back.
+    let refused = Application::build(app.config(), std::sync::Arc::new(app.clock.clone()));
+    let error = refused.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(error.contains("holds no contract"), "{error}");
+    let still = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{ticket}"),
+            &app.contractor("probe"),
+        )
+        .await;
+    assert_eq!(still.status, 200, "nothing changed");
+
+    // With another contract in the folder, probe-en's absence is a withdrawal.
+    std::fs::write(
+        app.config().contracts_dir.join("other.toml"),
+        PROBE_CONTRACT
+            .replace("probe-en", "other-en")
+            .replace(r#"contractor = "probe""#, r#"contractor = "other""#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let app = app.restarted().await;
+    assert_eq!(
+        contractor_reach(&app, ticket).await,
+        (0, [404, 404, 404, 404])
+    );
+    let stored = app
+        .get(&format!("/api/v1/tickets/{ticket}"), &app.inhouse())
+        .await;
+    assert_eq!(stored.body["share"]["state"], "recalled");
+    let actions: Vec<(String, Value)> = app
+        .ledger()
+        .into_iter()
+        .map(|e| {
+            (
+                e.action,
+                serde_json::from_str(&e.details).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .any(|(a, d)| a == "contract.withdraw" && d["reason"] == "file_removed")
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|(a, d)| a == "share.recall" && d["cause"] == "contract_withdrawn")
+    );
+    let last = app
+        .contractor_events("probe-en")
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["data"]["reason_code"], "contract_withdrawn");
+
+    // The file comes back: a new version, in force again (the recalled ticket stays recalled).
+    std::fs::write(&file, PROBE_CONTRACT).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(app.config().contracts_dir.join("other.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = app.restarted().await;
+    let history = app
+        .db
+        .read(|c| {
+            msp_bridge::contracts::history(c, "probe-en").map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_default();
+    assert_eq!(history.len(), 2, "restored as version 2");
+    let again = shared_ticket(
+        &app,
+        &customer("B", "John Smith", "john@example.com", "+44 20 7946 0958"),
+    )
+    .await;
+    assert_eq!(contractor_reach(&app, again).await.1[0], 200);
+    let stored = app
+        .get(&format!("/api/v1/tickets/{ticket}"), &app.inhouse())
+        .await;
+    assert_eq!(stored.body["share"]["state"], "recalled");
+}
+
+on_both_backends!(with expiring_contracts:
+    a_contract_past_its_dates_grants_nothing_and_its_shares_come_back,
+);
+
+on_both_backends!(with probe_contracts:
+    a_removed_contract_is_withdrawn_and_its_shares_recalled,
 );
