@@ -52,6 +52,9 @@ impl Application {
         if recalled > 0 {
             tracing::warn!(recalled, "shares of contracts out of force recalled");
         }
+        let former =
+            db.read(|c| contracts::withdrawn_files(c).map_err(contracts::ContractError::from))?;
+        let set = set.with_former(former);
         let keys = TokenKeys::load(
             config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
             &config.data_dir,

@@ -299,6 +299,30 @@ fn withdraw_missing(
     Ok(out)
 }
 
+/// The withdrawn contracts as last stored, parsed; one that no longer parses is left out
+/// (logged), since it can only serve to deliver its last events.
+pub fn withdrawn_files(conn: &mut AnyConnection) -> QueryResult<Vec<ContractFile>> {
+    let rows: Vec<(String, String, String)> = contracts::table
+        .filter(contracts::withdrawn_at.is_not_null())
+        .select((contracts::file_name, contracts::body, contracts::sha256))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(file_name, body, sha256)| match parse_contract(&file_name, &body) {
+            Ok(contract) => Some(ContractFile {
+                file_name,
+                body,
+                sha256,
+                contract: Arc::new(contract),
+            }),
+            Err(problems) => {
+                tracing::warn!(file = %file_name, problems = problems.len(), "a withdrawn contract no longer parses; its last events cannot be delivered");
+                None
+            }
+        })
+        .collect())
+}
+
 /// How many stored contracts are not withdrawn.
 pub fn in_force_count(conn: &mut AnyConnection) -> QueryResult<i64> {
     contracts::table
@@ -380,6 +404,9 @@ pub fn history(conn: &mut AnyConnection, id: &str) -> QueryResult<Vec<StoredVers
 #[derive(Clone, Debug, Default)]
 pub struct ContractSet {
     contracts: Vec<ContractFile>,
+    /// Withdrawn contracts, as last stored: never used to route, show or change anything,
+    /// only to deliver the events of their end (the recalls) to their contractors.
+    former: Vec<ContractFile>,
 }
 
 impl ContractSet {
@@ -389,7 +416,24 @@ impl ContractSet {
             (a.contract.overflow.rank, &a.contract.id)
                 .cmp(&(b.contract.overflow.rank, &b.contract.id))
         });
-        Self { contracts }
+        Self {
+            contracts,
+            former: Vec::new(),
+        }
+    }
+
+    /// The set, knowing these withdrawn contracts' endpoints.
+    pub fn with_former(mut self, former: Vec<ContractFile>) -> Self {
+        self.former = former;
+        self
+    }
+
+    /// Where the contractor of contract `id` takes its webhooks: a contract of the set, or a
+    /// withdrawn one (whose last events still reach it).
+    pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
+        self.get(id)
+            .or_else(|| self.former.iter().find(|c| c.contract.id == id))
+            .and_then(|f| f.contract.endpoint.as_ref())
     }
 
     /// Every contract in routing order.

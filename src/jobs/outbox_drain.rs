@@ -90,8 +90,8 @@ impl OutboxDrain {
         let Some(endpoint) = event
             .contract_id
             .as_deref()
-            .and_then(|id| set.get(id))
-            .and_then(|f| f.contract.endpoint.clone())
+            .and_then(|id| set.endpoint(id))
+            .cloned()
         else {
             return Ok(None);
         };

@@ -2,12 +2,8 @@
 //! independent implementation of the Standard Webhooks scheme, retries in order, `Retry-After`,
 //! timeouts, dead letters and replay, and two gateways sharing one database.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::web::{self, Bytes, Data};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::Duration as Span;
@@ -15,130 +11,9 @@ use msp_bridge::clock::Clock;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, EN_SECRETS, TestApp, spawn_with, ticket_en};
+use crate::receiver::{Received, Receiver, Reply};
 
 const INHOUSE_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// How the receiver answers one request.
-#[derive(Clone, Debug)]
-enum Reply {
-    Status(u16),
-    RetryAfter(u16, &'static str),
-    Slow(Duration),
-}
-
-#[derive(Clone, Debug)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
-    status: u16,
-}
-
-impl Received {
-    fn envelope(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-/// A webhook receiver: answers from its script (then 200), and logs every request it answered.
-#[derive(Clone, Default)]
-struct Receiver {
-    log: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
-}
-
-async fn receive(req: HttpRequest, body: Bytes, receiver: Data<Receiver>) -> HttpResponse {
-    let reply = receiver
-        .script
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop_front()
-        .unwrap_or(Reply::Status(200));
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (status, retry_after) = match reply {
-        Reply::Status(s) => (s, None),
-        Reply::RetryAfter(s, after) => (s, Some(after)),
-        Reply::Slow(d) => {
-            tokio::time::sleep(d).await;
-            (200, None)
-        }
-    };
-    receiver
-        .log
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(Received {
-            id: header("webhook-id"),
-            timestamp: header("webhook-timestamp"),
-            signature: header("webhook-signature"),
-            body: String::from_utf8_lossy(&body).into_owned(),
-            status,
-        });
-    let mut response = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-    );
-    if let Some(after) = retry_after {
-        response.insert_header(("retry-after", after));
-    }
-    response.finish()
-}
-
-impl Receiver {
-    fn start(script: &[Reply]) -> (Self, String) {
-        let receiver = Self::default();
-        receiver
-            .script
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(script.iter().cloned());
-        let shared = receiver.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(Data::new(shared.clone()))
-                .default_service(web::to(receive))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
-        .unwrap_or_else(|e| panic!("{e}"));
-        let port = server.addrs()[0].port();
-        tokio::spawn(server.run());
-        (receiver, format!("http://127.0.0.1:{port}/hooks"))
-    }
-
-    fn log(&self) -> Vec<Received> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn delivered(&self) -> Vec<Received> {
-        self.log()
-            .into_iter()
-            .filter(|r| (200..300).contains(&r.status))
-            .collect()
-    }
-
-    /// Waits (real time, bounded) until `done` holds, calling `between` on each turn.
-    async fn wait_until(&self, mut done: impl FnMut(&Self) -> bool, mut between: impl FnMut()) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(self) {
-            assert!(
-                Instant::now() < deadline,
-                "receiver never saw it: {:?}",
-                self.log()
-            );
-            between();
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-}
 
 /// HMAC-SHA256 written out from its definition (RFC 2104) on plain SHA-256, so the check
 /// shares nothing with the gateway's signing code.

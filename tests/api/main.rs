@@ -14,6 +14,7 @@ mod idempotency;
 mod ledger;
 mod ops;
 mod overflow;
+mod receiver;
 mod redaction;
 mod reports;
 mod retention;

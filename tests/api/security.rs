@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use msp_bridge::app::Application;
 
-use crate::helpers::{TestApp, use_contracts};
+use crate::helpers::{Backend, TestApp, spawn_with, use_contracts};
 use crate::on_both_backends;
+use crate::receiver::Receiver;
 
 /// Tokenises e-mails and phones everywhere and hashes INNs: every kind of token or hash a
 /// hostile contractor could try to turn back or use as an oracle.
@@ -439,7 +440,18 @@ async fn a_contract_past_its_dates_grants_nothing_and_its_shares_come_back(app: 
 
 /// A contract whose file is removed is withdrawn when the gateway next starts: its shares are
 /// recalled at once, and restoring the file brings the contract back as a new version.
-async fn a_removed_contract_is_withdrawn_and_its_shares_recalled(app: TestApp) {
+async fn a_removed_contract_is_withdrawn_and_its_shares_recalled(backend: Backend) {
+    let (receiver, url) = Receiver::start(&[]);
+    let with_endpoint = format!(
+        "{PROBE_CONTRACT}\n[endpoint]\nurl = \"{url}\"\nsecret_env = \"BRIDGE_TEST_WEBHOOK_SECRET\"\n"
+    );
+    let Some(app) = spawn_with(backend, |c| {
+        use_contracts(c, &[("probe-en.toml", &with_endpoint)]);
+    })
+    .await
+    else {
+        return eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run");
+    };
     let ticket = shared_ticket(
         &app,
         &customer("A", "Maria Petrova", "maria@example.ru", "+7 903 777-66-55"),
@@ -505,7 +517,7 @@ async fn a_removed_contract_is_withdrawn_and_its_shares_recalled(app: TestApp) {
     assert_eq!(last["data"]["reason_code"], "contract_withdrawn");
 
     // The file comes back: a new version, in force again (the recalled ticket stays recalled).
-    std::fs::write(&file, PROBE_CONTRACT).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, &with_endpoint).unwrap_or_else(|e| panic!("{e}"));
     std::fs::remove_file(app.config().contracts_dir.join("other.toml"))
         .unwrap_or_else(|e| panic!("{e}"));
     let app = app.restarted().await;
@@ -528,10 +540,24 @@ async fn a_removed_contract_is_withdrawn_and_its_shares_recalled(app: TestApp) {
     assert_eq!(stored.body["share"]["state"], "recalled");
 }
 
+mod a_removed_contract_is_withdrawn_and_its_shares_recalled {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_removed_contract_is_withdrawn_and_its_shares_recalled(
+            crate::helpers::Backend::Sqlite,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_removed_contract_is_withdrawn_and_its_shares_recalled(
+            crate::helpers::Backend::Postgres,
+        )
+        .await;
+    }
+}
+
 on_both_backends!(with expiring_contracts:
     a_contract_past_its_dates_grants_nothing_and_its_shares_come_back,
-);
-
-on_both_backends!(with probe_contracts:
-    a_removed_contract_is_withdrawn_and_its_shares_recalled,
 );
