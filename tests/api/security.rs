@@ -515,6 +515,17 @@ async fn a_removed_contract_is_withdrawn_and_its_shares_recalled(backend: Backen
         .cloned()
         .unwrap_or_default();
     assert_eq!(last["data"]["reason_code"], "contract_withdrawn");
+    // Its contractor is told, at the endpoint of the contract as last stored.
+    receiver
+        .wait_until(
+            |r| {
+                r.delivered()
+                    .iter()
+                    .any(|d| d.envelope()["data"]["reason_code"] == "contract_withdrawn")
+            },
+            || {},
+        )
+        .await;
 
     // The file comes back: a new version, in force again (the recalled ticket stays recalled).
     std::fs::write(&file, &with_endpoint).unwrap_or_else(|e| panic!("{e}"));
