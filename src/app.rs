@@ -33,7 +33,9 @@ impl Application {
     /// Connects and migrates the database, applies the contract files, loads the token keys
     /// and binds the listener (port 0 picks a free one).
     pub fn build(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
-        let db = Db::connect(config.database_url.expose()).context("connecting to the database")?;
+        let pool_wait = std::time::Duration::from_millis(config.db_pool_wait_ms.max(1));
+        let db = Db::connect_waiting(config.database_url.expose(), pool_wait)
+            .context("connecting to the database")?;
         let applied = db.migrate()?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "migrations applied");
@@ -67,7 +69,7 @@ impl Application {
             // Writers run in parallel on PostgreSQL: number new tokens from reserved blocks
             // rather than under each contract's lock, on connections of their own (a share
             // waiting for a block must not queue behind a report holding a job connection).
-            let numbering = Db::connect(config.database_url.expose())
+            let numbering = Db::connect_waiting(config.database_url.expose(), pool_wait)
                 .context("connecting to the database for token numbers")?;
             vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(numbering));
         }

@@ -130,6 +130,15 @@ pub struct Config {
         global = true
     )]
     pub delivery_poll_ms: u64,
+    /// How long a request waits for a database connection before it is answered 503
+    /// `unavailable`, in milliseconds.
+    #[arg(
+        long,
+        env = "BRIDGE_DB_POOL_WAIT_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub db_pool_wait_ms: u64,
 }
 
 impl std::str::FromStr for Sensitive<String> {

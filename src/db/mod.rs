@@ -32,6 +32,9 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+/// How long a caller waits for a pooled connection unless configured otherwise.
+pub const DEFAULT_POOL_WAIT: Duration = Duration::from_secs(2);
+
 /// What can go wrong with storage.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -50,6 +53,26 @@ pub enum DbError {
     /// The blocking task running the query was cancelled or panicked.
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+impl DbError {
+    /// True when the database cannot be reached: no connection to be had, or the connection
+    /// was lost under the statement (a server restarted, a network gone). The request may
+    /// succeed later, so callers are told "unavailable", not "internal error".
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        matches!(
+            self,
+            Self::Pool(_)
+                | Self::Query(
+                    Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                            | DatabaseErrorKind::UnableToSendCommand,
+                        _,
+                    ) | Error::BrokenTransactionManager
+                )
+        )
+    }
 }
 
 /// Which backend a URL selects, with what the driver needs to open it.
@@ -157,8 +180,16 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
-    /// Connects to the database the URL names, creating the SQLite file's folder if needed.
+    /// Connects to the database the URL names, creating the SQLite file's folder if needed;
+    /// a caller waits at most [`DEFAULT_POOL_WAIT`] for a connection.
     pub fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_waiting(url, DEFAULT_POOL_WAIT)
+    }
+
+    /// As [`Db::connect`], with callers waiting at most `pool_wait` for a connection before
+    /// they are told the database is unavailable. Short, so that during an outage each
+    /// request fails fast instead of holding its client.
+    pub fn connect_waiting(url: &str, pool_wait: Duration) -> Result<Self, DbError> {
         let target = Target::parse(url)?;
         if let Target::Sqlite(path) = &target {
             ensure_parent_dir(path)?;
@@ -174,7 +205,7 @@ impl Db {
                 // A `SELECT 1` before every transaction is a round trip per request; a broken
                 // connection is noticed when it fails and is dropped on return instead.
                 .test_on_check_out(false)
-                .connection_timeout(Duration::from_secs(10))
+                .connection_timeout(pool_wait)
                 .build(manager.clone())
         };
         let writer = build(writers)?;

@@ -129,6 +129,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         delivery_give_up_secs: 86_400,
         // Fast polling: retries fall due when a test moves the clock, not on a wake-up.
         delivery_poll_ms: 20,
+        db_pool_wait_ms: 2_000,
     }
 }
 

@@ -80,10 +80,15 @@ async fn serves_https_when_given_a_certificate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_when_the_database_is_gone() {
-    let Some(app) = crate::helpers::spawn(Backend::Postgres).await else {
+    let Some(app) =
+        crate::helpers::spawn_with(Backend::Postgres, |c| c.db_pool_wait_ms = 300).await
+    else {
         eprintln!("BRIDGE_TEST_POSTGRES_URL unset: needs a PostgreSQL database to drop");
         return;
     };
+    let id = app.ingest(&ticket_en("HERE")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
     assert_eq!(
         app.send(reqwest::Method::GET, "/readyz", None, None)
             .await
@@ -98,11 +103,31 @@ async fn readiness_fails_when_the_database_is_gone() {
     );
     let health = app.send(reqwest::Method::GET, "/healthz", None, None).await;
     assert_eq!(health.status, 200, "the process itself is still alive");
-    let push = app.ingest(&ticket_en("GONE")).await;
-    assert!(push.status >= 500, "{:?}", push.body);
-    assert!(
-        !push.body.to_string().contains("bridge_test_"),
-        "no internal detail leaks: {:?}",
-        push.body
-    );
+    // Every request meets the outage as 503 `unavailable` — the pooled connections that the
+    // server closed under it as well as the new ones that cannot be opened — never as 500.
+    for _ in 0..4 {
+        let push = app.ingest(&ticket_en("GONE")).await;
+        assert_eq!(
+            (push.status, push.body["code"].as_str()),
+            (503, Some("unavailable")),
+            "{:?}",
+            push.body
+        );
+        assert!(
+            !push.body.to_string().contains("bridge_test_"),
+            "no internal detail leaks: {:?}",
+            push.body
+        );
+        let read = app
+            .get(
+                &format!("/api/v1/contractor/tickets/{id}"),
+                &app.contractor("acme"),
+            )
+            .await;
+        assert_eq!(read.status, 503, "{:?}", read.body);
+        let inhouse = app
+            .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+            .await;
+        assert_eq!(inhouse.status, 503, "{:?}", inhouse.body);
+    }
 }
