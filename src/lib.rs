@@ -13,6 +13,7 @@ pub mod db;
 pub mod delivery;
 pub mod http;
 pub mod jobs;
+pub mod json_input;
 pub mod ledger;
 pub mod model;
 pub mod names;

@@ -10,20 +10,68 @@ use std::sync::atomic::AtomicU64;
 use tracing_subscriber::EnvFilter;
 
 /// Starts structured logging: `RUST_LOG` filters (default `info`), `BRIDGE_LOG_FORMAT=json`
-/// switches to JSON lines. Log lines carry ids, never ticket bodies or tokens.
+/// switches to JSON lines. Log lines carry ids, never ticket bodies or tokens. Every line is
+/// one line: control characters that came from input (a newline in an unknown JSON key, an
+/// escape sequence in a path) are written escaped, so nobody can forge a line or drive the
+/// reader's terminal; colours are off for the same reason.
 pub fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("BRIDGE_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_ansi(false)
+        .with_writer(|| OneLine(std::io::stderr()));
     // A second initialisation (tests) is harmless: keep the first subscriber.
     let _ = if json {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+}
+
+/// A log writer that keeps each event on one line. The formatter hands it one whole event
+/// (ending in a newline) per write; anything else that could break or colour the line is
+/// written escaped.
+struct OneLine<W>(W);
+
+impl<W: std::io::Write> std::io::Write for OneLine<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(one_line(buf).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Characters that could forge or hide a line: C0 and C1 controls (newline, carriage return,
+/// escape…), DEL, Unicode line and paragraph separators, and bidirectional overrides.
+fn breaks_a_line(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `event` as one line: its final newline kept, every other line-breaking character escaped.
+fn one_line(event: &[u8]) -> std::borrow::Cow<'_, str> {
+    let text = String::from_utf8_lossy(event);
+    let (body, end) = match text.strip_suffix('\n') {
+        Some(body) => (body, "\n"),
+        None => (text.as_ref(), ""),
+    };
+    if !body.chars().any(breaks_a_line) {
+        return text;
+    }
+    let mut out = String::with_capacity(body.len() + 16);
+    for c in body.chars() {
+        if breaks_a_line(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push_str(end);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Labels of an HTTP request.
@@ -184,5 +232,32 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_log_event_stays_one_line() {
+        let plain = "2026-11-30T10:00:00Z INFO ok field=1\n";
+        assert_eq!(one_line(plain.as_bytes()), plain);
+        let forged = "2026-11-30T10:00:00Z WARN unknown field x\n2026-11-30T10:00:01Z INFO FORGED admin token issued \u{1b}[31mred\u{1b}[0m\r\u{2028}\u{202e}\n";
+        let line = one_line(forged.as_bytes());
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(line.ends_with('\n'));
+        assert!(!line.contains('\u{1b}') && !line.contains('\r'), "{line}");
+        assert!(
+            !line.contains('\u{2028}') && !line.contains('\u{202e}'),
+            "{line}"
+        );
+        assert!(
+            line.contains("x\\n2026-11-30T10:00:01Z INFO FORGED"),
+            "{line}"
+        );
+        // Tabs and non-ASCII text are left alone.
+        let russian = "2026 INFO Заявка\tпринята\n";
+        assert_eq!(one_line(russian.as_bytes()), russian);
     }
 }

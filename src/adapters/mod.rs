@@ -6,26 +6,11 @@ mod zendesk;
 
 use serde_json::Value;
 
+use crate::json_input::{self, InputProblem};
 use crate::tickets::TicketInput;
 
-/// A payload that does not map to a ticket.
-#[derive(Debug, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct AdapterError {
-    /// Where in the payload.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl AdapterError {
-    fn at(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+/// A payload that does not map to a ticket: where and why, never the value sent.
+pub type AdapterError = InputProblem;
 
 /// One helpdesk's shapes.
 pub trait Helpdesk: Sync {
@@ -50,8 +35,5 @@ pub fn by_name(name: &str) -> Option<&'static dyn Helpdesk> {
 
 /// Reads our own ticket form from a JSON value, naming the field at fault.
 fn internal_form(value: Value) -> Result<TicketInput, AdapterError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        AdapterError::at(path, e.into_inner().to_string())
-    })
+    json_input::from_value(value)
 }

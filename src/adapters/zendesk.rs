@@ -33,10 +33,12 @@ fn status(zendesk: Option<&str>) -> Result<&'static str, AdapterError> {
         Some("hold") => "on_hold",
         Some("solved") => "solved",
         Some("closed") => "closed",
-        Some(other) => {
+        // The value is not repeated: it may be anything, personal data included.
+        Some(_) => {
             return Err(AdapterError::at(
+                "unknown_value",
                 "ticket.status",
-                format!("unknown Zendesk status `{other}`"),
+                "unknown Zendesk status, expected new, open, pending, hold, solved or closed",
             ));
         }
     })
@@ -64,12 +66,14 @@ impl Helpdesk for Zendesk {
         };
         let Value::Object(t) = ticket else {
             return Err(AdapterError::at(
+                "wrong_type",
                 "ticket",
                 "expected a Zendesk ticket object",
             ));
         };
-        let id = text(t.get("id"))
-            .ok_or_else(|| AdapterError::at("ticket.id", "missing or not a number"))?;
+        let id = text(t.get("id")).ok_or_else(|| {
+            AdapterError::at("missing_field", "ticket.id", "missing or not a number")
+        })?;
         let requester = t.get("requester").cloned().unwrap_or(Value::Null);
         let language = text(requester.get("locale"))
             .and_then(|l| l.split(['-', '_']).next().map(str::to_ascii_lowercase));

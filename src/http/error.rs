@@ -121,6 +121,16 @@ impl ApiError {
     }
 }
 
+impl From<crate::json_input::InputProblem> for ApiError {
+    fn from(p: crate::json_input::InputProblem) -> Self {
+        if p.is_malformed() {
+            Self::new(StatusCode::BAD_REQUEST, p.code, p.detail)
+        } else {
+            Self::invalid(p.code, p.field, p.detail)
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {

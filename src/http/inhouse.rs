@@ -33,9 +33,7 @@ pub async fn inbound(
     JsonBody(payload): JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let adapter = crate::adapters::by_name(&adapter).ok_or_else(ApiError::not_found)?;
-    let input = adapter
-        .ticket(payload)
-        .map_err(|e| ApiError::invalid("invalid_field", e.field, e.message))?;
+    let input = adapter.ticket(payload)?;
     upsert(state, req, who, input).await
 }
 

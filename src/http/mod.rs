@@ -163,9 +163,7 @@ pub fn app(
     App::new()
         .app_data(Data::new(state))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::invalid("invalid_query", "query", e.to_string()).into()
-        }))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| query_problem(&e).into()))
         .configure(routes)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::not_found())
@@ -175,9 +173,15 @@ pub fn app(
             let method = req.method().to_string();
             let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
             let metrics = Arc::clone(&metrics);
-            let response = srv.call(req);
+            let refused = nul_in_uri(req.uri());
+            let response = refused.is_none().then(|| srv.call(req));
             async move {
-                let response = response.await?;
+                let response = match (response, refused) {
+                    (Some(response), _) => response.await?,
+                    (None, refused) => {
+                        return Err(refused.unwrap_or_else(ApiError::not_found).into());
+                    }
+                };
                 let status = response.status().as_u16();
                 metrics
                     .requests
@@ -195,6 +199,45 @@ pub fn app(
             }
         })
         .wrap(tracing_actix_web::TracingLogger::default())
+}
+
+/// A NUL character (`%00`) in the path or query string: no resource or parameter holds one,
+/// and PostgreSQL cannot store one, so it is refused before any handler, the same on both
+/// databases. (A raw NUL never gets this far: HTTP does not allow one in a request line.)
+fn nul_in_uri(uri: &actix_web::http::Uri) -> Option<ApiError> {
+    let refused = |field: &str| {
+        ApiError::invalid(
+            if field == "path" {
+                "invalid_path"
+            } else {
+                "invalid_query"
+            },
+            field,
+            format!("{field}: contains a NUL character (%00)"),
+        )
+    };
+    if uri.path().contains("%00") {
+        Some(refused("path"))
+    } else if uri.query().is_some_and(|q| q.contains("%00")) {
+        Some(refused("query"))
+    } else {
+        None
+    }
+}
+
+/// A query string that does not fit its endpoint: the parameter at fault and what was
+/// expected, never the value sent.
+fn query_problem(e: &actix_web::error::QueryPayloadError) -> ApiError {
+    let message = match e {
+        actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    let mut problem = crate::json_input::described("", &message);
+    if problem.field == "body" {
+        problem.field = "query".into();
+        problem.detail = problem.detail.replacen("body", "query", 1);
+    }
+    ApiError::invalid("invalid_query", problem.field, problem.detail)
 }
 
 /// A path id: anything that is not a positive integer is simply not found.

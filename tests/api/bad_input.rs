@@ -321,7 +321,172 @@ async fn a_failed_transaction_leaves_nothing_behind(app: TestApp) {
     );
 }
 
+/// A NUL character is refused the same way on both databases (PostgreSQL cannot store one):
+/// 400 naming the field, for every kind of input, and nothing written.
+async fn a_nul_is_refused_naming_where_it_is(app: TestApp) {
+    let id = app.ingest(&ticket_en("N-OK")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let (tickets, comments) = (app.count("tickets"), app.count("comments"));
+    let acme = app.contractor("acme");
+    let nul = |pointer: &str| with(ticket_en("N"), pointer, Some(json!("a\u{0}b")));
+    let cases: Vec<(&str, &str, String, Value, &str)> = vec![
+        (
+            "ticket subject",
+            "inhouse",
+            "/api/v1/tickets".into(),
+            nul("/subject"),
+            "subject",
+        ),
+        (
+            "requester",
+            "inhouse",
+            "/api/v1/tickets".into(),
+            nul("/requester/email"),
+            "requester.email",
+        ),
+        (
+            "a key",
+            "inhouse",
+            "/api/v1/tickets".into(),
+            with(ticket_en("N"), "/custom_fields/a\u{0}", Some(json!(1))),
+            "custom_fields.a\\0",
+        ),
+        (
+            "comment",
+            "inhouse",
+            format!("/api/v1/tickets/{id}/comments"),
+            json!({ "author": "a", "body": "x\u{0}" }),
+            "body",
+        ),
+        (
+            "routing preview",
+            "inhouse",
+            "/api/v1/routing/preview".into(),
+            nul("/description"),
+            "description",
+        ),
+        (
+            "zendesk",
+            "inhouse",
+            "/api/v1/inbound/zendesk".into(),
+            json!({ "ticket": { "id": 1, "subject": "\u{0}" } }),
+            "ticket.subject",
+        ),
+        (
+            "redaction preview",
+            "admin",
+            "/api/v1/redaction/preview".into(),
+            json!({ "contract": "acme-en", "ticket": nul("/subject") }),
+            "ticket.subject",
+        ),
+        (
+            "reply",
+            "acme",
+            format!("/api/v1/contractor/tickets/{id}/replies"),
+            json!({ "body": "\u{0}", "public": true }),
+            "body",
+        ),
+        (
+            "hand-back",
+            "acme",
+            format!("/api/v1/contractor/tickets/{id}/handback"),
+            json!({ "reason": "\u{0}" }),
+            "reason",
+        ),
+    ];
+    for (what, who, path, body, field) in cases {
+        let token = match who {
+            "admin" => app.admin(),
+            "acme" => acme.clone(),
+            _ => app.inhouse(),
+        };
+        let a = app.post(&path, &token, &body).await;
+        assert_eq!(
+            (a.status, a.body["code"].as_str(), a.body["field"].as_str()),
+            (400, Some("invalid_field"), Some(field)),
+            "{what}: {:?}",
+            a.body
+        );
+    }
+    // In the path and the query string: refused before any handler.
+    for (path, code) in [
+        ("/api/v1/reports?scope=%00", "invalid_query"),
+        ("/api/v1/events?after=%00", "invalid_query"),
+        ("/api/v1/deliveries/%00/replay", "invalid_path"),
+        ("/api/v1/tickets/1%00", "invalid_path"),
+    ] {
+        let a = app.get(path, &app.admin()).await;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (400, Some(code)),
+            "{path}"
+        );
+    }
+    let replay = app
+        .post("/api/v1/deliveries/%00/replay", &app.admin(), &json!({}))
+        .await;
+    assert_eq!(replay.status, 400);
+    assert_eq!(app.count("tickets"), tickets);
+    assert_eq!(app.count("comments"), comments);
+    // `\\u0000` is an escaped backslash, not a NUL: a ticket may say it.
+    let mut fine = ticket_en("N-TEXT");
+    fine["description"] = json!("path C:\\u0000\\x");
+    assert_eq!(app.ingest(&fine).await.status, 201);
+}
+
+/// A refused value is never repeated, by any adapter: it may be personal data.
+async fn refused_values_are_never_repeated(app: TestApp) {
+    let secret = "card 4111 1111 1111 1111 ivan@mail.ru";
+    let snils = "SNILS 112-233-445 95";
+    let answers = [
+        app.post(
+            "/api/v1/inbound/generic",
+            &app.inhouse(),
+            &with(ticket_en("E"), "/channel", Some(json!(secret))),
+        )
+        .await,
+        app.post(
+            "/api/v1/inbound/zendesk",
+            &app.inhouse(),
+            &json!({ "ticket": { "id": 7, "subject": "s", "status": snils } }),
+        )
+        .await,
+        app.post(
+            "/api/v1/inbound/zendesk",
+            &app.inhouse(),
+            &json!({ "ticket": { "id": 7, "subject": "s", "priority": secret } }),
+        )
+        .await,
+        app.post(
+            "/api/v1/tickets",
+            &app.inhouse(),
+            &with(ticket_en("E"), "/priority", Some(json!(secret))),
+        )
+        .await,
+        app.get(
+            &format!("/api/v1/events?after={}", "4111111111111111x"),
+            &app.inhouse(),
+        )
+        .await,
+        app.get(
+            "/api/v1/contractor/tickets?before=ivan%40mail.ru",
+            &app.contractor("acme"),
+        )
+        .await,
+    ];
+    for a in answers {
+        assert_eq!(a.status, 400, "{:?}", a.body);
+        let text = a.body.to_string();
+        for leaked in ["4111", "ivan@mail.ru", "112-233", "ivan%40"] {
+            assert!(!text.contains(leaked), "`{leaked}` repeated: {text}");
+        }
+    }
+}
+
 on_both_backends!(
     every_bad_input_class_gets_a_problem,
-    a_failed_transaction_leaves_nothing_behind
+    a_failed_transaction_leaves_nothing_behind,
+    a_nul_is_refused_naming_where_it_is,
+    refused_values_are_never_repeated,
 );

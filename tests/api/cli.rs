@@ -420,10 +420,36 @@ async fn logs_carry_no_tokens_secrets_or_personal_data() {
         .json(&bad)
         .send()
         .await;
+    // Log forging: a key with a newline, a fake log line and escape sequences.
+    let forging = "{\"subject\": \"s\", \"x\\n2026-11-30T00:00:00.000000Z  INFO msp_bridge: FORGED admin token issued\\u001b[31m\\r\": 1}";
+    let refused = client
+        .post(format!("{base}/api/v1/tickets"))
+        .bearer_auth(&inhouse)
+        .header("content-type", "application/json")
+        .body(forging)
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert_eq!(refused.unwrap_or_default(), 400);
 
     assert!(server.terminate().success());
     let _ = reader.join();
     log.extend(rx.try_iter());
+    for line in &log {
+        assert!(
+            !line.starts_with("2026-11-30T00:00:00.000000Z"),
+            "a forged line: {line}"
+        );
+        assert!(
+            !line.contains('\u{1b}') && !line.contains('\r'),
+            "a control character: {line}"
+        );
+    }
+    assert!(
+        log.iter()
+            .any(|l| l.contains("FORGED") && l.contains("unknown_field")),
+        "the forged key is logged inside the genuine line: {log:?}"
+    );
     let log = log.join("\n");
     assert!(
         log.contains("ticket ingested"),
