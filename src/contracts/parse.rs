@@ -694,13 +694,35 @@ fn build_reporting(c: &mut Checker<'_>, raw: RawReporting) -> Option<Reporting> 
     })
 }
 
+/// Checks a webhook URL on its parsed parts (never a prefix of the text, which
+/// `http://localhost.attacker.example` or `http://localhost@attacker.example` would pass):
+/// https to any host, plain http only to this machine's loopback, no user name or password.
+fn webhook_url(url: &str) -> Result<(), String> {
+    use url::{Host, Url};
+    let parsed = Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not carry a user name or password".into());
+    }
+    let loopback = match parsed.host() {
+        None => return Err("must name a host".into()),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(
+            "must be https:// (plain http only to this machine: localhost, 127.0.0.0/8, [::1])"
+                .into(),
+        ),
+        _ => Err("must be an https:// URL".into()),
+    }
+}
+
 fn build_endpoint(c: &mut Checker<'_>, raw: RawEndpoint) -> Option<Endpoint> {
-    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
-    if !raw.url.starts_with("https://") && !local.iter().any(|p| raw.url.starts_with(p)) {
-        c.fail(
-            "endpoint.url",
-            "must be https:// (plain http only for 127.0.0.1 or localhost)",
-        );
+    if let Err(why) = webhook_url(&raw.url) {
+        c.fail("endpoint.url", why);
     }
     let env_ok = !raw.secret_env.is_empty()
         && raw
@@ -718,4 +740,39 @@ fn build_endpoint(c: &mut Checker<'_>, raw: RawEndpoint) -> Option<Endpoint> {
         url: raw.url,
         secret_env: raw.secret_env,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::webhook_url;
+
+    #[test]
+    fn plain_http_only_to_this_machine_judged_by_the_parsed_host() {
+        for fine in [
+            "https://hooks.example.com/bridge",
+            "https://203.0.113.9:8443/in",
+            "http://localhost:8080/hook",
+            "http://LOCALHOST/hook",
+            "http://127.0.0.1:9000/hook",
+            "http://127.10.0.1/hook",
+            "http://[::1]:9000/hook",
+        ] {
+            assert_eq!(webhook_url(fine), Ok(()), "{fine}");
+        }
+        for refused in [
+            "http://localhost.attacker.example/hook",
+            "http://localhost@attacker.example/hook",
+            "http://127.0.0.1.nip.io/hook",
+            "http://127.0.0.1@attacker.example/hook",
+            "http://attacker.example/hook?x=http://localhost",
+            "https://user:pass@hooks.example.com/",
+            "http://[::ffff:203.0.113.9]/hook",
+            "ftp://localhost/hook",
+            "file:///etc/passwd",
+            "localhost/hook",
+            "",
+        ] {
+            assert!(webhook_url(refused).is_err(), "{refused} was accepted");
+        }
+    }
 }

@@ -151,6 +151,7 @@ fn contract_problems_are_reported_as_file_key_message() {
         "unknown-key.toml: overflow.max_opne: unknown field `max_opne`",
         "bad-action.toml: confidentiality.fields.description: unknown variant `blur`",
         "unknown-field.toml: confidentiality.fields.requester.address: unknown field",
+        "bad-endpoint.toml: endpoint.url: must not carry a user name or password",
     ];
     for line in expected {
         assert!(stderr.contains(line), "missing `{line}` in:\n{stderr}");
