@@ -54,6 +54,7 @@ impl Application {
         if recalled > 0 {
             tracing::warn!(recalled, "shares of contracts out of force recalled");
         }
+        warn_of_unusable_secrets(&set);
         let former =
             db.read(|c| contracts::withdrawn_files(c).map_err(contracts::ContractError::from))?;
         let set = set.with_former(former);
@@ -238,6 +239,25 @@ impl Drop for Jobs {
         for job in &self.0 {
             job.abort();
         }
+    }
+}
+
+/// Says at start-up, rather than at the first delivery, which contractors' webhooks cannot be
+/// signed (their secret is missing or not a Standard Webhooks secret): their events will wait
+/// and retry until it is fixed.
+fn warn_of_unusable_secrets(set: &ContractSet) {
+    for file in set.in_rank_order() {
+        let Some(endpoint) = &file.contract.endpoint else {
+            continue;
+        };
+        let problem = match std::env::var(&endpoint.secret_env) {
+            Err(_) => "is not set".to_owned(),
+            Ok(secret) => match Signer::from_secret(&secret) {
+                Ok(_) => continue,
+                Err(e) => e.to_string(),
+            },
+        };
+        tracing::warn!(contract = %file.contract.id, variable = %endpoint.secret_env, problem = %problem, "the contractor's webhook secret is unusable: its events will not be sent until it is fixed");
     }
 }
 

@@ -97,7 +97,8 @@ pub struct Config {
     /// Where in-house events are posted (unset: the in-house side pulls `GET /api/v1/events`).
     #[arg(long, env = "BRIDGE_INHOUSE_WEBHOOK_URL", global = true)]
     pub inhouse_webhook_url: Option<String>,
-    /// The in-house webhook's signing secret (`whsec_<base64>` or at least 24 bytes of text).
+    /// The in-house webhook's signing secret: `whsec_` and base64 of at least 24 bytes, as
+    /// Standard Webhooks issues them.
     #[arg(
         long,
         env = "BRIDGE_INHOUSE_WEBHOOK_SECRET",

@@ -29,17 +29,24 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// A signer from a secret: `whsec_<base64>` as Standard Webhooks issues them, or any other
-    /// text of at least 24 bytes, used as it is.
+    /// A signer from a secret as the Standard Webhooks specification defines it: base64 of
+    /// the key bytes, optionally after `whsec_`. Every Standard Webhooks library decodes the
+    /// secret this way, so a receiver verifies with the very string it was given; a secret
+    /// that is not base64 would sign with a key no receiver uses, and is refused.
     pub fn from_secret(secret: &str) -> Result<Self, DeliveryError> {
-        let key = match secret.strip_prefix("whsec_") {
-            Some(encoded) => BASE64
-                .decode(encoded)
-                .map_err(|_| DeliveryError::Secret("`whsec_` is not followed by base64".into()))?,
-            None => secret.as_bytes().to_vec(),
-        };
+        let encoded = secret.trim();
+        let encoded = encoded.strip_prefix("whsec_").unwrap_or(encoded);
+        let key = BASE64.decode(encoded).map_err(|_| {
+            DeliveryError::Secret(
+                "not base64 (a Standard Webhooks secret is `whsec_` and the base64 of 24 to 64 \
+                 random bytes, e.g. `whsec_$(openssl rand -base64 32)`)"
+                    .into(),
+            )
+        })?;
         if key.len() < 24 {
-            return Err(DeliveryError::Secret("shorter than 24 bytes".into()));
+            return Err(DeliveryError::Secret(
+                "its key is shorter than 24 bytes".into(),
+            ));
         }
         Ok(Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, &key),
@@ -157,8 +164,18 @@ mod tests {
             signer.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
+        // Without the prefix the same key: the secret is base64 either way.
+        let bare = Signer::from_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            bare.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
         assert!(Signer::from_secret("short").is_err());
         assert!(Signer::from_secret("whsec_!!!").is_err());
+        // Text that is not base64 was once used as raw key bytes; no receiver would agree.
+        assert!(Signer::from_secret("my very own shared secret text!").is_err());
+        assert!(Signer::from_secret("whsec_c2hvcnQ=").is_err(), "5 bytes");
     }
 
     #[test]
