@@ -61,7 +61,8 @@ impl Application {
         let keys = TokenKeys::load(
             config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
             &config.data_dir,
-        )?;
+        )?
+        .with_max_lifetimes(config.token_max_ttl);
         let mut vault_keys = VaultKeys::load(
             config.vault_key.as_ref().map(|s| s.expose().as_str()),
             &config.data_dir,

@@ -140,6 +140,17 @@ pub struct Config {
         global = true
     )]
     pub db_pool_wait_ms: u64,
+    /// The longest a token of each role may live, e.g. `contractor=30d,admin=12h` (roles left
+    /// out keep their default: inhouse 365d, contractor 90d, compliance 30d, admin 30d).
+    /// Checked when issuing and on every request.
+    #[arg(
+        long,
+        env = "BRIDGE_TOKEN_MAX_TTL",
+        default_value = "",
+        value_parser = crate::auth::MaxLifetimes::parse,
+        global = true
+    )]
+    pub token_max_ttl: crate::auth::MaxLifetimes,
 }
 
 impl std::str::FromStr for Sensitive<String> {

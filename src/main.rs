@@ -286,7 +286,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let keys = TokenKeys::load(
                     config.jwt_secret.as_ref().map(|s| s.expose().as_str()),
                     &config.data_dir,
-                )?;
+                )?
+                .with_max_lifetimes(config.token_max_ttl);
                 let (token, claims) =
                     keys.issue(&sub, role, contractor.as_deref(), ttl, clock.now())?;
                 println!("{token}");

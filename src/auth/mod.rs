@@ -27,6 +27,18 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The role's name in tokens and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inhouse => "inhouse",
+            Self::Contractor => "contractor",
+            Self::Compliance => "compliance",
+            Self::Admin => "admin",
+        }
+    }
+}
+
 impl std::str::FromStr for Role {
     type Err = String;
 
@@ -55,6 +67,10 @@ pub struct Claims {
     pub contractor: Option<String>,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
+    /// Not before (seconds since the epoch): ours never set it, but a token that does is held
+    /// to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// Expires at (seconds since the epoch).
     pub exp: i64,
     /// Unique token id, for revocation.
@@ -76,6 +92,10 @@ pub enum AuthError {
     /// Past its expiry.
     #[error("token expired")]
     Expired,
+    /// Issued (or valid from) later than now, beyond the allowed clock skew; or living longer
+    /// than its role may; or naming header extensions (`crit`) the gateway does not implement.
+    #[error("token not acceptable: {0}")]
+    Unacceptable(&'static str),
     /// Revoked by an operator.
     #[error("token revoked")]
     Revoked,
@@ -93,12 +113,75 @@ pub enum AuthError {
 /// Minimum length of a configured secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
+/// How far a token's `iat` or `nbf` may lie ahead of the gateway's clock (clocks of the
+/// issuing machine and the gateway differ a little).
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// The longest lifetime a token of each role may have: checked when issuing, and again on
+/// every request (`exp - iat`), so a token minted elsewhere with the secret cannot live
+/// forever either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxLifetimes {
+    /// In-house tokens (helpdesk integrations).
+    pub inhouse: std::time::Duration,
+    /// Contractor tokens.
+    pub contractor: std::time::Duration,
+    /// Compliance officers.
+    pub compliance: std::time::Duration,
+    /// Administrators.
+    pub admin: std::time::Duration,
+}
+
+impl Default for MaxLifetimes {
+    fn default() -> Self {
+        let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
+        Self {
+            inhouse: days(365),
+            contractor: days(90),
+            compliance: days(30),
+            admin: days(30),
+        }
+    }
+}
+
+impl MaxLifetimes {
+    /// The maximum for `role`.
+    pub fn of(&self, role: Role) -> std::time::Duration {
+        match role {
+            Role::Inhouse => self.inhouse,
+            Role::Contractor => self.contractor,
+            Role::Compliance => self.compliance,
+            Role::Admin => self.admin,
+        }
+    }
+
+    /// The defaults with some roles changed: `contractor=30d,admin=12h` (roles left out keep
+    /// their default).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut max = Self::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (role, ttl) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not role=duration"))?;
+            let ttl = crate::contracts::duration::parse(ttl)?;
+            match role.trim().parse::<Role>()? {
+                Role::Inhouse => max.inhouse = ttl,
+                Role::Contractor => max.contractor = ttl,
+                Role::Compliance => max.compliance = ttl,
+                Role::Admin => max.admin = ttl,
+            }
+        }
+        Ok(max)
+    }
+}
+
 /// Issues and verifies tokens with one HS256 secret.
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    max: MaxLifetimes,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -124,7 +207,14 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            max: MaxLifetimes::default(),
         })
+    }
+
+    /// The same keys, holding tokens to these maximum lifetimes.
+    pub fn with_max_lifetimes(mut self, max: MaxLifetimes) -> Self {
+        self.max = max;
+        self
     }
 
     /// Loads the secret from `BRIDGE_JWT_SECRET` if given, else from `<data_dir>/jwt-secret`,
@@ -166,14 +256,26 @@ impl TokenKeys {
             }
             (_, None) => {}
         }
-        let ttl = chrono::Duration::from_std(ttl)
-            .map_err(|_| AuthError::InvalidRequest("ttl is too long".into()))?;
+        let max = self.max.of(role);
+        if ttl > max {
+            return Err(AuthError::InvalidRequest(format!(
+                "a {} token may live at most {} days (BRIDGE_TOKEN_MAX_TTL); asked for {} days",
+                role.as_str(),
+                max.as_secs() / 86_400,
+                ttl.as_secs() / 86_400
+            )));
+        }
+        let exp = chrono::Duration::from_std(ttl)
+            .ok()
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .ok_or_else(|| AuthError::InvalidRequest("the lifetime is too long".into()))?;
         let claims = Claims {
             sub: sub.to_owned(),
             role,
             contractor: contractor.map(str::to_owned),
             iat: now.timestamp(),
-            exp: (now + ttl).timestamp(),
+            nbf: None,
+            exp: exp.timestamp(),
             jti: random_hex(16),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -181,10 +283,12 @@ impl TokenKeys {
         Ok((token, claims))
     }
 
-    /// Checks a token's signature, algorithm (HS256 only), shape and expiry at `now`.
-    /// Revocation is checked separately against the database ([`is_revoked`]).
+    /// Checks a token's signature, algorithm (HS256 only), header, shape, issue and expiry
+    /// times at `now`, and its lifetime against its role's maximum. Revocation is checked
+    /// separately against the database ([`is_revoked`]).
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AuthError> {
         use jsonwebtoken::errors::ErrorKind;
+        refuse_critical_extensions(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidSignature
@@ -194,8 +298,20 @@ impl TokenKeys {
                 _ => AuthError::Malformed,
             })?;
         let claims = data.claims;
-        if claims.exp <= now.timestamp() {
+        let now = now.timestamp();
+        if claims.exp <= now {
             return Err(AuthError::Expired);
+        }
+        let latest_start = now.saturating_add(CLOCK_SKEW_SECONDS);
+        if claims.iat > latest_start || claims.nbf.is_some_and(|nbf| nbf > latest_start) {
+            return Err(AuthError::Unacceptable("issued in the future"));
+        }
+        let lifetime = claims.exp.saturating_sub(claims.iat);
+        let max = i64::try_from(self.max.of(claims.role).as_secs()).unwrap_or(i64::MAX);
+        if lifetime > max {
+            return Err(AuthError::Unacceptable(
+                "it lives longer than its role allows",
+            ));
         }
         let contractor_ok = match claims.role {
             Role::Contractor => claims.contractor.as_deref().is_some_and(is_identifier),
@@ -206,6 +322,26 @@ impl TokenKeys {
         }
         Ok(claims)
     }
+}
+
+/// RFC 7515 §4.1.11: a `crit` header lists extensions the recipient must understand or
+/// refuse the token; the gateway implements none, so any `crit` is refused (jsonwebtoken
+/// ignores header fields it does not know).
+fn refuse_critical_extensions(token: &str) -> Result<(), AuthError> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = token.split('.').next().unwrap_or_default();
+    let header = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| AuthError::Malformed)?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&header).map_err(|_| AuthError::Malformed)?;
+    if header.contains_key("crit") {
+        return Err(AuthError::Unacceptable(
+            "it names critical header extensions",
+        ));
+    }
+    Ok(())
 }
 
 /// `n` random bytes as hex.
@@ -307,5 +443,94 @@ mod tests {
                 .is_err()
         );
         assert!(TokenKeys::from_secret(b"short").is_err());
+    }
+
+    /// A token signed with the test key, carrying `claims` and `header` as given.
+    fn minted(header: &serde_json::Value, claims: &serde_json::Value) -> String {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use jsonwebtoken::crypto::sign;
+        let head = URL_SAFE_NO_PAD.encode(header.to_string());
+        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let message = format!("{head}.{body}");
+        let signature = sign(
+            message.as_bytes(),
+            &EncodingKey::from_secret(&[7_u8; 32]),
+            Algorithm::HS256,
+        )
+        .unwrap_or_default();
+        format!("{message}.{signature}")
+    }
+
+    fn claims_at(iat: i64, nbf: Option<i64>, exp: i64) -> serde_json::Value {
+        serde_json::json!({ "sub": "x", "role": "admin", "iat": iat, "nbf": nbf, "exp": exp, "jti": "j1" })
+    }
+
+    #[test]
+    fn tokens_from_the_future_or_living_too_long_are_refused() {
+        let hs256 = serde_json::json!({ "alg": "HS256", "typ": "JWT" });
+        let t = now().timestamp();
+        let fine = minted(&hs256, &claims_at(t + 30, None, t + 3_600));
+        assert!(keys().verify(&fine, now()).is_ok(), "within the clock skew");
+        for (what, claims) in [
+            ("future iat", claims_at(t + 3_600, None, t + 7_200)),
+            ("future nbf", claims_at(t, Some(t + 3_600), t + 7_200)),
+            ("exp = 2^63-1", claims_at(t, None, i64::MAX)),
+            (
+                "older than its role allows",
+                claims_at(t - 40 * 86_400, None, t + 60),
+            ),
+            (
+                "iat far in the past, exp far ahead",
+                claims_at(i64::MIN, None, t + 60),
+            ),
+        ] {
+            assert!(
+                matches!(
+                    keys().verify(&minted(&hs256, &claims), now()),
+                    Err(AuthError::Unacceptable(_))
+                ),
+                "{what}"
+            );
+        }
+        let critical = serde_json::json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp"] });
+        assert_eq!(
+            keys().verify(&minted(&critical, &claims_at(t, None, t + 60)), now()),
+            Err(AuthError::Unacceptable(
+                "it names critical header extensions"
+            ))
+        );
+    }
+
+    #[test]
+    fn lifetimes_are_bounded_per_role_and_never_overflow() {
+        let k = keys().with_max_lifetimes(
+            MaxLifetimes::parse("contractor=7d").unwrap_or_else(|e| panic!("{e}")),
+        );
+        let days = |d: u64| Duration::from_secs(d * 86_400);
+        assert!(
+            k.issue("x", Role::Contractor, Some("acme"), days(7), now())
+                .is_ok()
+        );
+        assert!(
+            k.issue("x", Role::Contractor, Some("acme"), days(8), now())
+                .is_err()
+        );
+        assert!(
+            k.issue("x", Role::Inhouse, None, days(365), now()).is_ok(),
+            "default kept"
+        );
+        // Far beyond any date: a clear error, never a panic.
+        let huge = k.with_max_lifetimes(MaxLifetimes {
+            admin: Duration::from_secs(u64::MAX),
+            ..MaxLifetimes::default()
+        });
+        assert!(matches!(
+            huge.issue("x", Role::Admin, None, days(999_999_999), now()),
+            Err(AuthError::InvalidRequest(_))
+        ));
+        assert!(MaxLifetimes::parse("boss=1d").is_err());
+        assert!(MaxLifetimes::parse("admin").is_err());
+        assert_eq!(MaxLifetimes::parse(""), Ok(MaxLifetimes::default()));
     }
 }

@@ -182,7 +182,7 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Missing => unauthorized("missing_token"),
             AuthError::Malformed => unauthorized("malformed_token"),
-            AuthError::BadSignature => unauthorized("invalid_token"),
+            AuthError::BadSignature | AuthError::Unacceptable(_) => unauthorized("invalid_token"),
             AuthError::Expired => unauthorized("expired_token"),
             AuthError::Revoked => unauthorized("revoked_token"),
             AuthError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),

@@ -48,6 +48,18 @@ async fn every_token_failure_is_refused(app: TestApp) {
         "missing_token",
     );
     expect(app.get(path, "not-a-jwt").await, 401, "malformed_token");
+    // Signed with the right key, but issued in the future or living forever.
+    let now = app.clock.now().timestamp();
+    let key = jsonwebtoken::EncodingKey::from_secret(crate::helpers::SECRET.as_bytes());
+    for claims in [
+        json!({ "sub": "x", "role": "inhouse", "iat": now + 86_400, "exp": now + 90_000, "jti": "f1" }),
+        json!({ "sub": "x", "role": "inhouse", "iat": now, "exp": i64::MAX, "jti": "f2" }),
+        json!({ "sub": "x", "role": "inhouse", "iat": now, "nbf": now + 86_400, "exp": now + 90_000, "jti": "f3" }),
+    ] {
+        let minted = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)
+            .unwrap_or_else(|e| panic!("{e}"));
+        expect(app.get(path, &minted).await, 401, "invalid_token");
+    }
 
     let other = TokenKeys::from_secret(&[9_u8; 40]).unwrap_or_else(|e| panic!("{e}"));
     let (forged, _) = other

@@ -275,11 +275,33 @@ fn tokens_are_issued_with_a_private_generated_secret_and_can_be_revoked() {
         vec!["token", "issue", "--role", "contractor"],
         vec!["token", "issue", "--role", "wizard"],
         vec!["token", "issue", "--role", "admin", "--ttl", "soon"],
+        vec!["token", "issue", "--role", "admin", "--ttl", "36500d"],
+        vec!["token", "issue", "--role", "admin", "--ttl", "999999999d"],
+        vec!["token", "issue", "--role", "admin", "--ttl", "9999999999d"],
     ] {
         let out = bridge(dir.path(), &bad, &contracts);
         assert!(!out.status.success(), "{bad:?} must fail");
-        assert!(!text(&out.stderr).is_empty());
+        let stderr = text(&out.stderr);
+        assert!(!stderr.is_empty());
+        assert!(!stderr.contains("panicked"), "{bad:?}: {stderr}");
     }
+    let capped = Command::new(env!("CARGO_BIN_EXE_msp-bridge"))
+        .args(["token", "issue", "--role", "admin", "--ttl", "60d"])
+        .env("BRIDGE_DATA_DIR", dir.path())
+        .env("BRIDGE_TOKEN_MAX_TTL", "admin=90d")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(capped.status.success(), "{}", text(&capped.stderr));
+    let refused = bridge(
+        dir.path(),
+        &["token", "issue", "--role", "admin", "--ttl", "60d"],
+        &contracts,
+    );
+    assert!(
+        text(&refused.stderr).contains("at most 30 days"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 #[test]

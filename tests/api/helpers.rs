@@ -130,6 +130,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         // Fast polling: retries fall due when a test moves the clock, not on a wake-up.
         delivery_poll_ms: 20,
         db_pool_wait_ms: 2_000,
+        token_max_ttl: msp_bridge::auth::MaxLifetimes::default(),
     }
 }
 
