@@ -1,6 +1,8 @@
 //! Who is calling: HS256 bearer tokens with a role, a contractor for contractors, an expiry
 //! checked against the injected clock, and a `jti` that can be revoked.
 
+pub mod session;
+
 use std::path::Path;
 
 use chrono::{DateTime, Utc};

@@ -274,3 +274,16 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Text,
+        sub -> Text,
+        role -> Text,
+        token_jti -> Text,
+        csrf -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}

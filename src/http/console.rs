@@ -1,6 +1,10 @@
 //! The web console for compliance officers and administrators: server-rendered pages (no
-//! script), signed in with a compliance or admin token kept in an HttpOnly, SameSite=Strict
-//! cookie scoped to `/console`.
+//! script). Signing in with a compliance or admin token opens a server-side session
+//! ([`crate::auth::session`]) whose random id is kept in an HttpOnly, SameSite=Strict cookie
+//! scoped to `/console`. Every form is checked twice against cross-site requests: its Origin
+//! (or Referer) must be the console's own — SameSite alone lets another port of the same host
+//! through — and it must carry the session's CSRF value (the sign-in form: the value of a
+//! short-lived cookie of its own, so nobody can sign a browser into their session).
 
 use std::path::Path;
 
@@ -15,12 +19,15 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::{Claims, Role};
+use crate::auth::Role;
+use crate::auth::session::{self, ConsoleSession};
 use crate::contracts::{Locale, OverflowMode, ReportFormat};
 use crate::db::DbError;
 use crate::reports::{self, Period, Request};
 
 const COOKIE: &str = "bridge_console";
+/// The sign-in form's own CSRF value, before there is a session.
+const LOGIN_COOKIE: &str = "bridge_console_login";
 
 const PAGES: [(&str, &str); 5] = [
     ("layout", include_str!("../../templates/console/layout.hbs")),
@@ -90,7 +97,7 @@ fn security_headers() -> (&'static str, &'static str) {
 }
 
 fn samples() -> Vec<(&'static str, Value)> {
-    let base = json!({ "title": "t", "signed_in": true, "who": "w" });
+    let base = json!({ "title": "t", "signed_in": true, "who": "w", "csrf": "c" });
     let with = |extra: Value| {
         let mut v = base.clone();
         if let (Some(v), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
@@ -124,22 +131,80 @@ fn samples() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// The signed-in compliance officer or administrator, from the cookie, if any.
-async fn signed_in(req: &HttpRequest, state: &AppState) -> Option<Claims> {
-    let token = req.cookie(COOKIE)?.value().to_owned();
-    let claims = super::extract::verify_token(state, &token, req.path())
-        .await
-        .ok()?;
-    matches!(claims.role, Role::Admin | Role::Compliance).then_some(claims)
+/// The signed-in compliance officer or administrator, from the session cookie, if any.
+async fn signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<ConsoleSession>, ApiError> {
+    let Some(cookie) = req.cookie(COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    Ok(state
+        .db
+        .read_async(move |c| session::find(c, &cookie, now).map_err(DbError::from))
+        .await?)
 }
 
-fn who(claims: &Claims) -> String {
-    let role = if claims.role == Role::Admin {
-        "admin"
-    } else {
-        "compliance"
+fn who(session: &ConsoleSession) -> String {
+    format!("{}:{}", session.role.as_str(), session.sub)
+}
+
+/// True when a form was sent from a page of this console: its `Origin` (or, if a browser
+/// left that out, its `Referer`) names this very scheme, host and port.
+fn from_this_console(req: &HttpRequest) -> bool {
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase();
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
     };
-    format!("{role}:{}", claims.sub)
+    match (header(header::ORIGIN), header(header::REFERER)) {
+        (Some(origin), _) => origin == own,
+        (None, Some(referer)) => referer
+            .strip_prefix(&own)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+        (None, None) => false,
+    }
+}
+
+/// A form that did not come from this console (another site, another port of this host) or
+/// does not carry its CSRF value: refused, nothing done.
+fn forged(state: &AppState) -> HttpResponse {
+    sign_in_form(
+        state,
+        StatusCode::FORBIDDEN,
+        Some(
+            "That form was not sent from this console; nothing was done. Open the console and try again.",
+        ),
+        None,
+    )
+}
+
+fn cookie(
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    secure: bool,
+    age: chrono::Duration,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(path)
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            age.num_seconds().max(0),
+        ))
+        .finish()
+}
+
+fn removal(name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build(name, "").path(path).finish();
+    c.make_removal();
+    c
 }
 
 fn to_sign_in() -> HttpResponse {
@@ -154,7 +219,7 @@ fn utc(at: DateTime<Utc>) -> String {
 
 /// `GET /console`: contracts, the ledger's state and recent disclosures.
 pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let Some(claims) = signed_in(&req, &state).await else {
+    let Some(signed) = signed_in(&req, &state).await? else {
         return Ok(to_sign_in());
     };
     let set = state.contracts.current();
@@ -215,79 +280,143 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
         })
         .collect();
     let context = json!({
-        "title": "Overview", "signed_in": true, "who": who(&claims),
+        "title": "Overview", "signed_in": true, "who": who(&signed), "csrf": signed.csrf,
         "ledger": { "intact": ledger.is_intact(), "entries": ledger.entries, "first_broken": ledger.first_broken },
         "contracts": contracts, "disclosures": disclosures,
     });
     Ok(state.console.page("home", StatusCode::OK, &context))
 }
 
-/// `GET /console/sign-in`.
-pub async fn sign_in_page(state: Data<AppState>) -> HttpResponse {
-    sign_in_form(&state, StatusCode::OK, None)
+/// `GET /console/sign-in`: the form, with a fresh CSRF value in it and in a cookie of its own.
+pub async fn sign_in_page(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
+    sign_in_form(&state, StatusCode::OK, None, Some(&req))
 }
 
-fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> HttpResponse {
-    state.console.page(
+/// The sign-in page; with `req`, a new sign-in CSRF value (form field and cookie).
+fn sign_in_form(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+    req: Option<&HttpRequest>,
+) -> HttpResponse {
+    let nonce = crate::auth::random_hex(32);
+    let mut page = state.console.page(
         "sign_in",
         status,
-        &json!({ "title": "Sign in", "signed_in": false, "who": "", "error": error }),
-    )
+        &json!({ "title": "Sign in", "signed_in": false, "who": "", "csrf": nonce, "error": error }),
+    );
+    if let Some(req) = req {
+        let secure = req.connection_info().scheme() == "https";
+        let login = cookie(
+            LOGIN_COOKIE,
+            nonce,
+            "/console/sign-in",
+            secure,
+            chrono::Duration::hours(1),
+        );
+        if let Err(e) = page.add_cookie(&login) {
+            tracing::error!(error = %e, "could not set the sign-in cookie");
+        }
+    }
+    page
 }
 
 /// The sign-in form.
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-/// `POST /console/sign-in`: checks the token (signature, expiry, revocation, role) and keeps
-/// it in the cookie.
+/// `POST /console/sign-in`: checks where the form came from and its CSRF value, then the
+/// token (signature, expiry, revocation, role), and opens a session. The token itself is
+/// kept nowhere.
 pub async fn sign_in(
     req: HttpRequest,
     state: Data<AppState>,
     form: Form<SignInForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
+    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    let csrf_ok = expected.is_some_and(|e| {
+        !e.is_empty()
+            && aws_lc_rs::constant_time::verify_slices_are_equal(e.as_bytes(), form.csrf.as_bytes())
+                .is_ok()
+    });
+    if !from_this_console(&req) || !csrf_ok {
+        tracing::warn!(path = %req.path(), "console sign-in refused: not sent from the console");
+        return Ok(forged(&state));
+    }
     let token = form.token.trim();
     let claims = match super::extract::verify_token(&state, token, req.path()).await {
         Ok(claims) => claims,
         Err(_) => {
-            return sign_in_form(
+            return Ok(sign_in_form(
                 &state,
                 StatusCode::UNAUTHORIZED,
                 Some("That token is not valid: it may be mistyped, expired or revoked."),
-            );
+                Some(&req),
+            ));
         }
     };
     if !matches!(claims.role, Role::Admin | Role::Compliance) {
-        return sign_in_form(
+        return Ok(sign_in_form(
             &state,
             StatusCode::FORBIDDEN,
             Some("The console is for compliance officers and administrators."),
-        );
+            Some(&req),
+        ));
     }
+    let now = state.clock.now();
+    let (value, opened) = state
+        .db
+        .write_async(move |c| session::open(c, &claims, now).map_err(DbError::from))
+        .await?;
     let secure = req.connection_info().scheme() == "https";
-    let cookie = Cookie::build(COOKIE, token.to_owned())
-        .path("/console")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .max_age(actix_web::cookie::time::Duration::hours(8))
-        .finish();
-    HttpResponse::SeeOther()
-        .cookie(cookie)
+    Ok(HttpResponse::SeeOther()
+        .cookie(cookie(
+            COOKIE,
+            value,
+            "/console",
+            secure,
+            opened.expires_at - now,
+        ))
+        .cookie(removal(LOGIN_COOKIE, "/console/sign-in"))
         .insert_header((header::LOCATION, "/console"))
-        .finish()
+        .finish())
 }
 
-/// `POST /console/sign-out`.
-pub async fn sign_out() -> HttpResponse {
-    let mut cookie = Cookie::build(COOKIE, "").path("/console").finish();
-    cookie.make_removal();
-    HttpResponse::SeeOther()
-        .cookie(cookie)
+/// The CSRF value a signed-in form sends.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/sign-out`: ends the session for good and clears the cookie.
+pub async fn sign_out(
+    req: HttpRequest,
+    state: Data<AppState>,
+    form: Form<CsrfForm>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(signed) = signed_in(&req, &state).await? {
+        if !from_this_console(&req) || !signed.csrf_matches(&form.csrf) {
+            return Ok(forged(&state));
+        }
+        let value = req
+            .cookie(COOKIE)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
+        let now = state.clock.now();
+        state
+            .db
+            .write_async(move |c| session::end(c, &value, now).map_err(DbError::from))
+            .await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .cookie(removal(COOKIE, "/console"))
         .insert_header((header::LOCATION, "/console/sign-in"))
-        .finish()
+        .finish())
 }
 
 /// `GET /console/reports`: stored reports and the form to run one.
@@ -295,15 +424,15 @@ pub async fn reports_page(
     req: HttpRequest,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(claims) = signed_in(&req, &state).await else {
+    let Some(signed) = signed_in(&req, &state).await? else {
         return Ok(to_sign_in());
     };
-    reports_list(&state, &claims, StatusCode::OK, None).await
+    reports_list(&state, &signed, StatusCode::OK, None).await
 }
 
 async fn reports_list(
     state: &AppState,
-    claims: &Claims,
+    signed: &ConsoleSession,
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -320,7 +449,8 @@ async fn reports_list(
     contracts.sort();
     let today = state.clock.now().date_naive();
     let context = json!({
-        "title": "Reports", "signed_in": true, "who": who(claims), "error": error,
+        "title": "Reports", "signed_in": true, "who": who(signed), "csrf": signed.csrf,
+        "error": error,
         "contracts": contracts,
         "from": (today - chrono::Duration::days(30)).to_string(),
         "to": today.to_string(),
@@ -346,6 +476,8 @@ pub struct RunForm {
     from: String,
     to: String,
     locale: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 fn form_date(value: &str, field: &str) -> Result<DateTime<Utc>, String> {
@@ -363,9 +495,12 @@ pub async fn run_report(
     state: Data<AppState>,
     form: Form<RunForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(claims) = signed_in(&req, &state).await else {
+    let Some(signed) = signed_in(&req, &state).await? else {
         return Ok(to_sign_in());
     };
+    if !from_this_console(&req) || !signed.csrf_matches(&form.csrf) {
+        return Ok(forged(&state));
+    }
     let form = form.into_inner();
     let period = match (form_date(&form.from, "From"), form_date(&form.to, "To")) {
         (Ok(from), Ok(to)) => Period::new(from, to).map_err(|e| e.to_string()),
@@ -373,7 +508,7 @@ pub async fn run_report(
     };
     let period = match period {
         Ok(p) => p,
-        Err(e) => return reports_list(&state, &claims, StatusCode::BAD_REQUEST, Some(e)).await,
+        Err(e) => return reports_list(&state, &signed, StatusCode::BAD_REQUEST, Some(e)).await,
     };
     let locale = match form.locale.as_str() {
         "en" => Some(Locale::En),
@@ -386,7 +521,7 @@ pub async fn run_report(
         formats: vec![ReportFormat::Html, ReportFormat::Json, ReportFormat::Csv],
         locale,
         trigger: "demand",
-        requested_by: who(&claims),
+        requested_by: who(&signed),
     };
     let contracts = state.contracts.current();
     let renderer = state.reports.clone();
@@ -406,7 +541,7 @@ pub async fn run_report(
         Err(reports::ReportError::NotFound) => {
             reports_list(
                 &state,
-                &claims,
+                &signed,
                 StatusCode::BAD_REQUEST,
                 Some("No such contract.".into()),
             )
@@ -422,13 +557,14 @@ pub async fn report_page(
     state: Data<AppState>,
     id: actix_web::web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(claims) = signed_in(&req, &state).await else {
+    let Some(signed) = signed_in(&req, &state).await? else {
         return Ok(to_sign_in());
     };
     let id = id.into_inner();
     let (meta, _) = state.db.read_async(move |c| reports::get(c, id)).await?;
     let context = json!({
-        "title": format!("Report {}", meta.id), "signed_in": true, "who": who(&claims),
+        "title": format!("Report {}", meta.id), "signed_in": true, "who": who(&signed),
+        "csrf": signed.csrf,
         "report": meta_view(&meta),
     });
     Ok(state.console.page("report", StatusCode::OK, &context))
@@ -440,7 +576,7 @@ pub async fn report_content(
     state: Data<AppState>,
     id: actix_web::web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    if signed_in(&req, &state).await.is_none() {
+    if signed_in(&req, &state).await?.is_none() {
         return Ok(to_sign_in());
     }
     let id = id.into_inner();

@@ -19,25 +19,92 @@ fn no_redirects() -> reqwest::Client {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
-    no_redirects()
-        .post(format!("{}/console/sign-in", app.base))
-        // JWTs are URL-safe: no encoding needed.
+/// The value of the hidden `csrf` field in a console page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `name=value` of a `Set-Cookie` header for `name`, and the whole header.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> (String, String) {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| {
+            (
+                v.split(';').next().unwrap_or_default().to_owned(),
+                v.to_owned(),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// A browser's visit to the sign-in page: the sign-in cookie and the form's CSRF value.
+async fn sign_in_page(app: &TestApp) -> (String, String) {
+    let page = no_redirects()
+        .get(format!("{}/console/sign-in", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (cookie, _) = set_cookie(&page, "bridge_console_login");
+    let csrf = csrf_of(&page.text().await.unwrap_or_default());
+    assert!(!cookie.is_empty() && csrf.len() == 64, "{cookie} {csrf}");
+    (cookie, csrf)
+}
+
+/// Posts a console form as a browser on `origin` would, with `cookie`.
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    origin: Option<&str>,
+    cookie: &str,
+    body: String,
+) -> reqwest::Response {
+    let mut req = no_redirects()
+        .post(format!("{}{path}", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}"))
+        .header("cookie", cookie)
+        .body(body);
+    if let Some(origin) = origin {
+        req = req.header("origin", origin);
+    }
+    req.send().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
+    let (cookie, csrf) = sign_in_page(app).await;
+    // JWTs are URL-safe: no encoding needed.
+    post_form(
+        app,
+        "/console/sign-in",
+        Some(&own_origin(app)),
+        &cookie,
+        format!("token={token}&csrf={csrf}"),
+    )
+    .await
+}
+
+fn own_origin(app: &TestApp) -> String {
+    app.base.clone()
+}
+
+async fn get_page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    no_redirects()
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn the_console_signs_in_with_a_cookie_and_shows_no_script(app: TestApp) {
-    let client = no_redirects();
     // Not signed in: sent to the sign-in page.
-    let home = client
-        .get(format!("{}/console", app.base))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let home = get_page(&app, "/console", "").await;
     assert_eq!(home.status(), 303);
     assert_eq!(home.headers()["location"], "/console/sign-in");
     // A wrong token, and a contractor's, are refused with a page that says why.
@@ -46,28 +113,27 @@ async fn the_console_signs_in_with_a_cookie_and_shows_no_script(app: TestApp) {
     assert!(wrong.text().await.unwrap_or_default().contains("not valid"));
     let contractor = sign_in(&app, &app.contractor("acme")).await;
     assert_eq!(contractor.status(), 403);
-    // A compliance token: an HttpOnly, SameSite=Strict cookie scoped to the console.
-    let ok = sign_in(&app, &app.token(Role::Compliance, None)).await;
+    // A compliance token opens a session: an HttpOnly, SameSite=Strict cookie scoped to the
+    // console, holding a random session id — never the token — for at most 8 hours.
+    let token = app.token(Role::Compliance, None);
+    let ok = sign_in(&app, &token).await;
     assert_eq!(ok.status(), 303);
-    let cookie = ok.headers()["set-cookie"]
-        .to_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (pair, cookie) = set_cookie(&ok, "bridge_console");
     for flag in [
-        "bridge_console=",
         "HttpOnly",
         "SameSite=Strict",
         "Path=/console",
+        "Max-Age=3600",
     ] {
         assert!(cookie.contains(flag), "{cookie}");
     }
-    let pair = cookie.split(';').next().unwrap_or_default().to_owned();
-    let page = client
-        .get(format!("{}/console", app.base))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    for part in token.split('.') {
+        assert!(
+            !cookie.contains(part),
+            "the cookie carries the token: {cookie}"
+        );
+    }
+    let page = get_page(&app, "/console", &pair).await;
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -78,29 +144,156 @@ async fn the_console_signs_in_with_a_cookie_and_shows_no_script(app: TestApp) {
     assert!(!html.contains("<script"), "the console runs no script");
     assert!(html.contains("acme-en"), "{html}");
     assert!(html.contains("The chain verifies"), "{html}");
-    // The cookie is not a way into the API, and the API's tokens stay in headers.
-    let api = client
-        .get(format!("{}/api/v1/reports", app.base))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let csrf = csrf_of(&html);
+    // The cookie is not a way into the API, neither as a cookie nor as a bearer.
+    let api = get_page(&app, "/api/v1/reports", &pair).await;
     assert_eq!(api.status(), 401);
-    // Signing out clears the cookie.
-    let out = client
-        .post(format!("{}/console/sign-out", app.base))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let session_id = pair.split_once('=').map(|(_, v)| v).unwrap_or_default();
+    assert_eq!(app.get("/api/v1/reports", session_id).await.status, 401);
+
+    // Forms must come from this console and carry the session's CSRF value.
+    let run = |csrf: &str| format!("contract=&from=2026-05-01&to=2026-06-02&locale=en&csrf={csrf}");
+    let other_port = format!(
+        "http://localhost:{}",
+        app.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .map_or(1, |p| p.wrapping_add(1))
+    );
+    for (what, origin, body) in [
+        ("no CSRF value", Some(own_origin(&app)), run("")),
+        (
+            "a wrong CSRF value",
+            Some(own_origin(&app)),
+            run(&"0".repeat(64)),
+        ),
+        (
+            "another port of this host",
+            Some(other_port.clone()),
+            run(&csrf),
+        ),
+        (
+            "another site",
+            Some("https://attacker.example".to_owned()),
+            run(&csrf),
+        ),
+        ("no Origin or Referer", None, run(&csrf)),
+    ] {
+        let refused = post_form(&app, "/console/reports", origin.as_deref(), &pair, body).await;
+        assert_eq!(refused.status(), 403, "{what}");
+    }
+    assert_eq!(app.count("reports"), 0, "nothing was run");
+    let ran = post_form(
+        &app,
+        "/console/reports",
+        Some(&own_origin(&app)),
+        &pair,
+        run(&csrf),
+    )
+    .await;
+    assert_eq!(ran.status(), 303);
+    assert_eq!(app.count("reports"), 3);
+
+    // Sign-in cannot be forced from elsewhere (login CSRF): a form from another port, or one
+    // whose CSRF value is not the sign-in cookie's, opens no session.
+    let (login, login_csrf) = sign_in_page(&app).await;
+    let attacker = app.token(Role::Admin, None);
+    for (origin, cookie, csrf) in [
+        (other_port.as_str(), login.as_str(), login_csrf.as_str()),
+        (own_origin(&app).as_str(), login.as_str(), "f00d"),
+        (own_origin(&app).as_str(), "", login_csrf.as_str()),
+    ] {
+        let forced = post_form(
+            &app,
+            "/console/sign-in",
+            Some(origin),
+            cookie,
+            format!("token={attacker}&csrf={csrf}"),
+        )
+        .await;
+        assert_eq!(forced.status(), 403);
+        assert!(set_cookie(&forced, "bridge_console").0.is_empty());
+    }
+
+    // Signing out ends the session for good, whatever the browser keeps.
+    let refused = post_form(
+        &app,
+        "/console/sign-out",
+        Some(&own_origin(&app)),
+        &pair,
+        "csrf=nope".into(),
+    )
+    .await;
+    assert_eq!(refused.status(), 403, "sign-out needs the CSRF value too");
+    let out = post_form(
+        &app,
+        "/console/sign-out",
+        Some(&own_origin(&app)),
+        &pair,
+        format!("csrf={csrf}"),
+    )
+    .await;
     assert_eq!(out.status(), 303);
-    let cleared = out.headers()["set-cookie"]
-        .to_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        cleared.contains("bridge_console=;") || cleared.contains("Max-Age=0"),
-        "{cleared}"
+    let (_, cleared) = set_cookie(&out, "bridge_console");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let after = get_page(&app, "/console", &pair).await;
+    assert_eq!(after.status(), 303, "the old cookie opens nothing");
+
+    // A session ends with its 8 hours, and when its token is revoked.
+    let again = sign_in(&app, &app.token(Role::Admin, None)).await;
+    let (pair, _) = set_cookie(&again, "bridge_console");
+    assert_eq!(get_page(&app, "/console", &pair).await.status(), 200);
+    app.clock.advance(chrono::Duration::minutes(59));
+    assert_eq!(get_page(&app, "/console", &pair).await.status(), 200);
+    app.clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(
+        get_page(&app, "/console", &pair).await.status(),
+        303,
+        "its token expired"
+    );
+    let long = app
+        .keys
+        .issue(
+            "anna",
+            Role::Compliance,
+            None,
+            Duration::from_secs(30 * 86_400),
+            app.clock.now(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let third = sign_in(&app, &long.0).await;
+    let (pair, cookie) = set_cookie(&third, "bridge_console");
+    assert!(cookie.contains("Max-Age=28800"), "{cookie}");
+    app.execute(&format!(
+        "INSERT INTO revoked_tokens (jti, revoked_at, reason) VALUES ('{}', '2026-06-01 11:00:00', 'test')",
+        long.1.jti
+    ));
+    assert_eq!(
+        get_page(&app, "/console", &pair).await.status(),
+        303,
+        "its token was revoked"
+    );
+    let fourth = sign_in(
+        &app,
+        &app.keys
+            .issue(
+                "anna",
+                Role::Compliance,
+                None,
+                Duration::from_secs(30 * 86_400),
+                app.clock.now(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .0,
+    )
+    .await;
+    let (pair, _) = set_cookie(&fourth, "bridge_console");
+    app.clock.advance(chrono::Duration::hours(8));
+    assert_eq!(
+        get_page(&app, "/console", &pair).await.status(),
+        303,
+        "8 hours passed"
     );
 }
 

@@ -69,6 +69,22 @@ async fn serves_https_when_given_a_certificate() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(resp.status().as_u16(), 200);
+    // Over TLS the console's cookies are `Secure`.
+    let sign_in = client
+        .get(format!("{}/console/sign-in", app.base))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cookie = sign_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cookie.starts_with("bridge_console_login=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
     // Plain HTTP to the TLS port is not served.
     let plain = app
         .client
