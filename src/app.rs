@@ -76,6 +76,11 @@ impl Application {
             vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(numbering));
         }
         let state = AppState {
+            body_timeout: std::time::Duration::from_millis(config.body_timeout_ms.max(1)),
+            metrics_token: config
+                .metrics_token
+                .clone()
+                .filter(|t| !t.expose().is_empty()),
             db,
             contracts: Registry::new(set),
             keys,
@@ -103,6 +108,11 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         let port = listener.local_addr()?.port();
+        if state.metrics_token.is_none() && !listener.local_addr()?.ip().is_loopback() {
+            tracing::warn!(
+                "GET /metrics is open to anyone who reaches this address and names contracts and their figures: set BRIDGE_METRICS_TOKEN"
+            );
+        }
         let app_state = state.clone();
         // Signals are handled in `run_until_signal`, installed before readiness is announced.
         let mut server = HttpServer::new(move || http::app(app_state.clone()))

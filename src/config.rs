@@ -151,6 +151,23 @@ pub struct Config {
         global = true
     )]
     pub token_max_ttl: crate::auth::MaxLifetimes,
+    /// How long a client may take to send a request's body, in milliseconds (then 408).
+    #[arg(
+        long,
+        env = "BRIDGE_BODY_TIMEOUT_MS",
+        default_value_t = 15_000,
+        global = true
+    )]
+    pub body_timeout_ms: u64,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <this value>` (it names
+    /// contracts and their figures).
+    #[arg(
+        long,
+        env = "BRIDGE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<Sensitive<String>>,
 }
 
 impl std::str::FromStr for Sensitive<String> {

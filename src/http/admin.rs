@@ -360,11 +360,16 @@ pub async fn report(
         .db
         .read_async(move |c| crate::reports::get_as(c, id, wanted.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .content_type(crate::reports::media_type(&meta.format))
         .insert_header(("X-Content-SHA256", meta.sha256))
-        .insert_header(("X-Report-Id", meta.id.to_string()))
-        .body(content))
+        .insert_header(("X-Report-Id", meta.id.to_string()));
+    // An HTML report opened from the API gets the console's policy: it runs no script.
+    if meta.format == "html" {
+        answer.insert_header(super::PAGE_CSP);
+    }
+    Ok(answer.body(content))
 }
 
 /// The one report format an `Accept` header asks for, if it names exactly one.

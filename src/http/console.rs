@@ -88,12 +88,8 @@ impl ConsolePages {
     }
 }
 
-/// No script may run, nothing may frame the console, styles are inline.
 fn security_headers() -> (&'static str, &'static str) {
-    (
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    )
+    super::PAGE_CSP
 }
 
 fn samples() -> Vec<(&'static str, Value)> {

@@ -71,12 +71,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "unreadable_body",
-                        "the body could not be read",
-                    )
+                let chunk = chunk.map_err(|e| {
+                    if super::body_deadline::timed_out(&e) {
+                        ApiError::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "request_timeout",
+                            "the body did not arrive in time (BRIDGE_BODY_TIMEOUT_MS)",
+                        )
+                    } else {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "unreadable_body",
+                            "the body could not be read",
+                        )
+                    }
                 })?;
                 if body.len() + chunk.len() > MAX_BODY {
                     return Err(too_large());

@@ -2,6 +2,7 @@
 //! in a transaction; all routes are declared in [`routes`].
 
 mod admin;
+mod body_deadline;
 pub mod console;
 mod contractor;
 pub mod error;
@@ -49,6 +50,10 @@ pub struct AppState {
     pub report_gateway: Option<crate::reports::schedule::GatewaySchedule>,
     /// The console's pages, checked when loaded.
     pub console: Arc<console::ConsolePages>,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: std::time::Duration,
+    /// When set, `GET /metrics` needs this bearer token.
+    pub metrics_token: Option<crate::sensitive::Sensitive<String>>,
 }
 
 impl AppState {
@@ -64,6 +69,13 @@ impl AppState {
         self.outbox_wake.notify_one();
     }
 }
+
+/// The policy of every HTML page the gateway serves (console pages, HTML reports): no script
+/// may run, nothing may frame it, styles are inline.
+pub(crate) const PAGE_CSP: (&str, &str) = (
+    "Content-Security-Policy",
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+);
 
 /// A page size from the query: `default` when absent, else 1–`max`.
 fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
@@ -160,6 +172,7 @@ pub fn app(
     >,
 > {
     let metrics = Arc::clone(&state.metrics);
+    let body_timeout = state.body_timeout;
     App::new()
         .app_data(Data::new(state))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
@@ -174,6 +187,8 @@ pub fn app(
             let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
             let metrics = Arc::clone(&metrics);
             let refused = nul_in_uri(req.uri());
+            let mut req = req;
+            body_deadline::apply(&mut req, body_timeout);
             let response = refused.is_none().then(|| srv.call(req));
             async move {
                 let response = match (response, refused) {
@@ -198,6 +213,13 @@ pub fn app(
                 Ok(response)
             }
         })
+        // Nothing the gateway answers is for a shared cache (tickets, reports and problems
+        // carry personal data), and no answer is to be sniffed into another type.
+        .wrap(
+            actix_web::middleware::DefaultHeaders::new()
+                .add((actix_web::http::header::CACHE_CONTROL, "no-store"))
+                .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+        )
         .wrap(tracing_actix_web::TracingLogger::default())
 }
 

@@ -1,7 +1,7 @@
 //! Liveness, readiness and metrics.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, Responder};
+use actix_web::{HttpResponse, Responder, ResponseError as _};
 use serde_json::json;
 
 use super::AppState;
@@ -30,8 +30,29 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition.
-pub async fn metrics(state: Data<AppState>) -> HttpResponse {
+/// Prometheus text exposition; with `BRIDGE_METRICS_TOKEN` set, only for its bearer.
+pub async fn metrics(state: Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    if let Some(expected) = &state.metrics_token {
+        let sent = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let allowed = aws_lc_rs::constant_time::verify_slices_are_equal(
+            sent.as_bytes(),
+            expected.expose().as_bytes(),
+        )
+        .is_ok();
+        if !allowed {
+            return super::error::ApiError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "the metrics need the BRIDGE_METRICS_TOKEN bearer token",
+            )
+            .error_response();
+        }
+    }
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())

@@ -131,6 +131,8 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         delivery_poll_ms: 20,
         db_pool_wait_ms: 2_000,
         token_max_ttl: msp_bridge::auth::MaxLifetimes::default(),
+        body_timeout_ms: 15_000,
+        metrics_token: None,
     }
 }
 

@@ -575,3 +575,137 @@ mod a_removed_contract_is_withdrawn_and_its_shares_recalled {
 on_both_backends!(with expiring_contracts:
     a_contract_past_its_dates_grants_nothing_and_its_shares_come_back,
 );
+
+/// A client that sends its headers and then never finishes the body is answered 408 once the
+/// body deadline passes, instead of holding the request open for as long as it likes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_arrives_times_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_with(Backend::Sqlite, |c| c.body_timeout_ms = 200)
+        .await
+        .unwrap_or_else(|| panic!("sqlite always runs"));
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /api/v1/tickets HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"subject\": \"slow",
+        app.inhouse()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = Vec::new();
+    let mut buf = [0_u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("request_timeout") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no answer: {}", String::from_utf8_lossy(&answer)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            n > 0,
+            "closed without an answer: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(app.count("tickets"), 0);
+}
+
+/// Answers are never cached or sniffed; an HTML report from the API runs no script; the
+/// metrics, which name contracts and their figures, can be kept to a bearer of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_carry_protective_headers_and_metrics_can_be_closed() {
+    let app = spawn_with(Backend::Sqlite, |c| {
+        c.metrics_token = Some(msp_bridge::sensitive::Sensitive(
+            "metrics-only-secret".into(),
+        ));
+    })
+    .await
+    .unwrap_or_else(|| panic!("sqlite always runs"));
+    let ticket = app.ingest(&crate::helpers::ticket_en("H-1")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    for (path, token) in [
+        (
+            format!("/api/v1/contractor/tickets/{ticket}"),
+            app.contractor("acme"),
+        ),
+        (format!("/api/v1/tickets/{ticket}"), app.inhouse()),
+        ("/api/v1/tickets/999".to_owned(), app.inhouse()),
+        ("/healthz".to_owned(), String::new()),
+    ] {
+        let resp = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("cache-control"), "no-store", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    }
+    let made = app
+        .post(
+            "/api/v1/reports",
+            &app.admin(),
+            &json!({ "from": "2026-06-01T00:00:00Z", "to": "2026-06-02T00:00:00Z", "formats": ["html"] }),
+        )
+        .await;
+    let html = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/{}",
+            app.base, made.body["items"][0]["id"]
+        ))
+        .bearer_auth(app.admin())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let csp = html
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+
+    let metrics = |token: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let closed = metrics(None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(closed.status().as_u16(), 401);
+    assert!(!closed.text().await.unwrap_or_default().contains("acme-en"));
+    assert_eq!(
+        metrics(Some("wrong"))
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or_default(),
+        401
+    );
+    let open = metrics(Some("metrics-only-secret"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(open.status().as_u16(), 200);
+    assert!(
+        open.text()
+            .await
+            .unwrap_or_default()
+            .contains("bridge_tickets_ingested_total")
+    );
+}
