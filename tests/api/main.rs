@@ -2,6 +2,7 @@
 //! `BRIDGE_TEST_POSTGRES_URL` is set) PostgreSQL.
 
 mod helpers;
+mod hostile;
 
 mod adapters;
 mod auth;
