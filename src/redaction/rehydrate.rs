@@ -5,7 +5,7 @@
 //! reply and have other customers' values written into this customer's ticket (and, through
 //! the helpdesk, sent to this customer).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::vault::{Vault, VaultError};
 
@@ -27,49 +27,68 @@ const MAX_TOKEN: usize = 48;
 
 /// Replaces each token of `given` (the tokens the contractor's view of this ticket holds)
 /// found in `text` by its value from this vault's contract; every other token-shaped string
-/// stays as it is and is counted.
+/// stays as it is and is counted. The vault is asked once per distinct token (values of the
+/// given ones, and in batches whether the others were issued at all), so a reply made of
+/// thousands of tokens costs a handful of statements, not one each.
 pub fn rehydrate(
     text: &str,
     vault: &mut Vault<'_>,
     given: &BTreeSet<String>,
 ) -> Result<(String, Rehydrated), VaultError> {
-    let mut out = String::with_capacity(text.len());
-    let mut stats = Rehydrated::default();
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..open]);
-        let candidate = &rest[open..];
-        match token_len(candidate) {
-            Some(len) => {
-                let token = &candidate[..len];
-                let value = if given.contains(token) {
-                    vault.value_of(token)?
-                } else {
-                    None
-                };
-                match value {
-                    Some(value) => {
-                        out.push_str(&value);
-                        stats.replaced += 1;
-                    }
-                    None => {
-                        out.push_str(token);
-                        stats.unknown += 1;
-                        if !given.contains(token) && vault.has_issued(token)? {
-                            stats.foreign += 1;
-                        }
-                    }
-                }
-                rest = &candidate[len..];
+    let spans = token_spans(text);
+    let distinct: BTreeSet<&str> = spans.iter().map(|&(s, e)| &text[s..e]).collect();
+    let mut values: HashMap<&str, String> = HashMap::new();
+    let mut others = Vec::new();
+    for token in distinct {
+        if given.contains(token) {
+            if let Some(value) = vault.value_of(token)? {
+                values.insert(token, value);
             }
-            None => {
-                out.push('[');
-                rest = &candidate[1..];
-            }
+        } else {
+            others.push(token);
         }
     }
-    out.push_str(rest);
+    let issued_elsewhere = vault.issued_among(&others)?;
+    let mut out = String::with_capacity(text.len());
+    let mut stats = Rehydrated::default();
+    let mut cursor = 0;
+    for (start, end) in spans {
+        let token = &text[start..end];
+        out.push_str(&text[cursor..start]);
+        match values.get(token) {
+            Some(value) => {
+                out.push_str(value);
+                stats.replaced += 1;
+            }
+            None => {
+                out.push_str(token);
+                stats.unknown += 1;
+                if issued_elsewhere.contains(token) {
+                    stats.foreign += 1;
+                }
+            }
+        }
+        cursor = end;
+    }
+    out.push_str(&text[cursor..]);
     Ok((out, stats))
+}
+
+/// Where the token-shaped strings of `text` are, as byte ranges, in order.
+fn token_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('[') {
+        let start = from + open;
+        match token_len(&text[start..]) {
+            Some(len) => {
+                spans.push((start, start + len));
+                from = start + len;
+            }
+            None => from = start + 1,
+        }
+    }
+    spans
 }
 
 /// The length of a token at the start of `s`: `[`, upper-case letters, digits and `_`,

@@ -353,14 +353,22 @@ impl<'c> Vault<'c> {
             .transpose()
     }
 
-    /// Whether this contract ever issued `token` (for any value, purged or not).
-    pub fn has_issued(&mut self, token: &str) -> Result<bool, VaultError> {
-        Ok(diesel::select(diesel::dsl::exists(
-            vault_tokens::table
+    /// Which of `tokens` this contract ever issued (for any value, purged or not), asked in
+    /// batches.
+    pub fn issued_among(
+        &mut self,
+        tokens: &[&str],
+    ) -> Result<std::collections::HashSet<String>, VaultError> {
+        let mut issued = std::collections::HashSet::new();
+        for batch in tokens.chunks(500) {
+            let found: Vec<String> = vault_tokens::table
                 .filter(vault_tokens::contract_id.eq(self.contract_id))
-                .filter(vault_tokens::token.eq(token)),
-        ))
-        .get_result(self.conn)?)
+                .filter(vault_tokens::token.eq_any(batch))
+                .select(vault_tokens::token)
+                .load(self.conn)?;
+            issued.extend(found);
+        }
+        Ok(issued)
     }
 }
 

@@ -212,29 +212,31 @@ pub fn reply(
         )));
     }
     let written = input.body.expose().clone();
+    // Checked as written, before anything is looked up for it.
+    let mut comment = CommentInput {
+        // Every reply is new: a retry with the same text must be made idempotent by the caller.
+        external_id: Some(crate::auth::random_hex(16)),
+        author: crate::sensitive::Sensitive(who.sub.clone()),
+        body: crate::sensitive::Sensitive(written.clone()),
+        public: input.public,
+        created_at: Some(now),
+    }
+    .check("reply")?;
     // Tokens this contract issued become the real values again for the in-house side, when
     // the contract allows, but only those the contractor was given for this ticket; anything
     // else stays as written and is counted in the audit.
-    let (body, rehydrated) = if file.contract.confidentiality.rehydrate_replies {
+    let rehydrated = if file.contract.confidentiality.rehydrate_replies {
         let given = tokens_given(conn, keys, file, &share, now)?;
         let mut vault = Vault::new(conn, keys, &share.contract_id, now);
         let (text, stats) = rehydrate(&written, &mut vault, &given).map_err(|e| match e {
             VaultError::Db(e) => TicketError::from(e),
             other => TicketError::Corrupt(other.to_string()),
         })?;
-        (text, Some(stats))
+        comment.body = crate::sensitive::Sensitive(text);
+        Some(stats)
     } else {
-        (written.clone(), None)
+        None
     };
-    let comment = CommentInput {
-        // Every reply is new: a retry with the same text must be made idempotent by the caller.
-        external_id: Some(crate::auth::random_hex(16)),
-        author: crate::sensitive::Sensitive(who.sub.clone()),
-        body: crate::sensitive::Sensitive(body),
-        public: input.public,
-        created_at: Some(now),
-    }
-    .check("reply")?;
     if comment.public {
         super::timekeeping::contractor_replied(conn, contracts, &share, now)?;
     }

@@ -220,6 +220,14 @@ async fn tokens_turn_back_only_on_the_ticket_they_were_given_for(app: TestApp) {
         vec![json!({ "replaced": johns, "unknown": 36 - johns, "foreign": marias })]
     );
     assert!(johns >= 3 && marias >= 7, "{johns} {marias}");
+    // A reply made of a thousand tokens is answered, and counted, all the same.
+    let many: String = (1..=1_200).map(|n| format!("[EMAIL_{n}]")).collect();
+    reply(&app, john, &many).await;
+    let last = rehydration_audits(&app).pop().unwrap_or_default();
+    assert_eq!(
+        last,
+        json!({ "replaced": 1, "unknown": 1_199, "foreign": 1 })
+    );
     // The compliance report counts the probe.
     let made = app
         .post(
@@ -235,7 +243,7 @@ async fn tokens_turn_back_only_on_the_ticket_they_were_given_for(app: TestApp) {
             &app.admin(),
         )
         .await;
-    assert_eq!(report.body["rehydrations"]["foreign_tokens"], marias);
+    assert_eq!(report.body["rehydrations"]["foreign_tokens"], marias + 1);
 
     // On Maria's own ticket her tokens do turn back for the in-house side, however wrapped,
     // while the contractor still reads only what it wrote (no glued values to read off).
