@@ -78,7 +78,7 @@ impl ConsolePages {
         match self.0.render(name, context) {
             Ok(html) => HttpResponse::build(status)
                 .content_type("text/html; charset=utf-8")
-                .insert_header(security_headers())
+                .insert_header(super::PAGE_CSP)
                 .body(html),
             Err(e) => {
                 tracing::error!(page = name, error = %e, "console page failed to render");
@@ -86,10 +86,6 @@ impl ConsolePages {
             }
         }
     }
-}
-
-fn security_headers() -> (&'static str, &'static str) {
-    super::PAGE_CSP
 }
 
 fn samples() -> Vec<(&'static str, Value)> {
@@ -579,7 +575,7 @@ pub async fn report_content(
     let (meta, content) = state.db.read_async(move |c| reports::get(c, id)).await?;
     Ok(HttpResponse::Ok()
         .content_type(reports::media_type(&meta.format))
-        .insert_header(security_headers())
+        .insert_header(super::PAGE_CSP)
         .insert_header(("X-Content-SHA256", meta.sha256))
         .body(content))
 }
