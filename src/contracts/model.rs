@@ -259,6 +259,26 @@ pub enum DetectorKind {
     Snils,
     /// Russian INN.
     Inn,
+    /// US social security numbers.
+    Ssn,
+    /// Dates of birth (a date next to "born", "DOB", "дата рождения", "д.р.").
+    BirthDate,
+}
+
+impl DetectorKind {
+    /// Every detector the gateway has.
+    pub const ALL: [Self; 10] = [
+        Self::Email,
+        Self::Phone,
+        Self::Card,
+        Self::Iban,
+        Self::Ip,
+        Self::RuPassport,
+        Self::Snils,
+        Self::Inn,
+        Self::Ssn,
+        Self::BirthDate,
+    ];
 }
 
 /// Which comments a contractor sees.

@@ -363,9 +363,29 @@ fn canonical_value(kind: &FindingKind, matched: &str) -> String {
     let visible: String = matched
         .chars()
         .filter(|c| !detect::is_invisible(*c))
+        .map(detect::narrow)
         .collect();
     match kind {
-        FindingKind::Builtin(DetectorKind::Email) => visible.to_lowercase(),
+        // One address however it was dressed: `Ivan＠Mail.ru`, `ivan (at) mail (dot) ru`.
+        FindingKind::Builtin(DetectorKind::Email) => {
+            let lower = visible.to_lowercase().replace('\u{a0}', "");
+            if lower.contains('@') {
+                lower
+            } else {
+                let mut out = String::with_capacity(lower.len());
+                for word in lower
+                    .split([' ', '(', ')', '[', ']'])
+                    .filter(|w| !w.is_empty())
+                {
+                    out.push_str(match word {
+                        "at" | "собака" => "@",
+                        "dot" | "точка" => ".",
+                        other => other,
+                    });
+                }
+                out
+            }
+        }
         FindingKind::Builtin(DetectorKind::Phone) => {
             let digits: String = visible.chars().filter(char::is_ascii_digit).collect();
             // Russian trunk prefix 8 and country code 7 are the same number.
@@ -375,11 +395,15 @@ fn canonical_value(kind: &FindingKind, matched: &str) -> String {
             }
         }
         FindingKind::Builtin(
-            DetectorKind::Card | DetectorKind::Snils | DetectorKind::Inn | DetectorKind::RuPassport,
+            DetectorKind::Card
+            | DetectorKind::Snils
+            | DetectorKind::Inn
+            | DetectorKind::RuPassport
+            | DetectorKind::Ssn,
         ) => visible.chars().filter(char::is_ascii_digit).collect(),
         FindingKind::Builtin(DetectorKind::Iban) => visible
             .chars()
-            .filter(|c| !c.is_whitespace())
+            .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_uppercase(),
         _ => visible,
@@ -453,5 +477,39 @@ pub fn mask(label: &str, value: &str) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_value_share_one_canonical_form() {
+        let email = FindingKind::Builtin(DetectorKind::Email);
+        for spelling in [
+            "ivan@mail.ru",
+            "Ivan＠Mail.RU",
+            "ivan\u{a0}@\u{a0}mail.ru",
+            "ivan\u{202e}@mail.ru",
+            "ivan (at) mail (dot) ru",
+            "IVAN [собака] mail [точка] ru",
+        ] {
+            assert_eq!(
+                canonical_value(&email, spelling),
+                "ivan@mail.ru",
+                "{spelling}"
+            );
+        }
+        let phone = FindingKind::Builtin(DetectorKind::Phone);
+        assert_eq!(
+            canonical_value(&phone, "＋７ ９１２ ３４５ ６７ ８９"),
+            canonical_value(&phone, "8 912 345 67 89")
+        );
+        let iban = FindingKind::Builtin(DetectorKind::Iban);
+        assert_eq!(
+            canonical_value(&iban, "de89-3704-0044-0532-0130-00"),
+            "DE89370400440532013000"
+        );
     }
 }

@@ -7,6 +7,9 @@
 //! refused, so the caller fails closed instead of stalling.
 
 pub mod checksum;
+mod context;
+mod numbers;
+mod phone_codes;
 mod scan;
 
 pub use scan::{number_runs, scan};
@@ -55,6 +58,8 @@ pub fn builtin_label(kind: DetectorKind) -> &'static str {
         DetectorKind::RuPassport => "PASSPORT",
         DetectorKind::Snils => "SNILS",
         DetectorKind::Inn => "INN",
+        DetectorKind::Ssn => "SSN",
+        DetectorKind::BirthDate => "BIRTH_DATE",
     }
 }
 
@@ -85,6 +90,28 @@ impl ScanOptions {
     }
 }
 
+/// [`ScanOptions`] as the scanner reads them many times a text: a bit per detector.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Enabled {
+    kinds: u32,
+    /// Also flag checksum-failing look-alikes.
+    pub aggressive: bool,
+}
+
+impl Enabled {
+    pub(crate) fn of(options: &ScanOptions) -> Self {
+        Self {
+            kinds: options.detectors.iter().fold(0, |m, k| m | 1 << *k as u32),
+            aggressive: options.aggressive,
+        }
+    }
+
+    /// True when `kind` is enabled.
+    pub(crate) fn runs(self, kind: DetectorKind) -> bool {
+        self.kinds & (1 << kind as u32) != 0
+    }
+}
+
 /// Why a text could not be scanned safely.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
@@ -93,10 +120,47 @@ pub enum ScanError {
     TooLong(usize),
 }
 
-/// Characters that people (or attackers) put inside numbers and addresses without changing them.
+/// Characters that people (or attackers) put inside numbers and addresses without changing
+/// them: zero-width characters, the soft hyphen, and the bidirectional marks and overrides
+/// (`ivan\u{202E}@mail.ru` reads reversed on screen but is the same address).
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
     )
+}
+
+/// The ASCII character a fullwidth form stands for (`４` → `4`, `＠` → `@`).
+pub fn narrow(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        other => other,
+    }
+}
+
+/// `text` with fullwidth forms narrowed, and for each of its bytes (plus one past the end) the
+/// offset of the original byte it came from; `None` when there is nothing to narrow (almost
+/// always: the check is one pass over the bytes).
+pub fn narrowed(text: &str) -> Option<(String, Vec<usize>)> {
+    // Fullwidth forms and the ideographic space are encoded starting 0xEF or 0xE3: two
+    // memchr passes tell almost every text there is nothing to do.
+    let bytes = text.as_bytes();
+    if !(bytes.contains(&0xEF) || bytes.contains(&0xE3)) || !text.chars().any(|c| narrow(c) != c) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len() + 1);
+    for (at, c) in text.char_indices() {
+        let n = narrow(c);
+        out.push(n);
+        origin.extend(std::iter::repeat_n(at, n.len_utf8()));
+    }
+    origin.push(text.len());
+    Some((out, origin))
 }

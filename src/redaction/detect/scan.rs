@@ -1,9 +1,10 @@
 //! The single-pass scanner behind [`scan`].
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
 use super::checksum;
-use super::{Finding, FindingKind, MAX_FIELD_BYTES, ScanError, ScanOptions, is_invisible};
+use super::numbers::{classify_run, run_end, series_and_number};
+use super::{Enabled, Finding, FindingKind, MAX_FIELD_BYTES, ScanError, ScanOptions, is_invisible};
 use crate::contracts::DetectorKind;
 
 /// Finds the built-in entity kinds `options` enables in `text`, ordered by position and not
@@ -12,6 +13,22 @@ pub fn scan(text: &str, options: &ScanOptions) -> Result<Vec<Finding>, ScanError
     if text.len() > MAX_FIELD_BYTES {
         return Err(ScanError::TooLong(text.len()));
     }
+    // Fullwidth digits and signs (`４１１１…`, `＠`) are scanned as their ASCII forms and the
+    // findings placed back on the original text.
+    if let Some((narrow, origin)) = super::narrowed(text) {
+        return Ok(scan_narrow(&narrow, Enabled::of(options))
+            .into_iter()
+            .map(|f| Finding {
+                start: origin[f.start],
+                end: origin[f.end],
+                kind: f.kind,
+            })
+            .collect());
+    }
+    Ok(scan_narrow(text, Enabled::of(options)))
+}
+
+fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
     let bytes = text.as_bytes();
     let mut found: Vec<Finding> = Vec::new();
     let push = |found: &mut Vec<Finding>, start: usize, end: usize, kind: DetectorKind| {
@@ -39,12 +56,21 @@ pub fn scan(text: &str, options: &ScanOptions) -> Result<Vec<Finding>, ScanError
             i += 1;
             continue;
         }
+        if (b == b'(' || b == b'[')
+            && options.runs(DetectorKind::Email)
+            && bytes.get(i + 1).is_some_and(|n| !n.is_ascii_digit())
+            && let Some((start, end)) = spelled_email_at(text, i)
+        {
+            push(&mut found, start, end, DetectorKind::Email);
+            i = end;
+            continue;
+        }
         if !word_start(bytes, i) {
             i += 1;
             continue;
         }
         if options.runs(DetectorKind::Iban)
-            && b.is_ascii_uppercase()
+            && b.is_ascii_alphabetic()
             && let Some(end) = iban_at(text, i, options.aggressive)
         {
             push(&mut found, i, end, DetectorKind::Iban);
@@ -62,16 +88,27 @@ pub fn scan(text: &str, options: &ScanOptions) -> Result<Vec<Finding>, ScanError
         if b.is_ascii_digit()
             || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
         {
-            let end = number_run_end(text, i);
-            for (start, stop, kind) in classify_run(text, i, end, options) {
-                push(&mut found, start, stop, kind);
+            let end = run_end(text, i);
+            let classified = classify_run(text, i, end, options);
+            if classified.is_empty()
+                && options.runs(DetectorKind::RuPassport)
+                && let Some(stop) = series_and_number(text, i, end)
+            {
+                push(&mut found, i, stop, DetectorKind::RuPassport);
+                i = stop;
+                continue;
             }
-            i = end.max(i + 1);
+            let mut resume = end.max(i + 1);
+            for (start, stop, kind) in classified {
+                push(&mut found, start, stop, kind);
+                resume = resume.max(stop);
+            }
+            i = resume;
             continue;
         }
         i += 1;
     }
-    Ok(found)
+    found
 }
 
 /// Every run of digit groups in `text` (candidate numbers), for matching known phone numbers.
@@ -84,7 +121,7 @@ pub fn number_runs(text: &str) -> Vec<(usize, usize)> {
         let starts = b.is_ascii_digit()
             || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
         if starts && word_start(bytes, i) {
-            let end = number_run_end(text, i);
+            let end = run_end(text, i);
             runs.push((i, end));
             i = end.max(i + 1);
         } else {
@@ -103,267 +140,37 @@ fn word_end(bytes: &[u8], i: usize) -> bool {
     i >= bytes.len() || !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
 }
 
-/// A separator people write inside numbers, with its byte length.
-fn number_separator(text: &str, i: usize) -> Option<usize> {
-    let b = *text.as_bytes().get(i)?;
-    match b {
-        b' ' | b'-' | b'.' | b'(' | b')' | b'/' => Some(1),
-        b if b >= 0x80 => {
-            let c = text[i..].chars().next()?;
-            (is_invisible(c)
-                || matches!(
-                    c,
-                    '\u{00A0}' | '\u{2009}' | '\u{202F}' | '\u{2011}' | '\u{2013}'
-                ))
-            .then(|| c.len_utf8())
-        }
-        _ => None,
-    }
-}
-
-/// Where a run of digit groups starting at `start` ends: groups of digits joined by at most
-/// two separators in a row (`) ` in `(912) 345`), with no trailing separator.
-fn number_run_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = start;
-    if bytes[i] == b'+' || bytes[i] == b'(' {
-        i += 1;
-    }
-    let mut end = i;
-    loop {
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        end = i.max(end);
-        let mut j = i;
-        let mut separators = 0;
-        while separators < 3 {
-            match number_separator(text, j) {
-                Some(len) => {
-                    j += len;
-                    separators += 1;
-                }
-                None => break,
-            }
-        }
-        if separators == 0 || j >= bytes.len() || !bytes[j].is_ascii_digit() {
-            // A closing parenthesis right after digits belongs to the number only if more follow.
-            return end;
-        }
-        i = j;
-    }
-}
-
-/// A candidate's digits and the shape of its groups.
-struct Shape {
-    digits: Vec<u8>,
-    groups: Vec<usize>,
-    plus: bool,
-    parens: bool,
-    /// Some separator was seen and every one was a dot.
-    only_dots: bool,
-    only_space_or_dash: bool,
-    any_separator: bool,
-}
-
-fn shape(text: &str, start: usize, end: usize) -> Shape {
-    let mut s = Shape {
-        digits: Vec::with_capacity(end - start),
-        groups: Vec::new(),
-        plus: text.as_bytes()[start] == b'+',
-        parens: false,
-        only_dots: true,
-        only_space_or_dash: true,
-        any_separator: false,
-    };
-    let mut current = 0;
-    for c in text[start..end].chars() {
-        if c.is_ascii_digit() {
-            s.digits.push(c as u8);
-            current += 1;
-            continue;
-        }
-        if current > 0 {
-            s.groups.push(current);
-            current = 0;
-        }
-        if is_invisible(c) || c == '+' {
-            continue;
-        }
-        s.parens |= c == '(' || c == ')';
-        s.any_separator = true;
-        s.only_dots &= c == '.';
-        s.only_space_or_dash &= matches!(
-            c,
-            ' ' | '-' | '\u{00A0}' | '\u{2009}' | '\u{202F}' | '\u{2011}' | '\u{2013}'
-        );
-    }
-    if current > 0 {
-        s.groups.push(current);
-    }
-    s.only_dots &= s.any_separator;
-    s
-}
-
-/// Classifies a run; when the whole run is nothing, tries its space-separated parts, longest
-/// first, so that `+7 912 345-67-89 2024` still yields the phone.
-fn classify_run(
-    text: &str,
-    start: usize,
-    end: usize,
-    options: &ScanOptions,
-) -> Vec<(usize, usize, DetectorKind)> {
-    if let Some(kind) = classify(text, start, end, options) {
-        return vec![(start, end, kind)];
-    }
-    let bytes = text.as_bytes();
-    let mut parts: Vec<(usize, usize)> = Vec::new();
-    let mut part_start = start;
-    for (offset, c) in text[start..end].char_indices() {
-        let at = start + offset;
-        if (c == ' ' || c == '\u{00A0}') && at > part_start {
-            parts.push((part_start, at));
-            part_start = at + c.len_utf8();
-        }
-    }
-    parts.push((part_start, end));
-    if parts.len() < 2 {
-        return Vec::new();
-    }
-    const WIDEST: usize = 8;
-    let mut out = Vec::new();
-    let mut first = 0;
-    while first < parts.len() {
-        let mut matched = None;
-        let widest = (parts.len() - first).min(WIDEST);
-        for width in (1..=widest).rev() {
-            if width == parts.len() - first && first == 0 {
-                continue; // the whole run was already tried
-            }
-            let (s, e) = (parts[first].0, parts[first + width - 1].1);
-            let starts_well = bytes[s].is_ascii_digit() || bytes[s] == b'+' || bytes[s] == b'(';
-            if starts_well && let Some(kind) = classify(text, s, e, options) {
-                matched = Some((width, s, e, kind));
-                break;
-            }
-        }
-        match matched {
-            Some((width, s, e, kind)) => {
-                out.push((s, e, kind));
-                first += width;
-            }
-            None => first += 1,
-        }
-    }
-    out
-}
-
-/// Words before a number that make it a document or an identifier, not a phone.
-fn preceded_by(text: &str, start: usize, words: &[&str]) -> bool {
-    let from = text.floor_char_boundary(start.saturating_sub(40));
-    let before = text[from..start].to_lowercase();
-    words.iter().any(|w| before.contains(w))
-}
-
-fn classify(text: &str, start: usize, end: usize, options: &ScanOptions) -> Option<DetectorKind> {
-    use DetectorKind::*;
-    let s = shape(text, start, end);
-    let n = s.digits.len();
-    if n == 0 {
-        return None; // a lone "(" split off a run (found by fuzzing)
-    }
-    let d = &s.digits[..];
-    let compact = s.groups.len() == 1 && !s.plus && !s.parens;
-    let aggressive = options.aggressive;
-    let labelled = start > 0 && matches!(text.as_bytes()[start - 1], b'#')
-        || preceded_by(text, start, &["№", "no.", "order", "заказ"]);
-
-    if options.runs(Ip) && s.only_dots && s.groups.len() == 4 && s.groups.iter().all(|g| *g <= 3) {
-        return text[start..end].parse::<Ipv4Addr>().is_ok().then_some(Ip);
-    }
-    if s.only_dots && !s.plus {
-        return None; // dates (12.05.2024), versions, amounts
-    }
-    let card_groups = s.groups.len() == 1
-        || s.groups[..s.groups.len() - 1].iter().all(|g| *g == 4)
-        || matches!(s.groups[..], [4, 6, 5] | [4, 6, 4]);
-    if options.runs(Card)
-        && !s.plus
-        && !s.parens
-        && (13..=19).contains(&n)
-        && s.only_space_or_dash
-        && card_groups
-        && (checksum::luhn(d) || (aggressive && n == 16 && s.groups.len() == 4))
-    {
-        return Some(Card);
-    }
-    if options.runs(Snils)
-        && n == 11
-        && !s.plus
-        && (compact || matches!(s.groups[..], [3, 3, 3, 2]))
-        && (checksum::snils(d) || (aggressive && !compact))
-    {
-        return Some(Snils);
-    }
-    if options.runs(Inn)
-        && compact
-        && (n == 10 || n == 12)
-        && (checksum::inn(d) || (aggressive && preceded_by(text, start, &["инн", "inn"])))
-    {
-        return Some(Inn);
-    }
-    if options.runs(RuPassport) && n == 10 && !s.plus && !s.parens {
-        let spaced = matches!(s.groups[..], [2, 2, 6] | [4, 6]) && s.only_space_or_dash;
-        if spaced && preceded_by(text, start, &["паспорт", "passport", "серия", "серии"])
-            || matches!(s.groups[..], [2, 2, 6])
-        {
-            return Some(RuPassport);
-        }
-        if compact && preceded_by(text, start, &["паспорт", "passport"]) {
-            return Some(RuPassport);
-        }
-    }
-    if options.runs(Phone) && !labelled && is_phone(&s) {
-        return Some(Phone);
-    }
-    None
-}
-
-fn is_phone(s: &Shape) -> bool {
-    let d = &s.digits[..];
-    let n = d.len();
-    if s.plus {
-        // E.164: country code and subscriber number, 6 to 15 digits (short national numbers exist); +7 (Russia, Kazakhstan) has 11.
-        return (6..=15).contains(&n) && (d[0] != b'7' || n == 11) && d[0] != b'0';
-    }
-    let grouped = s.groups.len() >= 2;
-    match n {
-        // 8 912 345-67-89, 89123456789, 7 (912) 345 67 89: the trunk prefix, then an area code
-        // starting 3, 4, 8 or 9.
-        11 if (d[0] == b'8' || d[0] == b'7') && matches!(d[1], b'3' | b'4' | b'8' | b'9') => true,
-        // (912) 345-67-89, 912 345 67 89, 9123456789: a Russian mobile without the prefix.
-        10 if d[0] == b'9' => true,
-        10 if s.parens => true,
-        // National formats with a leading 0, e.g. 020 7946 0958.
-        10 | 11 if d[0] == b'0' && grouped => true,
-        _ => false,
-    }
-}
-
-/// An e-mail around the `@` at `at`: ASCII (or Unicode) local part, a domain of labels of
-/// letters (any script, for IDNs), digits and hyphens, with a top-level label of 2+ letters.
+/// An e-mail around the `@` at `at`: ASCII (or Unicode) local part — or a quoted one,
+/// `"john doe"@example.com` — a domain of labels of letters (any script, for IDNs), digits
+/// and hyphens, with a top-level label of 2+ letters. No-break spaces right by the `@` are
+/// taken as part of it.
 fn email_at(text: &str, at: usize) -> Option<(usize, usize)> {
     let local_char = |c: char| {
         c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '\'') || is_invisible(c)
     };
-    let mut start = at;
-    for (offset, c) in text[..at].char_indices().rev() {
-        if !local_char(c) {
-            break;
-        }
-        start = offset;
-        if at - start > 64 {
+    let mut local_end = at;
+    while let Some(c) = text[..local_end].chars().next_back()
+        && c == '\u{a0}'
+    {
+        local_end -= c.len_utf8();
+    }
+    let mut start = local_end;
+    if text[..local_end].ends_with('"') {
+        let open = text[..local_end - 1].rfind('"')?;
+        let quoted = &text[open + 1..local_end - 1];
+        if quoted.is_empty() || quoted.len() > 64 || quoted.contains(['\n', '@']) {
             return None;
+        }
+        start = open;
+    } else {
+        for (offset, c) in text[..local_end].char_indices().rev() {
+            if !local_char(c) {
+                break;
+            }
+            start = offset;
+            if at - start > 64 {
+                return None;
+            }
         }
     }
     while start < at && matches!(text.as_bytes()[start], b'.' | b'-' | b'\'') {
@@ -373,20 +180,22 @@ fn email_at(text: &str, at: usize) -> Option<(usize, usize)> {
         return None;
     }
     let domain_char = |c: char| c.is_alphanumeric() || c == '-' || c == '.' || is_invisible(c);
-    let mut end = at + 1;
-    for (offset, c) in text[at + 1..].char_indices() {
+    let domain_start =
+        at + 1 + text[at + 1..].len() - text[at + 1..].trim_start_matches('\u{a0}').len();
+    let mut end = domain_start;
+    for (offset, c) in text[domain_start..].char_indices() {
         if !domain_char(c) {
             break;
         }
-        end = at + 1 + offset + c.len_utf8();
+        end = domain_start + offset + c.len_utf8();
         if end - at > 255 {
             return None;
         }
     }
-    while end > at + 1 && matches!(text.as_bytes()[end - 1], b'.' | b'-') {
+    while end > domain_start && matches!(text.as_bytes()[end - 1], b'.' | b'-') {
         end -= 1;
     }
-    let domain = &text[at + 1..end];
+    let domain = &text[domain_start..end];
     let tld = domain.rsplit('.').next()?;
     let tld_ok = domain.contains('.')
         && tld.chars().filter(|c| !is_invisible(*c)).count() >= 2
@@ -397,29 +206,99 @@ fn email_at(text: &str, at: usize) -> Option<(usize, usize)> {
     (tld_ok && labels_ok).then_some((start, end))
 }
 
+/// Words that stand for `@` and `.` in addresses people write to dodge harvesters:
+/// `oleg (at) mail (dot) ru`, `oleg [собака] mail [точка] ru`.
+const SPELLED_AT: &[&str] = &["at", "собака"];
+const SPELLED_DOT: &[&str] = &["dot", "точка"];
+
+/// `(word)` or `[word]` at `i` naming one of `words`; returns where the bracket closes.
+fn bracketed(text: &str, i: usize, words: &[&str]) -> Option<usize> {
+    let open = text[i..].chars().next()?;
+    let close = match open {
+        '(' => ')',
+        '[' => ']',
+        _ => return None,
+    };
+    let inner_start = i + 1;
+    // The words are short: look no further than a few characters for the bracket's end.
+    let window = &text[inner_start..text.floor_char_boundary((inner_start + 16).min(text.len()))];
+    let inner_end = inner_start + window.find(close)?;
+    let word = text[inner_start..inner_end].trim().to_lowercase();
+    words.contains(&word.as_str()).then_some(inner_end + 1)
+}
+
+/// A spelled-out e-mail whose `(at)` starts at `at`: a local part before it, then domain
+/// labels joined by `(dot)` (or a real dot), ending in a top-level label of 2+ letters.
+fn spelled_email_at(text: &str, at: usize) -> Option<(usize, usize)> {
+    let after_at = bracketed(text, at, SPELLED_AT)?;
+    let before = text[..at].trim_end();
+    let local: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+        .collect();
+    if local.is_empty() {
+        return None;
+    }
+    let start = before.len() - local.len();
+    let mut end = after_at;
+    let mut labels: Vec<String> = Vec::new();
+    let mut label_end = after_at;
+    loop {
+        let rest = &text[end..];
+        let label_start = end + (rest.len() - rest.trim_start().len());
+        let label: String = text[label_start..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '-')
+            .collect();
+        if label.is_empty() {
+            break;
+        }
+        label_end = label_start + label.len();
+        labels.push(label);
+        let rest = &text[label_end..];
+        let gap = rest.len() - rest.trim_start().len();
+        if let Some(after_dot) = bracketed(text, label_end + gap, SPELLED_DOT) {
+            end = after_dot;
+        } else if rest.starts_with('.') && rest[1..].starts_with(char::is_alphanumeric) {
+            end = label_end + 1;
+        } else {
+            break;
+        }
+    }
+    let tld_ok = labels
+        .last()
+        .is_some_and(|t| t.chars().count() >= 2 && t.chars().all(char::is_alphabetic));
+    (labels.len() >= 2 && tld_ok).then_some((start, label_end))
+}
+
 /// An IBAN starting at `start`: country, check digits, then the registered number of letters
-/// and digits, compact or in groups separated by single spaces.
+/// and digits, compact or in groups separated by single spaces or dashes, in either case
+/// (`gb42nawi04454264788619`, `DE89-3704-0044-…`).
 fn iban_at(text: &str, start: usize, aggressive: bool) -> Option<usize> {
     let bytes = text.as_bytes();
     if bytes.len() < start + 4
-        || !bytes[start + 1].is_ascii_uppercase()
+        || !bytes[start + 1].is_ascii_alphabetic()
         || !bytes[start + 2].is_ascii_digit()
         || !bytes[start + 3].is_ascii_digit()
     {
         return None;
     }
-    let length = checksum::iban_length(&bytes[start..start + 2])?;
+    let country = [
+        bytes[start].to_ascii_uppercase(),
+        bytes[start + 1].to_ascii_uppercase(),
+    ];
+    let length = checksum::iban_length(&country)?;
     let mut compact = Vec::with_capacity(length);
     let mut i = start;
     while compact.len() < length && i < bytes.len() {
         let b = bytes[i];
-        if b.is_ascii_uppercase() || b.is_ascii_digit() {
-            compact.push(b);
+        if b.is_ascii_alphanumeric() {
+            compact.push(b.to_ascii_uppercase());
             i += 1;
-        } else if b == b' '
-            && i + 1 < bytes.len()
-            && (bytes[i + 1].is_ascii_uppercase() || bytes[i + 1].is_ascii_digit())
+        } else if matches!(b, b' ' | b'-')
             && i > start
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
         {
             i += 1;
         } else {
