@@ -212,6 +212,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             f.contract.id,
                             &f.sha256[..12]
                         );
+                        for notice in f.contract.confidentiality.notices() {
+                            println!("  {}: {notice}", f.file_name);
+                        }
                     }
                 }
                 ContractsCommand::Preview { contract, ticket } => {

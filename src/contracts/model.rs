@@ -211,8 +211,11 @@ pub struct Sla {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldAction {
-    /// As it is.
+    /// May leave: scanned, and what it holds treated per kind (`[confidentiality.entities]`,
+    /// `redact` unless a kind is relaxed).
     Pass,
+    /// Leaves exactly as it is, unscanned (`contracts check` lists every such field).
+    Raw,
     /// Partly hidden, keeping a hint.
     Mask,
     /// Replaced by a keyed hash, stable per contract.
@@ -230,6 +233,7 @@ impl FieldAction {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pass => "pass",
+            Self::Raw => "raw",
             Self::Mask => "mask",
             Self::Hash => "hash",
             Self::Tokenize => "tokenize",
@@ -266,6 +270,22 @@ pub enum DetectorKind {
 }
 
 impl DetectorKind {
+    /// The name contracts use (`ru_passport`, `birth_date`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Card => "card",
+            Self::Iban => "iban",
+            Self::Ip => "ip",
+            Self::RuPassport => "ru_passport",
+            Self::Snils => "snils",
+            Self::Inn => "inn",
+            Self::Ssn => "ssn",
+            Self::BirthDate => "birth_date",
+        }
+    }
+
     /// Every detector the gateway has.
     pub const ALL: [Self; 10] = [
         Self::Email,
@@ -331,7 +351,8 @@ pub struct Dictionary {
 pub struct Confidentiality {
     /// Action per field path (`subject`, `requester.email`, `custom_fields.order_id`, …).
     pub fields: BTreeMap<String, FieldAction>,
-    /// Detectors run over free text.
+    /// The `detectors` list as written. Every detector runs whatever it says (see
+    /// [`Confidentiality::scanned_kinds`]); it is kept to warn about what it leaves out.
     pub detectors: Vec<DetectorKind>,
     /// Action per detected entity kind.
     pub entities: BTreeMap<DetectorKind, FieldAction>,
@@ -356,6 +377,82 @@ pub struct Confidentiality {
 }
 
 impl Confidentiality {
+    /// What the scanner looks for under this contract: every detector the gateway has, less
+    /// the kinds the contract explicitly lets through (`[confidentiality.entities] kind =
+    /// "pass"`). The `detectors` list no longer narrows it.
+    pub fn scanned_kinds(&self) -> Vec<DetectorKind> {
+        DetectorKind::ALL
+            .into_iter()
+            .filter(|k| self.entities.get(k) != Some(&FieldAction::Pass))
+            .collect()
+    }
+
+    /// Kinds the contract lets through unchanged.
+    pub fn passed_kinds(&self) -> Vec<DetectorKind> {
+        DetectorKind::ALL
+            .into_iter()
+            .filter(|k| self.entities.get(k) == Some(&FieldAction::Pass))
+            .collect()
+    }
+
+    /// Fields that leave unscanned (`raw`).
+    pub fn raw_fields(&self) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(_, a)| **a == FieldAction::Raw)
+            .map(|(f, _)| f.as_str())
+            .collect()
+    }
+
+    /// Kinds a `detectors` list leaves out: once a way to switch them off, now caught anyway
+    /// (`contracts check` says so).
+    pub fn detectors_left_out(&self) -> Vec<DetectorKind> {
+        if self.detectors.is_empty() {
+            return Vec::new();
+        }
+        DetectorKind::ALL
+            .into_iter()
+            .filter(|k| {
+                !self.detectors.contains(k) && self.entities.get(k) != Some(&FieldAction::Pass)
+            })
+            .collect()
+    }
+
+    /// What `contracts check` tells about this contract's confidentiality beyond errors: the
+    /// kinds it lets through, the fields it passes unscanned, and a `detectors` list that no
+    /// longer switches anything off.
+    pub fn notices(&self) -> Vec<String> {
+        let names = |kinds: &[DetectorKind]| {
+            kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = Vec::new();
+        let passed = self.passed_kinds();
+        if !passed.is_empty() {
+            out.push(format!(
+                "lets through unchanged: {} ([confidentiality.entities] … = \"pass\")",
+                names(&passed)
+            ));
+        }
+        let raw = self.raw_fields();
+        if !raw.is_empty() {
+            out.push(format!("leaves unscanned (raw): {}", raw.join(", ")));
+        }
+        let left_out = self.detectors_left_out();
+        if !left_out.is_empty() {
+            out.push(format!(
+                "warning: confidentiality.detectors leaves out {}: they are now caught too \
+                 (every detector runs; relax a kind explicitly with \
+                 [confidentiality.entities] <kind> = \"pass\")",
+                names(&left_out)
+            ));
+        }
+        out
+    }
+
     /// True when `field` holds free text to scan (the built-in ones and `text_fields`).
     pub fn is_free_text(&self, field: &str) -> bool {
         FREE_TEXT_FIELDS.contains(&field) || self.text_fields.iter().any(|f| f == field)
@@ -430,3 +527,41 @@ pub const KNOWN_FIELDS: &[&str] = &[
 
 /// Fields that hold free text, which detectors scan.
 pub const FREE_TEXT_FIELDS: &[&str] = &["subject", "description", "comments"];
+
+#[cfg(test)]
+mod tests {
+    use crate::contracts::parse_contract;
+
+    #[test]
+    fn check_tells_what_a_contract_lets_through() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/contracts/acme-en.toml"
+        ))
+        .unwrap_or_default()
+        .replace(
+            r#""custom_fields.plan" = "pass""#,
+            r#""custom_fields.plan" = "raw""#,
+        ) + "\n[confidentiality.entities]\nip = \"pass\"\n";
+        let contract = parse_contract("acme-en.toml", &text).unwrap_or_else(|p| panic!("{p:?}"));
+        let notices = contract.confidentiality.notices();
+        assert_eq!(notices.len(), 3, "{notices:?}");
+        assert!(
+            notices[0].starts_with("lets through unchanged: ip"),
+            "{notices:?}"
+        );
+        assert_eq!(notices[1], "leaves unscanned (raw): custom_fields.plan");
+        assert!(
+            notices[2].starts_with(
+                "warning: confidentiality.detectors leaves out ru_passport, snils, inn, ssn, birth_date:"
+            ),
+            "{notices:?}"
+        );
+        assert!(
+            !contract
+                .confidentiality
+                .scanned_kinds()
+                .contains(&super::DetectorKind::Ip)
+        );
+    }
+}

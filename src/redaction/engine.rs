@@ -210,13 +210,19 @@ impl<'p> Redactor<'p> {
             policy,
             known: KnownValues::from_fields(fields, policy),
             scan: ScanOptions {
-                detectors: policy.detectors.clone(),
+                detectors: policy.scanned_kinds(),
                 aggressive: policy.aggressive,
             },
         }
     }
 
     fn entity_action(&self, kind: &FindingKind, field_action: FieldAction) -> FieldAction {
+        // In a field that may leave (`pass`), what it holds is redacted unless its kind is
+        // relaxed: `pass` names the field, not the personal data in it.
+        let field_action = match field_action {
+            FieldAction::Pass | FieldAction::Raw => FieldAction::Redact,
+            other => other,
+        };
         match kind {
             FindingKind::Builtin(k) => self.policy.entities.get(k).copied().unwrap_or(field_action),
             FindingKind::Custom(name) => self
@@ -230,7 +236,7 @@ impl<'p> Redactor<'p> {
             // A value the ticket names gets its own field's treatment wherever it appears, so the
             // requester's e-mail reads `[EMAIL_1]` in the description as in the field itself.
             FindingKind::Known(field) => match self.policy.action_for(field) {
-                FieldAction::Pass | FieldAction::Drop => {
+                FieldAction::Pass | FieldAction::Raw | FieldAction::Drop => {
                     let builtin = match field.as_str() {
                         "requester.email" => Some(DetectorKind::Email),
                         "requester.phone" => Some(DetectorKind::Phone),
@@ -245,8 +251,8 @@ impl<'p> Redactor<'p> {
         }
     }
 
-    /// Redacts a free-text `field` under `field_action` (anything but `pass` and `drop` means
-    /// "scan it and treat what is found").
+    /// Scans a free-text `field` and treats what it finds: per kind, else by `field_action`
+    /// (`pass` fields: `redact`).
     pub fn text(
         &self,
         field: &str,
@@ -328,11 +334,14 @@ impl<'p> Redactor<'p> {
         vault: &mut Vault<'_>,
         counts: &mut EntityCounts,
     ) -> Result<Option<Value>, RedactionError> {
-        if action == FieldAction::Pass {
-            return Ok(Some(value.clone()));
-        }
-        if action == FieldAction::Drop {
-            return Ok(None);
+        match action {
+            FieldAction::Raw => return Ok(Some(value.clone())),
+            FieldAction::Drop => return Ok(None),
+            // May leave, but what it holds is scanned like free text: a custom field
+            // `order_id = pass` carrying a passport number, or the requester's name in a `city`
+            // field, must not leave in clear.
+            FieldAction::Pass => return self.passed(field, value, vault, counts).map(Some),
+            _ => {}
         }
         let text = match value {
             Value::String(s) => s.clone(),
@@ -343,6 +352,40 @@ impl<'p> Redactor<'p> {
         let out = apply(action, &label, &text, &canonical, vault)?;
         *counts.entry(label).or_default().entry(action).or_default() += 1;
         Ok(Some(Value::String(out)))
+    }
+}
+
+impl Redactor<'_> {
+    /// A `pass` value, scanned: strings (and the strings of lists) as free text, numbers as
+    /// their digits; the value keeps its type unless something in it was treated.
+    fn passed(
+        &self,
+        field: &str,
+        value: &Value,
+        vault: &mut Vault<'_>,
+        counts: &mut EntityCounts,
+    ) -> Result<Value, RedactionError> {
+        Ok(match value {
+            Value::String(s) => {
+                Value::String(self.text(field, FieldAction::Pass, s, vault, counts)?)
+            }
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.passed(field, v, vault, counts))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Number(n) => {
+                let digits = n.to_string();
+                let out = self.text(field, FieldAction::Pass, &digits, vault, counts)?;
+                if out == digits {
+                    value.clone()
+                } else {
+                    Value::String(out)
+                }
+            }
+            other => other.clone(),
+        })
     }
 }
 
@@ -418,7 +461,7 @@ fn apply(
     vault: &mut Vault<'_>,
 ) -> Result<String, RedactionError> {
     Ok(match action {
-        FieldAction::Pass => matched.to_owned(),
+        FieldAction::Pass | FieldAction::Raw => matched.to_owned(),
         FieldAction::Drop => String::new(),
         FieldAction::Redact => format!("[REDACTED:{label}]"),
         FieldAction::Hash => {

@@ -87,7 +87,7 @@ pub fn project(
         let action = policy.action_for(path);
         let projected = match (value, policy.is_free_text(path)) {
             (Value::String(text), true)
-                if !matches!(action, FieldAction::Pass | FieldAction::Drop) =>
+                if !matches!(action, FieldAction::Raw | FieldAction::Drop) =>
             {
                 Some(Value::String(redactor.text(
                     path,
@@ -141,7 +141,7 @@ fn project_comments(
             receipt.comments_withheld += 1;
             continue;
         }
-        let body = if c.as_written || action == FieldAction::Pass {
+        let body = if c.as_written || action == FieldAction::Raw {
             c.body.clone()
         } else {
             // `drop` only lets the contractor's own replies through (those stored before

@@ -56,6 +56,95 @@ pub fn assert_no_ru_secrets(what: &str, body: &Value) {
     }
 }
 
+async fn preview(app: &TestApp, contract: &str, ticket: Value) -> Value {
+    let a = app
+        .post(
+            "/api/v1/redaction/preview",
+            &app.admin(),
+            &json!({ "contract": contract, "ticket": ticket }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    a.body["view"].clone()
+}
+
+/// Every detector runs whatever a contract's `detectors` list says, on `pass` fields too;
+/// `raw` is the only way out unscanned, and a kind is let through only explicitly. acme-en
+/// lists only e-mail, phone, card and IBAN detectors.
+async fn every_detector_runs_on_every_field_that_leaves(app: TestApp) {
+    let mut ticket = crate::helpers::ticket_en("D-1");
+    ticket["description"] = json!(
+        "Мой паспорт 4506 123456, СНИЛС 112-233-445 95, ИНН 7707083893, SSN 460-89-9847, д.р. 12.03.1985"
+    );
+    ticket["custom_fields"]["plan"] =
+        json!("passport 4510 654321, tel +7 (912) 345-67-89, John Smith");
+    let view = preview(&app, "acme-en", ticket.clone()).await;
+    let description = view["description"].as_str().unwrap_or_default();
+    assert_eq!(
+        description,
+        "Мой паспорт [REDACTED:PASSPORT], СНИЛС [REDACTED:SNILS], ИНН [REDACTED:INN], SSN [REDACTED:SSN], д.р. [REDACTED:BIRTH_DATE]"
+    );
+    // A `pass` field may leave, but what it holds is treated: detected kinds redacted, the
+    // requester's name as requester.name is (masked).
+    assert_eq!(
+        view["custom_fields"]["plan"],
+        "passport [REDACTED:PASSPORT], tel [REDACTED:PHONE], J. S."
+    );
+    // The defects the attack found, through the preview as users meet them.
+    for (text, expected) in [
+        (
+            "Карта 4111 1111 1111 1111. 8 908 808 80 01",
+            "Карта [REDACTED:CARD]. [REDACTED:PHONE]",
+        ),
+        (
+            "Заказ № 794401547123. Мой телефон 8 987 033 11 71.",
+            "Заказ № 794401547123. Мой телефон [REDACTED:PHONE].",
+        ),
+        (
+            "Order #794401547123. Please call me at +44 20 7946 0958.",
+            "Order #794401547123. Please call me at [REDACTED:PHONE].",
+        ),
+        (
+            "встреча 05.10.2026 15:30, шоу «+100500»",
+            "встреча 05.10.2026 15:30, шоу «+100500»",
+        ),
+    ] {
+        let mut t = crate::helpers::ticket_en("D-2");
+        t["description"] = json!(text);
+        let view = preview(&app, "acme-en", t).await;
+        assert_eq!(view["description"], expected, "{text}");
+    }
+}
+
+/// acme-en with one field passed unscanned (`raw`) and passports let through explicitly.
+fn relaxed_contracts(config: &mut msp_bridge::config::Config) {
+    let acme = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("acme-en.toml"))
+        .unwrap_or_default()
+        .replace(
+            r#""custom_fields.plan" = "pass""#,
+            r#""custom_fields.plan" = "raw""#,
+        )
+        + "\n[confidentiality.entities]\nru_passport = \"pass\"\n";
+    crate::helpers::use_contracts(config, &[("acme-en.toml", &acme)]);
+}
+
+async fn raw_fields_and_passed_kinds_leave_as_they_are(app: TestApp) {
+    let mut ticket = crate::helpers::ticket_en("R-1");
+    ticket["description"] = json!("паспорт 4506 123456, СНИЛС 112-233-445 95");
+    ticket["custom_fields"]["plan"] = json!("passport 4510 654321, tel +7 (912) 345-67-89");
+    let view = preview(&app, "acme-en", ticket).await;
+    assert_eq!(
+        view["description"],
+        "паспорт 4506 123456, СНИЛС [REDACTED:SNILS]"
+    );
+    assert_eq!(
+        view["custom_fields"]["plan"],
+        "passport 4510 654321, tel +7 (912) 345-67-89"
+    );
+}
+
+on_both_backends!(with relaxed_contracts: raw_fields_and_passed_kinds_leave_as_they_are);
+
 async fn preview_shows_the_contractors_view_and_writes_nothing(app: TestApp) {
     let tables = ["tickets", "comments", "vault_tokens", "audit_log", "shares"];
     let before: Vec<i64> = tables.iter().map(|t| app.count(t)).collect();
@@ -192,6 +281,7 @@ async fn a_ticket_that_cannot_be_scanned_safely_is_not_shared(app: TestApp) {
 }
 
 on_both_backends!(
+    every_detector_runs_on_every_field_that_leaves,
     preview_shows_the_contractors_view_and_writes_nothing,
     a_ticket_that_cannot_be_scanned_safely_is_not_shared
 );
