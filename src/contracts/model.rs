@@ -267,6 +267,10 @@ pub enum DetectorKind {
     Ssn,
     /// Dates of birth (a date next to "born", "DOB", "дата рождения", "д.р.").
     BirthDate,
+    /// People's names (Russian and English), without help from the ticket.
+    Person,
+    /// Postal addresses: Russian ones by their markers, street addresses elsewhere.
+    Address,
 }
 
 impl DetectorKind {
@@ -283,11 +287,13 @@ impl DetectorKind {
             Self::Inn => "inn",
             Self::Ssn => "ssn",
             Self::BirthDate => "birth_date",
+            Self::Person => "person",
+            Self::Address => "address",
         }
     }
 
     /// Every detector the gateway has.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::Email,
         Self::Phone,
         Self::Card,
@@ -298,6 +304,8 @@ impl DetectorKind {
         Self::Inn,
         Self::Ssn,
         Self::BirthDate,
+        Self::Person,
+        Self::Address,
     ];
 }
 
@@ -553,7 +561,7 @@ mod tests {
         assert_eq!(notices[1], "leaves unscanned (raw): custom_fields.plan");
         assert!(
             notices[2].starts_with(
-                "warning: confidentiality.detectors leaves out ru_passport, snils, inn, ssn, birth_date:"
+                "warning: confidentiality.detectors leaves out ru_passport, snils, inn, ssn, birth_date, person, address:"
             ),
             "{notices:?}"
         );

@@ -296,15 +296,32 @@ impl<'p> Redactor<'p> {
         }
         let mut known = Vec::new();
         self.known.find(text, &mut known);
+        // A name found in the text that holds a word the ticket names (the requester's)
+        // takes that field's treatment as a whole: `John Smith` masks to `J. S.`, and no
+        // half of it is treated apart.
+        for (finding, _) in &mut found {
+            if finding.kind == FindingKind::Builtin(DetectorKind::Person)
+                && let Some((k, _)) = known
+                    .iter()
+                    .find(|(k, _)| k.start < finding.end && finding.start < k.end)
+            {
+                finding.kind = k.kind.clone();
+            }
+        }
         found.extend(known.into_iter().map(|(f, v)| (f, Some(v))));
         // Earliest first; at the same start the longest; overlapping later ones are dropped.
-        // Known values win ties: they carry the ticket's own field treatment.
+        // Ties go to known values (they carry the ticket's own field treatment), then to the
+        // contract's own patterns and dictionaries, then to the built-in detectors.
         found.sort_by(|a, b| {
-            let known = |f: &Finding| !matches!(f.kind, FindingKind::Known(_));
+            let rank = |f: &Finding| match f.kind {
+                FindingKind::Known(_) => 0,
+                FindingKind::Custom(_) => 1,
+                FindingKind::Builtin(_) => 2,
+            };
             a.0.start
                 .cmp(&b.0.start)
                 .then(b.0.end.cmp(&a.0.end))
-                .then(known(&a.0).cmp(&known(&b.0)))
+                .then(rank(&a.0).cmp(&rank(&b.0)))
         });
         let mut out = String::with_capacity(text.len());
         let mut cursor = 0;

@@ -286,10 +286,171 @@ on_both_backends!(
     a_ticket_that_cannot_be_scanned_safely_is_not_shared
 );
 
+/// Tokenises the people a ticket names and redacts addresses; replies come home re-hydrated.
+const PEOPLE_CONTRACT: &str = r#"
+id = "people-ru"
+contractor = "people"
+display_name = "People Desk"
+valid_from = "2026-01-01"
+valid_until = "2027-12-31"
+timezone = "UTC"
+
+[scope]
+channels = ["email"]
+priorities = ["normal"]
+
+[overflow]
+mode = "always"
+max_open = 100
+rank = 10
+
+[sla]
+[sla.calendar]
+always_open = true
+[[sla.targets]]
+priority = "normal"
+first_response = "2h"
+resolution = "1d"
+
+[confidentiality]
+comments = "all"
+rehydrate_replies = true
+retention_days = 30
+[confidentiality.fields]
+subject = "redact"
+description = "redact"
+comments = "redact"
+channel = "pass"
+priority = "pass"
+[confidentiality.entities]
+person = "tokenize"
+
+[reporting]
+schedule = "0 6 * * 1"
+formats = ["json"]
+locale = "ru"
+"#;
+
+fn people_contracts(config: &mut msp_bridge::config::Config) {
+    crate::helpers::use_contracts(config, &[("people-ru.toml", PEOPLE_CONTRACT)]);
+}
+
+/// People and addresses the ticket's fields do not name are found in the text: names
+/// become `[PERSON_n]` tokens that turn back into the name in a reply, addresses are
+/// redacted, and the receipt counts both.
+async fn names_and_addresses_in_the_text_are_found_and_people_come_home(app: TestApp) {
+    let created = app
+        .ingest(&json!({
+            "source": "helpdesk",
+            "external_id": "PEOPLE-1",
+            "subject": "Доставка для Кузнецовой",
+            "description": "Здравствуйте! Передайте, пожалуйста, Ольге Сергеевне Кузнецовой: \
+                доставка по адресу г. Москва, ул. Ленина, д. 5, кв. 12. My husband Ivan \
+                Petrov lives at 350 Fifth Avenue, New York, NY 10118.\nС уважением, Пётр Васильев",
+            "requester": { "name": "Анна Смирнова", "email": "anna@example.ru" },
+            "channel": "email",
+            "priority": "normal",
+            "language": "ru",
+        }))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["routing"]["outcome"], "shared");
+    let id = created.body["id"].as_i64().unwrap_or_default();
+    let contractor = app.contractor("people");
+    let view = app
+        .get(&format!("/api/v1/contractor/tickets/{id}"), &contractor)
+        .await;
+    assert_eq!(view.status, 200, "{:?}", view.body);
+    let text = view.body.to_string();
+    for secret in [
+        "Кузнецов",
+        "Ольг",
+        "Сергеевн",
+        "Ленина",
+        "д. 5",
+        "Ivan",
+        "Petrov",
+        "Fifth",
+        "10118",
+        "Пётр",
+        "Васильев",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "`{secret}` reached the contractor: {text}"
+        );
+    }
+    let description = view.body["description"].as_str().unwrap_or_default();
+    assert!(
+        description.starts_with("Здравствуйте! Передайте, пожалуйста, [PERSON_"),
+        "{description}"
+    );
+    assert_eq!(
+        description.matches("[REDACTED:ADDRESS]").count(),
+        2,
+        "{description}"
+    );
+    assert!(description.contains("My husband [PERSON_"), "{description}");
+    assert!(
+        description.contains("С уважением, [PERSON_"),
+        "{description}"
+    );
+    let token = description
+        .split_once("пожалуйста, ")
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .map(|(token, _)| token.to_owned())
+        .unwrap_or_default();
+    assert!(
+        token.starts_with("[PERSON_") && token.ends_with(']'),
+        "{token}"
+    );
+
+    let reply = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &contractor,
+            &json!({ "body": format!("Передали {token}, курьер в пути"), "public": true }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let stored = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(
+        stored.body["replies"][0]["body"],
+        "Передали Ольге Сергеевне Кузнецовой, курьер в пути"
+    );
+
+    let share = app
+        .ledger()
+        .into_iter()
+        .find(|e| e.action == "ticket.share")
+        .map(|e| serde_json::from_str::<Value>(&e.details).unwrap_or_default())
+        .unwrap_or_default();
+    let entities = &share["receipt"]["entities"];
+    assert_eq!(entities["ADDRESS"], json!({ "redact": 2 }), "{entities}");
+    // Кузнецовой in the subject and the text, Ivan Petrov, Пётр Васильев.
+    assert_eq!(entities["PERSON"], json!({ "tokenize": 4 }), "{entities}");
+}
+
+on_both_backends!(with people_contracts: names_and_addresses_in_the_text_are_found_and_people_come_home);
+
 /// Seeds tickets full of known personal values, drives every contractor-facing endpoint of
 /// both contractors, and checks that no value, nor its digits-only form, comes back.
 async fn canary_no_personal_value_reaches_a_contractor(app: TestApp) {
-    let en = app.ingest(&crate::helpers::ticket_en("CANARY-EN")).await;
+    // Third parties and addresses no field of the ticket names.
+    let mut en_ticket = crate::helpers::ticket_en("CANARY-EN");
+    en_ticket["description"] = json!(format!(
+        "{} My colleague Ivan Petrov works at 350 Fifth Avenue, New York, NY 10118.",
+        en_ticket["description"].as_str().unwrap_or_default()
+    ));
+    en_ticket["subject"] = json!("Refund for Mrs. Eleanor Whitfield");
+    let mut ru_ticket = ticket_ru("CANARY-RU");
+    ru_ticket["subject"] = json!(format!(
+        "{} — для Ольги Сергеевны Кузнецовой, г. Москва, ул. Ленина, д. 5, кв. 12",
+        ru_ticket["subject"].as_str().unwrap_or_default()
+    ));
+    let en = app.ingest(&en_ticket).await;
     assert_eq!(en.body["routing"]["contractor"], "acme");
     // Inside the Russian contract's Black Friday window.
     app.clock.set(
@@ -297,7 +458,7 @@ async fn canary_no_personal_value_reaches_a_contractor(app: TestApp) {
             .single()
             .unwrap_or_default(),
     );
-    let ru = app.ingest(&ticket_ru("CANARY-RU")).await;
+    let ru = app.ingest(&ru_ticket).await;
     assert_eq!(
         ru.body["routing"]["contractor"], "volga",
         "{:?}",
@@ -365,6 +526,18 @@ async fn canary_no_personal_value_reaches_a_contractor(app: TestApp) {
         .iter()
         .chain(RU_SECRETS)
         .copied()
+        .chain([
+            "Ivan",
+            "Petrov",
+            "Fifth Avenue",
+            "10118",
+            "Eleanor",
+            "Whitfield",
+            "Ольг",
+            "Кузнецов",
+            "Ленина",
+            "кв. 12",
+        ])
         .collect();
     for body in &seen {
         let text = body.to_string();

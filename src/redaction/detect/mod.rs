@@ -6,9 +6,12 @@
 //! only in aggressive mode. Work per field is bounded: text longer than [`MAX_FIELD_BYTES`] is
 //! refused, so the caller fails closed instead of stalling.
 
+mod address;
 pub mod checksum;
 mod context;
+pub mod lexicon;
 mod numbers;
+mod person;
 mod phone_codes;
 mod scan;
 
@@ -60,6 +63,8 @@ pub fn builtin_label(kind: DetectorKind) -> &'static str {
         DetectorKind::Inn => "INN",
         DetectorKind::Ssn => "SSN",
         DetectorKind::BirthDate => "BIRTH_DATE",
+        DetectorKind::Person => "PERSON",
+        DetectorKind::Address => "ADDRESS",
     }
 }
 

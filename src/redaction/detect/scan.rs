@@ -13,19 +13,55 @@ pub fn scan(text: &str, options: &ScanOptions) -> Result<Vec<Finding>, ScanError
     if text.len() > MAX_FIELD_BYTES {
         return Err(ScanError::TooLong(text.len()));
     }
+    let enabled = Enabled::of(options);
     // Fullwidth digits and signs (`４１１１…`, `＠`) are scanned as their ASCII forms and the
     // findings placed back on the original text.
-    if let Some((narrow, origin)) = super::narrowed(text) {
-        return Ok(scan_narrow(&narrow, Enabled::of(options))
+    let mut found = match super::narrowed(text) {
+        Some((narrow, origin)) => scan_narrow(&narrow, enabled)
             .into_iter()
             .map(|f| Finding {
                 start: origin[f.start],
                 end: origin[f.end],
                 kind: f.kind,
             })
-            .collect());
+            .collect(),
+        None => scan_narrow(text, enabled),
+    };
+    // Addresses before names: `ул. Ленина`, `Rue Joseph Vernet` are streets, not people.
+    if enabled.runs(DetectorKind::Address) {
+        add_words(
+            &mut found,
+            super::address::find(text),
+            DetectorKind::Address,
+        );
     }
-    Ok(scan_narrow(text, Enabled::of(options)))
+    if enabled.runs(DetectorKind::Person) {
+        add_words(&mut found, super::person::find(text), DetectorKind::Person);
+    }
+    Ok(found)
+}
+
+/// Adds findings made of words (names, addresses) where no number or address already stands,
+/// keeping the list ordered.
+fn add_words(found: &mut Vec<Finding>, spans: Vec<(usize, usize)>, kind: DetectorKind) {
+    if spans.is_empty() {
+        return;
+    }
+    let mut added = false;
+    for (start, end) in spans {
+        if found.iter().any(|f| f.start < end && start < f.end) {
+            continue;
+        }
+        found.push(Finding {
+            start,
+            end,
+            kind: FindingKind::Builtin(kind),
+        });
+        added = true;
+    }
+    if added {
+        found.sort_by_key(|f| f.start);
+    }
 }
 
 fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {

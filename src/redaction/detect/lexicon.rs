@@ -1,0 +1,196 @@
+//! Name knowledge shipped with the gateway (`assets/names/`, see its README for sources and
+//! licences): Russian given names and surnames in all their case forms (OpenCorpora), US given
+//! names and surnames (Census 1990). Compiled into the binary and read once, on first use.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+const RU_NAMES: &str = include_str!("../../../assets/names/ru-names.txt");
+const RU_AMBIGUOUS: &str = include_str!("../../../assets/names/ru-ambiguous.txt");
+const EN_GIVEN: &str = include_str!("../../../assets/names/en-given.txt");
+const EN_SURNAMES: &str = include_str!("../../../assets/names/en-surnames.txt");
+const EN_PLACES: &str = include_str!("../../../assets/names/places-en.txt");
+
+/// English given names that are more often ordinary words: found only with other evidence.
+const EN_AMBIGUOUS: &[&str] = &[
+    "april", "art", "august", "autumn", "bill", "bob", "buck", "bud", "carol", "chance", "chase",
+    "cliff", "clay", "colt", "dale", "dawn", "dean", "destiny", "dick", "dollie", "don", "drew",
+    "earl", "ernest", "faith", "frank", "gay", "gene", "glen", "grace", "grant", "guy", "hope",
+    "iris", "ivy", "jack", "jean", "jewel", "joy", "june", "lane", "le", "lou", "love", "lucky",
+    "major", "mark", "mary", "max", "may", "miles", "misty", "neil", "nick", "norm", "olive",
+    "pat", "page", "pearl", "penny", "price", "ray", "reed", "rich", "rob", "robin", "rocky",
+    "rose", "ruby", "rusty", "sandy", "sky", "son", "stone", "summer", "sunny", "sue", "tad",
+    "ward", "wade", "will", "winter", "young", "an", "in", "so", "ok", "de", "van", "see", "do",
+    "go", "ha", "la", "my", "no", "on", "to", "un",
+];
+
+/// The name knowledge, parsed.
+pub struct Lexicon {
+    /// Russian stem → (what it names, paradigm) for each lemma with that stem.
+    ru: HashMap<&'static str, Vec<(Names, u16)>>,
+    /// Endings of each paradigm.
+    paradigms: Vec<Vec<&'static str>>,
+    ru_ambiguous: HashSet<&'static str>,
+    en_given: HashSet<&'static str>,
+    en_surnames: HashSet<&'static str>,
+    en_ambiguous: HashSet<&'static str>,
+    /// Countries and regions in English, some of several words (`costa rica`).
+    en_places: HashSet<&'static str>,
+}
+
+/// What a Russian lemma names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Names {
+    Given,
+    Surname,
+    Place,
+}
+
+/// What the lexicon knows of a word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Known {
+    /// A given name.
+    pub given: bool,
+    /// A surname.
+    pub surname: bool,
+    /// More often an ordinary word.
+    pub ambiguous: bool,
+    /// A place or an organisation (Москва, Рим, Газпром).
+    pub place: bool,
+}
+
+fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+impl Lexicon {
+    fn load() -> Self {
+        let mut ru: HashMap<&'static str, Vec<(Names, u16)>> = HashMap::new();
+        let mut paradigms: Vec<Vec<&'static str>> = Vec::new();
+        for line in RU_NAMES.lines() {
+            if let Some(rest) = line.strip_prefix('@') {
+                let (_, endings) = rest.split_once(' ').unwrap_or((rest, ""));
+                paradigms.push(endings.split(',').collect());
+                continue;
+            }
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let Some((stem, tag)) = line.split_once(' ') else {
+                continue;
+            };
+            let names = match tag.as_bytes().first() {
+                Some(b'g') => Names::Given,
+                Some(b's') => Names::Surname,
+                _ => Names::Place,
+            };
+            let Ok(paradigm) = tag[1..].parse::<u16>() else {
+                continue;
+            };
+            ru.entry(stem).or_default().push((names, paradigm));
+        }
+        Self {
+            ru,
+            paradigms,
+            ru_ambiguous: data_lines(RU_AMBIGUOUS).collect(),
+            en_given: data_lines(EN_GIVEN).collect(),
+            en_surnames: data_lines(EN_SURNAMES).collect(),
+            en_ambiguous: EN_AMBIGUOUS.iter().copied().collect(),
+            en_places: data_lines(EN_PLACES).collect(),
+        }
+    }
+
+    /// The lexicon, loaded on first use.
+    pub fn get() -> &'static Self {
+        static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+        LEXICON.get_or_init(Self::load)
+    }
+
+    /// True when `lower` (words in lower case, one space between) names a country or a
+    /// region in English: `costa rica`, `saudi arabia`.
+    pub fn english_place(&self, lower: &str) -> bool {
+        self.en_places.contains(lower)
+    }
+
+    /// What is known of `lower` (a lower-case word, `ё` written `е`).
+    pub fn known(&self, lower: &str) -> Known {
+        if lower.is_ascii() {
+            return Known {
+                given: self.en_given.contains(lower),
+                surname: self.en_surnames.contains(lower),
+                ambiguous: self.en_ambiguous.contains(lower),
+                place: self.en_places.contains(lower),
+            };
+        }
+        let mut known = Known {
+            ambiguous: self.ru_ambiguous.contains(lower),
+            ..Known::default()
+        };
+        // A form is a stem (two letters at least) and one of its paradigm's endings.
+        let cuts = lower
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(lower.len()))
+            .skip(1);
+        for cut in cuts {
+            let (stem, ending) = lower.split_at(cut);
+            let Some(entries) = self.ru.get(stem) else {
+                continue;
+            };
+            for (names, paradigm) in entries {
+                let fits = self
+                    .paradigms
+                    .get(usize::from(*paradigm))
+                    .is_some_and(|e| e.contains(&ending));
+                if fits {
+                    match names {
+                        Names::Given => known.given = true,
+                        Names::Surname => known.surname = true,
+                        Names::Place => known.place = true,
+                    }
+                }
+            }
+        }
+        known
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_known_in_their_forms() {
+        let lex = Lexicon::get();
+        for given in [
+            "мария",
+            "марии",
+            "марию",
+            "ольга",
+            "ольге",
+            "иван",
+            "ивану",
+            "павла",
+        ] {
+            assert!(lex.known(given).given, "{given}");
+        }
+        for surname in [
+            "иванов",
+            "иванова",
+            "ивановым",
+            "лужкова",
+            "кузнецовой",
+            "обама",
+        ] {
+            assert!(lex.known(surname).surname, "{surname}");
+        }
+        assert!(lex.known("вера").ambiguous && lex.known("вера").given);
+        assert!(!lex.known("стол").given && !lex.known("стол").surname);
+        assert!(lex.known("john").given && lex.known("smith").surname);
+        assert!(lex.known("will").ambiguous);
+        assert!(lex.known("москвы").place && lex.known("риме").place);
+        assert!(lex.known("argentina").place && lex.english_place("costa rica"));
+    }
+}

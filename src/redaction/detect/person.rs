@@ -1,0 +1,979 @@
+//! Person names in free text, Russian and English, with no help from the ticket: full names
+//! and ФИО in any case form (Иванов Иван Иванович, Ивану Ивановичу), initials either side
+//! (`И. И. Иванов`, `Иванов И.И.`, `J. Smith`), a given name with a patronymic (`Мария
+//! Сергеевна`), names after greetings, titles and sign-offs (`Здравствуйте, Ольга!`,
+//! `Mr. Brown`, `Regards, Tom`), and a lone surname where a word says it is one (`фамилия:
+//! Кузнецова`, `клиент Петров`).
+//!
+//! Evidence, strongest first: an initial next to a capitalised word; a patronymic; a given
+//! name the lexicon knows (names that are more often ordinary words — Вера, Will — need a
+//! second piece); a surname the lexicon knows; a word shaped like a surname (-ов, -ская,
+//! -enko) or any capitalised word right after a title, greeting or role word. Work is linear
+//! in the text: each word is looked at once, and only capitalised ones are looked up.
+
+use super::lexicon::{Known, Lexicon};
+
+/// Words after which the next capitalised word names a person, lower case.
+const TRIGGERS: &[&str] = &[
+    // English titles, greetings, sign-offs and relations.
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "prof",
+    "sir",
+    "madam",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "regards",
+    "thanks",
+    "thank",
+    "cheers",
+    "sincerely",
+    "yours",
+    "best",
+    "name",
+    "named",
+    "called",
+    "husband",
+    "wife",
+    "son",
+    "daughter",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "colleague",
+    "manager",
+    "agent",
+    "customer",
+    "client",
+    "mister",
+    "signed",
+    // Russian forms of address, greetings, sign-offs, roles and relations.
+    "господин",
+    "госпожа",
+    "господина",
+    "госпожи",
+    "господину",
+    "г-н",
+    "г-жа",
+    "г-на",
+    "уважаемый",
+    "уважаемая",
+    "уважаемые",
+    "здравствуйте",
+    "здравствуй",
+    "привет",
+    "добрый",
+    "уважением",
+    "спасибо",
+    "благодарю",
+    "клиент",
+    "клиента",
+    "клиенту",
+    "клиентка",
+    "клиентки",
+    "клиентке",
+    "менеджер",
+    "менеджера",
+    "менеджеру",
+    "оператор",
+    "оператора",
+    "оператору",
+    "специалист",
+    "специалиста",
+    "сотрудник",
+    "сотрудника",
+    "сотрудница",
+    "фамилия",
+    "фамилию",
+    "имя",
+    "фио",
+    "отчество",
+    "муж",
+    "мужа",
+    "мужу",
+    "жена",
+    "жены",
+    "жене",
+    "сын",
+    "сына",
+    "сыну",
+    "дочь",
+    "дочери",
+    "мама",
+    "мамы",
+    "маме",
+    "папа",
+    "папы",
+    "брат",
+    "брата",
+    "сестра",
+    "сестры",
+    "коллега",
+    "коллеги",
+    "зовут",
+    "подпись",
+    "получатель",
+    "получателя",
+    "отправитель",
+    "заявитель",
+    "абонент",
+    "абонента",
+    "директор",
+    "директора",
+    "руководитель",
+    "курьер",
+    "курьера",
+    "врач",
+    "доктор",
+];
+
+/// Words after which capitalised words name a street or a place, not a person (`ул.
+/// Ленина`, `проспект Мира`, `имени Пушкина`).
+const PLACES: &[&str] = &[
+    "ул",
+    "улица",
+    "улице",
+    "улицу",
+    "пр",
+    "пр-т",
+    "просп",
+    "проспект",
+    "проспекте",
+    "пер",
+    "переулок",
+    "пл",
+    "площадь",
+    "площади",
+    "б-р",
+    "бульвар",
+    "ш",
+    "шоссе",
+    "наб",
+    "набережная",
+    "им",
+    "имени",
+    "пос",
+    "поселок",
+    "село",
+    "деревня",
+    "станция",
+    "метро",
+    "ст",
+    "street",
+    "st",
+    "avenue",
+    "road",
+    "square",
+    "памятник",
+];
+
+/// Lower-case words between parts of a name (`Donald van der Voet`, `Leonardo da Vinci`).
+const PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "la", "le", "dos", "das",
+    "bin", "ibn", "al", "ben", "ter", "ten", "op", "st",
+];
+
+/// Capitalised words that are never part of a name, whatever precedes them.
+const NEVER: &[&str] = &[
+    "in",
+    "on",
+    "at",
+    "for",
+    "from",
+    "with",
+    "who",
+    "what",
+    "where",
+    "when",
+    "why",
+    "how",
+    "is",
+    "are",
+    "and",
+    "or",
+    "but",
+    "if",
+    "so",
+    "as",
+    "to",
+    "of",
+    "by",
+    "we'll",
+    "fax",
+    "office",
+    "home",
+    "mobile",
+    "cell",
+    "tel",
+    "phone",
+    "email",
+    "web",
+    "services",
+    "app",
+    "princess",
+    "prince",
+    "royal",
+    "king",
+    "queen",
+    "republic",
+    "islands",
+    "department",
+    "i",
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "it",
+    "we",
+    "you",
+    "he",
+    "she",
+    "they",
+    "my",
+    "our",
+    "your",
+    "his",
+    "her",
+    "their",
+    "ltd",
+    "inc",
+    "llc",
+    "gmbh",
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "lane",
+    "ln",
+    "drive",
+    "dr",
+    "boulevard",
+    "blvd",
+    "suite",
+    "apt",
+    "ооо",
+    "оао",
+    "зао",
+    "пао",
+    "ип",
+    "ул",
+    "улица",
+    "г",
+    "город",
+    "дом",
+    "кв",
+    "россия",
+    "москва",
+    "москвы",
+    "москве",
+    "россии",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "я",
+    "мы",
+    "вы",
+    "он",
+    "она",
+    "они",
+    "это",
+    "не",
+    "но",
+    "и",
+    "а",
+    "в",
+    "на",
+];
+
+/// A word of the text.
+#[derive(Clone, Copy, Debug)]
+struct Word {
+    start: usize,
+    end: usize,
+    /// Starts with an upper-case letter.
+    capital: bool,
+    /// Every letter is upper case (and there are two or more): an acronym.
+    shouting: bool,
+    /// The first word of a sentence.
+    opens: bool,
+    /// Followed directly by `.`.
+    dot: bool,
+    /// Only spaces (no line break, no punctuation but an initial's dot) lie between this word
+    /// and the next.
+    joined: bool,
+    /// Followed by `,`, `!`, `:` or the end of its line: called or speaking (`Tom, …`).
+    addressed: bool,
+}
+
+fn letter(c: char) -> bool {
+    c.is_alphabetic()
+}
+
+/// The words of `text`: letters, with `-` and apostrophes inside them.
+fn words(text: &str) -> Vec<Word> {
+    let mut out: Vec<Word> = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    let mut sentence_open = true;
+    while let Some((i, c)) = chars.next() {
+        if !letter(c) {
+            if matches!(c, '.' | '!' | '?' | '\n') {
+                // A dot right after a one-letter word is an initial's, not a sentence's end.
+                let initial = c == '.'
+                    && out
+                        .last()
+                        .is_some_and(|w| w.end == i && text[w.start..w.end].chars().count() == 1);
+                if !initial {
+                    sentence_open = true;
+                }
+            }
+            continue;
+        }
+        let start = i;
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if letter(d) {
+                end = j + d.len_utf8();
+                chars.next();
+            } else if matches!(d, '-' | '\'' | '’') && text[j + d.len_utf8()..].starts_with(letter)
+            {
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let word = &text[start..end];
+        let capital = c.is_uppercase();
+        let letters = word.chars().filter(|c| letter(*c)).count();
+        let shouting = letters >= 2 && word.chars().filter(|c| letter(*c)).all(char::is_uppercase);
+        let rest = &text[end..];
+        let dot = rest.starts_with('.');
+        let after_dot = if dot { &rest[1..] } else { rest };
+        let gap: &str =
+            &after_dot[..after_dot.len() - after_dot.trim_start_matches([' ', '\u{a0}']).len()];
+        // Only an initial's dot joins it to the next word: after any other word a dot ends
+        // the sentence.
+        let initial = word.chars().count() == 1;
+        let joined = (!gap.is_empty() || dot)
+            && after_dot[gap.len()..].starts_with(letter)
+            && if dot {
+                initial
+            } else {
+                !rest.starts_with([',', ';', ':', '!', '?'])
+            };
+        let addressed = rest.trim_start_matches([' ', '\u{a0}']).is_empty()
+            || rest.starts_with([',', '!', ':', '\n', '?']);
+        out.push(Word {
+            start,
+            end,
+            capital,
+            shouting,
+            opens: sentence_open,
+            dot,
+            joined,
+            addressed,
+        });
+        sentence_open = false;
+    }
+    out
+}
+
+/// What a word is, as evidence of a name.
+#[derive(Clone, Copy, Debug, Default)]
+struct Evidence {
+    initial: bool,
+    known: Known,
+    patronymic: bool,
+    shaped: bool,
+    /// Written in Latin letters.
+    latin: bool,
+    /// Shaped like a Russian adjective (Нижний, Российского): a place or an organisation.
+    adjective: bool,
+}
+
+impl Evidence {
+    fn any(self) -> bool {
+        self.initial || self.known.given || self.known.surname || self.patronymic || self.shaped
+    }
+
+    /// A place, an organisation or an adjective rather than a name: Израиль and Марс are
+    /// given names too, but far more often the country and the planet.
+    fn not_a_name(self) -> bool {
+        (self.known.place && !self.known.surname)
+            || (self.adjective && !self.known.given && !self.known.surname)
+    }
+}
+
+/// Russian patronymics in their case forms: Иванович, Ивановича, Ивановной, Ильинична.
+fn patronymic(lower: &str) -> bool {
+    const MALE: &[&str] = &["ович", "евич"];
+    const FEMALE: &[&str] = &["овн", "евн", "ичн"];
+    const MALE_ENDINGS: &[&str] = &["", "а", "у", "ем", "е"];
+    const FEMALE_ENDINGS: &[&str] = &["а", "ы", "е", "у", "ой", "ою"];
+    let stem_ok = |base: &str, suffix: &str| base.chars().count() >= suffix.chars().count() + 2;
+    let with = |endings: &[&str], suffixes: &[&str]| {
+        endings.iter().any(|e| {
+            lower.strip_suffix(e).is_some_and(|base| {
+                suffixes
+                    .iter()
+                    .any(|s| base.ends_with(s) && stem_ok(base, s))
+            })
+        })
+    };
+    with(MALE_ENDINGS, MALE) || with(FEMALE_ENDINGS, FEMALE)
+}
+
+/// Shaped like a surname: Russian -ов/-ев/-ин/-ский/-цкий in their case forms, Ukrainian
+/// -енко, Georgian -швили/-дзе, Armenian -ян, and their Latin transliterations.
+fn surname_shaped(lower: &str) -> bool {
+    const RU: &[&str] = &[
+        "ов",
+        "ова",
+        "ову",
+        "овым",
+        "ове",
+        "овой",
+        "ев",
+        "ева",
+        "еву",
+        "евым",
+        "еве",
+        "евой",
+        "ин",
+        "ина",
+        "ину",
+        "иным",
+        "ине",
+        "иной",
+        "ский",
+        "ского",
+        "скому",
+        "ским",
+        "ском",
+        "ская",
+        "ской",
+        "скую",
+        "цкий",
+        "цкого",
+        "цкому",
+        "цким",
+        "цкая",
+        "цкой",
+        "цкую",
+        "енко",
+        "швили",
+        "дзе",
+        "ян",
+        "яна",
+        "яну",
+        "яном",
+        "янц",
+    ];
+    const LATIN: &[&str] = &[
+        "ov", "ova", "ev", "eva", "sky", "ski", "skiy", "skaya", "enko", "shvili", "dze", "yan",
+        "ovich", "evich", "vich",
+    ];
+    let suffixes = if lower.is_ascii() { LATIN } else { RU };
+    suffixes
+        .iter()
+        .any(|s| lower.ends_with(s) && lower.chars().count() >= s.chars().count() + 3)
+}
+
+/// Shaped like a Russian adjective in any form: Нижний, Российского, Красной.
+fn adjective_shaped(lower: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "ый", "ий", "ой", "ая", "яя", "ое", "ее", "ого", "его", "ому", "ему", "ым", "им", "ых",
+        "их", "ую", "юю", "ые", "ие",
+    ];
+    // -ский/-ская are surnames and adjectives alike (Достоевская, Османской): only the
+    // -ов/-ев/-ин family is kept apart as surnames.
+    const SURNAME: &[&str] = &["овой", "евой", "иной", "ыной", "овым", "евым", "иным"];
+    !lower.is_ascii()
+        && ENDINGS.iter().any(|e| lower.ends_with(e))
+        && !SURNAME.iter().any(|e| lower.ends_with(e))
+        && lower.chars().count() > 4
+}
+
+/// Words after a name that make it an organisation's (`Smith Ltd.`, `Cantrell Inc`).
+const COMPANY_AFTER: &[&str] = &[
+    "ltd",
+    "inc",
+    "llc",
+    "corp",
+    "co",
+    "gmbh",
+    "plc",
+    "ag",
+    "sa",
+    "group",
+    "bank",
+    "holdings",
+    "university",
+    "foundation",
+    "institute",
+    "and sons",
+];
+
+fn lower(text: &str) -> String {
+    text.to_lowercase().replace('ё', "е")
+}
+
+fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
+    let word = &text[w.start..w.end];
+    if w.shouting || !(w.capital || caseless) {
+        return Evidence::default();
+    }
+    if word.chars().count() == 1 {
+        return Evidence {
+            initial: w.dot && w.capital,
+            ..Evidence::default()
+        };
+    }
+    let lower = lower(word);
+    let bare = bare(&lower);
+    // A greeting or title is what names follow, never a name itself (`Hi`, `Dear`).
+    if NEVER.contains(&bare) || TRIGGERS.contains(&bare) {
+        return Evidence::default();
+    }
+    let known = lex.known(bare);
+    if !w.capital {
+        // Text written all in lower case: only an unmistakable given name counts.
+        return Evidence {
+            known: Known {
+                given: known.given && !known.ambiguous && !known.surname && bare.len() >= 4,
+                ..Known::default()
+            },
+            latin: bare.is_ascii(),
+            ..Evidence::default()
+        };
+    }
+    // An adjective-shaped word followed by a lower-case word is a place's or an
+    // organisation's (Свердловской области, Османской империи).
+    let next_lower = text[w.end..]
+        .trim_start_matches([' ', '\u{a0}'])
+        .starts_with(|c: char| c.is_lowercase());
+    let shaped = surname_shaped(bare);
+    let ski = [
+        "ский",
+        "ская",
+        "ской",
+        "скую",
+        "ского",
+        "скому",
+        "цкий",
+        "цкая",
+        "цкой",
+    ]
+    .iter()
+    .any(|e| bare.ends_with(e));
+    Evidence {
+        initial: false,
+        known,
+        patronymic: !bare.is_ascii() && patronymic(bare),
+        shaped: shaped && !(ski && next_lower),
+        latin: bare.is_ascii(),
+        adjective: adjective_shaped(bare) && !(known.given || known.surname && !next_lower),
+    }
+}
+
+/// Words before a lone capitalised word that make it a place more likely than a person
+/// (`from Israel`, `in Georgia`).
+const PLACE_BEFORE: &[&str] = &[
+    "from", "in", "of", "to", "at", "near", "via", "visit", "visiting",
+];
+
+/// Finds person names in `text`; returns their byte spans, in order.
+pub fn find(text: &str) -> Vec<(usize, usize)> {
+    // Chat text is often all lower case: then casing says nothing, and only unmistakable
+    // given names are looked for.
+    let caseless = !text.chars().any(char::is_uppercase);
+    let lex = Lexicon::get();
+    let words = words(text);
+    let evidence: Vec<Evidence> = words
+        .iter()
+        .map(|w| evidence(text, w, lex, caseless))
+        .collect();
+    let mut person = vec![false; words.len()];
+    let mut i = 0;
+    while i < words.len() {
+        let first = evidence[i];
+        let triggered =
+            i > 0 && trigger(text, &words[i - 1]) && leads_to(text, &words[i - 1], &words[i]);
+        let after_place_word = i > 0 && place(text, &words[i - 1]);
+        let capital = words[i].capital && !words[i].shouting;
+        if after_place_word
+            || first.not_a_name()
+            || !(first.any() || (triggered && capital && !never(text, &words[i])))
+        {
+            i += 1;
+            continue;
+        }
+        // A word right after an opening quote names a brand or an organisation
+        // («Спартак», “Red Bull”).
+        let quoted = text[..words[i].start].ends_with(['«', '"', '“', '„']);
+        let chain = chain_from(text, &words, &evidence, i);
+        let before = (i > 0).then(|| lower(&text[words[i - 1].start..words[i - 1].end]));
+        let placey = before.as_deref().is_some_and(|b| PLACE_BEFORE.contains(&b));
+        let last = chain[chain.len() - 1];
+        let company = words.get(last + 1).is_some_and(|w| {
+            words[last].joined && COMPANY_AFTER.contains(&lower(&text[w.start..w.end]).as_str())
+        });
+        if !quoted
+            && !company
+            && !country(text, &words, &chain, lex)
+            && judge(&chain, &words, &evidence, triggered, placey)
+        {
+            for marked in &mut person[chain[0]..=chain[chain.len() - 1]] {
+                *marked = true;
+            }
+            i = chain[chain.len() - 1] + 1;
+        } else {
+            i += 1;
+        }
+    }
+    lists(text, &words, &evidence, &mut person);
+    propagate(text, &words, &evidence, &mut person);
+    spans(text, &words, &person)
+}
+
+/// A chain of Latin words that together name a country: `Costa Rica`, `Saudi Arabia`.
+fn country(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
+    if chain.len() < 2 {
+        return false;
+    }
+    let phrase = chain
+        .iter()
+        .map(|k| lower(&text[words[*k].start..words[*k].end]))
+        .collect::<Vec<_>>()
+        .join(" ");
+    phrase.is_ascii() && lex.english_place(&phrase)
+}
+
+fn never(text: &str, w: &Word) -> bool {
+    NEVER.contains(&bare(&lower(&text[w.start..w.end])))
+}
+
+/// A lower-case word without its English clitic: `john's` → `john`, `i'm` → `i`.
+fn bare(lower: &str) -> &str {
+    ["'s", "'m", "'ll", "'ve", "'d", "'re", "’s", "’m"]
+        .iter()
+        .find_map(|e| lower.strip_suffix(e))
+        .unwrap_or(lower)
+}
+
+/// The word indices of the chain of name-like words starting at `i`: capitalised words
+/// joined by spaces (or an initial's dot), with particles between them.
+fn chain_from(text: &str, words: &[Word], evidence: &[Evidence], i: usize) -> Vec<usize> {
+    let mut chain = vec![i];
+    let mut j = i;
+    while words[j].joined && j + 1 < words.len() && chain.len() < 4 {
+        let next = &words[j + 1];
+        if !next.capital && PARTICLES.contains(&lower(&text[next.start..next.end]).as_str()) {
+            // Particles count only when a capitalised word follows them.
+            let mut k = j + 1;
+            while k + 1 < words.len()
+                && words[k].joined
+                && !words[k + 1].capital
+                && PARTICLES.contains(&lower(&text[words[k + 1].start..words[k + 1].end]).as_str())
+            {
+                k += 1;
+            }
+            if words[k].joined && k + 1 < words.len() && words[k + 1].capital {
+                chain.extend(j + 1..=k + 1);
+                j = k + 1;
+                continue;
+            }
+            break;
+        }
+        let e = evidence[j + 1];
+        if next.shouting || (!next.capital && !e.known.given) {
+            break;
+        }
+        if (!e.initial && never(text, next)) || e.not_a_name() {
+            break;
+        }
+        chain.push(j + 1);
+        j += 1;
+    }
+    chain
+}
+
+/// Whether a chain of words is a person's name.
+fn judge(
+    chain: &[usize],
+    words: &[Word],
+    evidence: &[Evidence],
+    triggered: bool,
+    placey: bool,
+) -> bool {
+    let ev: Vec<Evidence> = chain.iter().map(|k| evidence[*k]).collect();
+    let n = chain.len();
+    let initials = ev.iter().filter(|e| e.initial).count();
+    if initials == n {
+        return false; // initials alone are not a name
+    }
+    let opens = words[chain[0]].opens;
+    let latin = ev.iter().all(|e| e.latin);
+    let solid_given = ev.iter().any(|e| e.known.given && !e.known.ambiguous);
+    let any_given = ev.iter().any(|e| e.known.given);
+    let patronymic = ev.iter().any(|e| e.patronymic);
+    let known_surname = ev.iter().any(|e| e.known.surname && !e.known.ambiguous);
+    let surnameish = ev.iter().any(|e| e.known.surname || e.shaped);
+    if n == 1 {
+        let e = ev[0];
+        if triggered {
+            return true;
+        }
+        if placey && !e.patronymic {
+            return false; // `from Israel`, `in Georgia`
+        }
+        // An English given name opening a sentence is often just a word there (`Ring 0044 …`,
+        // `Will you …`): it counts when it is addressed or speaks (`Tom, …`, `Kalman: …`).
+        let addressed = words[chain[0]].addressed;
+        return (e.known.given && !opens)
+            || (e.known.given && !e.known.ambiguous && (!latin || addressed))
+            || e.patronymic
+            // A lone surname: in Russian text a known one anywhere, one shaped like a
+            // surname in mid-sentence; English surnames alone are too often ordinary words
+            // (Brown, Young, King).
+            || (!latin && e.known.surname && !e.known.ambiguous)
+            || (!latin && e.shaped && !opens);
+    }
+    (initials > 0)
+        || patronymic
+        || solid_given
+        || (any_given && (surnameish || !opens))
+        || (known_surname && n >= 2)
+        || triggered
+        // Two or more capitalised Cyrillic words in mid-sentence, none a place or an
+        // adjective: Джаред Лофнер, Кими Райкконена.
+        || (!latin && !opens)
+}
+
+/// `Kovalev, Lee and Phillips`, `Малон, Марк и Кейли`: capitalised words listed with one
+/// that is a person are people too.
+fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
+    const JOINS: &[&str] = &[", ", ",", " and ", ", and ", " и ", " & ", " or ", " или "];
+    let mut k = 0;
+    while k < words.len() {
+        let mut group = vec![k];
+        let mut j = k;
+        while j + 1 < words.len() {
+            let between = &text[words[j].end..words[j + 1].start];
+            if !JOINS.contains(&between) {
+                break;
+            }
+            group.push(j + 1);
+            j += 1;
+        }
+        let items = group
+            .iter()
+            .filter(|g| {
+                let w = &words[**g];
+                w.capital && !w.shouting && !trigger(text, w) && !never(text, w)
+            })
+            .count();
+        let persons = group.iter().filter(|g| person[**g]).count();
+        let with_evidence = group.iter().filter(|g| evidence[**g].any()).count();
+        let enough = if items == 2 {
+            with_evidence == 2
+        } else {
+            persons >= 1 || with_evidence >= 2
+        };
+        if items == group.len() && items >= 2 && enough {
+            for g in &group {
+                if !evidence[*g].not_a_name() && !never(text, &words[*g]) {
+                    person[*g] = true;
+                }
+            }
+        }
+        k = j + 1;
+    }
+}
+
+/// Once a name is found, its words elsewhere in the text are the same person: `Джаред
+/// Лофнер … Лофнеру`, `Ivan Petrov … Petrov`.
+fn propagate(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
+    let mut names: Vec<String> = Vec::new();
+    for (k, w) in words.iter().enumerate() {
+        if person[k] && !evidence[k].initial {
+            let l = lower(&text[w.start..w.end]);
+            let l = l.strip_suffix("'s").unwrap_or(&l).to_owned();
+            if l.chars().count() >= 3 && !names.contains(&l) {
+                names.push(l);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    for (k, w) in words.iter().enumerate() {
+        if person[k] || !w.capital || w.shouting || evidence[k].not_a_name() {
+            continue;
+        }
+        let l = lower(&text[w.start..w.end]);
+        let l = l.strip_suffix("'s").unwrap_or(&l);
+        person[k] = names.iter().any(|n| same_name(n, l));
+    }
+}
+
+/// The same name, allowing Russian case endings: Лофнер / Лофнеру, Гиффордс / Гиффордса.
+fn same_name(known: &str, word: &str) -> bool {
+    if known == word {
+        return true;
+    }
+    if known.is_ascii() || known.chars().count() < 5 {
+        return false;
+    }
+    let stem: String = {
+        let mut chars: Vec<char> = known.chars().collect();
+        if matches!(
+            chars.last(),
+            Some('а' | 'у' | 'е' | 'ы' | 'я' | 'ю' | 'и' | 'о')
+        ) {
+            chars.pop();
+        }
+        chars.into_iter().collect()
+    };
+    word.starts_with(&stem) && word.chars().count() <= stem.chars().count() + 3
+}
+
+/// Byte spans of the runs of person words, joined across spaces, particles and initials.
+fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    while k < words.len() {
+        if !person[k] {
+            k += 1;
+            continue;
+        }
+        let start = words[k].start;
+        let mut last = k;
+        while last + 1 < words.len() && person[last + 1] && words[last].joined {
+            last += 1;
+        }
+        let w = &words[last];
+        let end = if w.dot && text[w.start..w.end].chars().count() == 1 {
+            w.end + 1 // an initial keeps its dot
+        } else {
+            w.end
+        };
+        out.push((start, end));
+        k = last + 1;
+    }
+    out
+}
+
+fn place(text: &str, w: &Word) -> bool {
+    let word = lower(&text[w.start..w.end]);
+    PLACES.contains(&word.as_str())
+}
+
+/// A trigger word speaks of the word after it only within its sentence: `Здравствуйте,
+/// Ольга`, `Mr. Brown`, but not `Здравствуйте! Передайте …`.
+fn leads_to(text: &str, trigger: &Word, next: &Word) -> bool {
+    let between = &text[trigger.end..next.start];
+    let abbreviated = between.starts_with('.')
+        && ["mr", "mrs", "ms", "dr", "prof", "mx"]
+            .contains(&lower(&text[trigger.start..trigger.end]).as_str());
+    let between = if abbreviated { &between[1..] } else { between };
+    !between.contains(['.', '!', '?'])
+}
+
+fn trigger(text: &str, w: &Word) -> bool {
+    let word = lower(&text[w.start..w.end]);
+    TRIGGERS.contains(&word.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find;
+
+    fn names(text: &str) -> Vec<&str> {
+        find(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+    }
+
+    #[test]
+    fn russian_names_in_their_forms() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Передайте Марии Сергеевне, что заказ готов.",
+                &["Марии Сергеевне"],
+            ),
+            ("С уважением, Ольга Кузнецова", &["Ольга Кузнецова"]),
+            ("Здравствуйте, Ольга!", &["Ольга"]),
+            ("мой муж Иван Петров звонил вчера", &["Иван Петров"]),
+            (
+                "Иванов Иван Иванович и Ивану Ивановичу",
+                &["Иванов Иван Иванович", "Ивану Ивановичу"],
+            ),
+            (
+                "подписал И. И. Иванов, согласовал Иванов И.И.",
+                &["И. И. Иванов", "Иванов И.И."],
+            ),
+            ("фамилия: Кузнецова", &["Кузнецова"]),
+            ("клиент Петров недоволен", &["Петров"]),
+            ("мэр Москвы Юрия Лужкова", &["Юрия Лужкова"]),
+            ("Вера в лучшее. Встретил Веру вчера", &["Веру"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(names(text), *expected, "in {text:?}");
+        }
+    }
+
+    #[test]
+    fn english_names() {
+        let cases: &[(&str, &[&str])] = &[
+            ("my husband Ivan Petrov called", &["Ivan Petrov"]),
+            ("Regards, Tom", &["Tom"]),
+            ("Please ask Mr. Brown to call.", &["Brown"]),
+            ("signed J. Smith yesterday", &["J. Smith"]),
+            (
+                "under my partner's name Donald van der Voet",
+                &["Donald van der Voet"],
+            ),
+            ("Don't go to town, Judy!", &["Judy"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(names(text), *expected, "in {text:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_capitalised_words_stay() {
+        for text in [
+            "Москва, ул. Ленина",
+            "The Order will ship in May.",
+            "Надежда есть. Роман прочитан.",
+            "ООО Ромашка, ИНН",
+            "I will call you on Monday",
+        ] {
+            assert_eq!(names(text), Vec::<&str>::new(), "in {text:?}");
+        }
+    }
+}
