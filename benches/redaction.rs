@@ -118,4 +118,39 @@ fn main() {
     // `cargo test --all-targets` runs benches once as a smoke test: keep that quick.
     let benchmarking = std::env::args().any(|a| a == "--bench");
     per_ticket_latency(&texts, if benchmarking { 20 } else { 1 });
+    hostile_fields();
+}
+
+/// Fields of the largest size made of what works the word detectors hardest; each must
+/// scan at a rate of the same order as ordinary text (linear work), printed in MB/s.
+fn hostile_fields() {
+    let max = msp_bridge::redaction::detect::MAX_FIELD_BYTES;
+    let fill = |unit: &str| unit.repeat(max / unit.len());
+    let distinct_names: String = (0..max / 12)
+        .map(|n| {
+            let word: String = (0..4)
+                .map(|k| char::from_u32(0x430 + ((n >> (k * 5)) % 32) as u32).unwrap_or('а'))
+                .collect();
+            format!("Ив{word}ов ")
+        })
+        .collect();
+    let options = all_detectors();
+    for (name, text) in [
+        ("distinct capitalised names", distinct_names),
+        ("initials", fill("И. ")),
+        ("capitalised words", fill("Aa Bb ")),
+        ("digits and dots", fill("1.2.")),
+        ("one endless word", format!("Я{}", "я".repeat(max / 2 - 1))),
+        ("address markers", fill("ул. Ленина, д. 5, ")),
+        ("street addresses", fill("12 Baker Street Apt 4 ")),
+    ] {
+        let started = Instant::now();
+        let found = scan(&text, &options).map(|f| f.len()).unwrap_or(0);
+        let took = started.elapsed();
+        println!(
+            "hostile field, {name} ({} KB): {:.1} MB/s, {found} findings",
+            text.len() / 1024,
+            text.len() as f64 / took.as_secs_f64() / 1e6
+        );
+    }
 }

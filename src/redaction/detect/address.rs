@@ -9,6 +9,10 @@
 //! state codes and short capitalised place names. Work is linear: each token is classified
 //! once and every span grows by a bounded number of steps.
 
+use foldhash::HashMap;
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 /// Russian markers after which (or before which) a name stands: streets and settlements.
 const RU_STREETS: &[&str] = &[
     "ул",
@@ -240,29 +244,90 @@ enum Shape {
 
 /// A token of the text: letters and digits, with `-` `/` `'` inside.
 #[derive(Clone, Debug)]
-struct Token {
+struct Token<'a> {
     start: usize,
     end: usize,
     shape: Shape,
-    lower: String,
+    /// In lower case, `ё` as `е`; borrowed from the text when it already is.
+    lower: Cow<'a, str>,
+    /// The marker lists it is in (`RU_STREET | ABBREVIATION`…).
+    lists: u8,
     /// Followed directly by `.`.
     dot: bool,
 }
 
-fn tokens(text: &str) -> Vec<Token> {
+fn alphanumeric(c: char) -> bool {
+    // Latin and Cyrillic without the Unicode tables, which are slow.
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if ('\u{0410}'..='\u{044F}').contains(&c) || c == 'ё' || c == 'Ё' {
+        true
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+const IN_RU_STREETS: u8 = 1;
+const IN_RU_PLACES: u8 = 2;
+const IN_RU_NUMBERED: u8 = 4;
+const IN_STREET_AFTER: u8 = 8;
+const IN_STREET_BEFORE: u8 = 16;
+const IN_UNITS: u8 = 32;
+const IN_PARTICLES: u8 = 64;
+
+/// Every marker word and the lists it is in: one look-up a token.
+fn vocabulary() -> &'static HashMap<&'static str, u8> {
+    static VOCABULARY: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
+    VOCABULARY.get_or_init(|| {
+        let mut map: HashMap<&'static str, u8> = HashMap::default();
+        for (list, bit) in [
+            (RU_STREETS, IN_RU_STREETS),
+            (RU_PLACES, IN_RU_PLACES),
+            (RU_NUMBERED, IN_RU_NUMBERED),
+            (STREET_AFTER, IN_STREET_AFTER),
+            (STREET_BEFORE, IN_STREET_BEFORE),
+            (UNITS, IN_UNITS),
+            (NAME_PARTICLES, IN_PARTICLES),
+        ] {
+            for word in list {
+                *map.entry(word).or_default() |= bit;
+            }
+        }
+        map
+    })
+}
+
+/// The longest marker word, in bytes (`микрорайоне`).
+const MAX_MARKER_BYTES: usize = 24;
+
+fn lower_case(word: &str) -> Cow<'_, str> {
+    if word.chars().any(|c| {
+        // ASCII and Cyrillic capitals without the Unicode tables.
+        c.is_ascii_uppercase()
+            || ('\u{0410}'..='\u{042F}').contains(&c)
+            || matches!(c, 'Ё' | 'ё')
+            || (!c.is_ascii() && !('\u{0430}'..='\u{044F}').contains(&c) && c.is_uppercase())
+    }) {
+        Cow::Owned(word.to_lowercase().replace('ё', "е"))
+    } else {
+        Cow::Borrowed(word)
+    }
+}
+
+fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
-        if !c.is_alphanumeric() {
+        if !alphanumeric(c) {
             continue;
         }
         let mut end = start + c.len_utf8();
         while let Some(&(j, d)) = chars.peek() {
-            if d.is_alphanumeric() {
+            if alphanumeric(d) {
                 end = j + d.len_utf8();
                 chars.next();
             } else if matches!(d, '-' | '/' | '\'' | '’')
-                && text[j + d.len_utf8()..].starts_with(char::is_alphanumeric)
+                && text[j + d.len_utf8()..].starts_with(alphanumeric)
             {
                 chars.next();
             } else {
@@ -276,11 +341,18 @@ fn tokens(text: &str) -> Vec<Token> {
         } else {
             Shape::Lower
         };
+        let lower = lower_case(&text[start..end]);
+        let lists = if lower.len() <= MAX_MARKER_BYTES {
+            vocabulary().get(lower.as_ref()).copied().unwrap_or(0)
+        } else {
+            0
+        };
         out.push(Token {
             start,
             end,
             shape,
-            lower: text[start..end].to_lowercase().replace('ё', "е"),
+            lower,
+            lists,
             dot: text[end..].starts_with('.'),
         });
     }
@@ -304,7 +376,7 @@ fn gap(text: &str, tokens: &[Token], i: usize) -> Gap {
     };
     let left = &tokens[i];
     let mut between = &text[left.end..next.start];
-    if left.dot && abbreviation(&left.lower) {
+    if left.dot && abbreviation(left) {
         between = &between[1..];
     }
     if between.is_empty() {
@@ -323,23 +395,13 @@ fn gap(text: &str, tokens: &[Token], i: usize) -> Gap {
 }
 
 /// Marker words that are written with a dot when shortened.
-fn abbreviation(lower: &str) -> bool {
-    [
-        RU_STREETS,
-        RU_PLACES,
-        RU_NUMBERED,
-        STREET_AFTER,
-        STREET_BEFORE,
-        UNITS,
-    ]
-    .iter()
-    .any(|list| list.contains(&lower))
-        || matches!(lower, "p" | "o" | "po")
+fn abbreviation(t: &Token) -> bool {
+    t.lists & !IN_PARTICLES != 0 || matches!(t.lower.as_ref(), "p" | "o" | "po")
 }
 
 /// A single-letter marker (`д`, `г`, `к`) counts only with its dot: alone it is a word.
-fn marker(t: &Token, list: &[&str]) -> bool {
-    list.contains(&t.lower.as_str()) && (t.lower.chars().count() > 1 || t.dot)
+fn marker(t: &Token, list: u8) -> bool {
+    t.lists & list != 0 && (t.lower.chars().nth(1).is_some() || t.dot)
 }
 
 fn house_number(t: &Token) -> bool {
@@ -391,7 +453,7 @@ fn name_from(text: &str, tokens: &[Token], i: usize) -> Option<usize> {
         let next = &tokens[j + 1];
         if capital(next) && !street_word(next) {
             end = j + 1;
-        } else if !NAME_PARTICLES.contains(&next.lower.as_str()) {
+        } else if next.lists & IN_PARTICLES == 0 {
             break;
         }
         j += 1;
@@ -400,9 +462,7 @@ fn name_from(text: &str, tokens: &[Token], i: usize) -> Option<usize> {
 }
 
 fn street_word(t: &Token) -> bool {
-    STREET_AFTER.contains(&t.lower.as_str())
-        || UNITS.contains(&t.lower.as_str())
-        || RU_NUMBERED.contains(&t.lower.as_str())
+    t.lists & (IN_STREET_AFTER | IN_UNITS | IN_RU_NUMBERED) != 0
 }
 
 fn one_word_street(t: &Token) -> bool {
@@ -439,8 +499,8 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
     let mut i = 0;
     while i < tokens.len() {
         let t = &tokens[i];
-        let found = if marker(t, RU_STREETS) || marker(t, RU_PLACES) {
-            let piece = if marker(t, RU_STREETS) {
+        let found = if marker(t, IN_RU_STREETS) || marker(t, IN_RU_PLACES) {
+            let piece = if marker(t, IN_RU_STREETS) {
                 Piece::StreetName
             } else {
                 Piece::Place
@@ -450,10 +510,12 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
             } else {
                 None
             }
-        } else if marker(t, RU_NUMBERED) && joined(i) && tokens.get(i + 1).is_some_and(house_number)
+        } else if marker(t, IN_RU_NUMBERED)
+            && joined(i)
+            && tokens.get(i + 1).is_some_and(house_number)
         {
             Some((i, i + 1, Piece::House))
-        } else if marker(t, UNITS) && joined(i) && tokens.get(i + 1).is_some_and(house_number) {
+        } else if marker(t, IN_UNITS) && joined(i) && tokens.get(i + 1).is_some_and(house_number) {
             let piece = if capital(t) || out.last().is_some_and(|p| p.1 + 1 == i) {
                 Piece::Unit
             } else {
@@ -465,7 +527,7 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
             let mut first = i;
             while first > 0
                 && i - first < 2
-                && matches!(tokens[first - 1].lower.as_str(), "po" | "p" | "o")
+                && matches!(tokens[first - 1].lower.as_ref(), "po" | "p" | "o")
                 && joined(first - 1)
             {
                 first -= 1;
@@ -474,7 +536,7 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 .get(i + 1)
                 .filter(|n| house_number(n))
                 .map(|_| (first, i + 1, Piece::Unit))
-        } else if capital(t) && marker(t, STREET_BEFORE) && joined(i) {
+        } else if capital(t) && marker(t, IN_STREET_BEFORE) && joined(i) {
             let first = if i > 0 && joined(i - 1) && house_number(&tokens[i - 1]) {
                 i - 1
             } else {
@@ -493,19 +555,18 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 first -= 1;
             }
             Some((first, i, Piece::StreetName))
-        } else if capital(t) && marker(t, STREET_AFTER) && i > 0 && joined(i - 1) {
+        } else if capital(t) && marker(t, IN_STREET_AFTER) && i > 0 && joined(i - 1) {
             // Walk back over the street's name to its house number, if any.
             let mut first = i;
             while first > 0
                 && i - first < MAX_NAME_WORDS
                 && joined(first - 1)
-                && (capital(&tokens[first - 1])
-                    || NAME_PARTICLES.contains(&tokens[first - 1].lower.as_str()))
+                && (capital(&tokens[first - 1]) || tokens[first - 1].lists & IN_PARTICLES != 0)
             {
                 first -= 1;
             }
             // `The Wall Street Journal`: an article opens a title, not a street.
-            while first < i && NAME_PARTICLES.contains(&tokens[first].lower.as_str()) {
+            while first < i && tokens[first].lists & IN_PARTICLES != 0 {
                 first += 1;
             }
             let numbered = first > 0 && joined(first - 1) && house_number(&tokens[first - 1]);
@@ -530,10 +591,10 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 && joined(i)
                 && capital(t)
                 && t.lower.chars().count() > 2
-                && (marker(&tokens[i + 1], RU_STREETS) || marker(&tokens[i + 1], RU_PLACES))
+                && (marker(&tokens[i + 1], IN_RU_STREETS) || marker(&tokens[i + 1], IN_RU_PLACES))
                 && !tokens.get(i + 2).is_some_and(capital);
             after.then(|| {
-                let piece = if marker(&tokens[i + 1], RU_STREETS) {
+                let piece = if marker(&tokens[i + 1], IN_RU_STREETS) {
                     Piece::StreetName
                 } else {
                     Piece::Place
@@ -634,8 +695,45 @@ fn grow_left(text: &str, tokens: &[Token], mut first: usize, unit: bool) -> usiz
     first
 }
 
+/// How far from a digit an address may reach, in bytes: every address found has a number
+/// (a house, a flat, a postcode), so only text this near a digit is looked at.
+const REACH: usize = 240;
+
 /// Finds postal addresses in `text`; returns their byte spans, in order.
 pub fn find(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(digit) = bytes[at..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| at + p)
+    {
+        // A window around this digit and every digit within reach of it.
+        let start = text.floor_char_boundary(digit.saturating_sub(REACH).max(at));
+        let mut end = digit;
+        while let Some(next) = bytes[end + 1..]
+            .iter()
+            .take(REACH)
+            .position(u8::is_ascii_digit)
+        {
+            end += 1 + next;
+        }
+        let end = text.ceil_char_boundary((end + 1 + REACH).min(text.len()));
+        spans.extend(
+            find_in(&text[start..end])
+                .into_iter()
+                .map(|(s, e)| (start + s, start + e)),
+        );
+        at = end;
+        if at >= text.len() {
+            break;
+        }
+    }
+    spans
+}
+
+fn find_in(text: &str) -> Vec<(usize, usize)> {
     let tokens = tokens(text);
     let pieces = pieces(text, &tokens);
     let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -663,7 +761,8 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             .any(|p| matches!(p, Piece::Street | Piece::Unit));
         let several = kinds.len() >= 2 && kinds.iter().any(|p| *p != Piece::Place);
         let street_numbered = kinds.contains(&Piece::StreetName) && numbered;
-        if complete || several || street_numbered {
+        let has_number = tokens[first..=end].iter().any(|t| t.shape == Shape::Number);
+        if has_number && (complete || several || street_numbered) {
             let unit = kinds.contains(&Piece::Unit);
             let start = grow_left(text, &tokens, first, unit);
             spans.push((tokens[start].start, tokens[end].end));

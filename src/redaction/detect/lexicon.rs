@@ -2,7 +2,7 @@
 //! licences): Russian given names and surnames in all their case forms (OpenCorpora), US given
 //! names and surnames (Census 1990). Compiled into the binary and read once, on first use.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 const RU_NAMES: &str = include_str!("../../../assets/names/ru-names.txt");
@@ -67,7 +67,7 @@ fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
 
 impl Lexicon {
     fn load() -> Self {
-        let mut ru: HashMap<&'static str, Vec<(Names, u16)>> = HashMap::new();
+        let mut ru: HashMap<&'static str, Vec<(Names, u16)>> = HashMap::default();
         let mut paradigms: Vec<Vec<&'static str>> = Vec::new();
         for line in RU_NAMES.lines() {
             if let Some(rest) = line.strip_prefix('@') {
@@ -116,6 +116,10 @@ impl Lexicon {
 
     /// What is known of `lower` (a lower-case word, `ё` written `е`).
     pub fn known(&self, lower: &str) -> Known {
+        // No name is longer; every cut of a longer word would be looked up.
+        if lower.len() > 80 {
+            return Known::default();
+        }
         if lower.is_ascii() {
             return Known {
                 given: self.en_given.contains(lower),

@@ -11,7 +11,14 @@
 //! -enko) or any capitalised word right after a title, greeting or role word. Work is linear
 //! in the text: each word is looked at once, and only capitalised ones are looked up.
 
+use foldhash::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use super::lexicon::{Known, Lexicon};
+
+/// The longest word looked up as a name, in bytes (40 Cyrillic letters).
+const MAX_NAME_BYTES: usize = 80;
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -332,7 +339,14 @@ struct Word {
 }
 
 fn letter(c: char) -> bool {
-    c.is_alphabetic()
+    // Latin and Cyrillic letters without the Unicode tables, which are slow.
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else if ('\u{0410}'..='\u{044F}').contains(&c) || c == 'ё' || c == 'Ё' {
+        true
+    } else {
+        c.is_alphabetic()
+    }
 }
 
 /// The words of `text`: letters, with `-` and apostrophes inside them.
@@ -424,7 +438,9 @@ impl Evidence {
     /// A place, an organisation or an adjective rather than a name: Израиль and Марс are
     /// given names too, but far more often the country and the planet.
     fn not_a_name(self) -> bool {
-        (self.known.place && !self.known.surname)
+        // Владимир, Ярослав: a city and a given name; prepositions of place decide.
+        // Израиль and Марс are more often the country and the planet (ambiguous as names).
+        (self.known.place && !self.known.surname && (!self.known.given || self.known.ambiguous))
             || (self.adjective && !self.known.given && !self.known.surname)
     }
 }
@@ -539,8 +555,47 @@ const COMPANY_AFTER: &[&str] = &[
     "and sons",
 ];
 
-fn lower(text: &str) -> String {
-    text.to_lowercase().replace('ё', "е")
+fn lower(text: &str) -> Cow<'_, str> {
+    if text.chars().any(|c| {
+        // ASCII and Cyrillic capitals without the Unicode tables.
+        c.is_ascii_uppercase()
+            || ('\u{0410}'..='\u{042F}').contains(&c)
+            || matches!(c, 'Ё' | 'ё')
+            || (!c.is_ascii() && !('\u{0430}'..='\u{044F}').contains(&c) && c.is_uppercase())
+    }) {
+        Cow::Owned(text.to_lowercase().replace('ё', "е"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+const IN_TRIGGERS: u8 = 1;
+const IN_PLACES: u8 = 2;
+const IN_NEVER: u8 = 4;
+const IN_PARTICLES: u8 = 8;
+const IN_COMPANY_AFTER: u8 = 16;
+const IN_PLACE_BEFORE: u8 = 32;
+
+/// True when `lower` is in the word lists `bits` name: one look-up however many lists.
+fn listed(lower: &str, bits: u8) -> bool {
+    static VOCABULARY: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
+    let vocabulary = VOCABULARY.get_or_init(|| {
+        let mut map: HashMap<&'static str, u8> = HashMap::default();
+        for (list, bit) in [
+            (TRIGGERS, IN_TRIGGERS),
+            (PLACES, IN_PLACES),
+            (NEVER, IN_NEVER),
+            (PARTICLES, IN_PARTICLES),
+            (COMPANY_AFTER, IN_COMPANY_AFTER),
+            (PLACE_BEFORE, IN_PLACE_BEFORE),
+        ] {
+            for word in list {
+                *map.entry(*word).or_default() |= bit;
+            }
+        }
+        map
+    });
+    vocabulary.get(lower).is_some_and(|b| b & bits != 0)
 }
 
 fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
@@ -554,10 +609,14 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
             ..Evidence::default()
         };
     }
+    // No name is this long; looking a megabyte-long word up would cost its length squared.
+    if word.len() > MAX_NAME_BYTES {
+        return Evidence::default();
+    }
     let lower = lower(word);
     let bare = bare(&lower);
     // A greeting or title is what names follow, never a name itself (`Hi`, `Dear`).
-    if NEVER.contains(&bare) || TRIGGERS.contains(&bare) {
+    if listed(bare, IN_NEVER | IN_TRIGGERS) {
         return Evidence::default();
     }
     let known = lex.known(bare);
@@ -604,7 +663,24 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
 /// Words before a lone capitalised word that make it a place more likely than a person
 /// (`from Israel`, `in Georgia`).
 const PLACE_BEFORE: &[&str] = &[
-    "from", "in", "of", "to", "at", "near", "via", "visit", "visiting",
+    "from",
+    "in",
+    "of",
+    "to",
+    "at",
+    "near",
+    "via",
+    "visit",
+    "visiting",
+    "в",
+    "во",
+    "из",
+    "под",
+    "до",
+    "город",
+    "города",
+    "городе",
+    "г",
 ];
 
 /// Finds person names in `text`; returns their byte spans, in order.
@@ -622,10 +698,15 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     let mut i = 0;
     while i < words.len() {
         let first = evidence[i];
+        let capital = words[i].capital && !words[i].shouting;
+        // Most words are neither capitalised nor names: nothing more to ask of them.
+        if !capital && !first.any() {
+            i += 1;
+            continue;
+        }
         let triggered =
             i > 0 && trigger(text, &words[i - 1]) && leads_to(text, &words[i - 1], &words[i]);
         let after_place_word = i > 0 && place(text, &words[i - 1]);
-        let capital = words[i].capital && !words[i].shouting;
         if after_place_word
             || first.not_a_name()
             || !(first.any() || (triggered && capital && !never(text, &words[i])))
@@ -638,15 +719,21 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         let quoted = text[..words[i].start].ends_with(['«', '"', '“', '„']);
         let chain = chain_from(text, &words, &evidence, i);
         let before = (i > 0).then(|| lower(&text[words[i - 1].start..words[i - 1].end]));
-        let placey = before.as_deref().is_some_and(|b| PLACE_BEFORE.contains(&b));
+        let placey = before.is_some_and(|b| listed(&b, IN_PLACE_BEFORE));
         let last = chain[chain.len() - 1];
         let company = words.get(last + 1).is_some_and(|w| {
-            words[last].joined && COMPANY_AFTER.contains(&lower(&text[w.start..w.end]).as_str())
+            words[last].joined && listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER)
         });
         if !quoted
             && !company
             && !country(text, &words, &chain, lex)
-            && judge(&chain, &words, &evidence, triggered, placey)
+            && judge(
+                &chain,
+                &words,
+                &evidence,
+                triggered || acts(text, &words, chain[chain.len() - 1]),
+                placey,
+            )
         {
             for marked in &mut person[chain[0]..=chain[chain.len() - 1]] {
                 *marked = true;
@@ -675,7 +762,7 @@ fn country(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
 }
 
 fn never(text: &str, w: &Word) -> bool {
-    NEVER.contains(&bare(&lower(&text[w.start..w.end])))
+    listed(bare(&lower(&text[w.start..w.end])), IN_NEVER)
 }
 
 /// A lower-case word without its English clitic: `john's` → `john`, `i'm` → `i`.
@@ -693,13 +780,16 @@ fn chain_from(text: &str, words: &[Word], evidence: &[Evidence], i: usize) -> Ve
     let mut j = i;
     while words[j].joined && j + 1 < words.len() && chain.len() < 4 {
         let next = &words[j + 1];
-        if !next.capital && PARTICLES.contains(&lower(&text[next.start..next.end]).as_str()) {
+        if !next.capital && listed(&lower(&text[next.start..next.end]), IN_PARTICLES) {
             // Particles count only when a capitalised word follows them.
             let mut k = j + 1;
             while k + 1 < words.len()
                 && words[k].joined
                 && !words[k + 1].capital
-                && PARTICLES.contains(&lower(&text[words[k + 1].start..words[k + 1].end]).as_str())
+                && listed(
+                    &lower(&text[words[k + 1].start..words[k + 1].end]),
+                    IN_PARTICLES,
+                )
             {
                 k += 1;
             }
@@ -724,6 +814,25 @@ fn chain_from(text: &str, words: &[Word], evidence: &[Evidence], i: usize) -> Ve
 }
 
 /// Whether a chain of words is a person's name.
+/// Verbs a person does, in lower case: a given name followed by one is a subject (`James is
+/// from …`, `Donald will call`), even at the start of a sentence.
+const ACTS: &[&str] = &[
+    "is", "was", "has", "had", "will", "would", "can", "could", "should", "said", "says", "lives",
+    "lived", "works", "worked", "wants", "wanted", "needs", "needed", "called", "calls", "asked",
+    "asks", "wrote", "writes", "sent", "sends", "told", "tells", "paid", "pays", "ordered",
+    "bought", "moved", "went", "came", "isn't", "doesn't", "didn't", "won't", "wasn't", "hasn't",
+];
+
+/// A lone given name that acts: the joined word after `last` is one of [`ACTS`].
+fn acts(text: &str, words: &[Word], last: usize) -> bool {
+    let w = &words[last];
+    w.joined
+        && !w.dot
+        && words
+            .get(last + 1)
+            .is_some_and(|next| ACTS.contains(&&text[next.start..next.end]))
+}
+
 fn judge(
     chain: &[usize],
     words: &[Word],
@@ -817,15 +926,20 @@ fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool])
 }
 
 /// Once a name is found, its words elsewhere in the text are the same person: `Джаред
-/// Лофнер … Лофнеру`, `Ivan Petrov … Petrov`.
+/// Лофнер … Лофнеру`, `Ivan Petrov … Petrov`. Linear: names and their Russian stems are
+/// looked up, a word at a time.
 fn propagate(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
-    let mut names: Vec<String> = Vec::new();
+    let mut names: HashSet<String> = HashSet::default();
+    let mut stems: HashSet<String> = HashSet::default();
     for (k, w) in words.iter().enumerate() {
         if person[k] && !evidence[k].initial {
             let l = lower(&text[w.start..w.end]);
-            let l = l.strip_suffix("'s").unwrap_or(&l).to_owned();
-            if l.chars().count() >= 3 && !names.contains(&l) {
-                names.push(l);
+            let l = bare(&l);
+            if l.chars().count() >= 3 {
+                if let Some(stem) = russian_stem(l) {
+                    stems.insert(stem);
+                }
+                names.insert(l.to_owned());
             }
         }
     }
@@ -837,30 +951,40 @@ fn propagate(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bo
             continue;
         }
         let l = lower(&text[w.start..w.end]);
-        let l = l.strip_suffix("'s").unwrap_or(&l);
-        person[k] = names.iter().any(|n| same_name(n, l));
+        let l = bare(&l);
+        person[k] = names.contains(l) || inflected(l, &stems);
     }
 }
 
-/// The same name, allowing Russian case endings: Лофнер / Лофнеру, Гиффордс / Гиффордса.
-fn same_name(known: &str, word: &str) -> bool {
-    if known == word {
-        return true;
+/// The stem a Russian name keeps in its case forms: Лофнер → лофнер, Гиффордса → гиффордс.
+fn russian_stem(name: &str) -> Option<String> {
+    if name.is_ascii() || name.chars().count() < 5 {
+        return None;
     }
-    if known.is_ascii() || known.chars().count() < 5 {
+    let mut chars: Vec<char> = name.chars().collect();
+    if matches!(
+        chars.last(),
+        Some('а' | 'у' | 'е' | 'ы' | 'я' | 'ю' | 'и' | 'о')
+    ) {
+        chars.pop();
+    }
+    Some(chars.into_iter().collect())
+}
+
+/// A case form of a name whose stem is in `stems`: the stem and at most three letters.
+fn inflected(word: &str, stems: &HashSet<String>) -> bool {
+    if stems.is_empty() || word.is_ascii() {
         return false;
     }
-    let stem: String = {
-        let mut chars: Vec<char> = known.chars().collect();
-        if matches!(
-            chars.last(),
-            Some('а' | 'у' | 'е' | 'ы' | 'я' | 'ю' | 'и' | 'о')
-        ) {
-            chars.pop();
-        }
-        chars.into_iter().collect()
-    };
-    word.starts_with(&stem) && word.chars().count() <= stem.chars().count() + 3
+    let ends: Vec<usize> = word
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(word.len()))
+        .collect();
+    ends.iter()
+        .rev()
+        .take(4)
+        .any(|end| stems.contains(&word[..*end]))
 }
 
 /// Byte spans of the runs of person words, joined across spaces, particles and initials.
@@ -872,7 +996,23 @@ fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
             k += 1;
             continue;
         }
-        let start = words[k].start;
+        // A title before a name is part of the mention (`Dr. Brenda Eldarkhanov`).
+        let start = match k.checked_sub(1).map(|t| &words[t]) {
+            Some(t)
+                if t.capital
+                    && matches!(
+                        lower(&text[t.start..t.end]).as_ref(),
+                        "mr" | "mrs" | "ms" | "miss" | "mx" | "dr" | "prof"
+                    )
+                    && text[t.end..words[k].start]
+                        .trim_start_matches('.')
+                        .chars()
+                        .all(|c| c == ' ' || c == '\u{a0}') =>
+            {
+                t.start
+            }
+            _ => words[k].start,
+        };
         let mut last = k;
         while last + 1 < words.len() && person[last + 1] && words[last].joined {
             last += 1;
@@ -890,8 +1030,7 @@ fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
 }
 
 fn place(text: &str, w: &Word) -> bool {
-    let word = lower(&text[w.start..w.end]);
-    PLACES.contains(&word.as_str())
+    listed(&lower(&text[w.start..w.end]), IN_PLACES)
 }
 
 /// A trigger word speaks of the word after it only within its sentence: `Здравствуйте,
@@ -900,14 +1039,14 @@ fn leads_to(text: &str, trigger: &Word, next: &Word) -> bool {
     let between = &text[trigger.end..next.start];
     let abbreviated = between.starts_with('.')
         && ["mr", "mrs", "ms", "dr", "prof", "mx"]
-            .contains(&lower(&text[trigger.start..trigger.end]).as_str());
+            .contains(&lower(&text[trigger.start..trigger.end]).as_ref());
     let between = if abbreviated { &between[1..] } else { between };
     !between.contains(['.', '!', '?'])
 }
 
 fn trigger(text: &str, w: &Word) -> bool {
     let word = lower(&text[w.start..w.end]);
-    TRIGGERS.contains(&word.as_str())
+    listed(&word, IN_TRIGGERS)
 }
 
 #[cfg(test)]
@@ -951,7 +1090,8 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("my husband Ivan Petrov called", &["Ivan Petrov"]),
             ("Regards, Tom", &["Tom"]),
-            ("Please ask Mr. Brown to call.", &["Brown"]),
+            ("Please ask Mr. Brown to call.", &["Mr. Brown"]),
+            ("James is from Leeds.", &["James"]),
             ("signed J. Smith yesterday", &["J. Smith"]),
             (
                 "under my partner's name Donald van der Voet",

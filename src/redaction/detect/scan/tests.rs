@@ -231,6 +231,53 @@ fn pathological_text_is_bounded() {
     );
 }
 
+/// A field's worth of what makes the word detectors work hardest: distinct capitalised names
+/// (each found one is looked for again everywhere), initials, digits and dots, one endless
+/// word, address markers and street addresses back to back. Each is scanned in time linear
+/// in its length (`cargo bench --bench redaction` measures it); here they must finish and
+/// give ordered, non-overlapping findings.
+#[test]
+fn text_made_to_be_slow_for_names_and_addresses_is_bounded() {
+    let letters: Vec<char> = "абвгдежзиклмнопрстуф".chars().collect();
+    let mut names = String::new();
+    let mut n = 0usize;
+    while names.len() < MAX_FIELD_BYTES - 64 {
+        let mut word = String::from("Ив");
+        let mut k = n;
+        for _ in 0..4 {
+            word.push(letters[k % letters.len()]);
+            k /= letters.len();
+        }
+        names.push_str(&word);
+        names.push_str(if n.is_multiple_of(2) {
+            "ов "
+        } else {
+            "ович "
+        });
+        n += 1;
+    }
+    let fill = |unit: &str| unit.repeat(MAX_FIELD_BYTES / unit.len());
+    let texts = [
+        names,
+        fill("И. "),
+        fill("J. R. R. "),
+        fill("1.2."),
+        format!("Я{}", "я".repeat(MAX_FIELD_BYTES / 2 - 1)),
+        fill("Aa Bb "),
+        fill("ул. Ленина, д. 5, "),
+        fill("12 Baker Street Apt 4 "),
+        fill("Mr. "),
+    ];
+    for text in &texts {
+        let found = scan(text, &all()).unwrap_or_else(|e| panic!("{e}"));
+        let mut last_end = 0;
+        for f in &found {
+            assert!(f.start >= last_end && f.start < f.end && f.end <= text.len());
+            last_end = f.end;
+        }
+    }
+}
+
 #[test]
 fn fuzz_regression_a_lone_parenthesis_inside_a_run() {
     // cargo fuzz, detectors: a run split into parts where one part is just "(".
