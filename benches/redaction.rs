@@ -126,7 +126,7 @@ fn main() {
 fn hostile_fields() {
     let max = msp_bridge::redaction::detect::MAX_FIELD_BYTES;
     let fill = |unit: &str| unit.repeat(max / unit.len());
-    let distinct_names: String = (0..max / 12)
+    let distinct_names: String = (0..max / 20)
         .map(|n| {
             let word: String = (0..4)
                 .map(|k| char::from_u32(0x430 + ((n >> (k * 5)) % 32) as u32).unwrap_or('а'))

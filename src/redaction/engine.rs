@@ -108,7 +108,7 @@ impl KnownValues {
             if NAME_STOPWORDS.contains(&word.to_lowercase().as_str()) {
                 continue;
             }
-            for form in crate::names::forms(word) {
+            for form in crate::names::spellings(word) {
                 self.words
                     .entry(form)
                     .or_insert_with(|| (field.to_owned(), word.to_owned()));

@@ -286,6 +286,21 @@ on_both_backends!(
     a_ticket_that_cannot_be_scanned_safely_is_not_shared
 );
 
+/// The requester's name is found as people write it: a short form in any case (Маша, Машей for
+/// Мария) and in Latin letters (Maria Ivanova), each with requester.name's treatment (`mask`).
+async fn the_requesters_name_is_found_in_short_and_latin_forms(app: TestApp) {
+    let mut ticket = ticket_ru("N-1");
+    ticket["description"] =
+        json!("Маша просила перезвонить. С Машей говорили вчера. Signed: Maria Ivanova (mariya)");
+    let view = preview(&app, "ural-ru", ticket).await;
+    assert_eq!(
+        view["description"],
+        "М. просила перезвонить. С М. говорили вчера. Signed: M. I. (m.)"
+    );
+}
+
+on_both_backends!(the_requesters_name_is_found_in_short_and_latin_forms);
+
 /// Tokenises the people a ticket names and redacts addresses; replies come home re-hydrated.
 const PEOPLE_CONTRACT: &str = r#"
 id = "people-ru"
@@ -431,6 +446,40 @@ async fn names_and_addresses_in_the_text_are_found_and_people_come_home(app: Tes
     assert_eq!(entities["ADDRESS"], json!({ "redact": 2 }), "{entities}");
     // Кузнецовой in the subject and the text, Ivan Petrov, Пётр Васильев.
     assert_eq!(entities["PERSON"], json!({ "tokenize": 4 }), "{entities}");
+
+    // The compliance report counts the new kinds like every other.
+    use msp_bridge::clock::Clock;
+    let now = app.clock.now();
+    let report = app
+        .post(
+            "/api/v1/reports",
+            &app.admin(),
+            &json!({
+                "contract": "people-ru",
+                "from": now - chrono::Duration::days(1),
+                "to": now + chrono::Duration::days(1),
+                "formats": ["json"],
+            }),
+        )
+        .await;
+    assert_eq!(report.status, 201, "{:?}", report.body);
+    let content = app
+        .get(
+            &format!("/api/v1/reports/{}", report.body["items"][0]["id"]),
+            &app.admin(),
+        )
+        .await;
+    let personal = content.body["personal_data"].clone();
+    for (kind, action, count) in [("PERSON", "tokenize", 4), ("ADDRESS", "redact", 2)] {
+        assert!(
+            personal
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|row| row == &json!({ "name": kind, "action": action, "count": count })),
+            "{kind} in {personal}"
+        );
+    }
 }
 
 on_both_backends!(with people_contracts: names_and_addresses_in_the_text_are_found_and_people_come_home);
