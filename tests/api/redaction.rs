@@ -287,15 +287,17 @@ on_both_backends!(
 );
 
 /// The requester's name is found as people write it: a short form in any case (Маша, Машей for
-/// Мария) and in Latin letters (Maria Ivanova), each with requester.name's treatment (`mask`).
+/// Мария) and in Latin letters (Maria Ivanova), each with requester.name's treatment (`mask`);
+/// another person gets the contract's `person = "mask"`: initials.
 async fn the_requesters_name_is_found_in_short_and_latin_forms(app: TestApp) {
     let mut ticket = ticket_ru("N-1");
-    ticket["description"] =
-        json!("Маша просила перезвонить. С Машей говорили вчера. Signed: Maria Ivanova (mariya)");
+    ticket["description"] = json!(
+        "Маша просила перезвонить. С Машей говорили вчера. Signed: Maria Ivanova (mariya). Курьер Олег Сидоренко приедет."
+    );
     let view = preview(&app, "ural-ru", ticket).await;
     assert_eq!(
         view["description"],
-        "М. просила перезвонить. С М. говорили вчера. Signed: M. I. (m.)"
+        "М. просила перезвонить. С М. говорили вчера. Signed: M. I. (m.). Курьер О. С. приедет."
     );
 }
 
