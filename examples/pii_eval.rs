@@ -190,7 +190,7 @@ fn measure(docs: &[Doc], options: &ScanOptions) -> anyhow::Result<Report> {
             t.gold += 1;
             if covered(&findings, &doc.text, g.start, g.end, None) {
                 t.caught += 1;
-            } else if t.missed.len() < 60 {
+            } else if t.missed.len() < 400 {
                 t.missed.push(doc.text[g.start..g.end].replace('\n', " "));
             }
             if covered(&findings, &doc.text, g.start, g.end, Some(kind)) {
@@ -216,7 +216,7 @@ fn measure(docs: &[Doc], options: &ScanOptions) -> anyhow::Result<Report> {
                 .all(|g| g.kind.is_none() || g.kind.is_some_and(|k| !k.is_empty()))
             {
                 t.wrong += 1;
-                if t.false_hits.len() < 60 {
+                if t.false_hits.len() < 400 {
                     let from = doc.text.floor_char_boundary(f.start.saturating_sub(25));
                     let to = doc
                         .text

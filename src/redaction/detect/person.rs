@@ -189,6 +189,7 @@ const PARTICLES: &[&str] = &[
 
 /// Capitalised words that are never part of a name, whatever precedes them.
 const NEVER: &[&str] = &[
+    "number",
     "in",
     "on",
     "at",
@@ -440,7 +441,10 @@ impl Evidence {
     fn not_a_name(self) -> bool {
         // Владимир, Ярослав: a city and a given name; prepositions of place decide.
         // Израиль and Марс are more often the country and the planet (ambiguous as names).
-        (self.known.place && !self.known.surname && (!self.known.given || self.known.ambiguous))
+        // An English place is never taken for a given name (Kenya, India are in the lists).
+        (self.known.place
+            && !self.known.surname
+            && (self.latin || !self.known.given || self.known.ambiguous))
             || (self.adjective && !self.known.given && !self.known.surname)
     }
 }
@@ -535,8 +539,31 @@ fn adjective_shaped(lower: &str) -> bool {
         && lower.chars().count() > 4
 }
 
-/// Words after a name that make it an organisation's (`Smith Ltd.`, `Cantrell Inc`).
+/// Words that make capitalised words around them an organisation (`Smith Ltd.`, `Boston
+/// Consulting Group`, `Castle Biosciences`).
 const COMPANY_AFTER: &[&str] = &[
+    "corporation",
+    "company",
+    "systems",
+    "technologies",
+    "technology",
+    "solutions",
+    "labs",
+    "media",
+    "consulting",
+    "center",
+    "centre",
+    "agency",
+    "partners",
+    "associates",
+    "services",
+    "movers",
+    "biosciences",
+    "industries",
+    "international",
+    "enterprises",
+    "network",
+    "software",
     "ltd",
     "inc",
     "llc",
@@ -721,12 +748,16 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         let before = (i > 0).then(|| lower(&text[words[i - 1].start..words[i - 1].end]));
         let placey = before.is_some_and(|b| listed(&b, IN_PLACE_BEFORE));
         let last = chain[chain.len() - 1];
-        let company = words.get(last + 1).is_some_and(|w| {
-            words[last].joined && listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER)
-        });
-        if !quoted
-            && !company
-            && !country(text, &words, &chain, lex)
+        let company = chain
+            .iter()
+            .skip(1)
+            .map(|k| &words[*k])
+            .chain(words.get(last + 1).filter(|_| words[last].joined))
+            .any(|w| listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER));
+        if country(text, &words, &chain, lex) || company {
+            // Neither the whole (`Costa Rica`) nor its tail (`Rica`) is a person.
+            i = chain[chain.len() - 1] + 1;
+        } else if !quoted
             && judge(
                 &chain,
                 &words,
@@ -858,8 +889,10 @@ fn judge(
         if triggered {
             return true;
         }
-        if placey && !e.patronymic {
-            return false; // `from Israel`, `in Georgia`
+        // `from Israel`, `in Georgia`; but `to Amanda`: a given name that is no place and no
+        // ordinary word is a person after these words too.
+        if placey && !e.patronymic && !(e.known.given && !e.known.ambiguous && !e.known.place) {
+            return false;
         }
         // An English given name opening a sentence is often just a word there (`Ring 0044 …`,
         // `Will you …`): it counts when it is addressed or speaks (`Tom, …`, `Kalman: …`).
@@ -1017,6 +1050,17 @@ fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
         while last + 1 < words.len() && person[last + 1] && words[last].joined {
             last += 1;
         }
+        // Letters after a name belong to it: `Joshua Okamoto MD`, `Matthew Gavrilov II`.
+        if words[last].joined
+            && words.get(last + 1).is_some_and(|next| {
+                matches!(
+                    lower(&text[next.start..next.end]).as_ref(),
+                    "md" | "dds" | "dvm" | "phd" | "jr" | "sr" | "ii" | "iii" | "iv" | "esq"
+                ) && next.capital
+            })
+        {
+            last += 1;
+        }
         let w = &words[last];
         let end = if w.dot && text[w.start..w.end].chars().count() == 1 {
             w.end + 1 // an initial keeps its dot
@@ -1092,6 +1136,12 @@ mod tests {
             ("Regards, Tom", &["Tom"]),
             ("Please ask Mr. Brown to call.", &["Mr. Brown"]),
             ("James is from Leeds.", &["James"]),
+            ("Please return it to Amanda tomorrow", &["Amanda"]),
+            ("Joshua Okamoto MD called back", &["Joshua Okamoto MD"]),
+            (
+                "Dr. Brenda Eldarkhanov will see you",
+                &["Dr. Brenda Eldarkhanov"],
+            ),
             ("signed J. Smith yesterday", &["J. Smith"]),
             (
                 "under my partner's name Donald van der Voet",
@@ -1112,6 +1162,13 @@ mod tests {
             "Надежда есть. Роман прочитан.",
             "ООО Ромашка, ИНН",
             "I will call you on Monday",
+            "Kenya was super fun to visit!",
+            "The address of Boston Consulting Group is 12 Main St",
+            "Please charge my credit card. Number is 5307962233613678",
+            "Who's coming to Costa Rica with me?",
+            "Здравствуйте! Передайте, пожалуйста, документы.",
+            "Премьер-министр Израиля заявил, что в Израиле праздник",
+            "Я живу во Владимире",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "in {text:?}");
         }
