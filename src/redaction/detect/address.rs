@@ -9,9 +9,12 @@
 //! state codes and short capitalised place names. Work is linear: each token is classified
 //! once and every span grows by a bounded number of steps.
 
-use foldhash::HashMap;
 use std::borrow::Cow;
 use std::sync::OnceLock;
+
+use foldhash::HashMap;
+
+use super::words::{alphanumeric, lower, word_lists};
 
 /// Russian markers after which (or before which) a name stands: streets and settlements.
 const RU_STREETS: &[&str] = &[
@@ -256,17 +259,6 @@ struct Token<'a> {
     dot: bool,
 }
 
-fn alphanumeric(c: char) -> bool {
-    // Latin and Cyrillic without the Unicode tables, which are slow.
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else if ('\u{0410}'..='\u{044F}').contains(&c) || c == 'ё' || c == 'Ё' {
-        true
-    } else {
-        c.is_alphanumeric()
-    }
-}
-
 const IN_RU_STREETS: u8 = 1;
 const IN_RU_PLACES: u8 = 2;
 const IN_RU_NUMBERED: u8 = 4;
@@ -279,8 +271,7 @@ const IN_PARTICLES: u8 = 64;
 fn vocabulary() -> &'static HashMap<&'static str, u8> {
     static VOCABULARY: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
     VOCABULARY.get_or_init(|| {
-        let mut map: HashMap<&'static str, u8> = HashMap::default();
-        for (list, bit) in [
+        word_lists(&[
             (RU_STREETS, IN_RU_STREETS),
             (RU_PLACES, IN_RU_PLACES),
             (RU_NUMBERED, IN_RU_NUMBERED),
@@ -288,31 +279,12 @@ fn vocabulary() -> &'static HashMap<&'static str, u8> {
             (STREET_BEFORE, IN_STREET_BEFORE),
             (UNITS, IN_UNITS),
             (NAME_PARTICLES, IN_PARTICLES),
-        ] {
-            for word in list {
-                *map.entry(word).or_default() |= bit;
-            }
-        }
-        map
+        ])
     })
 }
 
 /// The longest marker word, in bytes (`микрорайоне`).
 const MAX_MARKER_BYTES: usize = 24;
-
-fn lower_case(word: &str) -> Cow<'_, str> {
-    if word.chars().any(|c| {
-        // ASCII and Cyrillic capitals without the Unicode tables.
-        c.is_ascii_uppercase()
-            || ('\u{0410}'..='\u{042F}').contains(&c)
-            || matches!(c, 'Ё' | 'ё')
-            || (!c.is_ascii() && !('\u{0430}'..='\u{044F}').contains(&c) && c.is_uppercase())
-    }) {
-        Cow::Owned(word.to_lowercase().replace('ё', "е"))
-    } else {
-        Cow::Borrowed(word)
-    }
-}
 
 fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
@@ -341,7 +313,7 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         } else {
             Shape::Lower
         };
-        let lower = lower_case(&text[start..end]);
+        let lower = lower(&text[start..end]);
         let lists = if lower.len() <= MAX_MARKER_BYTES {
             vocabulary().get(lower.as_ref()).copied().unwrap_or(0)
         } else {

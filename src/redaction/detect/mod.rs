@@ -14,6 +14,7 @@ mod numbers;
 mod person;
 mod phone_codes;
 mod scan;
+mod words;
 
 pub use scan::{number_runs, scan};
 

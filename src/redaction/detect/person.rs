@@ -11,11 +11,12 @@
 //! -enko) or any capitalised word right after a title, greeting or role word. Work is linear
 //! in the text: each word is looked at once, and only capitalised ones are looked up.
 
-use foldhash::{HashMap, HashSet};
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use foldhash::{HashMap, HashSet};
+
 use super::lexicon::{Known, Lexicon};
+use super::words::{letter, lower, word_lists};
 
 /// The longest word looked up as a name, in bytes (40 Cyrillic letters).
 const MAX_NAME_BYTES: usize = 80;
@@ -339,17 +340,6 @@ struct Word {
     addressed: bool,
 }
 
-fn letter(c: char) -> bool {
-    // Latin and Cyrillic letters without the Unicode tables, which are slow.
-    if c.is_ascii() {
-        c.is_ascii_alphabetic()
-    } else if ('\u{0410}'..='\u{044F}').contains(&c) || c == 'ё' || c == 'Ё' {
-        true
-    } else {
-        c.is_alphabetic()
-    }
-}
-
 /// The words of `text`: letters, with `-` and apostrophes inside them.
 fn words(text: &str) -> Vec<Word> {
     let mut out: Vec<Word> = Vec::new();
@@ -582,20 +572,6 @@ const COMPANY_AFTER: &[&str] = &[
     "and sons",
 ];
 
-fn lower(text: &str) -> Cow<'_, str> {
-    if text.chars().any(|c| {
-        // ASCII and Cyrillic capitals without the Unicode tables.
-        c.is_ascii_uppercase()
-            || ('\u{0410}'..='\u{042F}').contains(&c)
-            || matches!(c, 'Ё' | 'ё')
-            || (!c.is_ascii() && !('\u{0430}'..='\u{044F}').contains(&c) && c.is_uppercase())
-    }) {
-        Cow::Owned(text.to_lowercase().replace('ё', "е"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
 const IN_TRIGGERS: u8 = 1;
 const IN_PLACES: u8 = 2;
 const IN_NEVER: u8 = 4;
@@ -606,23 +582,19 @@ const IN_PLACE_BEFORE: u8 = 32;
 /// True when `lower` is in the word lists `bits` name: one look-up however many lists.
 fn listed(lower: &str, bits: u8) -> bool {
     static VOCABULARY: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
-    let vocabulary = VOCABULARY.get_or_init(|| {
-        let mut map: HashMap<&'static str, u8> = HashMap::default();
-        for (list, bit) in [
-            (TRIGGERS, IN_TRIGGERS),
-            (PLACES, IN_PLACES),
-            (NEVER, IN_NEVER),
-            (PARTICLES, IN_PARTICLES),
-            (COMPANY_AFTER, IN_COMPANY_AFTER),
-            (PLACE_BEFORE, IN_PLACE_BEFORE),
-        ] {
-            for word in list {
-                *map.entry(*word).or_default() |= bit;
-            }
-        }
-        map
-    });
-    vocabulary.get(lower).is_some_and(|b| b & bits != 0)
+    VOCABULARY
+        .get_or_init(|| {
+            word_lists(&[
+                (TRIGGERS, IN_TRIGGERS),
+                (PLACES, IN_PLACES),
+                (NEVER, IN_NEVER),
+                (PARTICLES, IN_PARTICLES),
+                (COMPANY_AFTER, IN_COMPANY_AFTER),
+                (PLACE_BEFORE, IN_PLACE_BEFORE),
+            ])
+        })
+        .get(lower)
+        .is_some_and(|b| b & bits != 0)
 }
 
 fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
