@@ -121,6 +121,12 @@ fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
             i = end;
             continue;
         }
+        if b.is_ascii_digit() && reference_code(bytes, i) {
+            // `INV-6111458774`, `SR-9575868977`: an identifier's digits, whatever checksum
+            // they happen to pass.
+            i = run_end(text, i).max(i + 1);
+            continue;
+        }
         if b.is_ascii_digit()
             || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
         {
@@ -165,6 +171,26 @@ pub fn number_runs(text: &str) -> Vec<(usize, usize)> {
         }
     }
     runs
+}
+
+/// True when the digits at `i` follow a code prefix of one to five capital Latin letters and
+/// a hyphen (`INV-`, `SR-`, `ORD-`), the prefix not naming a kind of personal data.
+fn reference_code(bytes: &[u8], i: usize) -> bool {
+    if i < 2 || bytes[i - 1] != b'-' {
+        return false;
+    }
+    let letters = bytes[..i - 1]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_uppercase())
+        .count();
+    let start = i - 1 - letters;
+    (1..=5).contains(&letters)
+        && word_start(bytes, start)
+        && !matches!(
+            &bytes[start..i - 1],
+            b"SSN" | b"INN" | b"TEL" | b"IBAN" | b"SNILS" | b"PHONE" | b"CARD" | b"IP"
+        )
 }
 
 /// True when the byte before `i` does not continue a word (ASCII letters, digits, `_`).

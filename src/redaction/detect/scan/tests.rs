@@ -450,8 +450,19 @@ fn dates_times_amounts_and_references_stay() {
         "the 40th Street",
         "meet at (at least) noon (dot) com",
         "the bracket (at) alone",
+        "Invoice INV-6111458774 is unpaid",
+        "ticket SR-9575868977 closed",
+        "code LK-12345678901 issued",
     ];
     for text in texts {
         assert_eq!(found(text), vec![], "in {text:?}");
     }
+    // A prefix that names the kind is a label, not a code.
+    assert_eq!(
+        found("ИНН 500100732259, SSN-460-89-9847"),
+        vec![
+            ("500100732259".to_owned(), Inn),
+            ("460-89-9847".to_owned(), Ssn)
+        ]
+    );
 }
