@@ -419,6 +419,9 @@ struct Evidence {
     latin: bool,
     /// Shaped like a Russian adjective (Нижний, Российского): a place or an organisation.
     adjective: bool,
+    /// A capitalised Cyrillic word the lexicon does not know at all, and no adjective: in
+    /// mid-sentence most often a foreign name written in Russian (Гецлаф, Цзиньтао).
+    unknown: bool,
 }
 
 impl Evidence {
@@ -656,6 +659,10 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
         shaped: shaped && !(ski && next_lower),
         latin: bare.is_ascii(),
         adjective: adjective_shaped(bare) && !(known.given || known.surname && !next_lower),
+        unknown: !bare.is_ascii()
+            && known == Known::default()
+            && !adjective_shaped(bare)
+            && bare.chars().count() >= 3,
     }
 }
 
@@ -677,8 +684,6 @@ const PLACE_BEFORE: &[&str] = &[
     "под",
     "до",
     "город",
-    "города",
-    "городе",
     "г",
 ];
 
@@ -708,7 +713,10 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         let after_place_word = i > 0 && place(text, &words[i - 1]);
         if after_place_word
             || first.not_a_name()
-            || !(first.any() || (triggered && capital && !never(text, &words[i])))
+            || !(first.any()
+                // An unknown word opening a sentence is most often just that (`Передайте`).
+                || (first.unknown && !words[i].opens)
+                || (triggered && capital && !never(text, &words[i])))
         {
             i += 1;
             continue;
@@ -734,7 +742,8 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
                 &chain,
                 &words,
                 &evidence,
-                triggered || acts(text, &words, chain[chain.len() - 1]),
+                triggered,
+                acts(text, &words, chain[chain.len() - 1]),
                 placey,
             )
         {
@@ -831,9 +840,41 @@ fn acts(text: &str, words: &[Word], last: usize) -> bool {
     let w = &words[last];
     w.joined
         && !w.dot
-        && words
-            .get(last + 1)
-            .is_some_and(|next| ACTS.contains(&&text[next.start..next.end]))
+        && words.get(last + 1).is_some_and(|next| {
+            let next = &text[next.start..next.end];
+            ACTS.contains(&next) || russian_past_tense(next)
+        })
+}
+
+/// A Russian verb in the past tense (заявил, сообщила, пришли): who did it is named before it.
+fn russian_past_tense(word: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "ил",
+        "ила",
+        "или",
+        "ал",
+        "ала",
+        "али",
+        "ел",
+        "ела",
+        "ели",
+        "ял",
+        "яла",
+        "яли",
+        "ыл",
+        "ыла",
+        "ыли",
+        "ул",
+        "ула",
+        "ули",
+        "ился",
+        "илась",
+        "ался",
+        "алась",
+    ];
+    word.chars().next().is_some_and(char::is_lowercase)
+        && word.chars().count() >= 4
+        && ENDINGS.iter().any(|e| word.ends_with(e))
 }
 
 fn judge(
@@ -841,6 +882,7 @@ fn judge(
     words: &[Word],
     evidence: &[Evidence],
     triggered: bool,
+    acts: bool,
     placey: bool,
 ) -> bool {
     let ev: Vec<Evidence> = chain.iter().map(|k| evidence[*k]).collect();
@@ -859,6 +901,15 @@ fn judge(
     if n == 1 {
         let e = ev[0];
         if triggered {
+            return true;
+        }
+        // A lone word before a verb is its subject: a person when it is a given name
+        // (`James is`), or a surname or an unknown Russian-written name in mid-sentence
+        // (`… победил Лужков`, `… сказал Тифензее`), never a common word opening a sentence.
+        if acts
+            && ((e.known.given && !e.known.ambiguous)
+                || (!opens && !placey && (e.unknown || (e.known.surname && !e.known.ambiguous))))
+        {
             return true;
         }
         // `from Israel`, `in Georgia`; but `to Amanda`: a given name that is no place and no
@@ -1108,6 +1159,12 @@ mod tests {
             ("Regards, Tom", &["Tom"]),
             ("Please ask Mr. Brown to call.", &["Mr. Brown"]),
             ("James is from Leeds.", &["James"]),
+            (
+                "Вместе с президентом приехали Дмитрий Медведев, Юрий Лужков и ряд директоров",
+                &["Дмитрий Медведев", "Юрий Лужков"],
+            ),
+            ("В споре победил мэр города Лужков, узнавший", &["Лужков"]),
+            ("Вчера Гецлаф заявил, что уходит", &["Гецлаф"]),
             ("Please return it to Amanda tomorrow", &["Amanda"]),
             ("Joshua Okamoto MD called back", &["Joshua Okamoto MD"]),
             (
@@ -1141,6 +1198,8 @@ mod tests {
             "Здравствуйте! Передайте, пожалуйста, документы.",
             "Премьер-министр Израиля заявил, что в Израиле праздник",
             "Я живу во Владимире",
+            "Кризис одолел моду. Сегодня президент заявил о мерах.",
+            "Передайте, пожалуйста, документы.",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "in {text:?}");
         }
