@@ -369,10 +369,9 @@ fn references(options: &ScanOptions, verbose: bool) -> anyhow::Result<()> {
             rng.digits(len)
         };
         let s10 = format!(
-            "{}{}{}RU",
+            "{}{}RU",
             ["RA", "RB", "EE", "CP", "LP"][rng.below(5) as usize],
-            rng.digits(9),
-            ""
+            rng.digits(9)
         );
         let (d, m, y) = (1 + rng.below(28), 1 + rng.below(12), 2000 + rng.below(30));
         let (h, min) = (rng.below(24), rng.below(60));

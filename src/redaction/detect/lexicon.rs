@@ -9,6 +9,10 @@ const RU_NAMES: &str = include_str!("../../../assets/names/ru-names.txt");
 const RU_AMBIGUOUS: &str = include_str!("../../../assets/names/ru-ambiguous.txt");
 const EN_GIVEN: &str = include_str!("../../../assets/names/en-given.txt");
 const EN_SURNAMES: &str = include_str!("../../../assets/names/en-surnames.txt");
+/// The longest word looked up as a name, in bytes (40 Cyrillic letters): no name is longer,
+/// and every cut of a longer word would be looked up.
+pub const MAX_NAME_BYTES: usize = 80;
+
 const EN_PLACES: &str = include_str!("../../../assets/names/places-en.txt");
 
 /// English given names that are more often ordinary words: found only with other evidence.
@@ -117,7 +121,7 @@ impl Lexicon {
     /// What is known of `lower` (a lower-case word, `ё` written `е`).
     pub fn known(&self, lower: &str) -> Known {
         // No name is longer; every cut of a longer word would be looked up.
-        if lower.len() > 80 {
+        if lower.len() > MAX_NAME_BYTES {
             return Known::default();
         }
         if lower.is_ascii() {

@@ -15,11 +15,8 @@ use std::sync::OnceLock;
 
 use foldhash::{HashMap, HashSet};
 
-use super::lexicon::{Known, Lexicon};
+use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
 use super::words::{letter, lower, word_lists};
-
-/// The longest word looked up as a name, in bytes (40 Cyrillic letters).
-const MAX_NAME_BYTES: usize = 80;
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
