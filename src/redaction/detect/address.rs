@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use foldhash::HashMap;
 
-use super::words::{alphanumeric, lower, word_lists};
+use super::words::{alphanumeric, lower, upper, word_lists};
 
 /// Russian markers after which (or before which) a name stands: streets and settlements.
 const RU_STREETS: &[&str] = &[
@@ -308,7 +308,7 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         }
         let shape = if c.is_ascii_digit() {
             Shape::Number
-        } else if c.is_uppercase() {
+        } else if upper(c) {
             Shape::Capital
         } else {
             Shape::Lower

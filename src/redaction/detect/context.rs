@@ -3,6 +3,8 @@
 //! never reaches past `. `, `! `, `? ` or a line break, so "Заказ № 123. Мой телефон …" labels
 //! the order number and not the phone after it.
 
+use super::words::lower;
+
 /// A label's meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Label {
@@ -37,7 +39,6 @@ const LABELS: &[(&str, Label)] = &[
     ("track", Label::Order),
     ("накладн", Label::Order),
     ("invoice", Label::Order),
-    ("счёт-фактур", Label::Order),
     ("счет-фактур", Label::Order),
     ("обращени", Label::Order),
     ("заявк", Label::Order),
@@ -200,10 +201,11 @@ impl Before {
             count += 1;
         }
         let words = &words[..count];
-        let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+        // `ё` reads as `е` here as everywhere words are compared (счёт, счет).
+        let lower: Vec<std::borrow::Cow<str>> = words.iter().map(|w| lower(w)).collect();
         let mut rest = lower.iter().filter(|w| !w.is_empty()).peekable();
         while let Some(word) = rest.peek() {
-            if ["no", "nr", "n", "номер", "number", "num"].contains(&word.as_str()) {
+            if ["no", "nr", "n", "номер", "number", "num"].contains(&word.as_ref()) {
                 rest.next();
             } else {
                 break;

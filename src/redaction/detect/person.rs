@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use foldhash::{HashMap, HashSet};
 
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{letter, lower, word_lists};
+use super::words::{letter, lower, upper, word_lists};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -326,6 +326,8 @@ struct Word {
     capital: bool,
     /// Every letter is upper case (and there are two or more): an acronym.
     shouting: bool,
+    /// One letter and nothing else: an initial when a dot follows.
+    single: bool,
     /// The first word of a sentence.
     opens: bool,
     /// Followed directly by `.`.
@@ -346,10 +348,7 @@ fn words(text: &str) -> Vec<Word> {
         if !letter(c) {
             if matches!(c, '.' | '!' | '?' | '\n') {
                 // A dot right after a one-letter word is an initial's, not a sentence's end.
-                let initial = c == '.'
-                    && out
-                        .last()
-                        .is_some_and(|w| w.end == i && text[w.start..w.end].chars().count() == 1);
+                let initial = c == '.' && out.last().is_some_and(|w| w.end == i && w.single);
                 if !initial {
                     sentence_open = true;
                 }
@@ -357,10 +356,15 @@ fn words(text: &str) -> Vec<Word> {
             continue;
         }
         let start = i;
+        let capital = upper(c);
         let mut end = i + c.len_utf8();
+        let mut letters = 1;
+        let mut all_upper = capital;
         while let Some(&(j, d)) = chars.peek() {
             if letter(d) {
                 end = j + d.len_utf8();
+                letters += 1;
+                all_upper = all_upper && upper(d);
                 chars.next();
             } else if matches!(d, '-' | '\'' | '’') && text[j + d.len_utf8()..].starts_with(letter)
             {
@@ -369,10 +373,6 @@ fn words(text: &str) -> Vec<Word> {
                 break;
             }
         }
-        let word = &text[start..end];
-        let capital = c.is_uppercase();
-        let letters = word.chars().filter(|c| letter(*c)).count();
-        let shouting = letters >= 2 && word.chars().filter(|c| letter(*c)).all(char::is_uppercase);
         let rest = &text[end..];
         let dot = rest.starts_with('.');
         let after_dot = if dot { &rest[1..] } else { rest };
@@ -380,11 +380,11 @@ fn words(text: &str) -> Vec<Word> {
             &after_dot[..after_dot.len() - after_dot.trim_start_matches([' ', '\u{a0}']).len()];
         // Only an initial's dot joins it to the next word: after any other word a dot ends
         // the sentence.
-        let initial = word.chars().count() == 1;
+        let single = letters == 1 && end - start == c.len_utf8();
         let joined = (!gap.is_empty() || dot)
             && after_dot[gap.len()..].starts_with(letter)
             && if dot {
-                initial
+                single
             } else {
                 !rest.starts_with([',', ';', ':', '!', '?'])
             };
@@ -394,7 +394,8 @@ fn words(text: &str) -> Vec<Word> {
             start,
             end,
             capital,
-            shouting,
+            shouting: letters >= 2 && all_upper,
+            single,
             opens: sentence_open,
             dot,
             joined,
@@ -602,7 +603,7 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
     if w.shouting || !(w.capital || caseless) {
         return Evidence::default();
     }
-    if word.chars().count() == 1 {
+    if w.single {
         return Evidence {
             initial: w.dot && w.capital,
             ..Evidence::default()
@@ -688,7 +689,7 @@ const PLACE_BEFORE: &[&str] = &[
 pub fn find(text: &str) -> Vec<(usize, usize)> {
     // Chat text is often all lower case: then casing says nothing, and only unmistakable
     // given names are looked for.
-    let caseless = !text.chars().any(char::is_uppercase);
+    let caseless = !text.chars().any(upper);
     let lex = Lexicon::get();
     let words = words(text);
     let evidence: Vec<Evidence> = words
@@ -941,18 +942,19 @@ fn judge(
 /// that is a person are people too.
 fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
     const JOINS: &[&str] = &[", ", ",", " and ", ", and ", " и ", " & ", " or ", " или "];
+    let joined = |j: usize| JOINS.contains(&&text[words[j].end..words[j + 1].start]);
     let mut k = 0;
     while k < words.len() {
-        let mut group = vec![k];
-        let mut j = k;
-        while j + 1 < words.len() {
-            let between = &text[words[j].end..words[j + 1].start];
-            if !JOINS.contains(&between) {
-                break;
-            }
-            group.push(j + 1);
+        // Most words stand alone: no list to judge.
+        if k + 1 == words.len() || !joined(k) {
+            k += 1;
+            continue;
+        }
+        let mut j = k + 1;
+        while j + 1 < words.len() && joined(j) {
             j += 1;
         }
+        let group: Vec<usize> = (k..=j).collect();
         let items = group
             .iter()
             .filter(|g| {
@@ -1082,7 +1084,7 @@ fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
             last += 1;
         }
         let w = &words[last];
-        let end = if w.dot && text[w.start..w.end].chars().count() == 1 {
+        let end = if w.dot && w.single {
             w.end + 1 // an initial keeps its dot
         } else {
             w.end

@@ -19,6 +19,15 @@ pub(super) fn letter(c: char) -> bool {
     }
 }
 
+/// An upper-case letter, told without the Unicode tables for Latin and Russian.
+pub(super) fn upper(c: char) -> bool {
+    match c {
+        'A'..='Z' | 'А'..='Я' | 'Ё' => true,
+        c if c.is_ascii() || russian(c) => false,
+        c => c.is_uppercase(),
+    }
+}
+
 /// A letter or a digit, told as fast as [`letter`].
 pub(super) fn alphanumeric(c: char) -> bool {
     if c.is_ascii() {
@@ -29,6 +38,8 @@ pub(super) fn alphanumeric(c: char) -> bool {
 }
 
 /// `word` in lower case with `ё` written `е`; borrowed when it already is (most words).
+/// Latin and Russian letters are lowered by hand: the Unicode tables are slow and these are
+/// nearly every letter tickets hold.
 pub(super) fn lower(word: &str) -> Cow<'_, str> {
     let needs = word.chars().any(|c| {
         c.is_ascii_uppercase()
@@ -36,11 +47,21 @@ pub(super) fn lower(word: &str) -> Cow<'_, str> {
             || matches!(c, 'Ё' | 'ё')
             || (!c.is_ascii() && !russian(c) && c.is_uppercase())
     });
-    if needs {
-        Cow::Owned(word.to_lowercase().replace('ё', "е"))
-    } else {
-        Cow::Borrowed(word)
+    if !needs {
+        return Cow::Borrowed(word);
     }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            // А–Я are а–я 32 code points on; the shift keeps every result a valid char.
+            'А'..='Я' => out.push(char::from_u32(c as u32 + 32).unwrap_or(c)),
+            'Ё' | 'ё' => out.push('е'),
+            c if c.is_ascii() || russian(c) => out.push(c),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Word lists joined into one map, word → the bits of the lists that hold it, so that a word
@@ -70,6 +91,11 @@ mod tests {
         assert!(alphanumeric('7') && alphanumeric('٣'));
         assert_eq!(lower("Ёлкин"), "елкин");
         assert_eq!(lower("ÉCOLE"), "école");
+        assert_eq!(
+            lower("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"),
+            "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+        );
+        assert_eq!(lower("ЁЖИК Δ İ"), "ежик δ i̇");
         assert!(matches!(lower("улица"), Cow::Borrowed(_)));
         let map = word_lists(&[(&["ул", "st"], 1), (&["st"], 2)]);
         assert_eq!(map.get("st"), Some(&3));
