@@ -192,7 +192,7 @@ fn measure(docs: &[Doc], options: &ScanOptions) -> anyhow::Result<Report> {
             if covered(&findings, &doc.text, g.start, g.end, None) {
                 t.caught += 1;
             } else if t.missed.len() < 400 {
-                t.missed.push(doc.text[g.start..g.end].replace('\n', " "));
+                t.missed.push(in_context(&doc.text, g.start, g.end));
             }
             if covered(&findings, &doc.text, g.start, g.end, Some(kind)) {
                 t.caught_as_itself += 1;
@@ -218,19 +218,7 @@ fn measure(docs: &[Doc], options: &ScanOptions) -> anyhow::Result<Report> {
             {
                 t.wrong += 1;
                 if t.false_hits.len() < 400 {
-                    let from = doc.text.floor_char_boundary(f.start.saturating_sub(25));
-                    let to = doc
-                        .text
-                        .ceil_char_boundary((f.end + 25).min(doc.text.len()));
-                    t.false_hits.push(
-                        format!(
-                            "…{}[{}]{}…",
-                            &doc.text[from..f.start],
-                            &doc.text[f.start..f.end],
-                            &doc.text[f.end..to]
-                        )
-                        .replace('\n', " "),
-                    );
+                    t.false_hits.push(in_context(&doc.text, f.start, f.end));
                 }
             }
         }
@@ -471,4 +459,17 @@ fn references(options: &ScanOptions, verbose: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `text[start..end]` in brackets with a little of the text either side, on one line.
+fn in_context(text: &str, start: usize, end: usize) -> String {
+    let from = text.floor_char_boundary(start.saturating_sub(25));
+    let to = text.ceil_char_boundary((end + 25).min(text.len()));
+    format!(
+        "…{}[{}]{}…",
+        &text[from..start],
+        &text[start..end],
+        &text[end..to]
+    )
+    .replace('\n', " ")
 }

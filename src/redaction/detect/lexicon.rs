@@ -1,14 +1,20 @@
 //! Name knowledge shipped with the gateway (`assets/names/`, see its README for sources and
 //! licences): Russian given names and surnames in all their case forms (OpenCorpora), US given
-//! names and surnames (Census 1990). Compiled into the binary and read once, on first use.
+//! names and surnames (Census 1990), and those of 50 more countries written in Latin letters
+//! (Faker). Compiled into the binary and read once, on first use.
 
 use foldhash::{HashMap, HashSet};
 use std::sync::OnceLock;
+
+use super::words::cyrillic;
 
 const RU_NAMES: &str = include_str!("../../../assets/names/ru-names.txt");
 const RU_AMBIGUOUS: &str = include_str!("../../../assets/names/ru-ambiguous.txt");
 const EN_GIVEN: &str = include_str!("../../../assets/names/en-given.txt");
 const EN_SURNAMES: &str = include_str!("../../../assets/names/en-surnames.txt");
+const EN_ORDINARY: &str = include_str!("../../../assets/names/en-ordinary.txt");
+const WORLD_GIVEN: &str = include_str!("../../../assets/names/world-given.txt");
+const WORLD_SURNAMES: &str = include_str!("../../../assets/names/world-surnames.txt");
 /// The longest word looked up as a name, in bytes (40 Cyrillic letters): no name is longer,
 /// and every cut of a longer word would be looked up.
 pub const MAX_NAME_BYTES: usize = 80;
@@ -99,9 +105,17 @@ impl Lexicon {
             ru,
             paradigms,
             ru_ambiguous: data_lines(RU_AMBIGUOUS).collect(),
-            en_given: data_lines(EN_GIVEN).collect(),
-            en_surnames: data_lines(EN_SURNAMES).collect(),
-            en_ambiguous: EN_AMBIGUOUS.iter().copied().collect(),
+            en_given: data_lines(EN_GIVEN)
+                .chain(data_lines(WORLD_GIVEN))
+                .collect(),
+            en_surnames: data_lines(EN_SURNAMES)
+                .chain(data_lines(WORLD_SURNAMES))
+                .collect(),
+            en_ambiguous: EN_AMBIGUOUS
+                .iter()
+                .copied()
+                .chain(data_lines(EN_ORDINARY))
+                .collect(),
             en_places: data_lines(EN_PLACES).collect(),
         }
     }
@@ -124,7 +138,7 @@ impl Lexicon {
         if lower.len() > MAX_NAME_BYTES {
             return Known::default();
         }
-        if lower.is_ascii() {
+        if !cyrillic(lower) {
             return Known {
                 given: self.en_given.contains(lower),
                 surname: self.en_surnames.contains(lower),

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use foldhash::{HashMap, HashSet};
 
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{letter, lower, upper, word_lists};
+use super::words::{cyrillic, letter, lower, upper, word_lists};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -509,7 +509,7 @@ fn surname_shaped(lower: &str) -> bool {
         "ov", "ova", "ev", "eva", "sky", "ski", "skiy", "skaya", "enko", "shvili", "dze", "yan",
         "ovich", "evich", "vich",
     ];
-    let suffixes = if lower.is_ascii() { LATIN } else { RU };
+    let suffixes = if cyrillic(lower) { RU } else { LATIN };
     suffixes
         .iter()
         .any(|s| lower.ends_with(s) && lower.chars().count() >= s.chars().count() + 3)
@@ -524,7 +524,7 @@ fn adjective_shaped(lower: &str) -> bool {
     // -ский/-ская are surnames and adjectives alike (Достоевская, Османской): only the
     // -ов/-ев/-ин family is kept apart as surnames.
     const SURNAME: &[&str] = &["овой", "евой", "иной", "ыной", "овым", "евым", "иным"];
-    !lower.is_ascii()
+    cyrillic(lower)
         && ENDINGS.iter().any(|e| lower.ends_with(e))
         && !SURNAME.iter().any(|e| lower.ends_with(e))
         && lower.chars().count() > 4
@@ -624,10 +624,10 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
         // Text written all in lower case: only an unmistakable given name counts.
         return Evidence {
             known: Known {
-                given: known.given && !known.ambiguous && !known.surname && bare.len() >= 4,
+                given: known.given && !known.ambiguous && bare.len() >= 4,
                 ..Known::default()
             },
-            latin: bare.is_ascii(),
+            latin: !cyrillic(bare),
             ..Evidence::default()
         };
     }
@@ -653,11 +653,11 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
     Evidence {
         initial: false,
         known,
-        patronymic: !bare.is_ascii() && patronymic(bare),
+        patronymic: cyrillic(bare) && patronymic(bare),
         shaped: shaped && !(ski && next_lower),
-        latin: bare.is_ascii(),
+        latin: !cyrillic(bare),
         adjective: adjective_shaped(bare) && !(known.given || known.surname && !next_lower),
-        unknown: !bare.is_ascii()
+        unknown: cyrillic(bare)
             && known == Known::default()
             && !adjective_shaped(bare)
             && bare.chars().count() >= 3,
@@ -701,17 +701,27 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     while i < words.len() {
         let first = evidence[i];
         let capital = words[i].capital && !words[i].shouting;
-        // Most words are neither capitalised nor names: nothing more to ask of them.
-        if !capital && !first.any() {
+        // A name written in lower case is taken where a title or a phrase introduces it
+        // (`mr. martin`, `call me philipp`) and the lexicon knows it. Most words are neither
+        // capitalised nor names: the word before is compared first, without a look-up.
+        let lower_named = !capital
+            && !first.any()
+            && i > 0
+            && INTRODUCE_LOWER_CASE
+                .iter()
+                .any(|w| text[words[i - 1].start..words[i - 1].end].eq_ignore_ascii_case(w))
+            && introduced(text, &words, i)
+            && lower_case_name(text, &words[i], lex);
+        if !capital && !first.any() && !lower_named {
             i += 1;
             continue;
         }
-        let triggered =
-            i > 0 && trigger(text, &words[i - 1]) && leads_to(text, &words[i - 1], &words[i]);
+        let triggered = lower_named || introduced(text, &words, i);
         let after_place_word = i > 0 && place(text, &words[i - 1]);
         if after_place_word
             || first.not_a_name()
             || !(first.any()
+                || lower_named
                 // An unknown word opening a sentence is most often just that (`Передайте`).
                 || (first.unknown && !words[i].opens)
                 || (triggered && capital && !never(text, &words[i])))
@@ -722,7 +732,20 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         // A word right after an opening quote names a brand or an organisation
         // («Спартак», “Red Bull”).
         let quoted = text[..words[i].start].ends_with(['«', '"', '“', '„']);
-        let chain = chain_from(text, &words, &evidence, i);
+        let mut chain = chain_from(text, &words, &evidence, i);
+        if !capital {
+            // In lower case the surname after a given name is known by the lexicon alone
+            // (`natasha higuchi`, `larry lombardo`).
+            let mut last = chain[chain.len() - 1];
+            while words[last].joined
+                && words
+                    .get(last + 1)
+                    .is_some_and(|next| !next.capital && lower_case_name(text, next, lex))
+            {
+                last += 1;
+                chain.push(last);
+            }
+        }
         let before = (i > 0).then(|| lower(&text[words[i - 1].start..words[i - 1].end]));
         let placey = before.is_some_and(|b| listed(&b, IN_PLACE_BEFORE));
         let last = chain[chain.len() - 1];
@@ -827,10 +850,90 @@ fn chain_from(text: &str, words: &[Word], evidence: &[Evidence], i: usize) -> Ve
 /// Verbs a person does, in lower case: a given name followed by one is a subject (`James is
 /// from …`, `Donald will call`), even at the start of a sentence.
 const ACTS: &[&str] = &[
-    "is", "was", "has", "had", "will", "would", "can", "could", "should", "said", "says", "lives",
-    "lived", "works", "worked", "wants", "wanted", "needs", "needed", "called", "calls", "asked",
-    "asks", "wrote", "writes", "sent", "sends", "told", "tells", "paid", "pays", "ordered",
-    "bought", "moved", "went", "came", "isn't", "doesn't", "didn't", "won't", "wasn't", "hasn't",
+    "is",
+    "was",
+    "has",
+    "had",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "said",
+    "says",
+    "lives",
+    "lived",
+    "works",
+    "worked",
+    "wants",
+    "wanted",
+    "needs",
+    "needed",
+    "called",
+    "calls",
+    "asked",
+    "asks",
+    "wrote",
+    "writes",
+    "sent",
+    "sends",
+    "told",
+    "tells",
+    "paid",
+    "pays",
+    "ordered",
+    "bought",
+    "moved",
+    "went",
+    "came",
+    "isn't",
+    "doesn't",
+    "didn't",
+    "won't",
+    "wasn't",
+    "hasn't",
+    "spent",
+    "shouted",
+    "explained",
+    "explains",
+    "listed",
+    "replied",
+    "replies",
+    "answered",
+    "agreed",
+    "added",
+    "noted",
+    "left",
+    "arrived",
+    "joined",
+    "visited",
+    "signed",
+    "emailed",
+    "phoned",
+    "complained",
+    "complains",
+    "mentioned",
+    "reported",
+    "requested",
+    "returned",
+    "received",
+    "stated",
+    "confirmed",
+    "points",
+    "pointed",
+    "gave",
+    "got",
+    "made",
+    "took",
+    "met",
+    "lost",
+    "forgot",
+    "tried",
+    "helped",
+    "decided",
+    "refused",
+    "promised",
+    "insisted",
 ];
 
 /// A lone given name that acts: the joined word after `last` is one of [`ACTS`].
@@ -941,20 +1044,34 @@ fn judge(
 /// `Kovalev, Lee and Phillips`, `Малон, Марк и Кейли`: capitalised words listed with one
 /// that is a person are people too.
 fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
-    const JOINS: &[&str] = &[", ", ",", " and ", ", and ", " и ", " & ", " or ", " или "];
-    let joined = |j: usize| JOINS.contains(&&text[words[j].end..words[j + 1].start]);
+    let between = |a: usize, b: usize| &text[words[a].end..words[b].start];
+    // The next item of a list after word `j`: past `, ` or `&`, or past `and`, `и`, `or`.
+    let next_item = |j: usize| -> Option<usize> {
+        if j + 1 >= words.len() {
+            return None;
+        }
+        if matches!(between(j, j + 1), ", " | "," | " & ") {
+            return Some(j + 1);
+        }
+        let conjunction = &text[words[j + 1].start..words[j + 1].end];
+        (j + 2 < words.len()
+            && matches!(conjunction, "and" | "or" | "и" | "или")
+            && matches!(between(j, j + 1), " " | ", ")
+            && between(j + 1, j + 2) == " ")
+            .then_some(j + 2)
+    };
     let mut k = 0;
     while k < words.len() {
         // Most words stand alone: no list to judge.
-        if k + 1 == words.len() || !joined(k) {
+        let Some(second) = next_item(k) else {
             k += 1;
             continue;
+        };
+        let mut group = vec![k, second];
+        while let Some(next) = next_item(group[group.len() - 1]) {
+            group.push(next);
         }
-        let mut j = k + 1;
-        while j + 1 < words.len() && joined(j) {
-            j += 1;
-        }
-        let group: Vec<usize> = (k..=j).collect();
+        let j = group[group.len() - 1];
         let items = group
             .iter()
             .filter(|g| {
@@ -1013,7 +1130,7 @@ fn propagate(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bo
 
 /// The stem a Russian name keeps in its case forms: Лофнер → лофнер, Гиффордса → гиффордс.
 fn russian_stem(name: &str) -> Option<String> {
-    if name.is_ascii() || name.chars().count() < 5 {
+    if !cyrillic(name) || name.chars().count() < 5 {
         return None;
     }
     let mut chars: Vec<char> = name.chars().collect();
@@ -1028,7 +1145,7 @@ fn russian_stem(name: &str) -> Option<String> {
 
 /// A case form of a name whose stem is in `stems`: the stem and at most three letters.
 fn inflected(word: &str, stems: &HashSet<String>) -> bool {
-    if stems.is_empty() || word.is_ascii() {
+    if stems.is_empty() || !cyrillic(word) {
         return false;
     }
     let ends: Vec<usize> = word
@@ -1054,15 +1171,13 @@ fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
         // A title before a name is part of the mention (`Dr. Brenda Eldarkhanov`).
         let start = match k.checked_sub(1).map(|t| &words[t]) {
             Some(t)
-                if t.capital
-                    && matches!(
-                        lower(&text[t.start..t.end]).as_ref(),
-                        "mr" | "mrs" | "ms" | "miss" | "mx" | "dr" | "prof"
-                    )
-                    && text[t.end..words[k].start]
-                        .trim_start_matches('.')
-                        .chars()
-                        .all(|c| c == ' ' || c == '\u{a0}') =>
+                if matches!(
+                    lower(&text[t.start..t.end]).as_ref(),
+                    "mr" | "mrs" | "ms" | "miss" | "mx" | "dr" | "prof"
+                ) && text[t.end..words[k].start]
+                    .trim_start_matches('.')
+                    .chars()
+                    .all(|c| c == ' ' || c == '\u{a0}') =>
             {
                 t.start
             }
@@ -1108,6 +1223,49 @@ fn leads_to(text: &str, trigger: &Word, next: &Word) -> bool {
             .contains(&lower(&text[trigger.start..trigger.end]).as_ref());
     let between = if abbreviated { &between[1..] } else { between };
     !between.contains(['.', '!', '?'])
+}
+
+/// The words right before a name written in lower case that [`introduced`] can take: titles
+/// and the ends of `my name is`, `call me`.
+const INTRODUCE_LOWER_CASE: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "dr", "prof", "me", "is", "was", "name", "named", "called",
+];
+
+/// Whether the words before word `i` introduce a name: a trigger word in its sentence
+/// (`Mr. Brown`, `Здравствуйте, Ольга`) or a phrase (`my name is …`, `call me …`).
+fn introduced(text: &str, words: &[Word], i: usize) -> bool {
+    if i == 0 {
+        return false;
+    }
+    let before = &words[i - 1];
+    if trigger(text, before) && leads_to(text, before, &words[i]) {
+        return true;
+    }
+    let word = |w: &Word| lower(&text[w.start..w.end]);
+    i >= 2
+        && words[i - 2].joined
+        && before.joined
+        && !before.dot
+        && matches!(word(before).as_ref(), "is" | "was" | "me")
+        && matches!(
+            word(&words[i - 2]).as_ref(),
+            "name" | "names" | "call" | "calls" | "called"
+        )
+}
+
+/// A lower-case word the lexicon knows as a given name or a surname, and no ordinary word.
+fn lower_case_name(text: &str, w: &Word, lex: &Lexicon) -> bool {
+    let word = &text[w.start..w.end];
+    if word.len() > MAX_NAME_BYTES || word.chars().count() < 3 {
+        return false;
+    }
+    let lower = lower(word);
+    let bare = bare(&lower);
+    let known = lex.known(bare);
+    (known.given || known.surname)
+        && !known.ambiguous
+        && !known.place
+        && !listed(bare, IN_NEVER | IN_TRIGGERS | IN_PARTICLES)
 }
 
 fn trigger(text: &str, w: &Word) -> bool {
@@ -1176,6 +1334,29 @@ mod tests {
                 &["Donald van der Voet"],
             ),
             ("Don't go to town, Judy!", &["Judy"]),
+            // Lists joined by `and`, `и`: the second of two surnames is one too.
+            (
+                "Our founders: Kovalev, Lee and Phillips. The idea",
+                &["Kovalev", "Lee", "Phillips"],
+            ),
+            (
+                "Sousa and Ball were precision engineers",
+                &["Sousa", "Ball"],
+            ),
+            // Introduced by a phrase; names of other countries, diacritics included.
+            ("My name is Kenjirou", &["Kenjirou"]),
+            ("Her maiden name is McCathie", &["McCathie"]),
+            ("Sometimes people call me Snežana", &["Snežana"]),
+            ("Albert shouted at Katie", &["Albert", "Katie"]),
+            ("written by Mark Söderberg and", &["Mark Söderberg"]),
+            // Written in lower case: known names after a title or phrase, or in chat.
+            ("mr. martin is a 50 year old man", &["mr. martin"]),
+            ("sometimes people call me philipp", &["philipp"]),
+            ("natasha higuchi, department of sales", &["natasha higuchi"]),
+            (
+                "i'm so jealous! said william to christina",
+                &["william", "christina"],
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(names(text), *expected, "in {text:?}");
@@ -1199,6 +1380,9 @@ mod tests {
             "Я живу во Владимире",
             "Кризис одолел моду. Сегодня президент заявил о мерах.",
             "Передайте, пожалуйста, документы.",
+            // Names that are more often ordinary words, in text written in lower case.
+            "i'm glad to hear that the song was awarded",
+            "in case of an issue, can i withdraw cash early?",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "in {text:?}");
         }

@@ -10,6 +10,12 @@ fn russian(c: char) -> bool {
     ('\u{0410}'..='\u{044F}').contains(&c) || c == 'ё' || c == 'Ё'
 }
 
+/// True when `word` has a Cyrillic letter: the Russian lists and rules apply to it, the Latin
+/// ones (diacritics included: Söderberg, Wiśniewska) to every other word.
+pub(super) fn cyrillic(word: &str) -> bool {
+    !word.is_ascii() && word.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+}
+
 /// A letter. Latin and Russian letters are told without the Unicode tables, which are slow.
 pub(super) fn letter(c: char) -> bool {
     if c.is_ascii() {
@@ -89,6 +95,9 @@ mod tests {
             assert!(!letter(c), "{c}");
         }
         assert!(alphanumeric('7') && alphanumeric('٣'));
+        assert!(
+            cyrillic("Ёлкин") && cyrillic("Kovalёv") && !cyrillic("Söderberg") && !cyrillic("Ann")
+        );
         assert_eq!(lower("Ёлкин"), "елкин");
         assert_eq!(lower("ÉCOLE"), "école");
         assert_eq!(
