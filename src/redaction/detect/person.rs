@@ -432,12 +432,25 @@ impl Evidence {
     fn not_a_name(self) -> bool {
         // Владимир, Ярослав: a city and a given name; prepositions of place decide.
         // Израиль and Марс are more often the country and the planet (ambiguous as names).
-        // An English place is never taken for a given name (Kenya, India are in the lists).
+        // An English place is never taken for a given name or a surname by itself (Kenya,
+        // India, Chad, Spain are in the name lists too); see [`named_after_a_place`].
         (self.known.place
-            && !self.known.surname
-            && (self.latin || !self.known.given || self.known.ambiguous))
+            && (self.latin || (!self.known.surname && (!self.known.given || self.known.ambiguous))))
             || (self.adjective && !self.known.given && !self.known.surname)
     }
+}
+
+/// A given name that is also a place, with a surname right after it: `Jordan Smith`,
+/// `Chad Miller` are people though `Jordan` and `Chad` alone are countries.
+fn named_after_a_place(words: &[Word], evidence: &[Evidence], i: usize) -> bool {
+    let first = evidence[i];
+    first.latin
+        && first.known.given
+        && words[i].joined
+        && words.get(i + 1).is_some_and(|next| next.capital)
+        && evidence
+            .get(i + 1)
+            .is_some_and(|e| (e.known.surname || e.known.given || e.shaped) && !e.not_a_name())
 }
 
 /// Russian patronymics in their case forms: Иванович, Ивановича, Ивановной, Ильинична.
@@ -719,7 +732,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         let triggered = lower_named || introduced(text, &words, i);
         let after_place_word = i > 0 && place(text, &words[i - 1]);
         if after_place_word
-            || first.not_a_name()
+            || (first.not_a_name() && !named_after_a_place(&words, &evidence, i))
             || !(first.any()
                 || lower_named
                 // An unknown word opening a sentence is most often just that (`Передайте`).
@@ -1372,6 +1385,8 @@ mod tests {
             "ООО Ромашка, ИНН",
             "I will call you on Monday",
             "Kenya was super fun to visit!",
+            "I'm glad to hear that Spain is moving in that direction",
+            "from around the world to Texas to share, who's coming to Chad with me?",
             "The address of Boston Consulting Group is 12 Main St",
             "Please charge my credit card. Number is 5307962233613678",
             "Who's coming to Costa Rica with me?",
