@@ -223,18 +223,7 @@ async fn retry_after_is_honoured(backend: Backend) {
     };
     app.ingest(&ticket_en("D-3")).await;
     inhouse.wait_until(|r| r.log().len() == 1, || {}).await;
-    let pending = || async {
-        app.get("/api/v1/deliveries?state=pending", &app.admin())
-            .await
-            .body["items"][0]
-            .clone()
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while pending().await["last_error"].is_null() {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let waiting = pending().await;
+    let waiting = pending_once(&app, |items| !items[0]["last_error"].is_null()).await[0].clone();
     assert_eq!(
         waiting["last_error"],
         "receiver answered 429 Too Many Requests"
@@ -248,23 +237,30 @@ async fn retry_after_is_honoured(backend: Backend) {
         .await;
 }
 
+/// The pending deliveries once `done` holds for them (polled: delivery runs on its own task).
+async fn pending_once(app: &TestApp, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let items = app
+            .get("/api/v1/deliveries?state=pending", &app.admin())
+            .await
+            .body["items"]
+            .clone();
+        if done(&items) {
+            return items;
+        }
+        assert!(Instant::now() < deadline, "pending: {items:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 async fn a_slow_receiver_times_out_and_is_retried(backend: Backend) {
     let (inhouse, url) = Receiver::start(&[Reply::Slow(Duration::from_secs(3))]);
     let Some(app) = gateway(backend, &url, None, |c| c.delivery_timeout_ms = 300).await else {
         return;
     };
     app.ingest(&ticket_en("D-4")).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let pending = app
-            .get("/api/v1/deliveries?state=pending", &app.admin())
-            .await;
-        if pending.body["items"][0]["last_error"] == "timed out" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{:?}", pending.body);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    pending_once(&app, |items| items[0]["last_error"] == "timed out").await;
     let clock = app.clock.clone();
     inhouse
         .wait_until(
@@ -275,7 +271,12 @@ async fn a_slow_receiver_times_out_and_is_retried(backend: Backend) {
     let delivered = app
         .get("/api/v1/deliveries?state=delivered", &app.admin())
         .await;
-    assert_eq!(delivered.body["items"][0]["attempts"], 2);
+    // At least the attempt that timed out and the one that got through (on a loaded machine
+    // the second may time out too before the receiver answers in time).
+    let attempts = delivered.body["items"][0]["attempts"]
+        .as_i64()
+        .unwrap_or_default();
+    assert!(attempts >= 2, "{:?}", delivered.body);
 }
 
 async fn dead_letters_are_listed_and_replayed(backend: Backend) {
@@ -414,11 +415,9 @@ async fn two_gateways_deliver_each_event_once(backend: Backend) {
         .wait_until(|r| r.delivered().len() >= expected, || {})
         .await;
     // Nothing is left to send (a second send could only follow an expired claim, and the
-    // injected clock has not moved).
-    let pending = first
-        .get("/api/v1/deliveries?state=pending", &first.admin())
-        .await;
-    assert_eq!(pending.body["items"], json!([]));
+    // injected clock has not moved). The receiver answers before the gateway commits the
+    // delivery, so the last few may still be marked pending for a moment.
+    pending_once(&first, |items| *items == json!([])).await;
     let delivered = inhouse.delivered();
     let mut ids: Vec<&str> = delivered.iter().map(|r| r.id.as_str()).collect();
     ids.sort_unstable();
