@@ -313,11 +313,18 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         } else {
             Shape::Lower
         };
-        let lower = lower(&text[start..end]);
-        let lists = if lower.len() <= MAX_MARKER_BYTES {
-            vocabulary().get(lower.as_ref()).copied().unwrap_or(0)
+        // A number is compared by its digits and no marker word begins with one: it is
+        // neither lowered nor looked up (near digits, most tokens are numbers).
+        let (lower, lists) = if shape == Shape::Number {
+            (Cow::Borrowed(&text[start..end]), 0)
         } else {
-            0
+            let lower = lower(&text[start..end]);
+            let lists = if lower.len() <= MAX_MARKER_BYTES {
+                vocabulary().get(lower.as_ref()).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            (lower, lists)
         };
         out.push(Token {
             start,
@@ -750,6 +757,16 @@ mod tests {
 
     fn addresses(text: &str) -> Vec<&str> {
         find(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+    }
+
+    #[test]
+    fn no_marker_word_begins_with_a_digit() {
+        // Number tokens are never looked up in the vocabulary.
+        assert!(
+            vocabulary()
+                .keys()
+                .all(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
+        );
     }
 
     #[test]

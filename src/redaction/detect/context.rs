@@ -3,6 +3,10 @@
 //! never reaches past `. `, `! `, `? ` or a line break, so "Заказ № 123. Мой телефон …" labels
 //! the order number and not the phone after it.
 
+use std::sync::OnceLock;
+
+use foldhash::HashMap;
+
 use super::words::lower;
 
 /// A label's meaning.
@@ -179,9 +183,10 @@ impl Before {
                 // `. ` ends a sentence unless the dot closes a short abbreviation (`тел.`,
                 // `д.р.`, `no.`) that the next word back makes.
                 let dotted = head[..i]
-                    .char_indices()
+                    .chars()
                     .rev()
-                    .take_while(|(_, c)| c.is_alphabetic() || *c == '.')
+                    .take_while(|c| (wordish(*c) && !c.is_ascii_digit()) || *c == '.')
+                    .take(6)
                     .count();
                 if dotted > 5 || dotted <= 1 {
                     break;
@@ -239,10 +244,22 @@ fn starts_ignore_case(word: &str, lower: &str) -> bool {
 
 /// The label a lower-case word stands for.
 fn meaning(lower: &str) -> Option<Label> {
-    let first = *lower.as_bytes().first()?;
-    LABELS
+    // The stems grouped by their first letter, so that a word is compared only with the few
+    // that could match (this runs for every number in a ticket).
+    static BY_FIRST_LETTER: OnceLock<HashMap<char, Vec<(&'static str, Label)>>> = OnceLock::new();
+    let first = lower.chars().next()?;
+    BY_FIRST_LETTER
+        .get_or_init(|| {
+            let mut map: HashMap<char, Vec<(&'static str, Label)>> = HashMap::default();
+            for (stem, label) in LABELS {
+                if let Some(c) = stem.chars().next() {
+                    map.entry(c).or_default().push((stem, *label));
+                }
+            }
+            map
+        })
+        .get(&first)?
         .iter()
-        .filter(|(stem, _)| stem.as_bytes()[0] == first)
         .find(|(stem, _)| {
             // Stems of one or two letters (`д`, `id`, `ph`) name only themselves.
             if stem.len() <= 2 || (stem.len() == 4 && !stem.is_ascii()) {

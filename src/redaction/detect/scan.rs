@@ -81,6 +81,12 @@ fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        // Nothing begins at any other byte (letters of other scripts, spaces, punctuation):
+        // most of a ticket is passed over here.
+        if !(b.is_ascii_alphanumeric() || matches!(b, b'@' | b'(' | b'[' | b'+' | b':')) {
+            i += 1;
+            continue;
+        }
         if b == b'@' {
             if options.runs(DetectorKind::Email)
                 && let Some((start, end)) = email_at(text, i)
@@ -148,7 +154,11 @@ fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
             i = resume;
             continue;
         }
+        // The rest of a word is no word's start.
         i += 1;
+        while i < bytes.len() && !word_start(bytes, i) && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
     }
     found
 }
