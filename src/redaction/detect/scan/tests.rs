@@ -352,6 +352,14 @@ fn what_people_really_write() {
             &[("0151 23456789", Phone), ("030 123456", Phone)],
         ),
         ("tel. 2345678", &[("2345678", Phone)]),
+        // Local numbers after words of calling, in the languages read.
+        (
+            "They're not answering at 9493 7477",
+            &[("9493 7477", Phone)],
+        ),
+        ("text me at 96 237271", &[("96 237271", Phone)]),
+        ("не могу дозвониться на 234-56-78", &[("234-56-78", Phone)]),
+        ("Telefon 2345 6789", &[("2345 6789", Phone)]),
         ("call 555-0123 ext. 12", &[("555-0123 ext. 12", Phone)]),
         (
             "тел. 8 (495) 123-45-67 доб. 123",
