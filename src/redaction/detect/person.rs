@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use foldhash::{HashMap, HashSet};
 
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{cyrillic, letter, lower, upper, word_lists};
+use super::words::{self, cyrillic, letter, lower, upper, word_lists};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -779,10 +779,11 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             .map(|k| &words[*k])
             .chain(words.get(last + 1).filter(|_| words[last].joined))
             .any(|w| listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER));
+        let street = street_or_place(text, &words, &chain);
         let latin_firm = russian_text
             && foreign_name_unlikely(&chain, &evidence, triggered)
             && !glossed(text, &words, &person, i);
-        if country(text, &words, &chain, lex) || company {
+        if country(text, &words, &chain, lex) || company || street {
             // Neither the whole (`Costa Rica`) nor its tail (`Rica`) is a person.
             i = chain[chain.len() - 1] + 1;
         } else if !quoted
@@ -821,6 +822,40 @@ fn foreign_name_unlikely(chain: &[usize], evidence: &[Evidence], triggered: bool
         first.initial || (first.known.given && !first.known.ambiguous && !first.known.place);
     let person_like = opens_with_a_name && chain[1..].iter().any(|k| named(&evidence[*k]));
     first.latin && !triggered && !person_like
+}
+
+/// Words that open the name of a street or a place named after a person or a saint (`rue
+/// Victor Hugo`, `Calle Manuel Iradier`, `San Sebastián`, `Porto Alegre`).
+const STREET_OR_PLACE_OPENERS: &[&str] = &[
+    "rue", "via", "viale", "calle", "c/", "rua", "avenida", "av", "piazza", "plaza", "paseo",
+    "strada", "zona", "san", "santa", "santo", "são", "saint", "sainte", "porto", "villa", "vila",
+    "den",
+];
+
+/// Whether the chain of Latin words names a street or a place rather than a person: opened by
+/// a street's or a saint's word, or held between a house number and another number the way
+/// international addresses write a street named after someone (`92 Eusebio Dávila 57`).
+fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
+    let (first, last) = (&words[chain[0]], &words[chain[chain.len() - 1]]);
+    let opener = |w: &Word| {
+        let end = if text[w.end..].starts_with('/') {
+            w.end + 1
+        } else {
+            w.end
+        };
+        STREET_OR_PLACE_OPENERS.contains(&words::lower(&text[w.start..end]).as_ref())
+    };
+    let before = text[..first.start].trim_end_matches([' ', '\u{a0}']);
+    let after = text[last.end..].trim_start_matches([' ', '\u{a0}']);
+    let latin = !words::cyrillic(&text[first.start..last.end]);
+    latin
+        && (opener(first)
+            || before
+                .rsplit([' ', '\u{a0}'])
+                .next()
+                .is_some_and(|w| STREET_OR_PLACE_OPENERS.contains(&words::lower(w).as_ref()))
+            || (before.ends_with(|c: char| c.is_ascii_digit())
+                && after.starts_with(|c: char| c.is_ascii_digit())))
 }
 
 /// Whether word `i` opens a bracket right after a person's name: the name as written in its
@@ -1354,6 +1389,27 @@ mod tests {
         assert_eq!(
             names("Please ask Philips Anderson to call back."),
             ["Philips Anderson"]
+        );
+    }
+
+    #[test]
+    fn streets_and_places_named_after_people_are_not_people() {
+        for text in [
+            "Please change my address to 92 Eusebio Dávila 57, Madrid.",
+            "The letter went to 20 rue Victor Hugo in Conflans.",
+            "It arrived at 92 C/ Manuel Iradier 77 last week.",
+            "I will be in San Sebastián for a business trip.",
+            "She moved to Porto Alegre in May.",
+        ] {
+            assert_eq!(names(text), Vec::<&str>::new(), "{text}");
+        }
+        assert_eq!(
+            names("I just read what Victor Hugo wrote."),
+            ["Victor Hugo"]
+        );
+        assert_eq!(
+            names("Please call Peter Smith at 555 1234 tomorrow."),
+            ["Peter Smith"]
         );
     }
 
