@@ -638,7 +638,7 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
         // Text written all in lower case: only an unmistakable given name counts.
         return Evidence {
             known: Known {
-                given: known.given && !known.ambiguous && bare.len() >= 4,
+                given: known.given && !known.ambiguous && !known.place && bare.len() >= 4,
                 ..Known::default()
             },
             latin: !cyrillic(bare),
@@ -832,11 +832,35 @@ const STREET_OR_PLACE_OPENERS: &[&str] = &[
     "den",
 ];
 
+/// Words that follow the name of a street or a place named after a person (`Gordon Street`,
+/// `Marshall Islands`).
+const STREET_OR_PLACE_CLOSERS: &[&str] = &[
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "lane",
+    "boulevard",
+    "blvd",
+    "drive",
+    "square",
+    "islands",
+    "island",
+    "county",
+];
+
 /// Whether the chain of Latin words names a street or a place rather than a person: opened by
-/// a street's or a saint's word, or held between a house number and another number the way
-/// international addresses write a street named after someone (`92 Eusebio Dávila 57`).
+/// a street's or a saint's word, followed by a street's or an island's, or held between a house
+/// number and another number the way international addresses write a street named after
+/// someone (`92 Eusebio Dávila 57`).
 fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
     let (first, last) = (&words[chain[0]], &words[chain[chain.len() - 1]]);
+    let closed = last.joined
+        && words.get(chain[chain.len() - 1] + 1).is_some_and(|next| {
+            STREET_OR_PLACE_CLOSERS.contains(&words::lower(&text[next.start..next.end]).as_ref())
+        });
     let opener = |w: &Word| {
         let end = if text[w.end..].starts_with('/') {
             w.end + 1
@@ -850,6 +874,7 @@ fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
     let latin = !words::cyrillic(&text[first.start..last.end]);
     latin
         && (opener(first)
+            || closed
             || before
                 .rsplit([' ', '\u{a0}'])
                 .next()
@@ -1400,6 +1425,9 @@ mod tests {
             "It arrived at 92 C/ Manuel Iradier 77 last week.",
             "I will be in San Sebastián for a business trip.",
             "She moved to Porto Alegre in May.",
+            "The early shows on Gordon Street were the important ones.",
+            "He flew in from the Marshall Islands yesterday.",
+            "who's coming to texas with me next week?",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "{text}");
         }
