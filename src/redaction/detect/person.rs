@@ -849,6 +849,25 @@ const STREET_OR_PLACE_CLOSERS: &[&str] = &[
     "islands",
     "island",
     "county",
+    // The same in the other languages of European addresses (`Dózsa György út`, `Nordahl
+    // Rolfsens vei`).
+    "utca",
+    "út",
+    "útja",
+    "tér",
+    "körút",
+    "vei",
+    "veien",
+    "gate",
+    "gata",
+    "gatan",
+    "vej",
+    "vägen",
+    "straße",
+    "strasse",
+    "weg",
+    "allee",
+    "laan",
 ];
 
 /// Whether the chain of Latin words names a street or a place rather than a person: opened by
@@ -1428,6 +1447,7 @@ mod tests {
             "The early shows on Gordon Street were the important ones.",
             "He flew in from the Marshall Islands yesterday.",
             "who's coming to texas with me next week?",
+            "The office moved to Dózsa György út 78 in Eger.",
         ] {
             assert_eq!(names(text), Vec::<&str>::new(), "{text}");
         }
