@@ -253,18 +253,7 @@ const NEVER: &[&str] = &[
     "inc",
     "llc",
     "gmbh",
-    "street",
-    "st",
-    "avenue",
-    "ave",
-    "road",
-    "rd",
-    "lane",
-    "ln",
-    "drive",
     "dr",
-    "boulevard",
-    "blvd",
     "suite",
     "apt",
     "ооо",
@@ -593,6 +582,7 @@ const IN_NEVER: u8 = 4;
 const IN_PARTICLES: u8 = 8;
 const IN_COMPANY_AFTER: u8 = 16;
 const IN_PLACE_BEFORE: u8 = 32;
+const IN_CLOSERS: u8 = 64;
 
 /// True when `lower` is in the word lists `bits` name: one look-up however many lists.
 fn listed(lower: &str, bits: u8) -> bool {
@@ -606,6 +596,8 @@ fn listed(lower: &str, bits: u8) -> bool {
                 (PARTICLES, IN_PARTICLES),
                 (COMPANY_AFTER, IN_COMPANY_AFTER),
                 (PLACE_BEFORE, IN_PLACE_BEFORE),
+                (STREET_WORDS, IN_NEVER | IN_CLOSERS),
+                (STREET_OR_PLACE_CLOSERS, IN_CLOSERS),
             ])
         })
         .get(lower)
@@ -832,9 +824,9 @@ const STREET_OR_PLACE_OPENERS: &[&str] = &[
     "den",
 ];
 
-/// Words that follow the name of a street or a place named after a person (`Gordon Street`,
-/// `Marshall Islands`).
-const STREET_OR_PLACE_CLOSERS: &[&str] = &[
+/// English street words: never a name themselves, and after a name they make it a street's
+/// (`Gordon Street`).
+const STREET_WORDS: &[&str] = &[
     "street",
     "st",
     "avenue",
@@ -842,32 +834,20 @@ const STREET_OR_PLACE_CLOSERS: &[&str] = &[
     "road",
     "rd",
     "lane",
+    "ln",
+    "drive",
     "boulevard",
     "blvd",
-    "drive",
-    "square",
-    "islands",
-    "island",
-    "county",
+];
+
+/// Words other than [`STREET_WORDS`] that follow the name of a street or a place named after
+/// a person (`Marshall Islands`, `Dózsa György út`).
+const STREET_OR_PLACE_CLOSERS: &[&str] = &[
+    "square", "islands", "island", "county",
     // The same in the other languages of European addresses (`Dózsa György út`, `Nordahl
     // Rolfsens vei`).
-    "utca",
-    "út",
-    "útja",
-    "tér",
-    "körút",
-    "vei",
-    "veien",
-    "gate",
-    "gata",
-    "gatan",
-    "vej",
-    "vägen",
-    "straße",
-    "strasse",
-    "weg",
-    "allee",
-    "laan",
+    "utca", "út", "útja", "tér", "körút", "vei", "veien", "gate", "gata", "gatan", "vej", "vägen",
+    "straße", "strasse", "weg", "allee", "laan",
 ];
 
 /// Whether the chain of Latin words names a street or a place rather than a person: opened by
@@ -877,9 +857,9 @@ const STREET_OR_PLACE_CLOSERS: &[&str] = &[
 fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
     let (first, last) = (&words[chain[0]], &words[chain[chain.len() - 1]]);
     let closed = last.joined
-        && words.get(chain[chain.len() - 1] + 1).is_some_and(|next| {
-            STREET_OR_PLACE_CLOSERS.contains(&words::lower(&text[next.start..next.end]).as_ref())
-        });
+        && words
+            .get(chain[chain.len() - 1] + 1)
+            .is_some_and(|next| listed(&words::lower(&text[next.start..next.end]), IN_CLOSERS));
     let opener = |w: &Word| {
         let end = if text[w.end..].starts_with('/') {
             w.end + 1
