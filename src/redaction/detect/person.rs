@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use foldhash::{HashMap, HashSet};
 
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{self, cyrillic, letter, lower, upper, word_lists};
+use super::words::{cyrillic, letter, lower, upper, word_lists};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -583,6 +583,7 @@ const IN_PARTICLES: u8 = 8;
 const IN_COMPANY_AFTER: u8 = 16;
 const IN_PLACE_BEFORE: u8 = 32;
 const IN_CLOSERS: u8 = 64;
+const IN_OPENERS: u8 = 128;
 
 /// True when `lower` is in the word lists `bits` name: one look-up however many lists.
 fn listed(lower: &str, bits: u8) -> bool {
@@ -598,6 +599,7 @@ fn listed(lower: &str, bits: u8) -> bool {
                 (PLACE_BEFORE, IN_PLACE_BEFORE),
                 (STREET_WORDS, IN_NEVER | IN_CLOSERS),
                 (STREET_OR_PLACE_CLOSERS, IN_CLOSERS),
+                (STREET_OR_PLACE_OPENERS, IN_OPENERS),
             ])
         })
         .get(lower)
@@ -707,9 +709,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     // titles (Philips, Sun Microsystems, New York Times).
     let cyrillic_words = words
         .iter()
-        .filter(|w| {
-            text[w.start..w.end].starts_with(|c: char| ('\u{0400}'..='\u{04FF}').contains(&c))
-        })
+        .filter(|w| cyrillic(&text[w.start..w.end]))
         .count();
     let russian_text = cyrillic_words * 2 > words.len();
     let mut i = 0;
@@ -771,15 +771,16 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             .map(|k| &words[*k])
             .chain(words.get(last + 1).filter(|_| words[last].joined))
             .any(|w| listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER));
-        let street = street_or_place(text, &words, &chain);
-        let latin_firm = russian_text
-            && foreign_name_unlikely(&chain, &evidence, triggered)
-            && !glossed(text, &words, &person, i);
-        if country(text, &words, &chain, lex) || company || street {
+        let latin_firm = || {
+            russian_text
+                && foreign_name_unlikely(&chain, &evidence, triggered)
+                && !glossed(text, &words, &person, i)
+        };
+        if country(text, &words, &chain, lex) || company || street_or_place(text, &words, &chain) {
             // Neither the whole (`Costa Rica`) nor its tail (`Rica`) is a person.
             i = chain[chain.len() - 1] + 1;
         } else if !quoted
-            && !latin_firm
+            && !latin_firm()
             && judge(
                 &chain,
                 &words,
@@ -856,30 +857,25 @@ const STREET_OR_PLACE_CLOSERS: &[&str] = &[
 /// someone (`92 Eusebio Dávila 57`).
 fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
     let (first, last) = (&words[chain[0]], &words[chain[chain.len() - 1]]);
+    if cyrillic(&text[first.start..last.end]) {
+        return false;
+    }
     let closed = last.joined
         && words
             .get(chain[chain.len() - 1] + 1)
-            .is_some_and(|next| listed(&words::lower(&text[next.start..next.end]), IN_CLOSERS));
-    let opener = |w: &Word| {
-        let end = if text[w.end..].starts_with('/') {
-            w.end + 1
-        } else {
-            w.end
-        };
-        STREET_OR_PLACE_OPENERS.contains(&words::lower(&text[w.start..end]).as_ref())
-    };
+            .is_some_and(|next| listed(&lower(&text[next.start..next.end]), IN_CLOSERS));
+    // `C/ Manuel Iradier`: the opener's slash is part of it.
+    let slash = usize::from(text[first.end..].starts_with('/'));
     let before = text[..first.start].trim_end_matches([' ', '\u{a0}']);
     let after = text[last.end..].trim_start_matches([' ', '\u{a0}']);
-    let latin = !words::cyrillic(&text[first.start..last.end]);
-    latin
-        && (opener(first)
-            || closed
-            || before
-                .rsplit([' ', '\u{a0}'])
-                .next()
-                .is_some_and(|w| STREET_OR_PLACE_OPENERS.contains(&words::lower(w).as_ref()))
-            || (before.ends_with(|c: char| c.is_ascii_digit())
-                && after.starts_with(|c: char| c.is_ascii_digit())))
+    listed(&lower(&text[first.start..first.end + slash]), IN_OPENERS)
+        || closed
+        || before
+            .rsplit([' ', '\u{a0}'])
+            .next()
+            .is_some_and(|w| listed(&lower(w), IN_OPENERS))
+        || (before.ends_with(|c: char| c.is_ascii_digit())
+            && after.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// Whether word `i` opens a bracket right after a person's name: the name as written in its
