@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 use foldhash::HashMap;
 
+use super::lexicon::Lexicon;
 use super::words::{alphanumeric, lower, upper, word_lists};
 
 /// Russian markers after which (or before which) a name stands: streets and settlements.
@@ -515,7 +516,12 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 .get(i + 1)
                 .filter(|n| house_number(n))
                 .map(|_| (first, i + 1, Piece::Unit))
-        } else if capital(t) && marker(t, IN_STREET_BEFORE) && joined(i) {
+        } else if capital(t)
+            && marker(t, IN_STREET_BEFORE)
+            && joined(i)
+            // `Avenue` opens a name (`Avenue Foch`) or closes one (`Fifth Avenue now`).
+            && name_from(text, tokens, i + 1).is_some()
+        {
             let first = if i > 0 && joined(i - 1) && house_number(&tokens[i - 1]) {
                 i - 1
             } else {
@@ -564,6 +570,7 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
         } else {
             None
         };
+        let found = found.or_else(|| intersection(text, tokens, i));
         // A name written before its marker: `Тверская ул.`, `Московская обл.`.
         let found = found.or_else(|| {
             let after = i + 1 < tokens.len()
@@ -594,6 +601,36 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
         }
     }
     out
+}
+
+/// Where people say to go, before a place: `meet me at`, `return to`, `my address is`.
+const TO_A_PLACE: &[&str] = &["at", "to", "is"];
+
+/// A person and a street joined by `and`, with a house number after them, where someone is
+/// told to go (`meet me at Spencer and Søndre Havnevej 65`, `return to Neville and
+/// Democracia 4183`): the addressee and the street; no marker word needed. The first word
+/// is a given name and the second none (`talk to Anna and Maria 2 times` is two people).
+fn intersection(text: &str, tokens: &[Token], i: usize) -> Option<(usize, usize, Piece)> {
+    let space = |k: usize| gap(text, tokens, k) == Gap::Space;
+    let before = tokens.get(i.checked_sub(1)?)?;
+    if !(capital(&tokens[i])
+        && space(i - 1)
+        && TO_A_PLACE.contains(&before.lower.as_ref())
+        && tokens.get(i + 1)?.lower == "and"
+        && space(i)
+        && space(i + 1))
+    {
+        return None;
+    }
+    let end = name_from(text, tokens, i + 2)?;
+    let number = end + 1;
+    let given = |k: usize| Lexicon::get().known(&tokens[k].lower).given;
+    (capital(&tokens[i + 2])
+        && space(end)
+        && tokens.get(number).is_some_and(house_number)
+        && given(i)
+        && !given(i + 2))
+    .then_some((i, number, Piece::Street))
 }
 
 /// How far past token `last` an address goes: house numbers, postcodes, state codes, units
@@ -674,6 +711,23 @@ fn grow_left(text: &str, tokens: &[Token], mut first: usize, unit: bool) -> usiz
     first
 }
 
+/// A capitalised word joined to the address at `first` by `and` (`Please return to Eloise
+/// and 226 Thomas Avenue`): whether it names the addressee or the first line of the address,
+/// it leaves with the address.
+fn addressee(text: &str, tokens: &[Token], first: usize) -> usize {
+    let space = |k: usize| gap(text, tokens, k) == Gap::Space;
+    if first >= 2
+        && tokens[first - 1].lower == "and"
+        && space(first - 1)
+        && space(first - 2)
+        && capital(&tokens[first - 2])
+    {
+        first - 2
+    } else {
+        first
+    }
+}
+
 /// How far from a digit an address may reach, in bytes: every address found has a number
 /// (a house, a flat, a postcode), so only text this near a digit is looked at.
 const REACH: usize = 240;
@@ -743,7 +797,7 @@ fn find_in(text: &str) -> Vec<(usize, usize)> {
         let has_number = tokens[first..=end].iter().any(|t| t.shape == Shape::Number);
         if has_number && (complete || several || street_numbered) {
             let unit = kinds.contains(&Piece::Unit);
-            let start = grow_left(text, &tokens, first, unit);
+            let start = addressee(text, &tokens, grow_left(text, &tokens, first, unit));
             spans.push((tokens[start].start, tokens[end].end));
         }
         k += 1;
@@ -813,6 +867,23 @@ mod tests {
         );
         assert_eq!(addresses("send to PO Box 4371 instead"), ["PO Box 4371"]);
         assert_eq!(
+            addresses("Please return to Eloise and 226 Thomas Avenue in case of an issue"),
+            ["Eloise and 226 Thomas Avenue"]
+        );
+        // `Avenue` can open a street's name too (`Avenue Foch`); here it closes one.
+        assert_eq!(
+            addresses("I live at 226 Thomas Avenue now"),
+            ["226 Thomas Avenue"]
+        );
+        assert_eq!(
+            addresses("Meet me at Spencer and Søndre Havnevej 65 at noon"),
+            ["Spencer and Søndre Havnevej 65"]
+        );
+        assert_eq!(
+            addresses("Please return to Neville and Democracia 4183 in case of an issue."),
+            ["Neville and Democracia 4183"]
+        );
+        assert_eq!(
             addresses("here: 69 Roheline 43 Apt. 305\nLepassaare"),
             ["69 Roheline 43 Apt. 305\nLepassaare"]
         );
@@ -834,6 +905,8 @@ mod tests {
             "И т. д. 5 раз подряд",
             "митинг на Тверской площади и на Кронштадтском бульваре",
             "as The Wall Street Journal reported",
+            "Talk to Anna and Maria 2 times a week",
+            "I switched to Windows and Office 365 last year",
         ] {
             assert!(addresses(text).is_empty(), "{text}: {:?}", addresses(text));
         }

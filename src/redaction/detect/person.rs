@@ -1191,7 +1191,12 @@ fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool])
         } else {
             persons >= 1 || with_evidence >= 2
         };
-        if items == group.len() && items >= 2 && enough {
+        if items == group.len() && firm_shaped(text, words, &group) {
+            // `Davis, Reynolds and Williamson`: a firm, whatever its first word looked like.
+            for g in &group {
+                person[*g] = false;
+            }
+        } else if items == group.len() && items >= 2 && enough {
             for g in &group {
                 if !evidence[*g].not_a_name() && !never(text, &words[*g]) {
                     person[*g] = true;
@@ -1200,6 +1205,24 @@ fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool])
         }
         k = j + 1;
     }
+}
+
+/// Whether a list of capitalised words is a firm's name the way law, audit and consulting
+/// firms are named, `A, B and C` after the article (`The Jones, Mitchell and Williams
+/// office`): people are listed without it. (A single name after `the` is still a person's:
+/// `The Peter Pham version`.)
+fn firm_shaped(text: &str, words: &[Word], group: &[usize]) -> bool {
+    let [first, second, third] = group else {
+        return false;
+    };
+    let article = first.checked_sub(1).is_some_and(|a| {
+        words[a].joined && text[words[a].start..words[a].end].eq_ignore_ascii_case("the")
+    });
+    article
+        && *second == first + 1
+        && text[words[*first].end..words[*second].start] == *", "
+        && third - second == 2
+        && text[words[second + 1].start..words[second + 1].end] == *"and"
 }
 
 /// Once a name is found, its words elsewhere in the text are the same person: `Джаред
@@ -1519,6 +1542,10 @@ mod tests {
                 "i'm so jealous! said william to christina",
                 &["william", "christina"],
             ),
+            (
+                "I spoke to Anna, Maria and Olga yesterday",
+                &["Anna", "Maria", "Olga"],
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(names(text), *expected, "in {text:?}");
@@ -1534,6 +1561,8 @@ mod tests {
             "ООО Ромашка, ИНН",
             "I will call you on Monday",
             "Kenya was super fun to visit!",
+            // A firm named the way law and audit firms are.
+            "The Jones, Mitchell and Williams office is at the corner",
             "I'm glad to hear that Spain is moving in that direction",
             "from around the world to Texas to share, who's coming to Chad with me?",
             "The address of Boston Consulting Group is 12 Main St",
