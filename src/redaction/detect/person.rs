@@ -573,21 +573,25 @@ const COMPANY_AFTER: &[&str] = &[
     "university",
     "foundation",
     "institute",
-    "and sons",
+    "sons",
+    "brothers",
 ];
 
-const IN_TRIGGERS: u8 = 1;
-const IN_PLACES: u8 = 2;
-const IN_NEVER: u8 = 4;
-const IN_PARTICLES: u8 = 8;
-const IN_COMPANY_AFTER: u8 = 16;
-const IN_PLACE_BEFORE: u8 = 32;
-const IN_CLOSERS: u8 = 64;
-const IN_OPENERS: u8 = 128;
+const IN_TRIGGERS: u16 = 1;
+const IN_PLACES: u16 = 2;
+const IN_NEVER: u16 = 4;
+const IN_PARTICLES: u16 = 8;
+const IN_COMPANY_AFTER: u16 = 16;
+const IN_PLACE_BEFORE: u16 = 32;
+const IN_CLOSERS: u16 = 64;
+const IN_OPENERS: u16 = 128;
+/// Units of a building and the Hungarian `u.` (utca) after a street's name: `70 Dora Creek
+/// Apt. 604`, `26 Veres Pálné u. 91`.
+const IN_UNITS: u16 = 256;
 
 /// True when `lower` is in the word lists `bits` name: one look-up however many lists.
-fn listed(lower: &str, bits: u8) -> bool {
-    static VOCABULARY: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
+fn listed(lower: &str, bits: u16) -> bool {
+    static VOCABULARY: OnceLock<HashMap<&'static str, u16>> = OnceLock::new();
     VOCABULARY
         .get_or_init(|| {
             word_lists(&[
@@ -600,6 +604,7 @@ fn listed(lower: &str, bits: u8) -> bool {
                 (STREET_WORDS, IN_NEVER | IN_CLOSERS),
                 (STREET_OR_PLACE_CLOSERS, IN_CLOSERS),
                 (STREET_OR_PLACE_OPENERS, IN_OPENERS),
+                (UNITS, IN_UNITS),
             ])
         })
         .get(lower)
@@ -770,6 +775,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             .skip(1)
             .map(|k| &words[*k])
             .chain(words.get(last + 1).filter(|_| words[last].joined))
+            .chain(partner_word(text, &words, last))
             .any(|w| listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER));
         let latin_firm = || {
             russian_text
@@ -803,6 +809,20 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     spans(text, &words, &person)
 }
 
+/// The word after `& ` or `and ` right after word `last`: a firm's partners (`H. J. Wilson &
+/// Company`, `Marlin Alter And Associates`, `Smith and Sons`).
+fn partner_word<'w>(text: &str, words: &'w [Word], last: usize) -> Option<&'w Word> {
+    let next = words.get(last + 1)?;
+    let between = &text[words[last].end..next.start];
+    if between == " & " {
+        return Some(next);
+    }
+    let and = &text[next.start..next.end];
+    (between == " " && and.eq_ignore_ascii_case("and") && next.joined)
+        .then(|| words.get(last + 2))
+        .flatten()
+}
+
 /// Whether a chain of Latin words inside Russian text is a firm, a brand or a title rather
 /// than a person: unless a word introduces it, a person written in Latin there opens with a
 /// given name or an initial and goes on with a name the lists know (`John Miller`, `J.
@@ -823,6 +843,20 @@ const STREET_OR_PLACE_OPENERS: &[&str] = &[
     "rue", "via", "viale", "calle", "c/", "rua", "avenida", "av", "piazza", "plaza", "paseo",
     "strada", "zona", "san", "santa", "santo", "são", "saint", "sainte", "porto", "villa", "vila",
     "den",
+];
+
+/// Units of a building, and the Hungarian `u.` (utca), after a street's name.
+const UNITS: &[&str] = &[
+    "apt",
+    "apartment",
+    "suite",
+    "ste",
+    "unit",
+    "flat",
+    "fl",
+    "floor",
+    "bldg",
+    "u",
 ];
 
 /// English street words: never a name themselves, and after a name they make it a street's
@@ -875,7 +909,12 @@ fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
             .next()
             .is_some_and(|w| listed(&lower(w), IN_OPENERS))
         || (before.ends_with(|c: char| c.is_ascii_digit())
-            && after.starts_with(|c: char| c.is_ascii_digit()))
+            && (after.starts_with(|c: char| c.is_ascii_digit())
+                || (last.joined
+                    && words.get(chain[chain.len() - 1] + 1).is_some_and(|unit| {
+                        listed(&lower(&text[unit.start..unit.end]), IN_UNITS)
+                            && (unit.dot || !unit.single)
+                    }))))
 }
 
 /// Whether word `i` opens a bracket right after a person's name: the name as written in its
@@ -886,17 +925,24 @@ fn glossed(text: &str, words: &[Word], person: &[bool], i: usize) -> bool {
         && text[words[i - 1].end..words[i].start].trim_matches([' ', '\u{a0}']) == "("
 }
 
-/// A chain of Latin words that together name a country: `Costa Rica`, `Saudi Arabia`.
+/// A chain of Latin words that together name a country, alone or with the one or two words
+/// before it: `Costa Rica`, `Saudi Arabia`, `cape verde`, `United Arab Emirates`.
 fn country(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
-    if chain.len() < 2 {
-        return false;
-    }
-    let phrase = chain
-        .iter()
-        .map(|k| lower(&text[words[*k].start..words[*k].end]))
-        .collect::<Vec<_>>()
-        .join(" ");
-    phrase.is_ascii() && lex.english_place(&phrase)
+    let first = chain[0];
+    let last = chain[chain.len() - 1];
+    (first.saturating_sub(2)..=first).any(|from| {
+        let joined = words[from..first].iter().all(|w| w.joined);
+        let n = last + 1 - from;
+        if !joined || n < 2 {
+            return false;
+        }
+        let phrase = words[from..=last]
+            .iter()
+            .map(|w| lower(&text[w.start..w.end]))
+            .collect::<Vec<_>>()
+            .join(" ");
+        phrase.is_ascii() && lex.english_place(&phrase)
+    })
 }
 
 fn never(text: &str, w: &Word) -> bool {
@@ -1561,8 +1607,16 @@ mod tests {
             "ООО Ромашка, ИНН",
             "I will call you on Monday",
             "Kenya was super fun to visit!",
-            // A firm named the way law and audit firms are.
+            // A firm named the way law and audit firms are, or by its partners.
             "The Jones, Mitchell and Williams office is at the corner",
+            "Science technician at H. J. Wilson & Company since May",
+            "We hired Marlin Alter And Associates to audit us",
+            // Countries completed by the word before the name.
+            "i'm glad to hear that el salvador is moving in that direction",
+            "She flew in this morning from United Arab Emirates.",
+            // A street between a house number and a flat or suite.
+            "the billing address: 70 Dora Creek Apt. 604, Channon",
+            "office is at 78 Victor Hugo u. 97. Sečovlje",
             "I'm glad to hear that Spain is moving in that direction",
             "from around the world to Texas to share, who's coming to Chad with me?",
             "The address of Boston Consulting Group is 12 Main St",

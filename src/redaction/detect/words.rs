@@ -72,11 +72,14 @@ pub(super) fn lower(word: &str) -> Cow<'_, str> {
 
 /// Word lists joined into one map, word → the bits of the lists that hold it, so that a word
 /// is looked up once however many lists ask about it.
-pub(super) fn word_lists(lists: &[(&[&'static str], u8)]) -> HashMap<&'static str, u8> {
-    let mut map: HashMap<&'static str, u8> = HashMap::default();
+pub(super) fn word_lists<B>(lists: &[(&[&'static str], B)]) -> HashMap<&'static str, B>
+where
+    B: Copy + Default + std::ops::BitOrAssign,
+{
+    let mut map: HashMap<&'static str, B> = HashMap::default();
     for (list, bit) in lists {
         for word in *list {
-            *map.entry(word).or_default() |= bit;
+            *map.entry(word).or_default() |= *bit;
         }
     }
     map
