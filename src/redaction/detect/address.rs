@@ -9,13 +9,10 @@
 //! state codes and short capitalised place names. Work is linear: each token is classified
 //! once and every span grows by a bounded number of steps.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use foldhash::HashMap;
-
 use super::lexicon::Lexicon;
-use super::words::{alphanumeric, lower, upper, word_lists};
+use super::words::{WordLists, alphanumeric, lower, upper};
 
 /// Russian markers after which (or before which) a name stands: streets and settlements.
 const RU_STREETS: &[&str] = &[
@@ -206,7 +203,7 @@ const STREET_BEFORE: &[&str] = &[
 const STREET_ENDINGS: &[&str] = &[
     "straße", "strasse", "gasse", "weg", "gatan", "vägen", "vagen", "gata", "gate", "veien", "vej",
     "gade", "katu", "tie", "straat", "laan", "plein", "utca", "ulice", "cesta", "dreef", "plaats",
-    "steenweg", "vegen", "vegur", "stigen", "gränd", "torget", "platz", "allee",
+    "steenweg", "vegen", "vegur", "stigen", "gränd", "torget", "platz", "allee", "str",
 ];
 
 /// Units inside a building (`Apt. 4`, `Suite 741`).
@@ -246,33 +243,49 @@ enum Shape {
     Lower,
 }
 
-/// A token of the text: letters and digits, with `-` `/` `'` inside.
-#[derive(Clone, Debug)]
-struct Token<'a> {
+/// A token of the text: letters and digits, with `-` `/` `'` inside. What the rules ask of
+/// its letters is worked out once, when the text is split: tokens are small, and only the
+/// few words a marker list may hold are lowered.
+#[derive(Clone, Copy, Debug)]
+struct Token {
     start: usize,
     end: usize,
     shape: Shape,
-    /// In lower case, `ё` as `е`; borrowed from the text when it already is.
-    lower: Cow<'a, str>,
-    /// The marker lists it is in (`RU_STREET | ABBREVIATION`…).
-    lists: u8,
+    /// The marker lists it is in (`IN_RU_STREETS | IN_UNITS`…).
+    lists: u16,
     /// Followed directly by `.`.
     dot: bool,
+    /// Its length in chars, counted up to 3.
+    chars: u8,
+    /// Its ASCII digits, counted up to 255.
+    digits: u8,
+    /// Made of digits and `-` only (`125009`, `10118-1234`).
+    plain_number: bool,
+    /// A capitalised word ending like a one-word street's name (`Hauptstraße`).
+    street_ending: bool,
 }
 
-const IN_RU_STREETS: u8 = 1;
-const IN_RU_PLACES: u8 = 2;
-const IN_RU_NUMBERED: u8 = 4;
-const IN_STREET_AFTER: u8 = 8;
-const IN_STREET_BEFORE: u8 = 16;
-const IN_UNITS: u8 = 32;
-const IN_PARTICLES: u8 = 64;
+const IN_RU_STREETS: u16 = 1;
+const IN_RU_PLACES: u16 = 2;
+const IN_RU_NUMBERED: u16 = 4;
+const IN_STREET_AFTER: u16 = 8;
+const IN_STREET_BEFORE: u16 = 16;
+const IN_UNITS: u16 = 32;
+const IN_PARTICLES: u16 = 64;
+/// The post office's letters before `Box` (`PO`, `P.O.`).
+const IN_POST_OFFICE: u16 = 128;
+/// `Box`, `PSC`: a postal box's number follows.
+const IN_BOX: u16 = 256;
+/// Where people say to go, before a place: `meet me at`, `return to`, `my address is`.
+const IN_TO_A_PLACE: u16 = 512;
+/// `and`, joining an addressee or a corner to a street.
+const IN_AND: u16 = 1024;
 
 /// Every marker word and the lists it is in: one look-up a token.
-fn vocabulary() -> &'static HashMap<&'static str, u8> {
-    static VOCABULARY: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
+fn vocabulary() -> &'static WordLists<u16> {
+    static VOCABULARY: OnceLock<WordLists<u16>> = OnceLock::new();
     VOCABULARY.get_or_init(|| {
-        word_lists(&[
+        WordLists::new(&[
             (RU_STREETS, IN_RU_STREETS),
             (RU_PLACES, IN_RU_PLACES),
             (RU_NUMBERED, IN_RU_NUMBERED),
@@ -280,15 +293,16 @@ fn vocabulary() -> &'static HashMap<&'static str, u8> {
             (STREET_BEFORE, IN_STREET_BEFORE),
             (UNITS, IN_UNITS),
             (NAME_PARTICLES, IN_PARTICLES),
+            (&["po", "p", "o"], IN_POST_OFFICE),
+            (&["box", "psc"], IN_BOX),
+            (&["at", "to", "is"], IN_TO_A_PLACE),
+            (&["and"], IN_AND),
         ])
     })
 }
 
-/// The longest marker word, in bytes (`микрорайоне`).
-const MAX_MARKER_BYTES: usize = 24;
-
-fn tokens(text: &str) -> Vec<Token<'_>> {
-    let mut out = Vec::new();
+fn tokens(text: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(text.len() / 6 + 1);
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
         if !alphanumeric(c) {
@@ -314,27 +328,30 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         } else {
             Shape::Lower
         };
-        // A number is compared by its digits and no marker word begins with one: it is
-        // neither lowered nor looked up (near digits, most tokens are numbers).
-        let (lower, lists) = if shape == Shape::Number {
-            (Cow::Borrowed(&text[start..end]), 0)
-        } else {
-            let lower = lower(&text[start..end]);
-            let lists = if lower.len() <= MAX_MARKER_BYTES {
-                vocabulary().get(lower.as_ref()).copied().unwrap_or(0)
-            } else {
-                0
-            };
-            (lower, lists)
-        };
-        out.push(Token {
+        let word = &text[start..end];
+        let mut token = Token {
             start,
             end,
             shape,
-            lower,
-            lists,
+            lists: 0,
             dot: text[end..].starts_with('.'),
-        });
+            chars: 0,
+            digits: 0,
+            plain_number: false,
+            street_ending: false,
+        };
+        if shape == Shape::Number {
+            // A number is compared by its digits and no marker word begins with one: it is
+            // neither lowered nor looked up (near digits, most tokens are numbers).
+            let digits = word.bytes().filter(u8::is_ascii_digit).count();
+            token.digits = u8::try_from(digits).unwrap_or(u8::MAX);
+            token.plain_number = word.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+        } else {
+            token.chars = u8::try_from(word.chars().take(3).count()).unwrap_or(3);
+            token.lists = vocabulary().get(word);
+            token.street_ending = shape == Shape::Capital && one_word_street(word);
+        }
+        out.push(token);
     }
     out
 }
@@ -376,23 +393,23 @@ fn gap(text: &str, tokens: &[Token], i: usize) -> Gap {
 
 /// Marker words that are written with a dot when shortened.
 fn abbreviation(t: &Token) -> bool {
-    t.lists & !IN_PARTICLES != 0 || matches!(t.lower.as_ref(), "p" | "o" | "po")
+    // A one-word street's name shortens too (`Hauptstr.`).
+    t.lists & !(IN_PARTICLES | IN_BOX) != 0 || t.street_ending
 }
 
 /// A single-letter marker (`д`, `г`, `к`) counts only with its dot: alone it is a word.
-fn marker(t: &Token, list: u8) -> bool {
-    t.lists & list != 0 && (t.lower.chars().nth(1).is_some() || t.dot)
+fn marker(t: &Token, list: u16) -> bool {
+    t.lists & list != 0 && (t.chars > 1 || t.dot)
 }
 
 fn house_number(t: &Token) -> bool {
-    t.shape == Shape::Number && t.lower.chars().filter(char::is_ascii_digit).count() <= 6
+    t.shape == Shape::Number && t.digits <= 6
 }
 
 fn postcode(text: &str, tokens: &[Token], i: usize) -> Option<usize> {
     let t = &tokens[i];
-    let digits = t.lower.chars().filter(char::is_ascii_digit).count();
-    if t.shape == Shape::Number && t.lower.chars().all(|c| c.is_ascii_digit() || c == '-') {
-        return (4..=10).contains(&digits).then_some(i);
+    if t.shape == Shape::Number && t.plain_number {
+        return (4..=10).contains(&t.digits).then_some(i);
     }
     // British and Canadian: `SW1A 1AA`, `K1A 0B1`.
     let word = &text[t.start..t.end];
@@ -445,13 +462,13 @@ fn street_word(t: &Token) -> bool {
     t.lists & (IN_STREET_AFTER | IN_UNITS | IN_RU_NUMBERED) != 0
 }
 
-fn one_word_street(t: &Token) -> bool {
-    capital(t)
-        && STREET_ENDINGS.iter().any(|e| {
-            t.lower
-                .strip_suffix(e)
-                .is_some_and(|stem| stem.chars().count() >= 3)
-        })
+fn one_word_street(word: &str) -> bool {
+    let lower = lower(word);
+    STREET_ENDINGS.iter().any(|e| {
+        lower
+            .strip_suffix(e)
+            .is_some_and(|stem| stem.chars().count() >= 3)
+    })
 }
 
 /// The kinds of pieces an address is made of.
@@ -502,12 +519,12 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 Piece::House
             };
             Some((i, i + 1, piece))
-        } else if (t.lower == "box" || t.lower == "psc") && joined(i) {
+        } else if t.lists & IN_BOX != 0 && joined(i) {
             // `PO Box`, `P.O. Box`: the post office's letters belong to it.
             let mut first = i;
             while first > 0
                 && i - first < 2
-                && matches!(tokens[first - 1].lower.as_ref(), "po" | "p" | "o")
+                && tokens[first - 1].lists & IN_POST_OFFICE != 0
                 && joined(first - 1)
             {
                 first -= 1;
@@ -516,7 +533,7 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 .get(i + 1)
                 .filter(|n| house_number(n))
                 .map(|_| (first, i + 1, Piece::Unit))
-        } else if capital(t)
+        } else if (capital(t) || t.dot)
             && marker(t, IN_STREET_BEFORE)
             && joined(i)
             // `Avenue` opens a name (`Avenue Foch`) or closes one (`Fifth Avenue now`).
@@ -533,7 +550,7 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
                 Piece::StreetName
             };
             name_from(text, tokens, i + 1).map(|end| (first, end, piece))
-        } else if one_word_street(t) {
+        } else if t.street_ending {
             // `Lille Vibyvej`, `Untere Donaulände`: words of the name before it.
             let mut first = i;
             while first > 0 && i - first < 2 && joined(first - 1) && capital(&tokens[first - 1]) {
@@ -576,7 +593,7 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
             let after = i + 1 < tokens.len()
                 && joined(i)
                 && capital(t)
-                && t.lower.chars().count() > 2
+                && t.chars > 2
                 && (marker(&tokens[i + 1], IN_RU_STREETS) || marker(&tokens[i + 1], IN_RU_PLACES))
                 && !tokens.get(i + 2).is_some_and(capital);
             after.then(|| {
@@ -603,9 +620,6 @@ fn pieces(text: &str, tokens: &[Token]) -> Vec<(usize, usize, Piece)> {
     out
 }
 
-/// Where people say to go, before a place: `meet me at`, `return to`, `my address is`.
-const TO_A_PLACE: &[&str] = &["at", "to", "is"];
-
 /// A person and a street joined by `and`, with a house number after them, where someone is
 /// told to go (`meet me at Spencer and Søndre Havnevej 65`, `return to Neville and
 /// Democracia 4183`): the addressee and the street; no marker word needed. The first word
@@ -615,8 +629,8 @@ fn intersection(text: &str, tokens: &[Token], i: usize) -> Option<(usize, usize,
     let before = tokens.get(i.checked_sub(1)?)?;
     if !(capital(&tokens[i])
         && space(i - 1)
-        && TO_A_PLACE.contains(&before.lower.as_ref())
-        && tokens.get(i + 1)?.lower == "and"
+        && before.lists & IN_TO_A_PLACE != 0
+        && tokens.get(i + 1)?.lists & IN_AND != 0
         && space(i)
         && space(i + 1))
     {
@@ -624,7 +638,11 @@ fn intersection(text: &str, tokens: &[Token], i: usize) -> Option<(usize, usize,
     }
     let end = name_from(text, tokens, i + 2)?;
     let number = end + 1;
-    let given = |k: usize| Lexicon::get().known(&tokens[k].lower).given;
+    let given = |k: usize| {
+        Lexicon::get()
+            .known(&lower(&text[tokens[k].start..tokens[k].end]))
+            .given
+    };
     (capital(&tokens[i + 2])
         && space(end)
         && tokens.get(number).is_some_and(house_number)
@@ -717,7 +735,7 @@ fn grow_left(text: &str, tokens: &[Token], mut first: usize, unit: bool) -> usiz
 fn addressee(text: &str, tokens: &[Token], first: usize) -> usize {
     let space = |k: usize| gap(text, tokens, k) == Gap::Space;
     if first >= 2
-        && tokens[first - 1].lower == "and"
+        && tokens[first - 1].lists & IN_AND != 0
         && space(first - 1)
         && space(first - 2)
         && capital(&tokens[first - 2])
@@ -818,7 +836,7 @@ mod tests {
         // Number tokens are never looked up in the vocabulary.
         assert!(
             vocabulary()
-                .keys()
+                .words()
                 .all(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
         );
     }
@@ -866,6 +884,15 @@ mod tests {
             ["Hedemannstrasse 15"]
         );
         assert_eq!(addresses("send to PO Box 4371 instead"), ["PO Box 4371"]);
+        // Polish `ul.` is written in lower case; German `-str.` shortens `-straße`.
+        assert_eq!(
+            addresses("machine operator 34 ul. Zuchów 65 Apt. 2"),
+            ["34 ul. Zuchów 65 Apt. 2"]
+        );
+        assert_eq!(
+            addresses("office is at Michaelkirchstr. 15 now"),
+            ["Michaelkirchstr. 15"]
+        );
         assert_eq!(
             addresses("Please return to Eloise and 226 Thomas Avenue in case of an issue"),
             ["Eloise and 226 Thomas Avenue"]

@@ -13,10 +13,10 @@
 
 use std::sync::OnceLock;
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashSet;
 
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{cyrillic, letter, lower, upper, word_lists};
+use super::words::{WordLists, cyrillic, letter, lower, upper};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -188,6 +188,8 @@ const PARTICLES: &[&str] = &[
 /// Capitalised words that are never part of a name, whatever precedes them.
 const NEVER: &[&str] = &[
     "number",
+    // `P.O. Box`: the initials are the post office's.
+    "box",
     "in",
     "on",
     "at",
@@ -575,6 +577,7 @@ const COMPANY_AFTER: &[&str] = &[
     "institute",
     "sons",
     "brothers",
+    "club",
 ];
 
 const IN_TRIGGERS: u16 = 1;
@@ -591,10 +594,10 @@ const IN_UNITS: u16 = 256;
 
 /// True when `lower` is in the word lists `bits` name: one look-up however many lists.
 fn listed(lower: &str, bits: u16) -> bool {
-    static VOCABULARY: OnceLock<HashMap<&'static str, u16>> = OnceLock::new();
+    static VOCABULARY: OnceLock<WordLists<u16>> = OnceLock::new();
     VOCABULARY
         .get_or_init(|| {
-            word_lists(&[
+            WordLists::new(&[
                 (TRIGGERS, IN_TRIGGERS),
                 (PLACES, IN_PLACES),
                 (NEVER, IN_NEVER),
@@ -608,7 +611,8 @@ fn listed(lower: &str, bits: u16) -> bool {
             ])
         })
         .get(lower)
-        .is_some_and(|b| b & bits != 0)
+        & bits
+        != 0
 }
 
 fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
@@ -782,7 +786,10 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
                 && foreign_name_unlikely(&chain, &evidence, triggered)
                 && !glossed(text, &words, &person, i)
         };
-        if country(text, &words, &chain, lex) || company || street_or_place(text, &words, &chain) {
+        if country_or_firm(text, &words, &chain, lex)
+            || company
+            || street_or_place(text, &words, &chain)
+        {
             // Neither the whole (`Costa Rica`) nor its tail (`Rica`) is a person.
             i = chain[chain.len() - 1] + 1;
         } else if !quoted
@@ -842,7 +849,7 @@ fn foreign_name_unlikely(chain: &[usize], evidence: &[Evidence], triggered: bool
 const STREET_OR_PLACE_OPENERS: &[&str] = &[
     "rue", "via", "viale", "calle", "c/", "rua", "avenida", "av", "piazza", "plaza", "paseo",
     "strada", "zona", "san", "santa", "santo", "são", "saint", "sainte", "porto", "villa", "vila",
-    "den",
+    "den", "cite", "cité", "cours", "port",
 ];
 
 /// Units of a building, and the Hungarian `u.` (utca), after a street's name.
@@ -925,9 +932,59 @@ fn glossed(text: &str, words: &[Word], person: &[bool], i: usize) -> bool {
         && text[words[i - 1].end..words[i].start].trim_matches([' ', '\u{a0}']) == "("
 }
 
-/// A chain of Latin words that together name a country, alone or with the one or two words
-/// before it: `Costa Rica`, `Saudi Arabia`, `cape verde`, `United Arab Emirates`.
-fn country(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
+/// Well-known firms named after their founders, written as words (`&` and `.` left out): on
+/// their own they read as a person's given name and surname.
+const FIRMS_NAMED_AFTER_PEOPLE: &[&str] = &[
+    "oliver wyman",
+    "merrill lynch",
+    "rand mcnally",
+    "parsons brinckerhoff",
+    "rowe price",
+    "t rowe price",
+    "dun bradstreet",
+    "ernst young",
+    "johnson johnson",
+    "procter gamble",
+    "goldman sachs",
+    "morgan stanley",
+    "lehman brothers",
+    "booz allen",
+    "booz allen hamilton",
+    "marsh mclennan",
+    "baker mckenzie",
+    "wells fargo",
+    "charles schwab",
+    "edward jones",
+    "harley davidson",
+    "rolls royce",
+    "louis vuitton",
+    "calvin klein",
+    "ralph lauren",
+    "tommy hilfiger",
+    "hugo boss",
+    "estee lauder",
+    "walt disney",
+    "john deere",
+    "dow jones",
+    "sherwin williams",
+    "smith wesson",
+    "pratt whitney",
+    "hewlett packard",
+    "arthur andersen",
+    "jones lang lasalle",
+    "cushman wakefield",
+    "bristol myers squibb",
+    "eli lilly",
+    "ben jerry's",
+    "marks spencer",
+    "john lewis",
+    "jack daniel's",
+];
+
+/// A chain of Latin words that, alone or with the one or two words before it, names a
+/// country (`Costa Rica`, `Saudi Arabia`, `cape verde`, `United Arab Emirates`) or a firm
+/// named after people (`Merrill Lynch`, `T Rowe Price`).
+fn country_or_firm(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
     let first = chain[0];
     let last = chain[chain.len() - 1];
     (first.saturating_sub(2)..=first).any(|from| {
@@ -941,7 +998,8 @@ fn country(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
             .map(|w| lower(&text[w.start..w.end]))
             .collect::<Vec<_>>()
             .join(" ");
-        phrase.is_ascii() && lex.english_place(&phrase)
+        phrase.is_ascii()
+            && (lex.english_place(&phrase) || FIRMS_NAMED_AFTER_PEOPLE.contains(&phrase.as_str()))
     })
 }
 
@@ -1614,6 +1672,10 @@ mod tests {
             // Countries completed by the word before the name.
             "i'm glad to hear that el salvador is moving in that direction",
             "She flew in this morning from United Arab Emirates.",
+            // Firms named after their founders, and places opened by `Port`.
+            "She spent a year at Merrill Lynch as an assistant",
+            "The fund is run by T. Rowe Price in Baltimore",
+            "It was on this street in Port Edward that we met.",
             // A street between a house number and a flat or suite.
             "the billing address: 70 Dora Creek Apt. 604, Channon",
             "office is at 78 Victor Hugo u. 97. Sečovlje",

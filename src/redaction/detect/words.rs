@@ -47,42 +47,170 @@ pub(super) fn alphanumeric(c: char) -> bool {
 /// Latin and Russian letters are lowered by hand: the Unicode tables are slow and these are
 /// nearly every letter tickets hold.
 pub(super) fn lower(word: &str) -> Cow<'_, str> {
-    let needs = word.chars().any(|c| {
-        c.is_ascii_uppercase()
-            || ('\u{0410}'..='\u{042F}').contains(&c)
-            || matches!(c, 'Ё' | 'ё')
-            || (!c.is_ascii() && !russian(c) && c.is_uppercase())
-    });
-    if !needs {
+    if !needs_lowering(word) {
         return Cow::Borrowed(word);
     }
     let mut out = String::with_capacity(word.len());
-    for c in word.chars() {
-        match c {
-            'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            // А–Я are а–я 32 code points on; the shift keeps every result a valid char.
-            'А'..='Я' => out.push(char::from_u32(c as u32 + 32).unwrap_or(c)),
-            'Ё' | 'ё' => out.push('е'),
-            c if c.is_ascii() || russian(c) => out.push(c),
-            c => out.extend(c.to_lowercase()),
-        }
-    }
+    each_lowered(word, |c| {
+        out.push(c);
+        true
+    });
     Cow::Owned(out)
 }
 
-/// Word lists joined into one map, word → the bits of the lists that hold it, so that a word
-/// is looked up once however many lists ask about it.
-pub(super) fn word_lists<B>(lists: &[(&[&'static str], B)]) -> HashMap<&'static str, B>
-where
-    B: Copy + Default + std::ops::BitOrAssign,
-{
-    let mut map: HashMap<&'static str, B> = HashMap::default();
-    for (list, bit) in lists {
-        for word in *list {
-            *map.entry(word).or_default() |= *bit;
+/// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
+/// (two bytes from `D0`/`D1`), or an upper-case letter of another script (rare; judged by the
+/// Unicode tables).
+fn needs_lowering(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if b.is_ascii_uppercase() {
+                return true;
+            }
+            i += 1;
+            continue;
+        }
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        match b {
+            // Ё is D0 81, А–Я are D0 90..AF, ё is D1 91.
+            0xD0 if next == 0x81 || (0x90..=0xAF).contains(&next) => return true,
+            0xD1 if next == 0x91 => return true,
+            0xD0 | 0xD1 => i += 2,
+            _ => {
+                let Some(c) = word[i..].chars().next() else {
+                    return false;
+                };
+                if c.is_uppercase() {
+                    return true;
+                }
+                i += c.len_utf8();
+            }
         }
     }
-    map
+    false
+}
+
+/// Hands the chars of `word`, lowered as [`lower`] does, to `put` until it returns false;
+/// true when it took them all.
+fn each_lowered(word: &str, mut put: impl FnMut(char) -> bool) -> bool {
+    word.chars().all(|c| match c {
+        'A'..='Z' => put(c.to_ascii_lowercase()),
+        // А–Я are а–я 32 code points on; the shift keeps every result a valid char.
+        'А'..='Я' => put(char::from_u32(c as u32 + 32).unwrap_or(c)),
+        'Ё' | 'ё' => put('е'),
+        c if c.is_ascii() || russian(c) => put(c),
+        c => c.to_lowercase().all(&mut put),
+    })
+}
+
+/// The first bytes (up to four, whole chars only) of `word` as [`lower`] writes it: a key
+/// every form of a word shares however it is capitalised, computed without lowering the rest.
+fn folded_prefix(word: &str) -> u32 {
+    // Latin and Russian letters from their bytes; any other script the slow way.
+    let bytes = word.as_bytes();
+    let mut key = [0u8; 4];
+    let (mut len, mut i) = (0, 0);
+    while len < key.len() && i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            key[len] = b.to_ascii_lowercase();
+            (len, i) = (len + 1, i + 1);
+            continue;
+        }
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        let folded = match (b, next) {
+            // А–П → а–п, Р–Я → р–я, Ё and ё → е.
+            (0xD0, 0x90..=0x9F) => [0xD0, next + 0x20],
+            (0xD0, 0xA0..=0xAF) => [0xD1, next - 0x20],
+            (0xD0, 0x81) | (0xD1, 0x91) => [0xD0, 0xB5],
+            (0xD0 | 0xD1, _) => [b, next],
+            _ => return slow_folded_prefix(word),
+        };
+        if len + 2 > key.len() {
+            break;
+        }
+        key[len..len + 2].copy_from_slice(&folded);
+        (len, i) = (len + 2, i + 2);
+    }
+    u32::from_le_bytes(key)
+}
+
+/// [`folded_prefix`] through [`each_lowered`], for words of other scripts.
+fn slow_folded_prefix(word: &str) -> u32 {
+    let mut key = [0u8; 4];
+    let mut len = 0;
+    each_lowered(word, |c| {
+        let n = c.len_utf8();
+        if len + n > key.len() {
+            return false;
+        }
+        c.encode_utf8(&mut key[len..len + n]);
+        len += n;
+        true
+    });
+    u32::from_le_bytes(key)
+}
+
+/// Bits in the filter of [`WordLists`]: 64 Kbit, a few hundred set.
+const PREFIX_BITS: usize = 1 << 16;
+
+fn prefix_slot(key: u32) -> usize {
+    // Fibonacci hashing: the top 16 bits of the product spread keys of similar bytes.
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+/// Word lists joined into one map, word → the bits of the lists that hold it, so that a word
+/// is looked up once however many lists ask about it. Most words of a text are in no list:
+/// a filter on their first letters turns them away before they are lowered or hashed.
+pub(super) struct WordLists<B> {
+    map: HashMap<&'static str, B>,
+    /// Which [`folded_prefix`] slots some listed word falls in.
+    prefixes: Vec<u64>,
+    /// The longest listed word, in bytes.
+    longest: usize,
+}
+
+impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
+    /// Joins `lists`, each with its bits; words must be in lower case with `ё` as `е`.
+    pub(super) fn new(lists: &[(&[&'static str], B)]) -> Self {
+        let mut map: HashMap<&'static str, B> = HashMap::default();
+        let mut prefixes = vec![0u64; PREFIX_BITS / 64];
+        let mut longest = 0;
+        for (list, bit) in lists {
+            for word in *list {
+                *map.entry(word).or_default() |= *bit;
+                let slot = prefix_slot(folded_prefix(word));
+                prefixes[slot / 64] |= 1 << (slot % 64);
+                longest = longest.max(word.len());
+            }
+        }
+        Self {
+            map,
+            prefixes,
+            longest,
+        }
+    }
+
+    /// Every listed word.
+    #[cfg(test)]
+    pub(super) fn words(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.map.keys().copied()
+    }
+
+    /// The bits of the lists holding `word`, in any case.
+    pub(super) fn get(&self, word: &str) -> B {
+        if word.len() > self.longest {
+            return B::default();
+        }
+        let slot = prefix_slot(folded_prefix(word));
+        if self.prefixes[slot / 64] & (1 << (slot % 64)) == 0 {
+            return B::default();
+        }
+        self.map.get(&*lower(word)).copied().unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -109,8 +237,18 @@ mod tests {
         );
         assert_eq!(lower("ЁЖИК Δ İ"), "ежик δ i̇");
         assert!(matches!(lower("улица"), Cow::Borrowed(_)));
-        let map = word_lists(&[(&["ул", "st"], 1), (&["st"], 2)]);
-        assert_eq!(map.get("st"), Some(&3));
-        assert_eq!(map.get("ул"), Some(&1));
+        let lists = WordLists::new(&[(&["ул", "st", "straße"], 1u8), (&["st"], 2)]);
+        assert_eq!(lists.get("st"), 3);
+        assert_eq!(lists.get("ST"), 3);
+        assert_eq!(lists.get("Ул"), 1);
+        assert_eq!(lists.get("STRASSE"), 0);
+        assert_eq!(lists.get("Straße"), 1);
+        assert_eq!(lists.get("stop"), 0);
+        for word in [
+            "Ёлка", "ЁЛКА", "ёлка", "Straße", "ÉCOLE", "Ул", "st", "Ж", "abcdef", "aбв",
+        ] {
+            assert_eq!(folded_prefix(word), slow_folded_prefix(word), "{word}");
+        }
+        assert_eq!(lists.get("streets-and-more-words-than-any-list-has"), 0);
     }
 }
