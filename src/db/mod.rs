@@ -10,7 +10,7 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -366,7 +366,27 @@ where
     E: From<diesel::result::Error> + From<DbError>,
 {
     let mut conn = pool.get().map_err(DbError::from)?;
-    (*conn).transaction(work)
+    // On SQLite a write transaction takes the write lock when it begins (`BEGIN IMMEDIATE`),
+    // waiting for it under `busy_timeout`. Begun deferred, a transaction that reads before it
+    // writes holds a snapshot that another process's commit (a second gateway, a CLI command,
+    // the jobs of a gateway restarting on the same file) makes stale: SQLite then refuses the
+    // write at once with "database is locked", without waiting.
+    if let AnyConnection::Sqlite(sqlite) = &mut *conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    } else {
+        return (*conn).transaction(work);
+    }
+    type Transactions = <AnyConnection as Connection>::TransactionManager;
+    match work(&mut conn) {
+        Ok(value) => {
+            Transactions::commit_transaction(&mut *conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            Transactions::rollback_transaction(&mut *conn)?;
+            Err(error)
+        }
+    }
 }
 
 /// Diesel blocks: run database work on tokio's blocking pool, never on an executor thread.
@@ -399,6 +419,57 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_that_reads_first_waits_for_another_gateway_instead_of_failing() {
+        use std::sync::mpsc;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("sqlite://{}/shared.db", dir.path().display());
+        let connect = || Db::connect(&url).unwrap_or_else(|e| panic!("{e}"));
+        let (ours, theirs) = (connect(), connect());
+        ours.write(|c| {
+            c.batch_execute("CREATE TABLE t (n INTEGER)")
+                .map_err(DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (have_read, wait_for_read) = mpsc::channel();
+        let (committed, wait_for_commit) = mpsc::channel();
+        let other = std::thread::spawn(move || {
+            let _ = wait_for_read.recv();
+            let written = theirs.write(|c| {
+                c.batch_execute("INSERT INTO t VALUES (2)")
+                    .map_err(DbError::from)
+            });
+            let _ = committed.send(());
+            written
+        });
+        let ours_written = ours.write(|c| {
+            c.batch_execute("SELECT count(*) FROM t")?;
+            let _ = have_read.send(());
+            // The other gateway writes now if it can; begun `IMMEDIATE`, it waits for us.
+            let _ = wait_for_commit.recv_timeout(Duration::from_millis(300));
+            c.batch_execute("INSERT INTO t VALUES (1)")
+                .map_err(DbError::from)
+        });
+        assert!(ours_written.is_ok(), "{ours_written:?}");
+        let theirs_written = other.join().unwrap_or_else(|_| panic!("writer panicked"));
+        assert!(theirs_written.is_ok(), "{theirs_written:?}");
+        let rows: i64 = ours
+            .read(|c| {
+                use diesel::RunQueryDsl;
+                #[derive(diesel::QueryableByName)]
+                struct Count {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                diesel::sql_query("SELECT count(*) AS n FROM t")
+                    .get_result::<Count>(c)
+                    .map(|r| r.n)
+                    .map_err(DbError::from)
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows, 2);
+    }
 
     #[test]
     fn urls_pick_the_backend() {
