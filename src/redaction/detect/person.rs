@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use foldhash::HashSet;
 
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{WordLists, cyrillic, letter, lower, upper};
+use super::words::{WordLists, char_at, cyrillic, letter, lower, upper};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -334,9 +334,20 @@ struct Word {
 fn words(text: &str) -> Vec<Word> {
     // About one word in six bytes of prose: one allocation for most texts.
     let mut out: Vec<Word> = Vec::with_capacity(text.len() / 6 + 1);
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    // Past spaces and no-break spaces from `at`.
+    let spaces_from = |mut at: usize| {
+        loop {
+            match bytes.get(at) {
+                Some(b' ') => at += 1,
+                Some(0xC2) if bytes.get(at + 1) == Some(&0xA0) => at += 2,
+                _ => return at,
+            }
+        }
+    };
     let mut sentence_open = true;
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while let Some((c, width)) = char_at(text, i) {
         if !letter(c) {
             if matches!(c, '.' | '!' | '?' | '\n') {
                 // A dot right after a one-letter word is an initial's, not a sentence's end.
@@ -345,43 +356,43 @@ fn words(text: &str) -> Vec<Word> {
                     sentence_open = true;
                 }
             }
+            i += width;
             continue;
         }
         let start = i;
         let capital = upper(c);
-        let mut end = i + c.len_utf8();
+        let mut end = i + width;
         let mut letters = 1;
         let mut all_upper = capital;
-        while let Some(&(j, d)) = chars.peek() {
+        // `end` is past the word's last letter; `at` past what has been read (a `-` or an
+        // apostrophe counts only with a letter after it).
+        let mut at = end;
+        while let Some((d, w)) = char_at(text, at) {
             if letter(d) {
-                end = j + d.len_utf8();
+                end = at + w;
+                at = end;
                 letters += 1;
                 all_upper = all_upper && upper(d);
-                chars.next();
-            } else if matches!(d, '-' | '\'' | '’') && text[j + d.len_utf8()..].starts_with(letter)
+            } else if matches!(d, '-' | '\'' | '’')
+                && char_at(text, at + w).is_some_and(|(e, _)| letter(e))
             {
-                chars.next();
+                at += w;
             } else {
                 break;
             }
         }
-        let rest = &text[end..];
-        let dot = rest.starts_with('.');
-        let after_dot = if dot { &rest[1..] } else { rest };
-        let gap: &str =
-            &after_dot[..after_dot.len() - after_dot.trim_start_matches([' ', '\u{a0}']).len()];
+        i = at;
+        let dot = bytes.get(end) == Some(&b'.');
+        let after_dot = end + usize::from(dot);
+        let next = spaces_from(after_dot);
         // Only an initial's dot joins it to the next word: after any other word a dot ends
         // the sentence.
-        let single = letters == 1 && end - start == c.len_utf8();
-        let joined = (!gap.is_empty() || dot)
-            && after_dot[gap.len()..].starts_with(letter)
-            && if dot {
-                single
-            } else {
-                !rest.starts_with([',', ';', ':', '!', '?'])
-            };
-        let addressed = rest.trim_start_matches([' ', '\u{a0}']).is_empty()
-            || rest.starts_with([',', '!', ':', '\n', '?']);
+        let single = letters == 1 && end - start == width;
+        let joined = (next > after_dot || dot)
+            && char_at(text, next).is_some_and(|(n, _)| letter(n))
+            && (!dot || single);
+        let addressed = spaces_from(end) == bytes.len()
+            || matches!(bytes.get(end), Some(b',' | b'!' | b':' | b'\n' | b'?'));
         out.push(Word {
             start,
             end,

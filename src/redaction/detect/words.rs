@@ -16,6 +16,17 @@ pub(super) fn cyrillic(word: &str) -> bool {
     !word.is_ascii() && word.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
 }
 
+/// The char at byte `at` of `text` and its width; `None` at the end. ASCII is read without
+/// decoding.
+pub(super) fn char_at(text: &str, at: usize) -> Option<(char, usize)> {
+    let byte = *text.as_bytes().get(at)?;
+    if byte.is_ascii() {
+        return Some((char::from(byte), 1));
+    }
+    let c = text.get(at..)?.chars().next()?;
+    Some((c, c.len_utf8()))
+}
+
 /// A letter. Latin and Russian letters are told without the Unicode tables, which are slow.
 pub(super) fn letter(c: char) -> bool {
     if c.is_ascii() {
@@ -237,6 +248,13 @@ mod tests {
         );
         assert_eq!(lower("ЁЖИК Δ İ"), "ежик δ i̇");
         assert!(matches!(lower("улица"), Cow::Borrowed(_)));
+        let mixed = "aЖé€𝄞";
+        let mut at = 0;
+        for c in mixed.chars() {
+            assert_eq!(char_at(mixed, at), Some((c, c.len_utf8())));
+            at += c.len_utf8();
+        }
+        assert_eq!(char_at(mixed, at), None);
         let lists = WordLists::new(&[(&["ул", "st", "straße"], 1u8), (&["st"], 2)]);
         assert_eq!(lists.get("st"), 3);
         assert_eq!(lists.get("ST"), 3);
