@@ -207,7 +207,7 @@ const STREET_ENDINGS: &[&str] = &[
 ];
 
 /// Units inside a building (`Apt. 4`, `Suite 741`).
-const UNITS: &[&str] = &[
+pub(super) const UNITS: &[&str] = &[
     "apt",
     "apartment",
     "suite",

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use foldhash::HashSet;
 
+use super::address;
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
 use super::words::{WordLists, char_at, cyrillic, letter, lower, upper};
 
@@ -618,7 +619,9 @@ fn listed(lower: &str, bits: u16) -> bool {
                 (STREET_WORDS, IN_NEVER | IN_CLOSERS),
                 (STREET_OR_PLACE_CLOSERS, IN_CLOSERS),
                 (STREET_OR_PLACE_OPENERS, IN_OPENERS),
-                (UNITS, IN_UNITS),
+                (address::UNITS, IN_UNITS),
+                // The Hungarian `u.` (utca) after a street's name.
+                (&["u"], IN_UNITS),
             ])
         })
         .get(lower)
@@ -861,20 +864,6 @@ const STREET_OR_PLACE_OPENERS: &[&str] = &[
     "rue", "via", "viale", "calle", "c/", "rua", "avenida", "av", "piazza", "plaza", "paseo",
     "strada", "zona", "san", "santa", "santo", "são", "saint", "sainte", "porto", "villa", "vila",
     "den", "cite", "cité", "cours", "port",
-];
-
-/// Units of a building, and the Hungarian `u.` (utca), after a street's name.
-const UNITS: &[&str] = &[
-    "apt",
-    "apartment",
-    "suite",
-    "ste",
-    "unit",
-    "flat",
-    "fl",
-    "floor",
-    "bldg",
-    "u",
 ];
 
 /// English street words: never a name themselves, and after a name they make it a street's
