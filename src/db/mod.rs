@@ -382,10 +382,12 @@ where
             Transactions::commit_transaction(&mut *conn)?;
             Ok(value)
         }
-        Err(error) => {
-            Transactions::rollback_transaction(&mut *conn)?;
-            Err(error)
-        }
+        // As diesel's own `transaction`: a rollback that fails because the connection is
+        // already broken keeps the original error (the pool drops such a connection).
+        Err(error) => match Transactions::rollback_transaction(&mut *conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 
