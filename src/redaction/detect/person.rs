@@ -987,19 +987,32 @@ const FIRMS_NAMED_AFTER_PEOPLE: &[&str] = &[
 fn country_or_firm(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -> bool {
     let first = chain[0];
     let last = chain[chain.len() - 1];
-    (first.saturating_sub(2)..=first).any(|from| {
-        let joined = words[from..first].iter().all(|w| w.joined);
-        let n = last + 1 - from;
-        if !joined || n < 2 {
-            return false;
+    // The widest phrase once (up to two joined words before the chain); the narrower ones are
+    // its tails.
+    let mut from = first;
+    while from > 0 && first - from < 2 && words[from - 1].joined {
+        from -= 1;
+    }
+    if last == from {
+        return false;
+    }
+    let mut phrase = String::with_capacity(words[last].end - words[from].start);
+    let mut tails = Vec::with_capacity(first + 1 - from);
+    for (k, w) in words[from..=last].iter().enumerate() {
+        if k > 0 {
+            phrase.push(' ');
         }
-        let phrase = words[from..=last]
-            .iter()
-            .map(|w| lower(&text[w.start..w.end]))
-            .collect::<Vec<_>>()
-            .join(" ");
-        phrase.is_ascii()
-            && (lex.english_place(&phrase) || FIRMS_NAMED_AFTER_PEOPLE.contains(&phrase.as_str()))
+        if from + k <= first {
+            tails.push(phrase.len());
+        }
+        phrase.push_str(&lower(&text[w.start..w.end]));
+    }
+    tails.iter().any(|&at| {
+        let tail = &phrase[at..];
+        // A single word is no phrase (`Chad`, `Jordan` are judged on their own).
+        tail.contains(' ')
+            && tail.is_ascii()
+            && (lex.english_place(tail) || FIRMS_NAMED_AFTER_PEOPLE.contains(&tail))
     })
 }
 
