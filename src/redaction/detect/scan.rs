@@ -82,8 +82,8 @@ fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
     while i < bytes.len() {
         let b = bytes[i];
         // Nothing begins at any other byte (letters of other scripts, spaces, punctuation):
-        // most of a ticket is passed over here.
-        if !(b.is_ascii_alphanumeric() || matches!(b, b'@' | b'(' | b'[' | b'+' | b':')) {
+        // most of a ticket is passed over here, a table look-up a byte.
+        if !CAN_BEGIN[usize::from(b)] {
             i += 1;
             continue;
         }
@@ -162,6 +162,18 @@ fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
     }
     found
 }
+
+/// The bytes a finding can begin at: ASCII letters and digits, `@`, `(`, `[`, `+`, `:`.
+static CAN_BEGIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'@' | b'(' | b'[' | b'+' | b':');
+        b += 1;
+    }
+    table
+};
 
 /// Every run of digit groups in `text` (candidate numbers), for matching known phone numbers.
 pub fn number_runs(text: &str) -> Vec<(usize, usize)> {

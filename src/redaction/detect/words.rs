@@ -23,6 +23,14 @@ pub(super) fn char_at(text: &str, at: usize) -> Option<(char, usize)> {
     if byte.is_ascii() {
         return Some((char::from(byte), 1));
     }
+    // Cyrillic (two bytes from D0–D3) is decoded by hand: it is most of Russian text.
+    if (0xD0..=0xD3).contains(&byte)
+        && let Some(&next) = text.as_bytes().get(at + 1)
+        && next & 0xC0 == 0x80
+    {
+        let code = (u32::from(byte & 0x1F) << 6) | u32::from(next & 0x3F);
+        return char::from_u32(code).map(|c| (c, 2));
+    }
     let c = text.get(at..)?.chars().next()?;
     Some((c, c.len_utf8()))
 }
@@ -178,7 +186,7 @@ mod tests {
         );
         assert_eq!(lower("ЁЖИК Δ İ"), "ежик δ i̇");
         assert!(matches!(lower("улица"), Cow::Borrowed(_)));
-        let mixed = "aЖé€𝄞";
+        let mixed = "aЖёӿԯΩé€𝄞";
         let mut at = 0;
         for c in mixed.chars() {
             assert_eq!(char_at(mixed, at), Some((c, c.len_utf8())));
