@@ -94,6 +94,7 @@ impl Application {
                     .context("loading report templates")?,
             ),
             report_gateway: gateway_schedule(config)?,
+            report_timezone: report_timezone(config)?,
             console: Arc::new(
                 crate::http::console::ConsolePages::load(Some(&config.templates_dir))
                     .map_err(|e| anyhow::anyhow!("loading console templates: {e}"))?,
@@ -331,6 +332,16 @@ fn tls_config(
         .context("the TLS certificate and key do not fit")
 }
 
+/// The gateway's report time zone from the configuration; an unknown name stops start-up.
+pub fn report_timezone(config: &Config) -> anyhow::Result<chrono_tz::Tz> {
+    config.report_timezone.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "BRIDGE_REPORT_TIMEZONE: `{}` is not an IANA time zone (Europe/Moscow, UTC, …)",
+            config.report_timezone
+        )
+    })
+}
+
 /// The gateway-wide report schedule from the configuration; a bad one stops start-up.
 fn gateway_schedule(
     config: &Config,
@@ -347,6 +358,7 @@ fn gateway_schedule(
     };
     Ok(Some(crate::reports::schedule::GatewaySchedule {
         schedule,
+        timezone: report_timezone(config)?,
         locale,
     }))
 }

@@ -69,6 +69,15 @@ pub struct Config {
     /// Cron schedule of the gateway-wide report (all contracts); unset: none.
     #[arg(long, env = "BRIDGE_REPORT_SCHEDULE", global = true)]
     pub report_schedule: Option<String>,
+    /// The gateway's report time zone (IANA name): the gateway-wide schedule is read in it, and
+    /// a period bound given as a date (`2026-11-29`) starts at 00:00 there.
+    #[arg(
+        long,
+        env = "BRIDGE_REPORT_TIMEZONE",
+        default_value = "UTC",
+        global = true
+    )]
+    pub report_timezone: String,
     /// Language of the gateway-wide report: `en` or `ru`.
     #[arg(
         long,

@@ -59,12 +59,13 @@ enum ReportCommand {
         /// The contract; leave out for the whole gateway.
         #[arg(long)]
         contract: Option<String>,
-        /// Period start: RFC 3339 (`2026-06-01T00:00:00Z`) or a date (midnight UTC).
-        #[arg(long, value_parser = parse_instant)]
-        from: chrono::DateTime<chrono::Utc>,
+        /// Period start: RFC 3339 (`2026-06-01T00:00:00Z`) or a date (00:00 in
+        /// `BRIDGE_REPORT_TIMEZONE`).
+        #[arg(long)]
+        from: msp_bridge::reports::Bound,
         /// Period end (exclusive), same forms.
-        #[arg(long, value_parser = parse_instant)]
-        to: chrono::DateTime<chrono::Utc>,
+        #[arg(long)]
+        to: msp_bridge::reports::Bound,
         /// Formats (`html,json,csv`); the contract's when left out.
         #[arg(long, value_delimiter = ',', value_parser = parse_format)]
         format: Vec<msp_bridge::contracts::ReportFormat>,
@@ -75,17 +76,6 @@ enum ReportCommand {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },
-}
-
-fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&chrono::Utc));
-    }
-    text.parse::<chrono::NaiveDate>()
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
-        .ok_or_else(|| format!("`{text}` is neither RFC 3339 nor a YYYY-MM-DD date"))
 }
 
 fn parse_format(text: &str) -> Result<msp_bridge::contracts::ReportFormat, String> {
@@ -346,8 +336,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn run_report(
     config: &Config,
     contract: Option<String>,
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
+    from: msp_bridge::reports::Bound,
+    to: msp_bridge::reports::Bound,
     formats: Vec<msp_bridge::contracts::ReportFormat>,
     locale: Option<msp_bridge::contracts::Locale>,
     output: Option<std::path::PathBuf>,
@@ -374,7 +364,7 @@ fn run_report(
     let renderer = Renderer::load(Some(&config.templates_dir))?;
     let request = Request {
         contract,
-        period: Period::new(from, to)?,
+        period: Period::between(from, to, msp_bridge::app::report_timezone(config)?)?,
         formats,
         locale,
         trigger: "demand",

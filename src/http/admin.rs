@@ -117,14 +117,14 @@ pub async fn switch_overflow(
     Ok(HttpResponse::Ok().json(json!({ "id": id, "manual_overflow": on, "was_on": was_on })))
 }
 
-/// `GET /api/v1/contracts/{id}/sla` query: the period, RFC 3339 instants.
+/// `GET /api/v1/contracts/{id}/sla` query: the period, RFC 3339 instants or dates.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     /// Start (inclusive); default 30 days before `to`.
-    from: Option<chrono::DateTime<chrono::Utc>>,
+    from: Option<crate::reports::Bound>,
     /// End (exclusive); default now.
-    to: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<crate::reports::Bound>,
 }
 
 /// `GET /api/v1/contracts/{id}/sla?from=&to=`: the contractor's SLA figures for the tickets
@@ -139,8 +139,13 @@ pub async fn sla_figures(
     if state.contracts.current().get(&id).is_none() {
         return Err(ApiError::not_found());
     }
-    let to = query.to.unwrap_or_else(|| state.clock.now());
-    let from = query.from.unwrap_or(to - chrono::Duration::days(30));
+    let zone = state.report_timezone;
+    let to = query
+        .to
+        .map_or_else(|| state.clock.now(), |b| b.resolve(zone));
+    let from = query
+        .from
+        .map_or(to - chrono::Duration::days(30), |b| b.resolve(zone));
     let figures = state
         .db
         .read_async(move |c| crate::tickets::performance::figures(c, &id, from, to))
@@ -234,10 +239,10 @@ fn operator_name(who: &super::extract::Operator) -> String {
 pub struct ReportInput {
     /// A contract id; absent for the whole gateway.
     contract: Option<String>,
-    /// Period start (inclusive).
-    from: chrono::DateTime<chrono::Utc>,
-    /// Period end (exclusive).
-    to: chrono::DateTime<chrono::Utc>,
+    /// Period start (inclusive): an instant or a date.
+    from: crate::reports::Bound,
+    /// Period end (exclusive): an instant or a date.
+    to: crate::reports::Bound,
     /// Formats; the contract's when absent (HTML and JSON for the gateway).
     formats: Option<Vec<crate::contracts::ReportFormat>>,
     /// `en` or `ru`; the contract's when absent.
@@ -272,7 +277,7 @@ pub async fn run_report(
     };
     let request = crate::reports::Request {
         contract: input.contract,
-        period: crate::reports::Period::new(input.from, input.to)?,
+        period: crate::reports::Period::between(input.from, input.to, state.report_timezone)?,
         formats,
         locale: input.locale,
         trigger: "demand",

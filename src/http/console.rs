@@ -472,13 +472,8 @@ pub struct RunForm {
     csrf: String,
 }
 
-fn form_date(value: &str, field: &str) -> Result<DateTime<Utc>, String> {
-    value
-        .parse::<chrono::NaiveDate>()
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
-        .ok_or_else(|| format!("{field}: expected a date"))
+fn form_date(value: &str, field: &str) -> Result<reports::Bound, String> {
+    value.parse().map_err(|e| format!("{field}: {e}"))
 }
 
 /// `POST /console/reports`: runs a report (HTML, JSON and CSV) and opens the HTML one.
@@ -495,7 +490,9 @@ pub async fn run_report(
     }
     let form = form.into_inner();
     let period = match (form_date(&form.from, "From"), form_date(&form.to, "To")) {
-        (Ok(from), Ok(to)) => Period::new(from, to).map_err(|e| e.to_string()),
+        (Ok(from), Ok(to)) => {
+            Period::between(from, to, state.report_timezone).map_err(|e| e.to_string())
+        }
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let period = match period {

@@ -48,6 +48,8 @@ pub struct AppState {
     pub reports: Arc<crate::reports::Renderer>,
     /// The gateway-wide report schedule, if configured.
     pub report_gateway: Option<crate::reports::schedule::GatewaySchedule>,
+    /// The gateway's report time zone: where a date given as a period bound begins.
+    pub report_timezone: chrono_tz::Tz,
     /// The console's pages, checked when loaded.
     pub console: Arc<console::ConsolePages>,
     /// How long a client may take to send a request's body.

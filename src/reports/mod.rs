@@ -70,6 +70,72 @@ impl Period {
     }
 }
 
+/// One end of a period as people write it: an instant (`2026-11-29T09:00:00+03:00`) or a date
+/// (`2026-11-29`), which means 00:00 of that day in the gateway's report time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// An RFC 3339 instant.
+    Instant(DateTime<Utc>),
+    /// A calendar date.
+    Date(chrono::NaiveDate),
+}
+
+impl Bound {
+    /// What a bound may look like, for problems and help texts.
+    pub const EXPECTED: &'static str = "an RFC 3339 instant (2026-11-29T09:00:00Z) or a date (2026-11-29, 00:00 in the report time zone)";
+
+    /// The instant this bound stands for in `zone`. A date whose midnight a clock change
+    /// skips (`America/Santiago` in September) starts at the first instant the day has.
+    pub fn resolve(self, zone: chrono_tz::Tz) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        match self {
+            Self::Instant(at) => at,
+            Self::Date(day) => {
+                let midnight = day.and_time(chrono::NaiveTime::MIN);
+                // Clock changes move by at most a few hours; the day begins within them.
+                (0..=24 * 4)
+                    .find_map(|quarter| {
+                        zone.from_local_datetime(
+                            &(midnight + chrono::Duration::minutes(15 * quarter)),
+                        )
+                        .earliest()
+                    })
+                    .map_or_else(|| midnight.and_utc(), |at| at.with_timezone(&Utc))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Bound {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Ok(Self::Instant(at.with_timezone(&Utc)));
+        }
+        text.parse::<chrono::NaiveDate>()
+            .map(Self::Date)
+            .map_err(|_| format!("expected {}", Self::EXPECTED))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Bound {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        // The value is not repeated: a mistyped field may hold anything.
+        text.parse().map_err(|_| {
+            serde::de::Error::invalid_value(serde::de::Unexpected::Other("text"), &Self::EXPECTED)
+        })
+    }
+}
+
+impl Period {
+    /// The period between two bounds read in `zone`.
+    pub fn between(from: Bound, to: Bound, zone: chrono_tz::Tz) -> Result<Self, ReportError> {
+        Self::new(from.resolve(zone), to.resolve(zone))
+    }
+}
+
 /// What to report on.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -310,4 +376,79 @@ pub fn last_scheduled_end(
         .select(diesel::dsl::max(reports::period_to))
         .first(conn)?;
     Ok(end.map(from_db))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|at| at.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_bound_is_an_instant_or_a_day_in_the_report_time_zone() {
+        let moscow = chrono_tz::Europe::Moscow;
+        let instant: Bound = "2026-11-29T09:00:00+03:00"
+            .parse()
+            .unwrap_or(Bound::Instant(Utc::now()));
+        assert_eq!(instant.resolve(moscow), utc("2026-11-29T06:00:00Z"));
+        let day: Result<Bound, _> = "2026-11-29".parse();
+        assert_eq!(
+            day,
+            Ok(Bound::Date(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default()
+            ))
+        );
+        let day = day.unwrap_or(Bound::Instant(Utc::now()));
+        assert_eq!(day.resolve(chrono_tz::UTC), utc("2026-11-29T00:00:00Z"));
+        assert_eq!(day.resolve(moscow), utc("2026-11-28T21:00:00Z"));
+        assert_eq!(
+            day.resolve(chrono_tz::America::New_York),
+            utc("2026-11-29T05:00:00Z")
+        );
+        // Chile moves its clocks from 00:00 to 01:00 on 2026-09-06: that day starts at 01:00.
+        let santiago = chrono_tz::America::Santiago;
+        let skipped: Bound = "2026-09-06".parse().unwrap_or(Bound::Instant(Utc::now()));
+        let start = skipped.resolve(santiago);
+        assert_eq!(
+            start,
+            santiago
+                .with_ymd_and_hms(2026, 9, 6, 1, 0, 0)
+                .single()
+                .map(|at| at.with_timezone(&Utc))
+                .unwrap_or_default()
+        );
+        assert_eq!(start, utc("2026-09-06T04:00:00Z"));
+    }
+
+    #[test]
+    fn a_bad_bound_says_which_forms_are_expected_without_repeating_itself() {
+        for bad in ["29.11.2026", "2026-02-30", "", "2026-11-29 10:00", "now"] {
+            let refused = bad.parse::<Bound>();
+            assert_eq!(
+                refused,
+                Err(format!("expected {}", Bound::EXPECTED)),
+                "{bad}"
+            );
+            let from_json = serde_json::from_value::<Bound>(serde_json::json!(bad))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(from_json.contains(Bound::EXPECTED), "{from_json}");
+            assert!(bad.is_empty() || !from_json.contains(bad), "{from_json}");
+        }
+        let period = Period::between(
+            Bound::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default()),
+            Bound::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default()),
+            chrono_tz::UTC,
+        );
+        assert!(matches!(
+            period,
+            Err(ReportError::Invalid { field: "to", .. })
+        ));
+    }
 }

@@ -20,6 +20,8 @@ use crate::db::schema::contract_versions;
 pub struct GatewaySchedule {
     /// When it runs.
     pub schedule: CronSchedule,
+    /// The time zone it is read in (the gateway's report time zone).
+    pub timezone: Tz,
     /// Its language.
     pub locale: Locale,
 }
@@ -66,7 +68,7 @@ pub fn streams(contracts: &ContractSet, gateway: Option<&GatewaySchedule>) -> Ve
         out.push(Scheduled {
             contract: None,
             schedule: g.schedule.clone(),
-            timezone: Tz::UTC,
+            timezone: g.timezone,
             formats: vec![ReportFormat::Html, ReportFormat::Json, ReportFormat::Csv],
             locale: g.locale,
         });

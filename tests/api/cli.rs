@@ -618,8 +618,21 @@ fn report_run_stores_and_writes_each_format() {
             "must be after",
         ),
         (
+            vec![
+                "--report-timezone",
+                "Mars/Olympus",
+                "report",
+                "run",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-02-01",
+            ],
+            "BRIDGE_REPORT_TIMEZONE: `Mars/Olympus` is not an IANA time zone",
+        ),
+        (
             vec!["report", "run", "--from", "yesterday", "--to", "2026-01-01"],
-            "neither RFC 3339",
+            "expected an RFC 3339 instant (2026-11-29T09:00:00Z) or a date",
         ),
         (
             vec![

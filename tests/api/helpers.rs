@@ -120,6 +120,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         workers: Some(1),
         sla_sweep_ms: 0,
         report_schedule: None,
+        report_timezone: "UTC".into(),
         report_locale: "en".into(),
         report_poll_ms: 0,
         retention_poll_ms: 0,

@@ -311,3 +311,82 @@ async fn replicas_produce_each_scheduled_report_once() {
         0
     );
 }
+
+/// A period given as dates starts at 00:00 in the gateway's report time zone, for the API, the
+/// SLA figures and the gateway-wide schedule alike; a bound in another form is refused with
+/// the forms it may take.
+async fn dates_are_days_in_the_report_time_zone(backend: crate::helpers::Backend) {
+    let Some(app) = crate::helpers::spawn_with(backend, |c| {
+        c.report_timezone = "Europe/Moscow".into();
+        c.report_schedule = Some("0 6 * * 1".into());
+    })
+    .await
+    else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run");
+        return;
+    };
+    let answer = app
+        .post(
+            "/api/v1/reports",
+            &app.admin(),
+            &json!({ "contract": "acme-en", "from": "2026-05-01", "to": "2026-06-01T00:00:00+03:00", "formats": ["json"] }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    let item = &answer.body["items"][0];
+    assert_eq!(item["period_from"], "2026-04-30T21:00:00Z", "{item}");
+    assert_eq!(item["period_to"], "2026-05-31T21:00:00Z", "{item}");
+    for bad in ["29.11.2026", "2026-11-31", "tomorrow", "2026-11-29 10:00"] {
+        let refused = app
+            .post(
+                "/api/v1/reports",
+                &app.admin(),
+                &json!({ "contract": "acme-en", "from": bad, "to": "2026-06-01" }),
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{bad}: {:?}", refused.body);
+        assert_eq!(refused.body["code"], "invalid_field", "{:?}", refused.body);
+        let detail = refused.body["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.starts_with("from:")
+                && detail.contains("RFC 3339")
+                && detail.contains("2026-11-29"),
+            "{detail}"
+        );
+        assert!(!detail.contains(bad), "the value is not repeated: {detail}");
+    }
+    let figures = app
+        .get(
+            "/api/v1/contracts/acme-en/sla?from=2026-05-01&to=2026-06-01",
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(figures.status, 200, "{:?}", figures.body);
+    let refused = app
+        .get("/api/v1/contracts/acme-en/sla?from=May", &app.admin())
+        .await;
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("a date (2026-11-29")),
+        "{:?}",
+        refused.body
+    );
+    let schedule = app.get("/api/v1/reports/schedule", &app.admin()).await;
+    let gateway = schedule.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|s| s["scope"] == "*").cloned())
+        .unwrap_or_default();
+    assert_eq!(gateway["timezone"], "Europe/Moscow", "{:?}", schedule.body);
+}
+
+#[tokio::test]
+async fn dates_are_days_in_the_report_time_zone_sqlite() {
+    dates_are_days_in_the_report_time_zone(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn dates_are_days_in_the_report_time_zone_postgres() {
+    dates_are_days_in_the_report_time_zone(crate::helpers::Backend::Postgres).await;
+}
