@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Run the gateway: migrate, apply contracts, serve HTTP.
     Serve,
+    /// Print the OpenAPI 3.1 document of the HTTP API (as served at `GET /openapi.json`).
+    Openapi,
     /// Apply pending database migrations.
     Migrate,
     /// Check or apply contract files.
@@ -177,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok::<_, anyhow::Error>(())
             })?;
         }
+        Command::Openapi => print!("{}", msp_bridge::http::openapi::document_json()),
         Command::Migrate => {
             let applied = Db::connect(config.database_url.expose())?.migrate()?;
             println!("{} migration(s) applied", applied.len());

@@ -10,6 +10,16 @@ use super::extract::Oversight;
 use crate::db::DbError;
 
 /// `GET /api/v1/contracts`: contracts in force with their stored version and live state.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contracts",
+    operation_id = "admin_contracts",
+    tag = "administration",
+    responses(
+        (status = 200, description = "`{\"items\"}`: contracts in force, their version and live state.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn contracts(state: Data<AppState>, _who: Oversight) -> Result<HttpResponse, ApiError> {
     let set = state.contracts.current();
     let items = state
@@ -20,6 +30,16 @@ pub async fn contracts(state: Data<AppState>, _who: Oversight) -> Result<HttpRes
 }
 
 /// `GET /api/v1/audit/verify`: recompute the ledger's hash chain.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/verify",
+    operation_id = "admin_verify_audit",
+    tag = "administration",
+    responses(
+        (status = 200, description = "`{\"entries\", \"first_broken\"}`: the ledger's hash chain, recomputed.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn verify_audit(
     state: Data<AppState>,
     _who: Oversight,
@@ -33,7 +53,7 @@ pub async fn verify_audit(
 }
 
 /// `POST /api/v1/redaction/preview` body.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewInput {
     /// The contract whose contractor's view is wanted.
@@ -44,6 +64,17 @@ pub struct PreviewInput {
 
 /// `POST /api/v1/redaction/preview`: exactly what the contractor would see, and the receipt,
 /// writing nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/redaction/preview",
+    operation_id = "admin_preview",
+    tag = "administration",
+    request_body = PreviewInput,
+    responses(
+        (status = 200, description = "Exactly what the contractor would see, and the receipt.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn preview(
     state: Data<AppState>,
     _who: Oversight,
@@ -76,7 +107,7 @@ pub async fn preview(
 }
 
 /// Body of `POST /api/v1/contracts/{id}/overflow`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverflowInput {
     /// Switch on or off.
@@ -86,6 +117,20 @@ pub struct OverflowInput {
 }
 
 /// `POST /api/v1/contracts/{id}/overflow`: the manual overflow switch, audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contracts/{id}/overflow",
+    operation_id = "admin_switch_overflow",
+    tag = "administration",
+    params(
+        ("id" = String, Path, description = "The contract id."),
+    ),
+    request_body = OverflowInput,
+    responses(
+        (status = 200, description = "`{\"id\", \"manual_overflow\", \"was_on\"}`.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse", "admin"])),
+)]
 pub async fn switch_overflow(
     state: Data<AppState>,
     who: super::extract::Operator,
@@ -118,7 +163,8 @@ pub async fn switch_overflow(
 }
 
 /// `GET /api/v1/contracts/{id}/sla` query: the period, RFC 3339 instants or dates.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     /// Start (inclusive); default 30 days before `to`.
@@ -129,6 +175,20 @@ pub struct PeriodQuery {
 
 /// `GET /api/v1/contracts/{id}/sla?from=&to=`: the contractor's SLA figures for the tickets
 /// shared in the period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contracts/{id}/sla",
+    operation_id = "admin_sla_figures",
+    tag = "administration",
+    params(
+        ("id" = String, Path, description = "The contract id."),
+        PeriodQuery,
+    ),
+    responses(
+        (status = 200, description = "SLA figures of the tickets shared in the period.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse", "admin", "compliance"])),
+)]
 pub async fn sla_figures(
     state: Data<AppState>,
     _who: super::extract::Staff,
@@ -154,7 +214,8 @@ pub async fn sla_figures(
 }
 
 /// `GET /api/v1/deliveries` query.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     /// `pending`, `delivered`, `dead` or `skipped` (default `dead`).
@@ -164,6 +225,19 @@ pub struct DeliveriesQuery {
 }
 
 /// `GET /api/v1/deliveries?state=dead`: events by delivery state, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/deliveries",
+    operation_id = "admin_deliveries",
+    tag = "administration",
+    params(
+        DeliveriesQuery,
+    ),
+    responses(
+        (status = 200, description = "`{\"items\"}`: events in that delivery state, oldest first.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse", "admin"])),
+)]
 pub async fn deliveries(
     state: Data<AppState>,
     _who: super::extract::Operator,
@@ -187,6 +261,19 @@ pub async fn deliveries(
 }
 
 /// `POST /api/v1/deliveries/{id}/replay`: a dead-lettered event goes back in line. Audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/deliveries/{id}/replay",
+    operation_id = "admin_replay_delivery",
+    tag = "administration",
+    params(
+        ("id" = String, Path, description = "The event id."),
+    ),
+    responses(
+        (status = 200, description = "`{\"id\", \"state\": \"pending\"}`: back in line.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse", "admin"])),
+)]
 pub async fn replay_delivery(
     state: Data<AppState>,
     who: super::extract::Operator,
@@ -234,7 +321,7 @@ fn operator_name(who: &super::extract::Operator) -> String {
 }
 
 /// `POST /api/v1/reports` body.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// A contract id; absent for the whole gateway.
@@ -250,6 +337,17 @@ pub struct ReportInput {
 }
 
 /// `POST /api/v1/reports`: produces a report on demand and stores it; answers what was stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    operation_id = "admin_run_report",
+    tag = "reports",
+    request_body = ReportInput,
+    responses(
+        (status = 201, description = "`{\"items\"}`: one stored report per format.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn run_report(
     state: Data<AppState>,
     who: Oversight,
@@ -302,7 +400,8 @@ pub async fn run_report(
 }
 
 /// `GET /api/v1/reports` query.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportsQuery {
     /// A contract id, or `*` for gateway-wide reports.
@@ -314,6 +413,19 @@ pub struct ReportsQuery {
 }
 
 /// `GET /api/v1/reports`: stored reports, newest first, without their content.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    operation_id = "admin_reports",
+    tag = "reports",
+    params(
+        ReportsQuery,
+    ),
+    responses(
+        (status = 200, description = "`{\"items\"}`: stored reports, newest first, without content.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn reports(
     state: Data<AppState>,
     _who: Oversight,
@@ -332,7 +444,8 @@ pub async fn reports(
 }
 
 /// `GET /api/v1/reports/{id}` query.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// `html`, `json` or `csv`: the same report in another stored format.
@@ -342,6 +455,20 @@ pub struct ReportQuery {
 /// `GET /api/v1/reports/{id}`: the stored content, with its media type and sha256. `?format=`
 /// or an `Accept` header naming one format (`text/html`, `application/json`, `text/csv`) picks
 /// the same report's content in that format, if it was produced.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}",
+    operation_id = "admin_report",
+    tag = "reports",
+    params(
+        ("id" = i64, Path, description = "The report id."),
+        ReportQuery,
+    ),
+    responses(
+        (status = 200, description = "The stored content (HTML, JSON or CSV), with its `ETag`-like sha256 in `X-Content-SHA256`.", body = String, content_type = "text/html"),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn report(
     state: Data<AppState>,
     req: actix_web::HttpRequest,
@@ -398,6 +525,16 @@ fn accepted_format(req: &actix_web::HttpRequest) -> Option<String> {
 
 /// `GET /api/v1/reports/schedule`: every scheduled report stream, where its next period
 /// starts and when it runs next.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/schedule",
+    operation_id = "admin_report_schedule",
+    tag = "reports",
+    responses(
+        (status = 200, description = "`{\"items\"}`: every scheduled stream and its next run.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["admin", "compliance"])),
+)]
 pub async fn report_schedule(
     state: Data<AppState>,
     _who: Oversight,

@@ -210,6 +210,16 @@ fn utc(at: DateTime<Utc>) -> String {
 }
 
 /// `GET /console`: contracts, the ledger's state and recent disclosures.
+#[utoipa::path(
+    get,
+    path = "/console",
+    operation_id = "console_home",
+    tag = "console",
+    responses(
+        (status = 200, description = "The console home page (HTML); a redirect (303) to sign-in without a session.", body = String, content_type = "text/html"),
+    ),
+    security(("console_session" = [])),
+)]
 pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     let Some(signed) = signed_in(&req, &state).await? else {
         return Ok(to_sign_in());
@@ -280,6 +290,15 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
 }
 
 /// `GET /console/sign-in`: the form, with a fresh CSRF value in it and in a cookie of its own.
+#[utoipa::path(
+    get,
+    path = "/console/sign-in",
+    operation_id = "console_sign_in_page",
+    tag = "console",
+    responses(
+        (status = 200, description = "The sign-in form (HTML).", body = String, content_type = "text/html"),
+    ),
+)]
 pub async fn sign_in_page(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     sign_in_form(&state, StatusCode::OK, None, Some(&req))
 }
@@ -314,7 +333,7 @@ fn sign_in_form(
 }
 
 /// The sign-in form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignInForm {
     token: String,
     #[serde(default)]
@@ -324,6 +343,16 @@ pub struct SignInForm {
 /// `POST /console/sign-in`: checks where the form came from and its CSRF value, then the
 /// token (signature, expiry, revocation, role), and opens a session. The token itself is
 /// kept nowhere.
+#[utoipa::path(
+    post,
+    path = "/console/sign-in",
+    operation_id = "console_sign_in",
+    tag = "console",
+    request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: a session cookie is set.", body = String, content_type = "text/html"),
+    ),
+)]
 pub async fn sign_in(
     req: HttpRequest,
     state: Data<AppState>,
@@ -386,6 +415,16 @@ pub struct CsrfForm {
 }
 
 /// `POST /console/sign-out`: ends the session for good and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/console/sign-out",
+    operation_id = "console_sign_out",
+    tag = "console",
+    responses(
+        (status = 303, description = "Signed out.", body = String, content_type = "text/html"),
+    ),
+    security(("console_session" = [])),
+)]
 pub async fn sign_out(
     req: HttpRequest,
     state: Data<AppState>,
@@ -412,6 +451,16 @@ pub async fn sign_out(
 }
 
 /// `GET /console/reports`: stored reports and the form to run one.
+#[utoipa::path(
+    get,
+    path = "/console/reports",
+    operation_id = "console_reports_page",
+    tag = "console",
+    responses(
+        (status = 200, description = "Stored reports and the run-a-report form (HTML).", body = String, content_type = "text/html"),
+    ),
+    security(("console_session" = [])),
+)]
 pub async fn reports_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -462,7 +511,7 @@ fn meta_view(m: &reports::ReportMeta) -> Value {
 }
 
 /// The run-a-report form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RunForm {
     contract: String,
     from: String,
@@ -477,6 +526,17 @@ fn form_date(value: &str, field: &str) -> Result<reports::Bound, String> {
 }
 
 /// `POST /console/reports`: runs a report (HTML, JSON and CSV) and opens the HTML one.
+#[utoipa::path(
+    post,
+    path = "/console/reports",
+    operation_id = "console_run_report",
+    tag = "console",
+    request_body(content = RunForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "The report ran; to its page.", body = String, content_type = "text/html"),
+    ),
+    security(("console_session" = [])),
+)]
 pub async fn run_report(
     req: HttpRequest,
     state: Data<AppState>,
@@ -541,6 +601,19 @@ pub async fn run_report(
 }
 
 /// `GET /console/reports/{id}`: a stored report's facts and a link to its document.
+#[utoipa::path(
+    get,
+    path = "/console/reports/{id}",
+    operation_id = "console_report_page",
+    tag = "console",
+    params(
+        ("id" = i64, Path, description = "The report id."),
+    ),
+    responses(
+        (status = 200, description = "A stored report's page (HTML).", body = String, content_type = "text/html"),
+    ),
+    security(("console_session" = [])),
+)]
 pub async fn report_page(
     req: HttpRequest,
     state: Data<AppState>,
@@ -560,6 +633,19 @@ pub async fn report_page(
 }
 
 /// `GET /console/reports/{id}/content`: the stored document itself.
+#[utoipa::path(
+    get,
+    path = "/console/reports/{id}/content",
+    operation_id = "console_report_content",
+    tag = "console",
+    params(
+        ("id" = i64, Path, description = "The report id."),
+    ),
+    responses(
+        (status = 200, description = "A stored report's content.", body = String, content_type = "text/html"),
+    ),
+    security(("console_session" = [])),
+)]
 pub async fn report_content(
     req: HttpRequest,
     state: Data<AppState>,

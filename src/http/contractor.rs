@@ -14,7 +14,8 @@ use crate::model::ShareState;
 use crate::tickets::contractor::{self as service, ReplyInput, View};
 
 /// Paging of the ticket list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// The last ticket id of the previous page.
@@ -24,6 +25,19 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/contractor/tickets`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contractor/tickets",
+    operation_id = "contractor_list",
+    tag = "contractor",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "`{\"items\", \"next_before\"}`: the caller's shares, newest first.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
 pub async fn list(
     state: Data<AppState>,
     who: Contractor,
@@ -44,6 +58,19 @@ pub async fn list(
 }
 
 /// `GET /api/v1/contractor/tickets/{id}`: the projection the contract allows.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contractor/tickets/{id}",
+    operation_id = "contractor_show",
+    tag = "contractor",
+    params(
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    responses(
+        (status = 200, description = "The projection the contract allows: redacted, tokenised.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
 pub async fn show(
     state: Data<AppState>,
     who: Contractor,
@@ -69,6 +96,21 @@ pub async fn show(
 }
 
 /// `POST /api/v1/contractor/tickets/{id}/replies`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contractor/tickets/{id}/replies",
+    operation_id = "contractor_reply",
+    tag = "contractor",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    request_body = crate::tickets::contractor::ReplyInput,
+    responses(
+        (status = 201, description = "The reply, stored; its tokens are turned back into values on the way home.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
 pub async fn reply(
     state: Data<AppState>,
     req: HttpRequest,
@@ -93,13 +135,28 @@ pub async fn reply(
 }
 
 /// Body of a status change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     status: ShareState,
 }
 
 /// `POST /api/v1/contractor/tickets/{id}/status` (`open`, `pending` or `solved`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/contractor/tickets/{id}/status",
+    operation_id = "contractor_status",
+    tag = "contractor",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    request_body = StatusInput,
+    responses(
+        (status = 200, description = "The share's new state.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
 pub async fn status(
     state: Data<AppState>,
     req: HttpRequest,
@@ -123,13 +180,27 @@ pub async fn status(
 }
 
 /// Body of a hand-back.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandbackInput {
     reason: String,
 }
 
 /// `POST /api/v1/contractor/tickets/{id}/handback`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contractor/tickets/{id}/handback",
+    operation_id = "contractor_handback",
+    tag = "contractor",
+    params(
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    request_body = HandbackInput,
+    responses(
+        (status = 200, description = "Handed back: the contractor loses access.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
 pub async fn handback(
     state: Data<AppState>,
     who: Contractor,

@@ -11,6 +11,35 @@ use crate::contracts::ContractError;
 use crate::db::DbError;
 use crate::tickets::TicketError;
 
+/// Every `code` a problem can carry, for the OpenAPI document (a test keeps the list true to
+/// the codes the source uses).
+pub const PROBLEM_CODES: &[&str] = &[
+    "malformed_json",
+    "missing_field",
+    "unknown_field",
+    "unknown_value",
+    "wrong_type",
+    "invalid_field",
+    "invalid_query",
+    "invalid_path",
+    "invalid_header",
+    "unreadable_body",
+    "unsupported_media_type",
+    "payload_too_large",
+    "request_timeout",
+    "missing_token",
+    "malformed_token",
+    "invalid_token",
+    "expired_token",
+    "revoked_token",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "redaction_failed",
+    "unavailable",
+    "internal_error",
+];
+
 /// An error answer.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -205,5 +234,70 @@ impl From<ContractError> for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         DbError::Query(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PROBLEM_CODES;
+
+    /// The codes the source hands to problems: the first string of an `ApiError::new`,
+    /// `invalid`, `InputProblem::at` or an `unauthorized(…)` call, and `code: "…"` fields.
+    fn codes_in(source: &str) -> Vec<String> {
+        let mut codes = Vec::new();
+        for opener in [
+            "ApiError::new(",
+            "ApiError::invalid(",
+            "Self::new(",
+            "Self::invalid(",
+            "InputProblem::at(",
+            "unauthorized(",
+            "code: ",
+        ] {
+            for (at, _) in source.match_indices(opener) {
+                let rest = &source[at + opener.len()..];
+                let Some(open) = rest.find('"') else { continue };
+                // The code is the call's first argument, or its second after a status.
+                let before = rest[..open].trim();
+                let after_status = before
+                    .strip_prefix("StatusCode::")
+                    .is_some_and(|s| s.ends_with(',') && !s.contains([' ', '(', ')']));
+                if !(before.is_empty() || after_status) {
+                    continue;
+                }
+                let tail = &rest[open + 1..];
+                let code: String = tail.chars().take_while(|c| *c != '"').collect();
+                if !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    codes.push(code);
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn every_code_the_source_uses_is_listed() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut files = vec![format!("{root}/json_input.rs")];
+        for entry in std::fs::read_dir(format!("{root}/http"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            files.push(entry.path().display().to_string());
+        }
+        let mut seen = 0;
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap_or_default();
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for code in codes_in(source) {
+                seen += 1;
+                assert!(
+                    PROBLEM_CODES.contains(&code.as_str()),
+                    "{file}: `{code}` is not listed"
+                );
+            }
+        }
+        assert!(seen >= 20, "the scan found only {seen} codes");
     }
 }

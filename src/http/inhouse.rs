@@ -14,6 +14,21 @@ use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
 
 /// `POST /api/v1/tickets`: create or update a ticket, and route it. Accepts an
 /// `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    operation_id = "inhouse_ingest",
+    tag = "in-house",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
+    ),
+    request_body = crate::tickets::TicketInput,
+    responses(
+        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = serde_json::Value),
+        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn ingest(
     state: Data<AppState>,
     req: HttpRequest,
@@ -25,6 +40,22 @@ pub async fn ingest(
 
 /// `POST /api/v1/inbound/{adapter}`: a helpdesk's own ticket payload (`generic`, `zendesk`),
 /// mapped to ours and then handled as `POST /api/v1/tickets`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/inbound/{adapter}",
+    operation_id = "inhouse_inbound",
+    tag = "in-house",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
+        ("adapter" = String, Path, description = "A helpdesk adapter: `generic` or `zendesk`."),
+    ),
+    request_body = serde_json::Value,
+    responses(
+        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = serde_json::Value),
+        (status = 200, description = "Mapped and updated.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn inbound(
     state: Data<AppState>,
     req: HttpRequest,
@@ -92,6 +123,19 @@ async fn upsert(
 }
 
 /// `GET /api/v1/tickets/{id}`: the full ticket, its share, routing and replies.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    operation_id = "inhouse_show",
+    tag = "in-house",
+    params(
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    responses(
+        (status = 200, description = "The full ticket, its share, routing and replies.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn show(
     state: Data<AppState>,
     _who: Inhouse,
@@ -106,6 +150,21 @@ pub async fn show(
 }
 
 /// `POST /api/v1/tickets/{id}/comments`: an in-house comment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/comments",
+    operation_id = "inhouse_comment",
+    tag = "in-house",
+    params(
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    request_body = crate::tickets::CommentInput,
+    responses(
+        (status = 201, description = "The comment, stored (and shared if the ticket is).", body = serde_json::Value),
+        (status = 200, description = "`{\"duplicate\": true}`: a comment with this `external_id` is already stored.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn comment(
     state: Data<AppState>,
     who: Inhouse,
@@ -131,13 +190,27 @@ pub async fn comment(
 }
 
 /// Body of a recall or a switch: why.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecallInput {
     reason: String,
 }
 
 /// `POST /api/v1/tickets/{id}/recall`: take the ticket back from its contractor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/recall",
+    operation_id = "inhouse_recall",
+    tag = "in-house",
+    params(
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    request_body = RecallInput,
+    responses(
+        (status = 200, description = "The share is recalled: the contractor has lost access.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn recall(
     state: Data<AppState>,
     who: Inhouse,
@@ -168,6 +241,17 @@ pub async fn recall(
 
 /// `POST /api/v1/routing/preview`: what would happen to this ticket now, and why, for every
 /// contract; computed on the real path in a transaction that is rolled back.
+#[utoipa::path(
+    post,
+    path = "/api/v1/routing/preview",
+    operation_id = "inhouse_routing_preview",
+    tag = "in-house",
+    request_body = crate::tickets::TicketInput,
+    responses(
+        (status = 200, description = "What routing would decide now, for every contract, and why. Nothing is stored.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse", "admin"])),
+)]
 pub async fn routing_preview(
     state: Data<AppState>,
     who: super::extract::Operator,
@@ -186,13 +270,24 @@ pub async fn routing_preview(
 }
 
 /// Body of `PUT /api/v1/queue`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueInput {
     depth: i64,
 }
 
 /// `PUT /api/v1/queue`: the helpdesk reports its queue depth (in force for 15 minutes).
+#[utoipa::path(
+    put,
+    path = "/api/v1/queue",
+    operation_id = "inhouse_report_queue",
+    tag = "in-house",
+    request_body = QueueInput,
+    responses(
+        (status = 200, description = "`{\"depth\", \"valid_minutes\"}`: the depth in force.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn report_queue(
     state: Data<AppState>,
     who: Inhouse,
@@ -209,7 +304,7 @@ pub async fn report_queue(
 }
 
 /// Body of a satisfaction rating.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SatisfactionInput {
     /// 1 (very unhappy) to 5 (very happy).
@@ -217,6 +312,20 @@ pub struct SatisfactionInput {
 }
 
 /// `POST /api/v1/tickets/{id}/satisfaction`: the customer's rating of the contractor's work.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/satisfaction",
+    operation_id = "inhouse_satisfaction",
+    tag = "in-house",
+    params(
+        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+    ),
+    request_body = SatisfactionInput,
+    responses(
+        (status = 200, description = "The rating, stored on the ticket's latest share.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn satisfaction(
     state: Data<AppState>,
     who: Inhouse,
@@ -236,7 +345,8 @@ pub async fn satisfaction(
 }
 
 /// `GET /api/v1/events` query.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// The `next_after` of the previous page (0 or absent: from the start).
@@ -249,6 +359,19 @@ pub struct FeedQuery {
 
 /// `GET /api/v1/events?after=&limit=`: the in-house event feed in commit order, for helpdesks
 /// that cannot receive webhooks. The same events as the in-house webhook, with the same ids.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "inhouse_events",
+    tag = "in-house",
+    params(
+        FeedQuery,
+    ),
+    responses(
+        (status = 200, description = "`{\"items\", \"next_after\"}`: events in commit order.", body = serde_json::Value),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
 pub async fn events(
     state: Data<AppState>,
     _who: Inhouse,

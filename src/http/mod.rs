@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod idempotency;
 mod inhouse;
+pub mod openapi;
 mod ops;
 
 use std::sync::Arc;
@@ -93,72 +94,59 @@ fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiErro
     }
 }
 
-/// Declares every route.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/metrics", web::get().to(ops::metrics))
-        .service(
-            web::scope("/api/v1")
-                .route("/tickets", web::post().to(inhouse::ingest))
-                .route("/inbound/{adapter}", web::post().to(inhouse::inbound))
-                .route("/tickets/{id}", web::get().to(inhouse::show))
-                .route("/tickets/{id}/comments", web::post().to(inhouse::comment))
-                .route("/tickets/{id}/recall", web::post().to(inhouse::recall))
-                .route(
-                    "/tickets/{id}/satisfaction",
-                    web::post().to(inhouse::satisfaction),
-                )
-                .route("/routing/preview", web::post().to(inhouse::routing_preview))
-                .route("/queue", web::put().to(inhouse::report_queue))
-                .route("/events", web::get().to(inhouse::events))
-                .route(
-                    "/contracts/{id}/overflow",
-                    web::post().to(admin::switch_overflow),
-                )
-                .route("/contractor/tickets", web::get().to(contractor::list))
-                .route("/contractor/tickets/{id}", web::get().to(contractor::show))
-                .route(
-                    "/contractor/tickets/{id}/replies",
-                    web::post().to(contractor::reply),
-                )
-                .route(
-                    "/contractor/tickets/{id}/status",
-                    web::post().to(contractor::status),
-                )
-                .route(
-                    "/contractor/tickets/{id}/handback",
-                    web::post().to(contractor::handback),
-                )
-                .route("/contracts", web::get().to(admin::contracts))
-                .route("/deliveries", web::get().to(admin::deliveries))
-                .route(
-                    "/deliveries/{id}/replay",
-                    web::post().to(admin::replay_delivery),
-                )
-                .route("/contracts/{id}/sla", web::get().to(admin::sla_figures))
-                .route("/audit/verify", web::get().to(admin::verify_audit))
-                .route("/reports", web::get().to(admin::reports))
-                .route("/reports", web::post().to(admin::run_report))
-                .route("/reports/schedule", web::get().to(admin::report_schedule))
-                .route("/reports/{id}", web::get().to(admin::report))
-                .route("/redaction/preview", web::post().to(admin::preview)),
-        )
-        .service(
-            web::scope("/console")
-                .route("", web::get().to(console::home))
-                .route("/", web::get().to(console::home))
-                .route("/sign-in", web::get().to(console::sign_in_page))
-                .route("/sign-in", web::post().to(console::sign_in))
-                .route("/sign-out", web::post().to(console::sign_out))
-                .route("/reports", web::get().to(console::reports_page))
-                .route("/reports", web::post().to(console::run_report))
-                .route("/reports/{id}", web::get().to(console::report_page))
-                .route(
-                    "/reports/{id}/content",
-                    web::get().to(console::report_content),
-                ),
-        );
+/// Declares every route once: [`ROUTES`] (which the OpenAPI document is checked against) and
+/// [`routes`] (which registers them) come from the same lines.
+macro_rules! route_table {
+    ($($method:ident $path:literal => $handler:path),* $(,)?) => {
+        /// Every route the gateway serves: (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// Declares every route.
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+        }
+    };
+}
+
+route_table! {
+    get "/healthz" => ops::healthz,
+    get "/readyz" => ops::readyz,
+    get "/metrics" => ops::metrics,
+    get "/openapi.json" => ops::openapi,
+    post "/api/v1/tickets" => inhouse::ingest,
+    post "/api/v1/inbound/{adapter}" => inhouse::inbound,
+    get "/api/v1/tickets/{id}" => inhouse::show,
+    post "/api/v1/tickets/{id}/comments" => inhouse::comment,
+    post "/api/v1/tickets/{id}/recall" => inhouse::recall,
+    post "/api/v1/tickets/{id}/satisfaction" => inhouse::satisfaction,
+    post "/api/v1/routing/preview" => inhouse::routing_preview,
+    put "/api/v1/queue" => inhouse::report_queue,
+    get "/api/v1/events" => inhouse::events,
+    post "/api/v1/contracts/{id}/overflow" => admin::switch_overflow,
+    get "/api/v1/contractor/tickets" => contractor::list,
+    get "/api/v1/contractor/tickets/{id}" => contractor::show,
+    post "/api/v1/contractor/tickets/{id}/replies" => contractor::reply,
+    post "/api/v1/contractor/tickets/{id}/status" => contractor::status,
+    post "/api/v1/contractor/tickets/{id}/handback" => contractor::handback,
+    get "/api/v1/contracts" => admin::contracts,
+    get "/api/v1/deliveries" => admin::deliveries,
+    post "/api/v1/deliveries/{id}/replay" => admin::replay_delivery,
+    get "/api/v1/contracts/{id}/sla" => admin::sla_figures,
+    get "/api/v1/audit/verify" => admin::verify_audit,
+    get "/api/v1/reports" => admin::reports,
+    post "/api/v1/reports" => admin::run_report,
+    get "/api/v1/reports/schedule" => admin::report_schedule,
+    get "/api/v1/reports/{id}" => admin::report,
+    post "/api/v1/redaction/preview" => admin::preview,
+    get "/console" => console::home,
+    get "/console/" => console::home,
+    get "/console/sign-in" => console::sign_in_page,
+    post "/console/sign-in" => console::sign_in,
+    post "/console/sign-out" => console::sign_out,
+    get "/console/reports" => console::reports_page,
+    post "/console/reports" => console::run_report,
+    get "/console/reports/{id}" => console::report_page,
+    get "/console/reports/{id}/content" => console::report_content,
 }
 
 /// The application with its state, error handlers and metrics.

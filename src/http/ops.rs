@@ -7,11 +7,29 @@ use serde_json::json;
 use super::AppState;
 
 /// The process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "ops_healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The process is up.", body = serde_json::Value),
+    ),
+)]
 pub async fn healthz() -> impl Responder {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// The database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "ops_readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers.", body = serde_json::Value),
+    ),
+)]
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
     match state.db.ping().await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
@@ -31,6 +49,15 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus text exposition; with `BRIDGE_METRICS_TOKEN` set, only for its bearer.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "ops_metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition (OpenMetrics). With `BRIDGE_METRICS_TOKEN` set, only for that bearer token (401 otherwise).", body = String, content_type = "application/openmetrics-text"),
+    ),
+)]
 pub async fn metrics(state: Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
     if let Some(expected) = &state.metrics_token {
         let sent = req
@@ -56,4 +83,20 @@ pub async fn metrics(state: Data<AppState>, req: actix_web::HttpRequest) -> Http
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())
+}
+
+/// The OpenAPI 3.1 document of this API, generated from the code; no token needed.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "ops_openapi",
+    tag = "operations",
+    responses(
+        (status = 200, description = "This document.", body = serde_json::Value),
+    ),
+)]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(super::openapi::document_json())
 }

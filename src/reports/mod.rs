@@ -119,6 +119,18 @@ impl std::str::FromStr for Bound {
     }
 }
 
+impl utoipa::PartialSchema for Bound {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(format!("One end of a period: {}.", Self::EXPECTED)))
+            .examples(["2026-11-29", "2026-11-29T09:00:00+03:00"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Bound {}
+
 impl<'de> serde::Deserialize<'de> for Bound {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;

@@ -185,10 +185,11 @@ pub fn view(
 }
 
 /// A contractor's reply, as posted.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyInput {
     /// The text.
+    #[schema(value_type = String)]
     pub body: crate::sensitive::Sensitive<String>,
     /// Visible to the customer (a public reply) or an internal note.
     pub public: bool,

@@ -11,30 +11,35 @@ use crate::model::{Channel, Priority, TicketStatus, is_identifier};
 use crate::sensitive::Sensitive;
 
 /// The requester as sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequesterInput {
     /// Full name.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub name: Option<Sensitive<String>>,
     /// E-mail address.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub email: Option<Sensitive<String>>,
     /// Phone number.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub phone: Option<Sensitive<String>>,
 }
 
 /// A comment as sent with a ticket or on its own.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentInput {
     /// The helpdesk's id for the comment; re-sending it does not duplicate the comment.
     #[serde(default)]
     pub external_id: Option<String>,
     /// Who wrote it.
+    #[schema(value_type = String)]
     pub author: Sensitive<String>,
     /// Its text.
+    #[schema(value_type = String)]
     pub body: Sensitive<String>,
     /// Visible to the customer.
     #[serde(default = "yes")]
@@ -49,7 +54,7 @@ fn yes() -> bool {
 }
 
 /// `POST /api/v1/tickets` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketInput {
     /// The helpdesk the ticket comes from.
@@ -57,9 +62,11 @@ pub struct TicketInput {
     /// The ticket's id there.
     pub external_id: String,
     /// Subject line.
+    #[schema(value_type = String)]
     pub subject: Sensitive<String>,
     /// First message.
     #[serde(default)]
+    #[schema(value_type = String)]
     pub description: Sensitive<String>,
     /// The customer.
     #[serde(default)]

@@ -37,6 +37,35 @@ async fn health_readiness_and_metrics(app: TestApp) {
         "{text}"
     );
     assert!(!text.contains("M-1"), "no ids or values in labels");
+
+    // The API's document is served without a token, and is what the code generates.
+    let document = app
+        .send(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert_eq!(document.status, 200);
+    let generated: serde_json::Value =
+        serde_json::from_str(&msp_bridge::http::openapi::document_json()).unwrap_or_default();
+    assert_eq!(document.body, generated);
+    // Every documented operation answers with a status the document lists for it, when called
+    // without a token (or without the body it needs).
+    let mut called = 0;
+    for (path, item) in document.body["paths"].as_object().into_iter().flatten() {
+        if path.starts_with("/console") || path.contains('{') {
+            continue;
+        }
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                .unwrap_or(reqwest::Method::GET);
+            let answer = app.send(method.clone(), path, None, None).await;
+            let status = answer.status.to_string();
+            assert!(
+                operation["responses"].get(&status).is_some(),
+                "{method} {path}: {status} is not documented"
+            );
+            called += 1;
+        }
+    }
+    assert_eq!(called, 16, "operations without a path parameter");
 }
 
 on_both_backends!(health_readiness_and_metrics);
