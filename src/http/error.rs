@@ -34,6 +34,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "revoked_token",
     "forbidden",
     "not_found",
+    "method_not_allowed",
     "conflict",
     "redaction_failed",
     "unavailable",

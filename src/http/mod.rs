@@ -101,9 +101,16 @@ macro_rules! route_table {
         /// Every route the gateway serves: (method, path).
         pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
 
-        /// Declares every route.
+        /// Declares every route, and for each path a 405 for the methods it does not take.
         pub fn routes(cfg: &mut web::ServiceConfig) {
             $(cfg.route($path, web::$method().to($handler));)*
+            let mut paths: Vec<&'static str> = ROUTES.iter().map(|(_, path)| *path).collect();
+            // Literal segments sort before `{id}`, so `/reports/schedule` keeps its own answer.
+            paths.sort_unstable();
+            paths.dedup();
+            for path in paths {
+                cfg.service(web::resource(path).to(move || async move { method_not_allowed(path) }));
+            }
         }
     };
 }
@@ -147,6 +154,29 @@ route_table! {
     post "/console/reports" => console::run_report,
     get "/console/reports/{id}" => console::report_page,
     get "/console/reports/{id}/content" => console::report_content,
+}
+
+/// 405 for a method `path` does not take, with the methods it does take in `Allow`.
+fn method_not_allowed(path: &str) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    let allowed: Vec<String> = ROUTES
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(method, _)| method.to_uppercase())
+        .collect();
+    let allowed = allowed.join(", ");
+    let mut response = ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this resource takes {allowed}"),
+    )
+    .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 /// The application with its state, error handlers and metrics.

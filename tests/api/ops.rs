@@ -66,6 +66,36 @@ async fn health_readiness_and_metrics(app: TestApp) {
         }
     }
     assert_eq!(called, 16, "operations without a path parameter");
+    // A method a known resource does not take is 405 with the ones it does take; an unknown
+    // path stays 404.
+    for (method, path, allow) in [
+        ("TRACE", "/readyz", "GET"),
+        ("DELETE", "/api/v1/reports", "GET, POST"),
+        ("PUT", "/api/v1/reports/schedule", "GET"),
+        ("PATCH", "/api/v1/tickets/7", "GET"),
+        ("GET", "/api/v1/tickets/7/recall", "POST"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let answer = app
+            .client
+            .request(method.clone(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(answer.status(), 405, "{method} {path}");
+        let allowed = answer
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(allowed.as_deref(), Some(allow), "{method} {path}");
+        let body: serde_json::Value = answer.json().await.unwrap_or_default();
+        assert_eq!(body["code"], "method_not_allowed", "{body}");
+    }
+    let unknown = app
+        .send(reqwest::Method::GET, "/api/v1/nothing", None, None)
+        .await;
+    assert_eq!(unknown.status, 404);
 }
 
 on_both_backends!(health_readiness_and_metrics);
