@@ -147,8 +147,7 @@ fn monthly_report(label: &str, url: &str, n: u64) {
     let mut hashes = Vec::new();
     for run in 1..=3 {
         let started = Instant::now();
-        let stored = db
-            .write(|c| reports::produce(c, &set, &renderer, &request, june() + Duration::days(31)))
+        let stored = reports::produce(&db, &set, &renderer, &request, june() + Duration::days(31))
             .unwrap_or_else(|e| panic!("{e}"));
         let elapsed = started.elapsed();
         let (_, json) = db

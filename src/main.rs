@@ -376,8 +376,7 @@ fn run_report(
     let db = Db::connect(config.database_url.expose())?;
     db.migrate()?;
     let now = SystemClock.now();
-    ledger::seal_committed(&db)?;
-    let stored = match db.write(|c| reports::produce(c, &set, &renderer, &request, now)) {
+    let stored = match reports::produce(&db, &set, &renderer, &request, now) {
         Ok(stored) => stored,
         Err(reports::ReportError::NotFound) => {
             eprintln!(

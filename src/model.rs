@@ -134,6 +134,20 @@ impl ShareState {
 }
 
 vocabulary! {
+    /// Where an outbox event stands on its way to its receiver.
+    DeliveryState {
+        /// Waiting to be sent, or to be retried.
+        Pending => "pending",
+        /// The receiver took it.
+        Delivered => "delivered",
+        /// Given up on after the retry window: waits for a replay.
+        Dead => "dead",
+        /// Not sent: nobody receives it (no webhook configured for its audience).
+        Skipped => "skipped",
+    }
+}
+
+vocabulary! {
     /// The SLA clocks a share runs.
     ClockKind {
         /// Until the contractor's first public reply.

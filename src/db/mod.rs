@@ -255,7 +255,7 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
-        in_transaction(&self.writer, work)
+        in_transaction(&self.writer, Access::Write, work)
     }
 
     /// Runs `work` on a reader connection inside a transaction, so that it sees one snapshot.
@@ -263,7 +263,7 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
-        in_transaction(&self.reader, work)
+        in_transaction(&self.reader, Access::Read, work)
     }
 
     /// [`Db::write`] on a blocking thread, for async callers.
@@ -276,7 +276,21 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         let pool = self.writer.clone();
-        off_the_executor(move || in_transaction(&pool, work)).await
+        off_the_executor(move || in_transaction(&pool, Access::Write, work)).await
+    }
+
+    /// Runs `job`, which uses this database through [`Db::read`] and [`Db::write`] (several
+    /// transactions, with work between them), on a blocking thread, for async callers.
+    pub async fn run_blocking<T, E>(
+        &self,
+        job: impl FnOnce(&Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        off_the_executor(move || job(&db)).await
     }
 
     /// [`Db::read`] on a blocking thread, for async callers.
@@ -289,7 +303,7 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError> + Send + 'static,
     {
         let pool = self.reader.clone();
-        off_the_executor(move || in_transaction(&pool, work)).await
+        off_the_executor(move || in_transaction(&pool, Access::Read, work)).await
     }
 
     /// Runs one statement on a reader connection outside any transaction, on a blocking
@@ -321,7 +335,7 @@ impl Db {
         E: From<diesel::result::Error> + From<DbError>,
     {
         let mut produced = None;
-        let outcome: Result<(), E> = in_transaction(&self.writer, |c| {
+        let outcome: Result<(), E> = in_transaction(&self.writer, Access::Write, |c| {
             produced = Some(work(c)?);
             Err(diesel::result::Error::RollbackTransaction.into())
         });
@@ -358,8 +372,16 @@ impl Db {
     }
 }
 
+/// What a transaction does: only reads, or writes too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
 fn in_transaction<T, E>(
     pool: &Pool<Manager>,
+    access: Access,
     work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
@@ -370,11 +392,15 @@ where
     // waiting for it under `busy_timeout`. Begun deferred, a transaction that reads before it
     // writes holds a snapshot that another process's commit (a second gateway, a CLI command,
     // the jobs of a gateway restarting on the same file) makes stale: SQLite then refuses the
-    // write at once with "database is locked", without waiting.
-    if let AnyConnection::Sqlite(sqlite) = &mut *conn {
-        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-    } else {
-        return (*conn).transaction(work);
+    // write at once with "database is locked", without waiting. A read-only transaction
+    // begins deferred: it takes no lock, and readers never wait for the writer in WAL mode
+    // (begun immediate, a long read such as a report's held the write lock and made writes
+    // time out — found by fuzzing).
+    match &mut *conn {
+        AnyConnection::Sqlite(sqlite) if access == Access::Write => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        _ => return (*conn).transaction(work),
     }
     type Transactions = <AnyConnection as Connection>::TransactionManager;
     match work(&mut conn) {
@@ -421,6 +447,29 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_read_does_not_hold_the_write_lock() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::connect(&format!("sqlite://{}/read.db", dir.path().display()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.write(|c| {
+            c.batch_execute("CREATE TABLE t (n INTEGER)")
+                .map_err(DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        // While a read transaction is open (a report rendering), a write commits at once;
+        // were the read begun `IMMEDIATE`, the write would wait out the busy timeout and fail.
+        let written = db.read(|c| {
+            c.batch_execute("SELECT count(*) FROM t")
+                .map_err(DbError::from)?;
+            db.write(|w| {
+                w.batch_execute("INSERT INTO t VALUES (1)")
+                    .map_err(DbError::from)
+            })
+        });
+        assert!(written.is_ok(), "{written:?}");
+    }
 
     #[test]
     fn a_write_that_reads_first_waits_for_another_gateway_instead_of_failing() {

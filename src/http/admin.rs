@@ -112,7 +112,8 @@ pub async fn preview(
 pub struct OverflowInput {
     /// Switch on or off.
     on: bool,
-    /// Why (shown in the audit and in compliance reports).
+    /// Why (shown in the audit and in compliance reports): 1–500 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     reason: String,
 }
 
@@ -138,11 +139,11 @@ pub async fn switch_overflow(
     super::extract::JsonBody(input): super::extract::JsonBody<OverflowInput>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = input.reason.trim().to_owned();
-    if reason.is_empty() || reason.len() > 500 {
+    if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::invalid(
             "invalid_field",
             "reason",
-            "say why, in 1–500 bytes",
+            "say why, in 1–500 characters",
         ));
     }
     let id = id.into_inner();
@@ -218,9 +219,11 @@ pub async fn sla_figures(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
-    /// `pending`, `delivered`, `dead` or `skipped` (default `dead`).
-    state: Option<String>,
+    /// Which events (default `dead`).
+    #[param(inline)]
+    state: Option<crate::model::DeliveryState>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -243,18 +246,11 @@ pub async fn deliveries(
     _who: super::extract::Operator,
     query: actix_web::web::Query<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let wanted = query.state.clone().unwrap_or_else(|| "dead".into());
-    if !["pending", "delivered", "dead", "skipped"].contains(&wanted.as_str()) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            "state",
-            "state must be one of pending, delivered, dead, skipped",
-        ));
-    }
+    let wanted = query.state.unwrap_or(crate::model::DeliveryState::Dead);
     let limit = super::page_limit(query.limit, 100, 500)?;
     let rows = state
         .db
-        .read_async(move |c| crate::outbox::in_state(c, &wanted, limit).map_err(DbError::from))
+        .read_async(move |c| crate::outbox::in_state(c, wanted, limit).map_err(DbError::from))
         .await?;
     let items: Vec<_> = rows.iter().map(crate::outbox::EventRow::delivery).collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
@@ -389,13 +385,14 @@ pub async fn run_report(
             who.0.sub
         ),
     };
-    let renderer = state.reports.clone();
-    let now = state.clock.now();
-    crate::ledger::seal_committed_async(&state.db).await?;
-    let stored = state
-        .db
-        .write_async(move |c| crate::reports::produce(c, &contracts, &renderer, &request, now))
-        .await?;
+    let stored = crate::reports::produce_async(
+        &state.db,
+        contracts,
+        state.reports.clone(),
+        request,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "items": stored })))
 }
 
@@ -409,6 +406,7 @@ pub struct ReportsQuery {
     /// Reports with a smaller id (the previous page's last `id`).
     before: Option<i64>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -465,7 +463,17 @@ pub struct ReportQuery {
         ReportQuery,
     ),
     responses(
-        (status = 200, description = "The stored content (HTML, JSON or CSV), with its `ETag`-like sha256 in `X-Content-SHA256`.", body = String, content_type = "text/html"),
+        (status = 200, description = "The stored content in the format asked for, with its sha256 in `X-Content-SHA256` and its id in `X-Report-Id`.",
+            content(
+                (String = "text/html"),
+                (serde_json::Value = "application/json"),
+                (String = "text/csv"),
+            ),
+            headers(
+                ("X-Content-SHA256" = String, description = "sha256 of the content, as stored and listed."),
+                ("X-Report-Id" = i64, description = "The id of the stored format served."),
+            ),
+        ),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]

@@ -572,14 +572,14 @@ pub async fn run_report(
         trigger: "demand",
         requested_by: who(&signed),
     };
-    let contracts = state.contracts.current();
-    let renderer = state.reports.clone();
-    let now = state.clock.now();
-    crate::ledger::seal_committed_async(&state.db).await?;
-    let stored = state
-        .db
-        .write_async(move |c| reports::produce(c, &contracts, &renderer, &request, now))
-        .await;
+    let stored = reports::produce_async(
+        &state.db,
+        state.contracts.current(),
+        state.reports.clone(),
+        request,
+        state.clock.now(),
+    )
+    .await;
     match stored {
         Ok(stored) => {
             let first = stored.first().map_or(0, |m| m.id);
@@ -642,7 +642,13 @@ pub async fn report_page(
         ("id" = i64, Path, description = "The report id."),
     ),
     responses(
-        (status = 200, description = "A stored report's content.", body = String, content_type = "text/html"),
+        (status = 200, description = "A stored report's content.",
+            content(
+                (String = "text/html"),
+                (serde_json::Value = "application/json"),
+                (String = "text/csv"),
+            ),
+        ),
     ),
     security(("console_session" = [])),
 )]

@@ -21,6 +21,7 @@ pub struct ListQuery {
     /// The last ticket id of the previous page.
     before: Option<i64>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -183,6 +184,8 @@ pub async fn status(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandbackInput {
+    /// Why it goes back: 1–2000 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     reason: String,
 }
 

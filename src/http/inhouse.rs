@@ -193,6 +193,9 @@ pub async fn comment(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecallInput {
+    /// Why it is taken back (kept in-house; the contractor is told a code): 1–2000
+    /// characters, not only spaces.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     reason: String,
 }
 
@@ -273,6 +276,8 @@ pub async fn routing_preview(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueInput {
+    /// Tickets waiting in the helpdesk's queue.
+    #[schema(minimum = 0)]
     depth: i64,
 }
 
@@ -308,6 +313,7 @@ pub async fn report_queue(
 #[serde(deny_unknown_fields)]
 pub struct SatisfactionInput {
     /// 1 (very unhappy) to 5 (very happy).
+    #[schema(minimum = 1, maximum = 5)]
     score: i32,
 }
 
@@ -350,10 +356,14 @@ pub async fn satisfaction(
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// The `next_after` of the previous page (0 or absent: from the start).
+    #[param(minimum = 0)]
     after: Option<i64>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// An adapter name: each event also carries the helpdesk update that applies it.
+    /// An adapter name (`generic`, `zendesk`): each event also carries the helpdesk update
+    /// that applies it.
+    #[param(pattern = "^(generic|zendesk)$")]
     format: Option<String>,
 }
 

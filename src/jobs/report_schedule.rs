@@ -33,15 +33,11 @@ impl ReportScheduler {
         let set = self.contracts.current();
         let now = self.clock.now();
         let mut stored = Vec::new();
-        crate::ledger::seal_committed(&self.db)?;
         for stream in schedule::streams(&set, self.gateway.as_ref()) {
             let Some(request) = self.db.read(|c| schedule::due_request(c, &stream, now))? else {
                 continue;
             };
-            match self
-                .db
-                .write(|c| reports::produce(c, &set, &self.renderer, &request, now))
-            {
+            match reports::produce(&self.db, &set, &self.renderer, &request, now) {
                 Ok(metas) => {
                     for m in &metas {
                         tracing::info!(report = m.id, scope = %m.scope, format = %m.format, "report produced");

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::clock::to_db;
 use crate::db::AnyConnection;
 use crate::db::schema::{outbox_events, outbox_head};
+use crate::model::DeliveryState;
 
 /// Who an event is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,7 +223,7 @@ pub fn enqueue(
             outbox_events::event_type.eq(event.event_type),
             outbox_events::payload.eq(json!(envelope).to_string()),
             outbox_events::created_at.eq(to_db(now)),
-            outbox_events::state.eq("pending"),
+            outbox_events::state.eq(DeliveryState::Pending.as_str()),
             outbox_events::next_attempt_at.eq(to_db(now)),
         ));
     }
@@ -327,7 +328,11 @@ pub fn claim(
 ) -> QueryResult<Vec<EventRow>> {
     let earlier = diesel::alias!(outbox_events as earlier);
     let blocked = earlier
-        .filter(earlier.field(outbox_events::state).eq("pending"))
+        .filter(
+            earlier
+                .field(outbox_events::state)
+                .eq(DeliveryState::Pending.as_str()),
+        )
         .filter(
             earlier
                 .field(outbox_events::destination)
@@ -340,7 +345,7 @@ pub fn claim(
         )
         .filter(earlier.field(outbox_events::seq).lt(outbox_events::seq));
     let ids: Vec<i64> = outbox_events::table
-        .filter(outbox_events::state.eq("pending"))
+        .filter(outbox_events::state.eq(DeliveryState::Pending.as_str()))
         .filter(outbox_events::next_attempt_at.le(to_db(now)))
         .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
         .order(outbox_events::seq)
@@ -353,7 +358,7 @@ pub fn claim(
     // Re-checked under the lock: another replica may have claimed some meanwhile.
     let locked = outbox_events::table
         .filter(outbox_events::id.eq_any(ids))
-        .filter(outbox_events::state.eq("pending"))
+        .filter(outbox_events::state.eq(DeliveryState::Pending.as_str()))
         .filter(outbox_events::next_attempt_at.le(to_db(now)))
         .select(outbox_events::id);
     let ids: Vec<i64> = match conn {
@@ -414,7 +419,7 @@ pub fn settle(
     if !delivered.is_empty() {
         diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(delivered)))
             .set((
-                outbox_events::state.eq("delivered"),
+                outbox_events::state.eq(DeliveryState::Delivered.as_str()),
                 outbox_events::delivered_at.eq(Some(to_db(now))),
                 outbox_events::last_error.eq(None::<String>),
             ))
@@ -423,7 +428,7 @@ pub fn settle(
     let skipped = ids_where(|o| matches!(o, Settled::Skipped));
     if !skipped.is_empty() {
         diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(skipped)))
-            .set(outbox_events::state.eq("skipped"))
+            .set(outbox_events::state.eq(DeliveryState::Skipped.as_str()))
             .execute(conn)?;
     }
     for (id, outcome) in outcomes {
@@ -438,7 +443,7 @@ pub fn settle(
                 .execute(conn)?,
             Settled::Dead { error } => diesel::update(row)
                 .set((
-                    outbox_events::state.eq("dead"),
+                    outbox_events::state.eq(DeliveryState::Dead.as_str()),
                     outbox_events::last_error.eq(Some(error)),
                 ))
                 .execute(conn)?,
@@ -449,9 +454,13 @@ pub fn settle(
 }
 
 /// Up to `limit` events in `state`, oldest first.
-pub fn in_state(conn: &mut AnyConnection, state: &str, limit: i64) -> QueryResult<Vec<EventRow>> {
+pub fn in_state(
+    conn: &mut AnyConnection,
+    state: DeliveryState,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
     outbox_events::table
-        .filter(outbox_events::state.eq(state.to_owned()))
+        .filter(outbox_events::state.eq(state.as_str()))
         .order(outbox_events::seq)
         .limit(limit)
         .select(EventRow::as_select())
@@ -464,10 +473,10 @@ pub fn replay(conn: &mut AnyConnection, event_id: &str, now: DateTime<Utc>) -> Q
     let n = diesel::update(
         outbox_events::table
             .filter(outbox_events::event_id.eq(event_id.to_owned()))
-            .filter(outbox_events::state.eq("dead")),
+            .filter(outbox_events::state.eq(DeliveryState::Dead.as_str())),
     )
     .set((
-        outbox_events::state.eq("pending"),
+        outbox_events::state.eq(DeliveryState::Pending.as_str()),
         outbox_events::attempts.eq(0),
         outbox_events::next_attempt_at.eq(to_db(now)),
         outbox_events::retry_until.eq(None::<chrono::NaiveDateTime>),
@@ -487,7 +496,7 @@ pub fn purge_settled(
     diesel::delete(
         outbox_events::table
             .filter(outbox_events::contract_id.eq(contract_id))
-            .filter(outbox_events::state.ne("pending"))
+            .filter(outbox_events::state.ne(DeliveryState::Pending.as_str()))
             .filter(outbox_events::created_at.lt(to_db(cutoff))),
     )
     .execute(conn)

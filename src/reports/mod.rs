@@ -57,13 +57,25 @@ pub struct Period {
     pub to: DateTime<Utc>,
 }
 
+/// The longest period a report may cover, in days (about a hundred years). A report has a row per
+/// day; a period of millennia made a single report hundreds of megabytes (found by fuzzing).
+pub const MAX_PERIOD_DAYS: i64 = 36_600;
+
 impl Period {
-    /// A period, refusing an empty or reversed one.
+    /// A period, refusing an empty or reversed one, or one longer than [`MAX_PERIOD_DAYS`].
     pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, ReportError> {
         if to <= from {
             return Err(ReportError::Invalid {
                 field: "to",
                 message: "must be after `from`".into(),
+            });
+        }
+        if to - from > chrono::Duration::days(MAX_PERIOD_DAYS) {
+            return Err(ReportError::Invalid {
+                field: "to",
+                message: format!(
+                    "a report covers at most {MAX_PERIOD_DAYS} days (about a hundred years); split a longer period"
+                ),
             });
         }
         Ok(Self { from, to })
@@ -121,8 +133,17 @@ impl std::str::FromStr for Bound {
 
 impl utoipa::PartialSchema for Bound {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let string = |format| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(format)))
+        };
+        OneOfBuilder::new()
+            .item(string(KnownFormat::DateTime))
+            .item(string(KnownFormat::Date))
             .description(Some(format!("One end of a period: {}.", Self::EXPECTED)))
             .examples(["2026-11-29", "2026-11-29T09:00:00+03:00"])
             .into()
@@ -242,19 +263,46 @@ pub fn render(
         .collect()
 }
 
-/// Computes, renders and stores a report in every requested format; returns what was stored.
-/// A scheduled period already stored (by this or another replica) is not stored again.
+/// Produces and stores the report `request` asks for; returns what was stored. Its data are
+/// read and rendered in a read transaction and only the result is written, in one short write
+/// transaction: rendering a long period takes a while, and holding the single writer meanwhile
+/// would make every other write wait (found by fuzzing: a report over all data in a debug
+/// build held it four seconds, and ingests timed out behind it).
 pub fn produce(
-    conn: &mut AnyConnection,
+    db: &crate::db::Db,
     contracts: &ContractSet,
     renderer: &Renderer,
     request: &Request,
     now: DateTime<Utc>,
 ) -> Result<Vec<ReportMeta>, ReportError> {
+    crate::ledger::seal_committed(db)?;
+    let rendered = db.read(|c| render(c, contracts, renderer, request))?;
+    db.write(|c| store(c, request, &rendered, now))
+}
+
+/// [`produce`] on a blocking thread: how the API and the console run a report.
+pub async fn produce_async(
+    db: &crate::db::Db,
+    contracts: std::sync::Arc<ContractSet>,
+    renderer: std::sync::Arc<Renderer>,
+    request: Request,
+    now: DateTime<Utc>,
+) -> Result<Vec<ReportMeta>, ReportError> {
+    db.run_blocking(move |db| produce(db, &contracts, &renderer, &request, now))
+        .await
+}
+
+/// Stores rendered reports; a scheduled period already stored (by another replica) is skipped.
+fn store(
+    conn: &mut AnyConnection,
+    request: &Request,
+    rendered: &[(ReportFormat, Locale, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<ReportMeta>, ReportError> {
     let scope = request.contract.clone().unwrap_or_else(|| "*".to_owned());
     let mut stored = Vec::new();
-    for (format, locale, content) in render(conn, contracts, renderer, request)? {
-        let format_name = format_name(format);
+    for (format, locale, content) in rendered {
+        let format_name = format_name(*format);
         if request.trigger == "schedule" && exists(conn, &scope, request.period, format_name)? {
             continue;
         }
@@ -264,11 +312,11 @@ pub fn produce(
                 reports::period_from.eq(to_db(request.period.from)),
                 reports::period_to.eq(to_db(request.period.to)),
                 reports::format.eq(format_name),
-                reports::locale.eq(locale_name(locale)),
+                reports::locale.eq(locale_name(*locale)),
                 reports::trigger.eq(request.trigger),
                 reports::requested_by.eq(&request.requested_by),
-                reports::sha256.eq(sha256_hex(&content)),
-                reports::content.eq(&content),
+                reports::sha256.eq(sha256_hex(content)),
+                reports::content.eq(content),
                 reports::created_at.eq(to_db(now)),
             ))
             .returning(reports::id)
@@ -462,5 +510,14 @@ mod tests {
             period,
             Err(ReportError::Invalid { field: "to", .. })
         ));
+        let day =
+            |y, m, d| Bound::Date(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default());
+        let ten_years = Period::between(day(2016, 1, 1), day(2026, 1, 8), chrono_tz::UTC);
+        assert!(ten_years.is_ok(), "{ten_years:?}");
+        let millennia = Period::between(day(533, 9, 25), day(6765, 11, 13), chrono_tz::UTC);
+        assert!(
+            matches!(&millennia, Err(ReportError::Invalid { field: "to", message }) if message.contains("36600 days")),
+            "{millennia:?}"
+        );
     }
 }

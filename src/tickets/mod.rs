@@ -390,13 +390,13 @@ pub fn preview(
     )
 }
 
-/// A hand-back or recall reason: trimmed, 1–2000 bytes.
+/// A hand-back or recall reason: trimmed, 1–2000 characters.
 pub(crate) fn checked_reason(reason: &str) -> Result<&str, TicketError> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.len() > 2_000 {
+    if reason.is_empty() || reason.chars().count() > 2_000 {
         return Err(TicketError::Invalid {
             field: "reason".into(),
-            message: "must be 1–2000 bytes".into(),
+            message: "must be 1–2000 characters".into(),
         });
     }
     Ok(reason)

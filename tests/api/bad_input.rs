@@ -228,7 +228,8 @@ async fn every_bad_input_class_gets_a_problem(app: TestApp) {
             None,
         )
         .await;
-    assert_eq!(wrong_method.status, 404);
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.body["code"], "method_not_allowed");
 
     // Contractor inputs are checked the same way.
     let id = app.ingest(&ticket_en("B-OK")).await.body["id"]

@@ -355,6 +355,16 @@ async fn dates_are_days_in_the_report_time_zone(backend: crate::helpers::Backend
         );
         assert!(!detail.contains(bad), "the value is not repeated: {detail}");
     }
+    // A period of millennia would make a report of hundreds of megabytes (a row a day).
+    let too_long = app
+        .post(
+            "/api/v1/reports",
+            &app.admin(),
+            &json!({ "from": "0533-09-25", "to": "6765-11-13" }),
+        )
+        .await;
+    assert_eq!(too_long.status, 400, "{:?}", too_long.body);
+    assert_eq!(too_long.body["field"], "to", "{:?}", too_long.body);
     let figures = app
         .get(
             "/api/v1/contracts/acme-en/sla?from=2026-05-01&to=2026-06-01",
