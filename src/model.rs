@@ -7,11 +7,9 @@ macro_rules! vocabulary {
         $(#[$doc])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-            utoipa::ToSchema,
         )]
-        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* $variant),+
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -25,6 +23,18 @@ macro_rules! vocabulary {
                 }
             }
         }
+
+        // Written by hand: the derive does not see a `rename` that a macro passes in.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::ALL.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl std::str::FromStr for $name {
             type Err = String;
@@ -148,6 +158,30 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What an event (a webhook, an entry of the in-house feed) tells.
+    EventType {
+        /// A ticket was shared with a contractor.
+        TicketShared => "ticket.shared",
+        /// A shared ticket changed in-house (the contractor gets a fresh projection).
+        TicketUpdated => "ticket.updated",
+        /// The contractor replied or wrote a note.
+        ShareReplied => "share.replied",
+        /// The contractor changed the share's status.
+        ShareStatus => "share.status",
+        /// The contractor handed the ticket back.
+        ShareHandedBack => "share.handed_back",
+        /// The ticket was taken back from the contractor.
+        ShareRecalled => "share.recalled",
+        /// An SLA clock reached its warning point.
+        SlaWarning => "sla.warning",
+        /// An SLA clock ran out.
+        SlaBreach => "sla.breach",
+        /// A breach was escalated in-house.
+        SlaEscalated => "sla.escalated",
+    }
+}
+
+vocabulary! {
     /// The SLA clocks a share runs.
     ClockKind {
         /// Until the contractor's first public reply.
@@ -193,6 +227,35 @@ mod tests {
         }
         let err = "sms".parse::<Channel>().err().unwrap_or_default();
         assert!(err.contains("`sms`") && err.contains("email"), "{err}");
+    }
+
+    /// JSON, text and the OpenAPI schema spell every value the same way.
+    #[test]
+    fn json_and_text_agree() {
+        fn agree<T: serde::Serialize + utoipa::PartialSchema>(
+            all: &[T],
+            text: impl Fn(&T) -> &str,
+        ) {
+            let schema = serde_json::to_value(T::schema()).unwrap_or_default();
+            for value in all {
+                let json = serde_json::to_value(value).unwrap_or_default();
+                assert_eq!(json, serde_json::json!(text(value)));
+                assert!(
+                    schema["enum"].as_array().is_some_and(|e| e.contains(&json)),
+                    "{json} not in {schema}"
+                );
+            }
+        }
+        agree(Channel::ALL, |v| v.as_str());
+        agree(Priority::ALL, |v| v.as_str());
+        agree(TicketStatus::ALL, |v| v.as_str());
+        agree(ShareState::ALL, |v| v.as_str());
+        agree(DeliveryState::ALL, |v| v.as_str());
+        agree(EventType::ALL, |v| v.as_str());
+        agree(ClockKind::ALL, |v| v.as_str());
+        let shared: EventType =
+            serde_json::from_str("\"ticket.shared\"").unwrap_or(EventType::SlaBreach);
+        assert_eq!(shared, EventType::TicketShared);
     }
 
     #[test]

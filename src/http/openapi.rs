@@ -58,6 +58,7 @@ use super::{admin, console, contractor, inhouse, ops};
         console::report_page,
         console::report_content,
     ),
+    components(schemas(crate::outbox::Envelope)),
     modifiers(&Conventions),
     tags(
         (name = "operations", description = "Liveness, readiness, metrics and this document."),
@@ -104,6 +105,10 @@ impl utoipa::Modify for Conventions {
         components
             .schemas
             .insert("Problem".into(), RefOr::T(problem_schema()));
+        openapi
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("webhooks".into(), webhooks());
         // `/console/` answers as `/console` does.
         if let Some(home) = openapi.paths.paths.get("/console").cloned() {
             let mut slash = home;
@@ -127,6 +132,87 @@ impl utoipa::Modify for Conventions {
             }
         }
     }
+}
+
+/// The events the gateway posts (OpenAPI 3.1 `webhooks`): to the in-house side and to each
+/// contractor, as Standard Webhooks.
+fn webhooks() -> serde_json::Value {
+    use utoipa::openapi::path::{
+        HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+    };
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{Ref, Required};
+    let header = |name: &str, kind: Type, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(kind)))
+            .build()
+    };
+    let hook = |id: &str, summary: &str, description: &str| {
+        let operation = OperationBuilder::new()
+            .operation_id(Some(id))
+            .summary(Some(summary))
+            .description(Some(description))
+            .parameter(header(
+                "webhook-id",
+                Type::String,
+                "The event id, as in the body: drop an id already processed.",
+            ))
+            .parameter(header(
+                "webhook-timestamp",
+                Type::Integer,
+                "Unix seconds when sent: reject a timestamp more than a few minutes from your clock.",
+            ))
+            .parameter(header(
+                "webhook-signature",
+                Type::String,
+                "`v1,` and the base64 HMAC-SHA256, keyed with the decoded `whsec_` secret, of \
+                 `{webhook-id}.{webhook-timestamp}.{body}` over the raw body; compare in \
+                 constant time with each space-separated value.",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(Ref::from_schema_name("Envelope"))))
+                            .build(),
+                    )
+                    .build(),
+            ))
+            .response(
+                "2XX",
+                ResponseBuilder::new().description(
+                    "Taken. Any other status, a timeout (`BRIDGE_DELIVERY_TIMEOUT_MS`) or a \
+                     connection error is retried with backoff (1 s doubling to 1 h, `Retry-After` \
+                     honoured on 429 and 503) until `BRIDGE_DELIVERY_GIVE_UP_SECS`, then the event \
+                     is a dead letter. Events of one ticket arrive in commit order.",
+                ),
+            )
+            .build();
+        serde_json::to_value(PathItem::new(HttpMethod::Post, operation)).unwrap_or_default()
+    };
+    serde_json::json!({
+        "inhouse-event": hook(
+            "webhook_inhouse_event",
+            "An event for the in-house side",
+            "Posted to `BRIDGE_INHOUSE_WEBHOOK_URL`, signed with `BRIDGE_INHOUSE_WEBHOOK_SECRET`; \
+             the same envelopes as `GET /api/v1/events`. Replies arrive re-hydrated (real values \
+             in place of the contractor's tokens).",
+        ),
+        "contractor-event": hook(
+            "webhook_contractor_event",
+            "An event for a contractor",
+            "Posted to the contract's `[endpoint] url`, signed with the secret in the variable its \
+             `secret_env` names. `data` holds only what the contract lets the contractor see \
+             (redacted, tokenised); `share.recalled` carries a `reason_code`, never the in-house \
+             reason.",
+        ),
+    })
 }
 
 /// The problem answers an operation can give, from what it takes: a body, parameters, an id
@@ -323,6 +409,79 @@ mod tests {
                     assert!(responses.get("404").is_some(), "{method} {path}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let text = document_json();
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let schemas = &document["components"]["schemas"];
+        let mut refs = 0;
+        for (at, _) in text.match_indices("\"#/components/schemas/") {
+            let name: String = text[at + 22..].chars().take_while(|c| *c != '"').collect();
+            assert!(
+                schemas.get(&name).is_some(),
+                "{name} is referenced but not defined"
+            );
+            refs += 1;
+        }
+        assert!(refs >= 20, "{refs}");
+    }
+
+    #[test]
+    fn the_webhooks_are_described_with_their_signature_headers() {
+        let document = serde_json::to_value(document()).unwrap_or_default();
+        for hook in ["inhouse-event", "contractor-event"] {
+            let post = &document["webhooks"][hook]["post"];
+            let headers: Vec<&str> = post["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "header" && p["required"] == true)
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            assert_eq!(
+                headers,
+                ["webhook-id", "webhook-timestamp", "webhook-signature"],
+                "{hook}"
+            );
+            assert_eq!(
+                post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/Envelope"
+            );
+        }
+        // The schema is the envelope as sent: the same keys, every event type.
+        let envelope = crate::outbox::Envelope {
+            id: "evt_1".into(),
+            event_type: crate::model::EventType::ShareRecalled,
+            seq: 1,
+            occurred_at: chrono::DateTime::UNIX_EPOCH,
+            ticket: Some(1),
+            data: serde_json::json!({}),
+        };
+        let sent = serde_json::to_value(&envelope).unwrap_or_default();
+        let schema = &document["components"]["schemas"]["Envelope"];
+        let mut keys: Vec<&String> = sent
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
+        let mut properties: Vec<&String> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort();
+        properties.sort();
+        assert_eq!(keys, properties);
+        assert_eq!(sent["type"], "share.recalled");
+        let types = serde_json::to_value(crate::model::EventType::ALL).unwrap_or_default();
+        let described = serde_json::to_string(&document).unwrap_or_default();
+        for t in types.as_array().into_iter().flatten() {
+            assert!(described.contains(&t.to_string()), "{t}");
         }
     }
 

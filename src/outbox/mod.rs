@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::clock::to_db;
 use crate::db::AnyConnection;
 use crate::db::schema::{outbox_events, outbox_head};
-use crate::model::DeliveryState;
+use crate::model::{DeliveryState, EventType};
 
 /// Who an event is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,15 +46,15 @@ pub struct NewEvent {
     pub audience: Audience,
     /// The ticket it is about; events of one ticket are delivered in order.
     pub ticket_id: Option<i64>,
-    /// `ticket.shared`, `share.replied`, `sla.breach`, …
-    pub event_type: &'static str,
+    /// What it tells.
+    pub event_type: EventType,
     /// The event's data. For a contractor, only what its contract lets it see.
     pub data: Value,
 }
 
 impl NewEvent {
     /// An event for the in-house side about a ticket.
-    pub fn inhouse(ticket_id: i64, event_type: &'static str, data: Value) -> Self {
+    pub fn inhouse(ticket_id: i64, event_type: EventType, data: Value) -> Self {
         Self {
             audience: Audience::Inhouse,
             ticket_id: Some(ticket_id),
@@ -67,7 +67,7 @@ impl NewEvent {
     pub fn contractor(
         contract_id: &str,
         ticket_id: i64,
-        event_type: &'static str,
+        event_type: EventType,
         data: Value,
     ) -> Self {
         Self {
@@ -119,21 +119,23 @@ pub struct EventRow {
     pub position: Option<i64>,
 }
 
-/// An event as receivers get it.
-#[derive(Debug, Clone, Serialize)]
+/// An event as receivers get it: the body of every webhook and an entry of the in-house feed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Envelope {
-    /// Public event id.
+    /// Public event id (`evt_` and 24 hex digits); receivers drop duplicates by it.
+    #[schema(example = "evt_5f2c9a01d4e7b3a8c6f1e092")]
     pub id: String,
-    /// Event type.
+    /// What it tells.
     #[serde(rename = "type")]
-    pub event_type: String,
+    pub event_type: EventType,
     /// Unique; grows along each ticket's changes.
     pub seq: i64,
     /// When the change happened.
     pub occurred_at: DateTime<Utc>,
     /// The ticket.
     pub ticket: Option<i64>,
-    /// Type-specific data.
+    /// What the event type carries (see the README's table of event types): for a contractor
+    /// only what its contract lets it see.
     pub data: Value,
 }
 
@@ -206,7 +208,7 @@ pub fn enqueue(
         let event_id = format!("evt_{}", crate::auth::random_hex(12));
         let envelope = Envelope {
             id: event_id.clone(),
-            event_type: event.event_type.to_owned(),
+            event_type: event.event_type,
             seq,
             occurred_at: now,
             ticket: event.ticket_id,
@@ -220,7 +222,7 @@ pub fn enqueue(
             outbox_events::contract_id.eq(contract_id.map(str::to_owned)),
             outbox_events::destination.eq(event.audience.destination()),
             outbox_events::ticket_id.eq(event.ticket_id),
-            outbox_events::event_type.eq(event.event_type),
+            outbox_events::event_type.eq(event.event_type.as_str()),
             outbox_events::payload.eq(json!(envelope).to_string()),
             outbox_events::created_at.eq(to_db(now)),
             outbox_events::state.eq(DeliveryState::Pending.as_str()),
@@ -512,7 +514,10 @@ pub fn last_projection(
     let payload: Option<String> = outbox_events::table
         .filter(outbox_events::contract_id.eq(contract_id))
         .filter(outbox_events::ticket_id.eq(ticket_id))
-        .filter(outbox_events::event_type.eq_any(["ticket.shared", "ticket.updated"]))
+        .filter(outbox_events::event_type.eq_any([
+            EventType::TicketShared.as_str(),
+            EventType::TicketUpdated.as_str(),
+        ]))
         .order(outbox_events::seq.desc())
         .select(outbox_events::payload)
         .first(conn)

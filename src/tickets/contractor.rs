@@ -14,7 +14,7 @@ use crate::clock::from_db;
 use crate::contracts::{ContractFile, ContractSet};
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
-use crate::model::ShareState;
+use crate::model::{EventType, ShareState};
 use crate::outbox::{self, NewEvent};
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
@@ -274,7 +274,7 @@ pub fn reply(
         now,
         vec![NewEvent::inhouse(
             ticket_id,
-            "share.replied",
+            EventType::ShareReplied,
             json!({
                 "share_id": share.id,
                 "comment_id": row.id,
@@ -366,9 +366,9 @@ fn change_state(
     now: DateTime<Utc>,
 ) -> Result<Value, TicketError> {
     let (action, event_type) = if to == ShareState::HandedBack {
-        (Action::ShareHandback, "share.handed_back")
+        (Action::ShareHandback, EventType::ShareHandedBack)
     } else {
-        (Action::ShareStatus, "share.status")
+        (Action::ShareStatus, EventType::ShareStatus)
     };
     let (share, _) = visible_share(conn, contracts, who, ticket_id, now)?;
     let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::contracts::{Contract, ContractSet};
 use crate::db::{AnyConnection, DbError};
 use crate::ledger::{self, Action, NewEntry};
-use crate::model::{Channel, Priority, TicketStatus};
+use crate::model::{Channel, EventType, Priority, TicketStatus};
 use crate::outbox::{self, NewEvent};
 use crate::redaction::vault::VaultError;
 use crate::redaction::{self, RedactionError, Vault, VaultKeys};
@@ -316,10 +316,15 @@ fn choose(
             conn,
             now,
             vec![
-                NewEvent::contractor(&contract.id, row.id, "ticket.shared", Value::Object(view)),
+                NewEvent::contractor(
+                    &contract.id,
+                    row.id,
+                    EventType::TicketShared,
+                    Value::Object(view),
+                ),
                 NewEvent::inhouse(
                     row.id,
-                    "ticket.shared",
+                    EventType::TicketShared,
                     json!({
                         "share_id": share.id,
                         "contract": contract.id,
@@ -481,12 +486,12 @@ fn take_back(
             NewEvent::contractor(
                 &share.contract_id,
                 id,
-                "share.recalled",
+                EventType::ShareRecalled,
                 json!({ "share_id": share.id, "reason_code": cause }),
             ),
             NewEvent::inhouse(
                 id,
-                "share.recalled",
+                EventType::ShareRecalled,
                 json!({ "share_id": share.id, "by": actor, "reason": reason, "reason_code": cause }),
             ),
         ],
@@ -749,7 +754,7 @@ fn send_update(
                 vec![NewEvent::contractor(
                     &share.contract_id,
                     ticket_id,
-                    "ticket.updated",
+                    EventType::TicketUpdated,
                     view,
                 )],
             )?;

@@ -18,7 +18,7 @@ use super::{TicketError, parse_stored, store};
 use crate::clock::from_db;
 use crate::contracts::{BreachAction, Calendar, ContractFile, ContractSet};
 use crate::ledger::{self, Action, NewEntry};
-use crate::model::{Channel, ClockKind, Priority, ShareState, TicketStatus};
+use crate::model::{Channel, ClockKind, EventType, Priority, ShareState, TicketStatus};
 use crate::outbox::{self, Audience, NewEvent};
 use crate::shares::clocks::{self, ClockRow, LateStop, Mark};
 use crate::shares::{self, ShareRow};
@@ -182,7 +182,7 @@ fn record_late(
     ledger::append_all(conn, now, entries)?;
     let events = late
         .iter()
-        .flat_map(|stop| clock_events(&stop.clock, "sla.breach"))
+        .flat_map(|stop| clock_events(&stop.clock, EventType::SlaBreach))
         .collect();
     outbox::enqueue(conn, now, events)?;
     Ok(())
@@ -245,13 +245,13 @@ pub fn sweep(
     let mut events = Vec::with_capacity(2 * entries.capacity());
     for clock in claimed.iter().filter(|c| warned.contains(&c.id)) {
         entries.push(clock_entry(clock, Action::SlaWarning, json!({})));
-        events.extend(clock_events(clock, "sla.warning"));
+        events.extend(clock_events(clock, EventType::SlaWarning));
         report.warnings.push(clock.contract_id.clone());
     }
     for clock in claimed.iter().filter(|c| breached.contains(&c.id)) {
         let details = json!({ "noticed": "sweep", "actions": on_breach(clock) });
         entries.push(clock_entry(clock, Action::SlaBreach, details));
-        events.extend(clock_events(clock, "sla.breach"));
+        events.extend(clock_events(clock, EventType::SlaBreach));
         report.breaches.push(clock.contract_id.clone());
     }
     ledger::append_all(conn, now, entries)?;
@@ -265,7 +265,7 @@ pub fn sweep(
 }
 
 /// The events telling both sides about one clock: ids and times only.
-fn clock_events(clock: &ClockRow, event_type: &'static str) -> [NewEvent; 2] {
+fn clock_events(clock: &ClockRow, event_type: EventType) -> [NewEvent; 2] {
     let data = json!({
         "share_id": clock.share_id,
         "clock": clock.kind,
@@ -326,7 +326,7 @@ fn apply_breach_action(
                     now,
                     clock_entry(clock, Action::SlaEscalate, json!({})),
                 )?;
-                let [inhouse, _] = clock_events(clock, "sla.escalated");
+                let [inhouse, _] = clock_events(clock, EventType::SlaEscalated);
                 outbox::enqueue(conn, now, vec![inhouse])?;
                 report.escalated += 1;
             }

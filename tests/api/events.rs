@@ -200,7 +200,7 @@ async fn an_event_that_commits_late_is_not_skipped_by_the_feed() {
                 chrono::Utc::now(),
                 vec![outbox::NewEvent::inhouse(
                     first,
-                    "ticket.note",
+                    msp_bridge::model::EventType::TicketUpdated,
                     json!({ "n": "late" }),
                 )],
             )?;
@@ -217,7 +217,7 @@ async fn an_event_that_commits_late_is_not_skipped_by_the_feed() {
                 chrono::Utc::now(),
                 vec![outbox::NewEvent::inhouse(
                     first,
-                    "ticket.note",
+                    msp_bridge::model::EventType::TicketUpdated,
                     json!({ "n": "early" }),
                 )],
             )
