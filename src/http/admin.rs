@@ -36,7 +36,7 @@ pub async fn contracts(state: Data<AppState>, _who: Oversight) -> Result<HttpRes
     operation_id = "admin_verify_audit",
     tag = "administration",
     responses(
-        (status = 200, description = "`{\"entries\", \"first_broken\"}`: the ledger's hash chain, recomputed.", body = serde_json::Value),
+        (status = 200, description = "The ledger's hash chain, recomputed.", body = crate::ledger::Verification),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]
@@ -128,7 +128,7 @@ pub struct OverflowInput {
     ),
     request_body = OverflowInput,
     responses(
-        (status = 200, description = "`{\"id\", \"manual_overflow\", \"was_on\"}`.", body = serde_json::Value),
+        (status = 200, description = "The switch as it now stands.", body = OverflowSwitched),
     ),
     security(("bearer" = ["inhouse", "admin"])),
 )]
@@ -160,7 +160,31 @@ pub async fn switch_overflow(
             crate::contracts::set_manual_overflow(c, &contract, on, &actor, &reason, now)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "id": id, "manual_overflow": on, "was_on": was_on })))
+    Ok(HttpResponse::Ok().json(OverflowSwitched {
+        id,
+        manual_overflow: on,
+        was_on,
+    }))
+}
+
+/// The manual overflow switch after `POST /api/v1/contracts/{id}/overflow`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OverflowSwitched {
+    /// The contract.
+    id: String,
+    /// Whether the manual switch is now on.
+    manual_overflow: bool,
+    /// Whether it was on before.
+    was_on: bool,
+}
+
+/// A dead letter put back in line.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Replayed {
+    /// The event id.
+    id: String,
+    /// Always `pending`: it will be sent again.
+    state: crate::model::DeliveryState,
 }
 
 /// `GET /api/v1/contracts/{id}/sla` query: the period, RFC 3339 instants or dates.
@@ -266,7 +290,7 @@ pub async fn deliveries(
         ("id" = String, Path, description = "The event id."),
     ),
     responses(
-        (status = 200, description = "`{\"id\", \"state\": \"pending\"}`: back in line.", body = serde_json::Value),
+        (status = 200, description = "Back in line.", body = Replayed),
     ),
     security(("bearer" = ["inhouse", "admin"])),
 )]
@@ -303,7 +327,10 @@ pub async fn replay_delivery(
         return Err(ApiError::not_found());
     }
     state.changed();
-    Ok(HttpResponse::Ok().json(json!({ "id": event_id, "state": "pending" })))
+    Ok(HttpResponse::Ok().json(Replayed {
+        id: event_id,
+        state: crate::model::DeliveryState::Pending,
+    }))
 }
 
 /// The ledger's name for an operator: `admin:<sub>` or `inhouse:<sub>`.
@@ -340,7 +367,7 @@ pub struct ReportInput {
     tag = "reports",
     request_body = ReportInput,
     responses(
-        (status = 201, description = "`{\"items\"}`: one stored report per format.", body = serde_json::Value),
+        (status = 201, description = "One stored report per format.", body = crate::reports::ReportList),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]
@@ -393,7 +420,7 @@ pub async fn run_report(
         state.clock.now(),
     )
     .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "items": stored })))
+    Ok(HttpResponse::Created().json(crate::reports::ReportList { items: stored }))
 }
 
 /// `GET /api/v1/reports` query.
@@ -420,7 +447,7 @@ pub struct ReportsQuery {
         ReportsQuery,
     ),
     responses(
-        (status = 200, description = "`{\"items\"}`: stored reports, newest first, without content.", body = serde_json::Value),
+        (status = 200, description = "Stored reports, newest first, without content.", body = crate::reports::ReportList),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]
@@ -438,7 +465,7 @@ pub async fn reports(
                 .map_err(DbError::from)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(crate::reports::ReportList { items }))
 }
 
 /// `GET /api/v1/reports/{id}` query.
@@ -539,7 +566,7 @@ fn accepted_format(req: &actix_web::HttpRequest) -> Option<String> {
     operation_id = "admin_report_schedule",
     tag = "reports",
     responses(
-        (status = 200, description = "`{\"items\"}`: every scheduled stream and its next run.", body = serde_json::Value),
+        (status = 200, description = "Every scheduled stream and its next run.", body = crate::reports::schedule::ScheduleList),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]
@@ -556,5 +583,5 @@ pub async fn report_schedule(
         .db
         .read_async(move |c| crate::reports::schedule::status(c, &streams, now))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(crate::reports::schedule::ScheduleList { items }))
 }

@@ -281,6 +281,15 @@ pub struct QueueInput {
     depth: i64,
 }
 
+/// A queue depth taken.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct QueueReported {
+    /// The depth reported.
+    depth: i64,
+    /// Minutes it stays in force unless reported again.
+    valid_minutes: i64,
+}
+
 /// `PUT /api/v1/queue`: the helpdesk reports its queue depth (in force for 15 minutes).
 #[utoipa::path(
     put,
@@ -289,7 +298,7 @@ pub struct QueueInput {
     tag = "in-house",
     request_body = QueueInput,
     responses(
-        (status = 200, description = "`{\"depth\", \"valid_minutes\"}`: the depth in force.", body = serde_json::Value),
+        (status = 200, description = "The depth in force, and for how long.", body = QueueReported),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -304,8 +313,10 @@ pub async fn report_queue(
         .db
         .write_async(move |c| tickets::report_queue(c, input.depth, &actor, now))
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "depth": input.depth, "valid_minutes": tickets::QUEUE_REPORT_TTL_MINUTES })))
+    Ok(HttpResponse::Ok().json(QueueReported {
+        depth: input.depth,
+        valid_minutes: tickets::QUEUE_REPORT_TTL_MINUTES,
+    }))
 }
 
 /// Body of a satisfaction rating.

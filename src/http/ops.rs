@@ -6,6 +6,22 @@ use serde_json::json;
 
 use super::AppState;
 
+/// `{"status": "ok"}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Alive {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// `{"status": "ready", "database": "ok"}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// Always `ready`.
+    status: &'static str,
+    /// Always `ok`: the database answered.
+    database: &'static str,
+}
+
 /// The process is up.
 #[utoipa::path(
     get,
@@ -13,11 +29,11 @@ use super::AppState;
     operation_id = "ops_healthz",
     tag = "operations",
     responses(
-        (status = 200, description = "The process is up.", body = serde_json::Value),
+        (status = 200, description = "The process is up.", body = Alive),
     ),
 )]
 pub async fn healthz() -> impl Responder {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Alive { status: "ok" })
 }
 
 /// The database answers.
@@ -27,12 +43,15 @@ pub async fn healthz() -> impl Responder {
     operation_id = "ops_readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "The database answers.", body = serde_json::Value),
+        (status = 200, description = "The database answers.", body = Ready),
     ),
 )]
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
     match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
+        Ok(()) => HttpResponse::Ok().json(Ready {
+            status: "ready",
+            database: "ok",
+        }),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             HttpResponse::ServiceUnavailable()

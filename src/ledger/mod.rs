@@ -318,7 +318,7 @@ fn entry_hash(e: &Entry) -> String {
 }
 
 /// The outcome of a chain verification.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Verification {
     /// How many entries were checked.
     pub entries: i64,
@@ -327,7 +327,7 @@ pub struct Verification {
 }
 
 /// Where and how the chain breaks.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Broken {
     /// The sequence number of the first entry that does not fit (or the one missing).
     pub seq: i64,

@@ -186,8 +186,15 @@ pub struct Request {
     pub requested_by: String,
 }
 
+/// Stored reports, as listed and as just produced: `{"items": [...]}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportList {
+    /// The reports.
+    pub items: Vec<ReportMeta>,
+}
+
 /// A stored report without its content.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = reports)]
 pub struct ReportMeta {
     /// Id.
@@ -196,15 +203,20 @@ pub struct ReportMeta {
     pub scope: String,
     /// Period start.
     #[serde(serialize_with = "utc")]
+    #[schema(value_type = chrono::DateTime<Utc>)]
     pub period_from: chrono::NaiveDateTime,
     /// Period end (exclusive).
     #[serde(serialize_with = "utc")]
+    #[schema(value_type = chrono::DateTime<Utc>)]
     pub period_to: chrono::NaiveDateTime,
     /// `html`, `json` or `csv`.
+    #[schema(pattern = "^(html|json|csv)$")]
     pub format: String,
     /// `en` or `ru`.
+    #[schema(pattern = "^(en|ru)$")]
     pub locale: String,
     /// `schedule` or `demand`.
+    #[schema(pattern = "^(schedule|demand)$")]
     pub trigger: String,
     /// Who asked.
     pub requested_by: String,
@@ -212,6 +224,7 @@ pub struct ReportMeta {
     pub sha256: String,
     /// When stored.
     #[serde(serialize_with = "utc")]
+    #[schema(value_type = chrono::DateTime<Utc>)]
     pub created_at: chrono::NaiveDateTime,
 }
 

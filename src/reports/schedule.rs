@@ -101,8 +101,15 @@ pub fn due_period(
     latest.map(|to| Period { from: since, to })
 }
 
+/// Every scheduled stream: `{"items": [...]}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScheduleList {
+    /// The streams.
+    pub items: Vec<StreamStatus>,
+}
+
 /// Where a stream stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StreamStatus {
     /// Contract id, or `*`.
     pub scope: String,
