@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod model;
 pub mod names;
 pub mod outbox;
+pub mod random;
 pub mod redaction;
 pub mod reports;
 pub mod routing;

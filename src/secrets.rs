@@ -26,7 +26,7 @@ pub fn load_or_create(data_dir: &Path, name: &str) -> Result<String, String> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir).map_err(|e| fail("cannot create folder for", e))?;
-            let secret = crate::auth::random_hex(32);
+            let secret = crate::random::random_hex(32);
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)

@@ -13,7 +13,7 @@ pub fn on_each_backend(mut bench: impl FnMut(&str, &str)) {
         &format!("sqlite://{}/bench.db", dir.path().display()),
     );
     if let Ok(admin_url) = std::env::var("BRIDGE_BENCH_POSTGRES_URL") {
-        let name = format!("bridge_bench_{}", msp_bridge::auth::random_hex(6));
+        let name = format!("bridge_bench_{}", msp_bridge::random::random_hex(6));
         let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))

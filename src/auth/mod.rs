@@ -278,7 +278,7 @@ impl TokenKeys {
             iat: now.timestamp(),
             nbf: None,
             exp: exp.timestamp(),
-            jti: random_hex(16),
+            jti: crate::random::random_hex(16),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AuthError::Key(e.to_string()))?;
@@ -344,15 +344,6 @@ fn refuse_critical_extensions(token: &str) -> Result<(), AuthError> {
         ));
     }
     Ok(())
-}
-
-/// `n` random bytes as hex.
-pub fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0_u8; n];
-    // The system RNG failing is unrecoverable for a security component.
-    #[allow(clippy::expect_used)]
-    aws_lc_rs::rand::fill(&mut bytes).expect("system random number generator failed");
-    hex::encode(bytes)
 }
 
 /// True when the token id has been revoked.

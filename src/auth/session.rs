@@ -6,10 +6,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::{Claims, Role, is_revoked, random_hex};
+use super::{Claims, Role, is_revoked};
 use crate::clock::to_db;
 use crate::db::AnyConnection;
 use crate::db::schema::console_sessions;
+use crate::random::random_hex;
 
 /// The longest a console session lasts.
 pub const LIFETIME: chrono::Duration = chrono::Duration::hours(8);

@@ -310,7 +310,7 @@ fn sign_in_form(
     error: Option<&str>,
     req: Option<&HttpRequest>,
 ) -> HttpResponse {
-    let nonce = crate::auth::random_hex(32);
+    let nonce = crate::random::random_hex(32);
     let mut page = state.console.page(
         "sign_in",
         status,

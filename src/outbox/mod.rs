@@ -205,7 +205,7 @@ pub fn enqueue(
     };
     let mut rows = Vec::with_capacity(events.len());
     for (seq, event) in seqs.into_iter().zip(events) {
-        let event_id = format!("evt_{}", crate::auth::random_hex(12));
+        let event_id = format!("evt_{}", crate::random::random_hex(12));
         let envelope = Envelope {
             id: event_id.clone(),
             event_type: event.event_type,

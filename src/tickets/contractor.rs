@@ -216,7 +216,7 @@ pub fn reply(
     // Checked as written, before anything is looked up for it.
     let mut comment = CommentInput {
         // Every reply is new: a retry with the same text must be made idempotent by the caller.
-        external_id: Some(crate::auth::random_hex(16)),
+        external_id: Some(crate::random::random_hex(16)),
         author: crate::sensitive::Sensitive(who.sub.clone()),
         body: crate::sensitive::Sensitive(written.clone()),
         public: input.public,

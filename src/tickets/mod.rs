@@ -380,7 +380,7 @@ pub fn preview(
     let file = contracts.get(contract_id).ok_or(TicketError::NotFound)?;
     let mut scratch = ticket.clone();
     scratch.source = "preview".into();
-    scratch.external_id = crate::auth::random_hex(8);
+    scratch.external_id = crate::random::random_hex(8);
     let (row, _) = store::upsert(conn, &scratch, now)?;
     for c in &scratch.comments {
         store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;

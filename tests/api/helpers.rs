@@ -40,7 +40,7 @@ impl PgDatabase {
         let admin_url = std::env::var("BRIDGE_TEST_POSTGRES_URL")
             .ok()
             .filter(|u| !u.is_empty())?;
-        let name = format!("bridge_test_{}", msp_bridge::auth::random_hex(6));
+        let name = format!("bridge_test_{}", msp_bridge::random::random_hex(6));
         let mut admin = PgConnection::establish(&admin_url)
             .unwrap_or_else(|e| panic!("BRIDGE_TEST_POSTGRES_URL is set but unreachable: {e}"));
         admin
