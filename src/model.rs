@@ -182,6 +182,18 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What routing decided for a ticket.
+    RoutingOutcome {
+        /// Shared with a contractor now.
+        Shared => "shared",
+        /// Kept in-house (no contract fits, or none has room).
+        Kept => "kept",
+        /// Already with a contractor: the change reaches it there.
+        AlreadyShared => "already_shared",
+    }
+}
+
+vocabulary! {
     /// The SLA clocks a share runs.
     ClockKind {
         /// Until the contractor's first public reply.
@@ -252,6 +264,7 @@ mod tests {
         agree(ShareState::ALL, |v| v.as_str());
         agree(DeliveryState::ALL, |v| v.as_str());
         agree(EventType::ALL, |v| v.as_str());
+        agree(RoutingOutcome::ALL, |v| v.as_str());
         agree(ClockKind::ALL, |v| v.as_str());
         let shared: EventType =
             serde_json::from_str("\"ticket.shared\"").unwrap_or(EventType::SlaBreach);

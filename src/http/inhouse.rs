@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::extract::{Inhouse, JsonBody};
 use super::idempotency::{self, Once};
 use super::{AppState, ticket_id};
+use crate::model::RoutingOutcome;
 use crate::telemetry::ContractLabels;
 use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
 
@@ -94,15 +95,15 @@ async fn upsert(
         state.metrics.tickets_ingested.inc();
         // A new share starts clocks that are not due yet: only the delivery worker has work.
         match outcome.routing.outcome {
-            "already_shared" => state.changed(),
-            "shared" => state.events_written(),
-            _ => {}
+            RoutingOutcome::AlreadyShared => state.changed(),
+            RoutingOutcome::Shared => state.events_written(),
+            RoutingOutcome::Kept => {}
         }
         if let Some(contract) = outcome
             .routing
             .contract
             .as_ref()
-            .filter(|_| outcome.routing.outcome == "shared")
+            .filter(|_| outcome.routing.outcome == RoutingOutcome::Shared)
         {
             state
                 .metrics
@@ -115,7 +116,7 @@ async fn upsert(
         tracing::info!(
             ticket = outcome.id,
             created = outcome.created,
-            routing = outcome.routing.outcome,
+            routing = outcome.routing.outcome.as_str(),
             "ticket ingested"
         );
     }

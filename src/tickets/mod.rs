@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::contracts::{Contract, ContractSet};
 use crate::db::{AnyConnection, DbError};
 use crate::ledger::{self, Action, NewEntry};
-use crate::model::{Channel, EventType, Priority, TicketStatus};
+use crate::model::{Channel, EventType, Priority, RoutingOutcome, TicketStatus};
 use crate::outbox::{self, NewEvent};
 use crate::redaction::vault::VaultError;
 use crate::redaction::{self, RedactionError, Vault, VaultKeys};
@@ -76,8 +76,8 @@ fn parse_stored<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, Tick
 /// The routing decision stored on a ticket and returned to the in-house side.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoutingDecision {
-    /// `shared`, `kept` or `already_shared`.
-    pub outcome: &'static str,
+    /// What was decided.
+    pub outcome: RoutingOutcome,
     /// The contract chosen.
     pub contract: Option<String>,
     /// Its contractor.
@@ -123,7 +123,7 @@ pub fn ingest(
         }
     }
     let routing = route(conn, contracts, keys, &row, actor, now)?;
-    if routing.outcome == "already_shared" {
+    if routing.outcome == RoutingOutcome::AlreadyShared {
         // The change reaches the contractor's clocks (a customer message or a paused status)
         // and the contractor itself, as a fresh projection.
         if customer_wrote {
@@ -155,8 +155,27 @@ fn route(
     Ok(decision)
 }
 
-/// Decides where the ticket goes; when it is shared, takes the contract's place and writes the
-/// share, its clocks, the audit entry and the events.
+/// A decision made at `now`.
+fn decided(
+    outcome: RoutingOutcome,
+    placed: Option<(&str, &str)>,
+    reason: String,
+    considered: Vec<Consideration>,
+    now: DateTime<Utc>,
+) -> RoutingDecision {
+    RoutingDecision {
+        outcome,
+        contract: placed.map(|(contract, _)| contract.to_owned()),
+        contractor: placed.map(|(_, contractor)| contractor.to_owned()),
+        reason,
+        considered,
+        decided_at: now,
+    }
+}
+
+/// Decides where the ticket goes, in named steps: a ticket already with a contractor or
+/// finished stays where it is; otherwise every contract in force is evaluated against what it
+/// can take now, and the first eligible one that redaction and capacity allow gets the share.
 fn choose(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
@@ -165,42 +184,10 @@ fn choose(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<RoutingDecision, TicketError> {
-    let decision =
-        |outcome, contract: Option<&str>, contractor: Option<&str>, reason: String, considered| {
-            RoutingDecision {
-                outcome,
-                contract: contract.map(str::to_owned),
-                contractor: contractor.map(str::to_owned),
-                reason,
-                considered,
-                decided_at: now,
-            }
-        };
     // One look-up serves both the current share and the contracts that had it before.
     let ticket_shares = shares::of_ticket(conn, row.id)?;
-    if let Some(share) = ticket_shares.first()
-        && share.state()?.is_visible_to_contractor()
-    {
-        return Ok(decision(
-            "already_shared",
-            Some(&share.contract_id),
-            Some(&share.contractor),
-            format!(
-                "already shared with {} under {}; the change is visible there",
-                share.contractor, share.contract_id
-            ),
-            Vec::new(),
-        ));
-    }
-    let status: TicketStatus = parse_stored("ticket status", &row.status)?;
-    if status.is_finished() {
-        return Ok(decision(
-            "kept",
-            None,
-            None,
-            format!("the ticket is {status}"),
-            Vec::new(),
-        ));
+    if let Some(settled) = settled(row, &ticket_shares, now)? {
+        return Ok(settled);
     }
     let routing_key = format!("{}/{}", row.source, row.external_id);
     let tags = row.tag_list();
@@ -212,20 +199,7 @@ fn choose(
         tags: &tags,
         key: &routing_key,
     };
-    let hourly_caps = contracts
-        .in_rank_order()
-        .any(|f| f.contract.overflow.max_new_per_hour.is_some());
-    let mut live = shares::live_states(conn, &ticket_shares, hourly_caps, now)?;
-    // Counting the queue costs a query: only when a contract's trigger needs it.
-    if contracts
-        .in_rank_order()
-        .any(|f| f.contract.overflow.mode == crate::contracts::OverflowMode::Threshold)
-    {
-        let depth = queue_depth(conn, now)?;
-        for state in live.values_mut() {
-            state.queue_depth = depth;
-        }
-    }
+    let live = live_states(conn, contracts, &ticket_shares, now)?;
     let candidates = routing::in_routing_order(contracts.in_rank_order().map(|f| {
         (
             &*f.contract,
@@ -240,107 +214,183 @@ fn choose(
         else {
             continue;
         };
-        let contract = &file.contract;
-        // Redact first: if that fails, nothing is shared (fail closed) and the refusal is audited.
-        let projection = match project_for(conn, keys, contract, row, None, now)? {
-            Ok(projection) => projection,
-            Err(e) => {
-                tracing::warn!(ticket = row.id, contract = %contract.id, error = %e, "redaction failed; not shared");
-                considered[i].eligible = false;
-                considered[i].reason = format!("redaction failed, not shared: {e}");
-                ledger::append(
-                    conn,
+        match share_with(conn, keys, file, row, &ticket, actor, now)? {
+            Ok(()) => {
+                let contract = &file.contract;
+                let reason = format!(
+                    "shared with {} under {}: {}",
+                    contract.contractor, contract.id, considered[i].reason
+                );
+                let placed = Some((contract.id.as_str(), contract.contractor.as_str()));
+                return Ok(decided(
+                    RoutingOutcome::Shared,
+                    placed,
+                    reason,
+                    considered,
                     now,
-                    NewEntry {
-                        actor,
-                        action: Action::ShareRefused,
-                        contract_id: Some(&contract.id),
-                        ticket_id: Some(row.id),
-                        details: json!({ "reason": e.to_string() }),
-                    },
-                )?;
-                continue;
+                ));
             }
-        };
-        // Routing saw room, but a parallel share may have taken the last place since.
-        let Some(stripe) = crate::contracts::capacity::reserve(
-            conn,
-            &contract.id,
-            contract.overflow.max_open,
-            row.id,
-        )?
-        else {
-            considered[i].eligible = false;
-            considered[i].reason = "at capacity (filled while this ticket was routed)".into();
-            continue;
-        };
-        let share = shares::create(
-            conn,
-            row.id,
-            &contract.id,
-            &contract.contractor,
-            stripe,
-            now,
-        )?;
-        timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
-        let reason = format!(
-            "shared with {} under {}: {}",
-            contract.contractor, contract.id, considered[i].reason
-        );
-        let shared = decision(
-            "shared",
-            Some(&contract.id),
-            Some(&contract.contractor),
-            reason,
-            considered.clone(),
-        );
-        ledger::append(
-            conn,
-            now,
-            NewEntry {
-                actor,
-                action: Action::TicketShare,
-                contract_id: Some(&contract.id),
-                ticket_id: Some(row.id),
-                details: json!({
-                    "share_id": share.id,
-                    "contract_version": share.contract_version,
-                    "contract_sha256": file.sha256,
-                    "receipt": projection.receipt,
-                }),
-            },
-        )?;
-        let mut view = projection.body;
-        view.insert("contract".into(), json!(contract.id));
-        outbox::enqueue(
-            conn,
-            now,
-            vec![
-                NewEvent::contractor(
-                    &contract.id,
-                    row.id,
-                    EventType::TicketShared,
-                    Value::Object(view),
-                ),
-                NewEvent::inhouse(
-                    row.id,
-                    EventType::TicketShared,
-                    json!({
-                        "share_id": share.id,
-                        "contract": contract.id,
-                        "contractor": contract.contractor,
-                    }),
-                ),
-            ],
-        )?;
-        return Ok(shared);
+            Err(refused) => {
+                considered[i].eligible = false;
+                considered[i].reason = refused;
+            }
+        }
     }
     let reason = if considered.is_empty() {
         "kept in-house: no contract is in force".to_owned()
     } else {
         "kept in-house: no contract could take it".to_owned()
     };
-    Ok(decision("kept", None, None, reason, considered))
+    Ok(decided(RoutingOutcome::Kept, None, reason, considered, now))
+}
+
+/// The decision for a ticket that is not to be routed again: already with a contractor, or
+/// finished.
+fn settled(
+    row: &TicketRow,
+    ticket_shares: &[shares::ShareRow],
+    now: DateTime<Utc>,
+) -> Result<Option<RoutingDecision>, TicketError> {
+    if let Some(share) = ticket_shares.first()
+        && share.state()?.is_visible_to_contractor()
+    {
+        let reason = format!(
+            "already shared with {} under {}; the change is visible there",
+            share.contractor, share.contract_id
+        );
+        let placed = Some((share.contract_id.as_str(), share.contractor.as_str()));
+        return Ok(Some(decided(
+            RoutingOutcome::AlreadyShared,
+            placed,
+            reason,
+            Vec::new(),
+            now,
+        )));
+    }
+    let status: TicketStatus = parse_stored("ticket status", &row.status)?;
+    Ok(status.is_finished().then(|| {
+        let reason = format!("the ticket is {status}");
+        decided(RoutingOutcome::Kept, None, reason, Vec::new(), now)
+    }))
+}
+
+/// What each contract can take now: its open shares, the switch, the last hour's shares and,
+/// when a contract's trigger needs it, the queue depth (counting it costs a query).
+fn live_states(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    ticket_shares: &[shares::ShareRow],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<String, routing::LiveState>, TicketError> {
+    let hourly_caps = contracts
+        .in_rank_order()
+        .any(|f| f.contract.overflow.max_new_per_hour.is_some());
+    let mut live = shares::live_states(conn, ticket_shares, hourly_caps, now)?;
+    if contracts
+        .in_rank_order()
+        .any(|f| f.contract.overflow.mode == crate::contracts::OverflowMode::Threshold)
+    {
+        let depth = queue_depth(conn, now)?;
+        for state in live.values_mut() {
+            state.queue_depth = depth;
+        }
+    }
+    Ok(live)
+}
+
+/// Shares the ticket under `file`'s contract: redacts it (failing closed, audited), takes a
+/// place, writes the share, its clocks, the audit entry and the events. `Ok(Err(why))` when
+/// the contract cannot take it after all.
+fn share_with(
+    conn: &mut AnyConnection,
+    keys: &VaultKeys,
+    file: &crate::contracts::ContractFile,
+    row: &TicketRow,
+    ticket: &RoutableTicket,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), String>, TicketError> {
+    let contract = &file.contract;
+    // Redact first: if that fails, nothing is shared (fail closed) and the refusal is audited.
+    let projection = match project_for(conn, keys, contract, row, None, now)? {
+        Ok(projection) => projection,
+        Err(e) => {
+            tracing::warn!(ticket = row.id, contract = %contract.id, error = %e, "redaction failed; not shared");
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor,
+                    action: Action::ShareRefused,
+                    contract_id: Some(&contract.id),
+                    ticket_id: Some(row.id),
+                    details: json!({ "reason": e.to_string() }),
+                },
+            )?;
+            return Ok(Err(format!("redaction failed, not shared: {e}")));
+        }
+    };
+    // Routing saw room, but a parallel share may have taken the last place since.
+    let Some(stripe) = crate::contracts::capacity::reserve(
+        conn,
+        &contract.id,
+        contract.overflow.max_open,
+        row.id,
+    )?
+    else {
+        return Ok(Err(
+            "at capacity (filled while this ticket was routed)".into()
+        ));
+    };
+    let share = shares::create(
+        conn,
+        row.id,
+        &contract.id,
+        &contract.contractor,
+        stripe,
+        now,
+    )?;
+    timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor,
+            action: Action::TicketShare,
+            contract_id: Some(&contract.id),
+            ticket_id: Some(row.id),
+            details: json!({
+                "share_id": share.id,
+                "contract_version": share.contract_version,
+                "contract_sha256": file.sha256,
+                "receipt": projection.receipt,
+            }),
+        },
+    )?;
+    let mut view = projection.body;
+    view.insert("contract".into(), json!(contract.id));
+    outbox::enqueue(
+        conn,
+        now,
+        vec![
+            NewEvent::contractor(
+                &contract.id,
+                row.id,
+                EventType::TicketShared,
+                Value::Object(view),
+            ),
+            NewEvent::inhouse(
+                row.id,
+                EventType::TicketShared,
+                json!({
+                    "share_id": share.id,
+                    "contract": contract.id,
+                    "contractor": contract.contractor,
+                }),
+            ),
+        ],
+    )?;
+    Ok(Ok(()))
 }
 
 /// Projects a ticket for a contract inside a savepoint, so that a failed projection leaves
