@@ -25,8 +25,8 @@ use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
     ),
     request_body = crate::tickets::TicketInput,
     responses(
-        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = serde_json::Value),
-        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = serde_json::Value),
+        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = crate::tickets::IngestOutcome),
+        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = crate::tickets::IngestOutcome),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -52,8 +52,8 @@ pub async fn ingest(
     ),
     request_body = serde_json::Value,
     responses(
-        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = serde_json::Value),
-        (status = 200, description = "Mapped and updated.", body = serde_json::Value),
+        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = crate::tickets::IngestOutcome),
+        (status = 200, description = "Mapped and updated.", body = crate::tickets::IngestOutcome),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -252,7 +252,7 @@ pub async fn recall(
     tag = "in-house",
     request_body = crate::tickets::TicketInput,
     responses(
-        (status = 200, description = "What routing would decide now, for every contract, and why. Nothing is stored.", body = serde_json::Value),
+        (status = 200, description = "What routing would decide now, for every contract, and why. Nothing is stored.", body = crate::tickets::RoutingDecision),
     ),
     security(("bearer" = ["inhouse", "admin"])),
 )]

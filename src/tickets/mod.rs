@@ -74,7 +74,7 @@ fn parse_stored<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, Tick
 }
 
 /// The routing decision stored on a ticket and returned to the in-house side.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoutingDecision {
     /// What was decided.
     pub outcome: RoutingOutcome,
@@ -91,7 +91,7 @@ pub struct RoutingDecision {
 }
 
 /// What ingest did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IngestOutcome {
     /// Gateway ticket id.
     pub id: i64,
