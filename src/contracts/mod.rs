@@ -483,7 +483,7 @@ impl Registry {
 }
 
 /// A contract in force as operators and the console see it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ContractOverview {
     /// Contract id.
     pub id: String,
@@ -511,6 +511,13 @@ pub struct ContractOverview {
     pub open_shares: Option<i32>,
     /// Capacity.
     pub max_open: u32,
+}
+
+/// Every contract in force: `{"items": [...]}`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ContractList {
+    /// The contracts, in routing order.
+    pub items: Vec<ContractOverview>,
 }
 
 /// Every contract in force, in routing order, with its stored version, manual switch and open

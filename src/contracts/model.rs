@@ -76,7 +76,7 @@ pub struct Scope {
 }
 
 /// How overflow is switched on for a contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OverflowMode {
     /// Every matching ticket goes to the contractor.

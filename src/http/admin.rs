@@ -16,7 +16,7 @@ use crate::db::DbError;
     operation_id = "admin_contracts",
     tag = "administration",
     responses(
-        (status = 200, description = "`{\"items\"}`: contracts in force, their version and live state.", body = serde_json::Value),
+        (status = 200, description = "Contracts in force, their version and live state.", body = crate::contracts::ContractList),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]
@@ -26,7 +26,7 @@ pub async fn contracts(state: Data<AppState>, _who: Oversight) -> Result<HttpRes
         .db
         .read_async(move |c| crate::contracts::overview(c, &set).map_err(DbError::from))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(crate::contracts::ContractList { items }))
 }
 
 /// `GET /api/v1/audit/verify`: recompute the ledger's hash chain.
@@ -210,7 +210,7 @@ pub struct PeriodQuery {
         PeriodQuery,
     ),
     responses(
-        (status = 200, description = "SLA figures of the tickets shared in the period.", body = serde_json::Value),
+        (status = 200, description = "SLA figures of the tickets shared in the period.", body = crate::tickets::performance::SlaFigures),
     ),
     security(("bearer" = ["inhouse", "admin", "compliance"])),
 )]

@@ -22,7 +22,7 @@ use crate::model::{ClockKind, ClockOutcome, ShareState};
 use crate::sla::{attainment_percent, percentile};
 
 /// Response times of one clock kind.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Times {
     /// Clocks stopped (answered or solved), in time or late.
     pub stopped: usize,
@@ -33,7 +33,7 @@ pub struct Times {
 }
 
 /// Met against breached clocks.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Attainment {
     /// Clocks stopped in time.
     pub met: u64,
@@ -46,7 +46,7 @@ pub struct Attainment {
 }
 
 /// A count and its share of the period's tickets.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Rate {
     /// How many.
     pub count: u64,
@@ -62,7 +62,7 @@ fn rate(count: u64, base: u64) -> Rate {
 }
 
 /// Customer satisfaction reported for the period's shares.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Csat {
     /// Ratings received.
     pub ratings: u64,
@@ -73,7 +73,7 @@ pub struct Csat {
 }
 
 /// A contractor's SLA figures for tickets shared in `[from, to)`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SlaFigures {
     /// Contract id.
     pub contract: String,
