@@ -261,7 +261,7 @@ pub struct DeliveriesQuery {
         DeliveriesQuery,
     ),
     responses(
-        (status = 200, description = "`{\"items\"}`: events in that delivery state, oldest first.", body = serde_json::Value),
+        (status = 200, description = "Events in that delivery state, oldest first.", body = crate::outbox::DeliveryList),
     ),
     security(("bearer" = ["inhouse", "admin"])),
 )]
@@ -276,8 +276,8 @@ pub async fn deliveries(
         .db
         .read_async(move |c| crate::outbox::in_state(c, wanted, limit).map_err(DbError::from))
         .await?;
-    let items: Vec<_> = rows.iter().map(crate::outbox::EventRow::delivery).collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    let items = rows.iter().map(crate::outbox::EventRow::delivery).collect();
+    Ok(HttpResponse::Ok().json(crate::outbox::DeliveryList { items }))
 }
 
 /// `POST /api/v1/deliveries/{id}/replay`: a dead-lettered event goes back in line. Audited.

@@ -120,7 +120,7 @@ pub struct EventRow {
 }
 
 /// An event as receivers get it: the body of every webhook and an entry of the in-house feed.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Envelope {
     /// Public event id (`evt_` and 24 hex digits); receivers drop duplicates by it.
     #[schema(example = "evt_5f2c9a01d4e7b3a8c6f1e092")]
@@ -139,27 +139,65 @@ pub struct Envelope {
     pub data: Value,
 }
 
+/// Where an event's delivery stands, as operators list it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    /// The event id.
+    pub id: String,
+    /// What it tells (as stored).
+    #[serde(rename = "type")]
+    #[schema(value_type = EventType)]
+    pub event_type: String,
+    /// `inhouse` or `contractor`.
+    #[schema(pattern = "^(inhouse|contractor)$")]
+    pub audience: String,
+    /// The contract, for a contractor's event.
+    pub contract: Option<String>,
+    /// The ticket.
+    pub ticket: Option<i64>,
+    /// Where it stands (as stored).
+    #[schema(value_type = DeliveryState)]
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When written.
+    pub created_at: DateTime<Utc>,
+    /// When the next attempt is due.
+    pub next_attempt_at: DateTime<Utc>,
+    /// When delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Deliveries, oldest first: `{"items": [...]}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeliveryList {
+    /// The deliveries.
+    pub items: Vec<Delivery>,
+}
+
 impl EventRow {
     /// The envelope stored with the event.
-    pub fn envelope(&self) -> Value {
-        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    pub fn envelope(&self) -> Result<Envelope, serde_json::Error> {
+        serde_json::from_str(&self.payload)
     }
 
     /// Where the event's delivery stands, without its data.
-    pub fn delivery(&self) -> Value {
-        json!({
-            "id": self.event_id,
-            "type": self.event_type,
-            "audience": self.audience,
-            "contract": self.contract_id,
-            "ticket": self.ticket_id,
-            "state": self.state,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "created_at": crate::clock::from_db(self.created_at),
-            "next_attempt_at": crate::clock::from_db(self.next_attempt_at),
-            "delivered_at": self.delivered_at.map(crate::clock::from_db),
-        })
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            id: self.event_id.clone(),
+            event_type: self.event_type.clone(),
+            audience: self.audience.clone(),
+            contract: self.contract_id.clone(),
+            ticket: self.ticket_id,
+            state: self.state.clone(),
+            attempts: self.attempts,
+            last_error: self.last_error.clone(),
+            created_at: crate::clock::from_db(self.created_at),
+            next_attempt_at: crate::clock::from_db(self.next_attempt_at),
+            delivered_at: self.delivered_at.map(crate::clock::from_db),
+        }
     }
 }
 

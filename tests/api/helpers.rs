@@ -353,7 +353,11 @@ impl TestApp {
             })
             .unwrap_or_else(|e| panic!("{e}"))
             .iter()
-            .map(outbox::EventRow::envelope)
+            .map(|row| {
+                row.envelope()
+                    .map(|e| serde_json::to_value(e).unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
             .collect()
     }
 

@@ -316,7 +316,11 @@ async fn breaches_fall_exactly_after_the_due_time(app: TestApp) {
         })
         .unwrap_or_else(|e| panic!("{e}"))
         .iter()
-        .map(msp_bridge::outbox::EventRow::envelope)
+        .map(|row| {
+            row.envelope()
+                .map(|e| serde_json::to_value(e).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
         .collect();
     assert_eq!(sla_events(&to_contractor), expected);
     // Answering late stops the clock as breached without recording the breach again.
