@@ -1,7 +1,8 @@
 //! msp-bridge: the gateway between a company's in-house support and its outside contractors.
 //!
-//! Modules by domain, dependencies pointing down: `http` on top; `tickets` → `shares` →
-//! `redaction`, `routing` → `contracts`, `ledger` → `db` at the ground.
+//! Modules by domain, dependencies pointing down: `http` and `jobs` on top; `service`
+//! (workflows across domains) and `reports` below them; `tickets` → `shares` → `redaction`,
+//! `routing` → `contracts`, `ledger`, `outbox` → `db` at the ground.
 
 pub mod adapters;
 pub mod app;
@@ -24,6 +25,7 @@ pub mod reports;
 pub mod routing;
 pub mod secrets;
 pub mod sensitive;
+pub mod service;
 pub mod shares;
 pub mod sla;
 pub mod telemetry;

@@ -2,7 +2,6 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
-use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
@@ -302,30 +301,11 @@ pub async fn replay_delivery(
     let event_id = id.into_inner();
     let now = state.clock.now();
     let actor = operator_name(&who);
-    let replayed_id = event_id.clone();
-    let replayed = state
+    let replayed = event_id.clone();
+    state
         .db
-        .write_async(move |c| {
-            let replayed = crate::outbox::replay(c, &replayed_id, now)?;
-            if replayed {
-                crate::ledger::append(
-                    c,
-                    now,
-                    crate::ledger::NewEntry {
-                        actor: &actor,
-                        action: crate::ledger::Action::DeliveryReplay,
-                        contract_id: None,
-                        ticket_id: None,
-                        details: json!({ "event_id": replayed_id }),
-                    },
-                )?;
-            }
-            Ok::<_, DbError>(replayed)
-        })
+        .write_async(move |c| crate::service::deliveries::replay(c, &replayed, &actor, now))
         .await?;
-    if !replayed {
-        return Err(ApiError::not_found());
-    }
     state.changed();
     Ok(HttpResponse::Ok().json(Replayed {
         id: event_id,

@@ -206,6 +206,17 @@ impl From<crate::reports::ReportError> for ApiError {
     }
 }
 
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError;
+        match e {
+            ServiceError::NotFound => Self::not_found(),
+            ServiceError::Corrupt(_) => Self::internal(&e),
+            ServiceError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let unauthorized = |code| Self::new(StatusCode::UNAUTHORIZED, code, e.to_string());

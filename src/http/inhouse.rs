@@ -379,36 +379,6 @@ pub struct FeedQuery {
     format: Option<String>,
 }
 
-/// A page of the in-house feed.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct FeedPage {
-    /// Events in feed order.
-    items: Vec<FeedItem>,
-    /// Pass it back as `after` for the next page.
-    next_after: i64,
-}
-
-/// An event of the feed: its envelope, and with `?format=` the helpdesk update that applies it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct FeedItem {
-    #[serde(flatten)]
-    envelope: crate::outbox::Envelope,
-    /// Only with `?format=`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    helpdesk: Option<HelpdeskUpdate>,
-}
-
-/// What the named adapter makes of an event for the helpdesk the ticket came from.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct HelpdeskUpdate {
-    /// The ticket's helpdesk.
-    source: Option<String>,
-    /// Its id there.
-    external_id: Option<String>,
-    /// The update body (the adapter's own shape), or null when the event needs none.
-    update: Option<serde_json::Value>,
-}
-
 /// `GET /api/v1/events?after=&limit=`: the in-house event feed in commit order, for helpdesks
 /// that cannot receive webhooks. The same events as the in-house webhook, with the same ids.
 #[utoipa::path(
@@ -420,7 +390,7 @@ pub struct HelpdeskUpdate {
         FeedQuery,
     ),
     responses(
-        (status = 200, description = "Events in commit order.", body = FeedPage),
+        (status = 200, description = "Events in commit order.", body = crate::service::feed::FeedPage),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -444,46 +414,9 @@ pub async fn events(
             "after must not be negative",
         ));
     }
-    // Number what has committed since the worker last did, so the page ends at the latest.
-    state
+    let page = state
         .db
-        .write_async(|c| crate::outbox::sequence(c).map_err(crate::db::DbError::from))
+        .run_blocking(move |db| crate::service::feed::inhouse_page(db, adapter, after, limit))
         .await?;
-    let rows = state
-        .db
-        .read_async(move |c| {
-            crate::outbox::list(c, &crate::outbox::Audience::Inhouse, after, limit)
-                .map_err(crate::db::DbError::from)
-        })
-        .await?;
-    let next_after = rows.last().and_then(|r| r.position).unwrap_or(after);
-    let mut items = rows
-        .iter()
-        .map(|row| {
-            row.envelope().map(|envelope| FeedItem {
-                envelope,
-                helpdesk: None,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::internal(&format!("a stored event does not parse: {e}")))?;
-    if let Some(adapter) = adapter {
-        let ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();
-        let keys = state
-            .db
-            .read_async(move |c| {
-                tickets::store::external_keys(c, &ids).map_err(crate::db::DbError::from)
-            })
-            .await?;
-        for item in &mut items {
-            let envelope = &item.envelope;
-            let key = envelope.ticket.and_then(|id| keys.get(&id));
-            item.helpdesk = Some(HelpdeskUpdate {
-                source: key.map(|k| k.0.clone()),
-                external_id: key.map(|k| k.1.clone()),
-                update: adapter.update(envelope.event_type.as_str(), &envelope.data),
-            });
-        }
-    }
-    Ok(HttpResponse::Ok().json(FeedPage { items, next_after }))
+    Ok(HttpResponse::Ok().json(page))
 }

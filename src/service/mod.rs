@@ -1,0 +1,30 @@
+//! Workflows that coordinate several domains, one a file, each a plain function over the
+//! database (no actix): handlers parse, authorise and call one of these.
+//!
+//! Dependencies point down: `http`, `jobs` → `service` → `adapters`, `tickets`, `outbox`,
+//! `ledger`, `db`.
+
+pub mod deliveries;
+pub mod feed;
+
+use crate::db::DbError;
+
+/// What can go wrong in a workflow beyond its domain's own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No such resource.
+    #[error("not found")]
+    NotFound,
+    /// Stored data does not parse.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
