@@ -347,22 +347,18 @@ fn run_report(
 ) -> anyhow::Result<ExitCode> {
     use msp_bridge::reports::{self, Period, Renderer, Request};
     let set = contracts::ContractSet::new(contracts::load_dir(&config.contracts_dir)?);
-    let formats = match (formats.is_empty(), &contract) {
-        (false, _) => formats,
-        (true, Some(id)) => match set.get(id) {
-            Some(file) => file.contract.reporting.formats.clone(),
-            None => {
-                eprintln!(
-                    "error: no contract `{id}` in {}",
-                    config.contracts_dir.display()
-                );
-                return Ok(ExitCode::FAILURE);
-            }
-        },
-        (true, None) => vec![
-            msp_bridge::contracts::ReportFormat::Html,
-            msp_bridge::contracts::ReportFormat::Json,
-        ],
+    let asked = (!formats.is_empty()).then_some(formats);
+    let formats = match reports::formats_for(&set, contract.as_deref(), asked) {
+        Ok(formats) => formats,
+        Err(reports::ReportError::NotFound) => {
+            eprintln!(
+                "error: no contract `{}` in {}",
+                contract.as_deref().unwrap_or_default(),
+                config.contracts_dir.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
     };
     let renderer = Renderer::load(Some(&config.templates_dir))?;
     let request = Request {

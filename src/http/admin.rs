@@ -356,41 +356,16 @@ pub async fn run_report(
     who: Oversight,
     super::extract::JsonBody(input): super::extract::JsonBody<ReportInput>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::contracts::ReportFormat;
     let contracts = state.contracts.current();
-    let formats = match (&input.formats, &input.contract) {
-        (Some(f), _) if f.is_empty() => {
-            return Err(ApiError::invalid(
-                "invalid_field",
-                "formats",
-                "name at least one format",
-            ));
-        }
-        (Some(f), _) => f.clone(),
-        (None, Some(id)) => contracts
-            .get(id)
-            .ok_or_else(ApiError::not_found)?
-            .contract
-            .reporting
-            .formats
-            .clone(),
-        (None, None) => vec![ReportFormat::Html, ReportFormat::Json],
-    };
+    let formats =
+        crate::reports::formats_for(&contracts, input.contract.as_deref(), input.formats)?;
     let request = crate::reports::Request {
         contract: input.contract,
         period: crate::reports::Period::between(input.from, input.to, state.report_timezone)?,
         formats,
         locale: input.locale,
         trigger: "demand",
-        requested_by: format!(
-            "{}:{}",
-            if who.0.role == crate::auth::Role::Admin {
-                "admin"
-            } else {
-                "compliance"
-            },
-            who.0.sub
-        ),
+        requested_by: format!("{}:{}", who.0.role.as_str(), who.0.sub),
     };
     let stored = crate::reports::produce_async(
         &state.db,

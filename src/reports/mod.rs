@@ -169,6 +169,27 @@ impl Period {
     }
 }
 
+/// The formats a report on demand is produced in: those asked for, else the contract's, else
+/// HTML and JSON for the gateway-wide report.
+pub fn formats_for(
+    contracts: &ContractSet,
+    contract: Option<&str>,
+    asked: Option<Vec<ReportFormat>>,
+) -> Result<Vec<ReportFormat>, ReportError> {
+    match (asked, contract) {
+        (Some(asked), _) if asked.is_empty() => Err(ReportError::Invalid {
+            field: "formats",
+            message: "name at least one format".into(),
+        }),
+        (Some(asked), _) => Ok(asked),
+        (None, Some(id)) => contracts
+            .get(id)
+            .map(|file| file.contract.reporting.formats.clone())
+            .ok_or(ReportError::NotFound),
+        (None, None) => Ok(vec![ReportFormat::Html, ReportFormat::Json]),
+    }
+}
+
 /// What to report on.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -496,6 +517,39 @@ mod tests {
                 .unwrap_or_default()
         );
         assert_eq!(start, utc("2026-09-06T04:00:00Z"));
+    }
+
+    #[test]
+    fn formats_on_demand_are_those_asked_then_the_contracts_then_html_and_json() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/contracts");
+        let set = ContractSet::new(
+            crate::contracts::load_dir(std::path::Path::new(dir)).unwrap_or_default(),
+        );
+        let acme = set
+            .get("acme-en")
+            .map(|f| f.contract.reporting.formats.clone())
+            .unwrap_or_default();
+        assert!(!acme.is_empty());
+        assert_eq!(formats_for(&set, Some("acme-en"), None).ok(), Some(acme));
+        assert_eq!(
+            formats_for(&set, Some("acme-en"), Some(vec![ReportFormat::Csv])).ok(),
+            Some(vec![ReportFormat::Csv])
+        );
+        assert_eq!(
+            formats_for(&set, None, None).ok(),
+            Some(vec![ReportFormat::Html, ReportFormat::Json])
+        );
+        assert!(matches!(
+            formats_for(&set, Some("nope"), None),
+            Err(ReportError::NotFound)
+        ));
+        assert!(matches!(
+            formats_for(&set, None, Some(Vec::new())),
+            Err(ReportError::Invalid {
+                field: "formats",
+                ..
+            })
+        ));
     }
 
     #[test]
