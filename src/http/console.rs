@@ -21,7 +21,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::Role;
 use crate::auth::session::{self, ConsoleSession};
-use crate::contracts::{Locale, OverflowMode, ReportFormat};
+use crate::contracts::{Locale, ReportFormat};
 use crate::db::DbError;
 use crate::reports::{self, Period, Request};
 
@@ -226,65 +226,18 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
     };
     let set = state.contracts.current();
     let now = state.clock.now();
-    let month_ago = now - chrono::Duration::days(30);
-    let overview_set = set.clone();
-    crate::ledger::seal_committed_async(&state.db).await?;
-    let (contracts, ledger, recent) = state
+    let overview = state
         .db
-        .read_async(move |c| {
-            let contracts = crate::contracts::overview(c, &overview_set)?;
-            let mut attainment = Vec::new();
-            for row in &contracts {
-                let figures = crate::tickets::performance::figures(c, &row.id, month_ago, now)?;
-                attainment.push(figures.attainment.percent);
-            }
-            let until = now + chrono::Duration::seconds(1);
-            let ledger = crate::ledger::walk_period(c, month_ago, until, |_| {})?;
-            let recent = crate::ledger::recent(c, &["ticket.share", "share.read"], 20)?;
-            let rows = contracts.into_iter().zip(attainment).collect::<Vec<_>>();
-            Ok::<_, crate::tickets::TicketError>((rows, ledger, recent))
-        })
+        .run_blocking(move |db| crate::service::overview::overview(db, &set, now))
         .await?;
-    let contracts: Vec<Value> = contracts
-        .into_iter()
-        .map(|(row, attainment)| {
-            let overflow = match (row.overflow_mode, row.manual_overflow == Some(true)) {
-                (_, true) => "on (manual switch)".to_owned(),
-                (OverflowMode::Manual, false) => "manual switch: off".to_owned(),
-                (OverflowMode::Always, false) => "always".to_owned(),
-                (OverflowMode::Threshold, false) => "threshold".to_owned(),
-                (OverflowMode::Off, false) => "off".to_owned(),
-            };
-            json!({
-                "id": row.id, "contractor": row.contractor, "version": row.version,
-                "overflow": overflow, "open_shares": row.open_shares, "max_open": row.max_open,
-                "attainment": attainment.map_or("—".to_owned(), |p| format!("{p:.1}%")),
-            })
-        })
-        .collect();
-    let disclosures: Vec<Value> = recent
-        .iter()
-        .map(|e| {
-            let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
-            let fields = details["receipt"]["fields_sent"]
-                .as_array()
-                .map(|f| {
-                    f.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            json!({
-                "at": utc(crate::clock::from_db(e.at)), "action": e.action,
-                "contract": e.contract_id, "ticket": e.ticket_id, "actor": e.actor, "fields": fields,
-            })
-        })
-        .collect();
     let context = json!({
         "title": "Overview", "signed_in": true, "who": who(&signed), "csrf": signed.csrf,
-        "ledger": { "intact": ledger.is_intact(), "entries": ledger.entries, "first_broken": ledger.first_broken },
-        "contracts": contracts, "disclosures": disclosures,
+        "ledger": {
+            "intact": overview.ledger.is_intact(),
+            "entries": overview.ledger.entries,
+            "first_broken": overview.ledger.first_broken,
+        },
+        "contracts": overview.contracts, "disclosures": overview.disclosures,
     });
     Ok(state.console.page("home", StatusCode::OK, &context))
 }

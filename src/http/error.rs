@@ -212,6 +212,7 @@ impl From<crate::service::ServiceError> for ApiError {
         match e {
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Corrupt(_) => Self::internal(&e),
+            ServiceError::Ticket(ticket) => ticket.into(),
             ServiceError::Db(db) => db.into(),
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod deliveries;
 pub mod feed;
+pub mod overview;
 
 use crate::db::DbError;
 
@@ -18,6 +19,9 @@ pub enum ServiceError {
     /// Stored data does not parse.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A ticket workflow failed.
+    #[error(transparent)]
+    Ticket(#[from] crate::tickets::TicketError),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
