@@ -474,8 +474,28 @@ pub struct RunForm {
     csrf: String,
 }
 
-fn form_date(value: &str, field: &str) -> Result<reports::Bound, String> {
-    value.parse().map_err(|e| format!("{field}: {e}"))
+/// The report the form asks for (HTML, JSON and CSV), or what is wrong with it, in words.
+fn report_request(form: RunForm, zone: chrono_tz::Tz, who: String) -> Result<Request, String> {
+    let bound = |value: &str, field: &str| {
+        value
+            .parse::<reports::Bound>()
+            .map_err(|e| format!("{field}: {e}"))
+    };
+    let period = Period::between(bound(&form.from, "From")?, bound(&form.to, "To")?, zone)
+        .map_err(|e| e.to_string())?;
+    let locale = match form.locale.as_str() {
+        "en" => Some(Locale::En),
+        "ru" => Some(Locale::Ru),
+        _ => None,
+    };
+    Ok(Request {
+        contract: (!form.contract.is_empty()).then_some(form.contract),
+        period,
+        formats: vec![ReportFormat::Html, ReportFormat::Json, ReportFormat::Csv],
+        locale,
+        trigger: "demand",
+        requested_by: who,
+    })
 }
 
 /// `POST /console/reports`: runs a report (HTML, JSON and CSV) and opens the HTML one.
@@ -501,29 +521,9 @@ pub async fn run_report(
     if !from_this_console(&req) || !signed.csrf_matches(&form.csrf) {
         return Ok(forged(&state));
     }
-    let form = form.into_inner();
-    let period = match (form_date(&form.from, "From"), form_date(&form.to, "To")) {
-        (Ok(from), Ok(to)) => {
-            Period::between(from, to, state.report_timezone).map_err(|e| e.to_string())
-        }
-        (Err(e), _) | (_, Err(e)) => Err(e),
-    };
-    let period = match period {
-        Ok(p) => p,
+    let request = match report_request(form.into_inner(), state.report_timezone, who(&signed)) {
+        Ok(request) => request,
         Err(e) => return reports_list(&state, &signed, StatusCode::BAD_REQUEST, Some(e)).await,
-    };
-    let locale = match form.locale.as_str() {
-        "en" => Some(Locale::En),
-        "ru" => Some(Locale::Ru),
-        _ => None,
-    };
-    let request = Request {
-        contract: (!form.contract.is_empty()).then_some(form.contract),
-        period,
-        formats: vec![ReportFormat::Html, ReportFormat::Json, ReportFormat::Csv],
-        locale,
-        trigger: "demand",
-        requested_by: who(&signed),
     };
     let stored = reports::produce_async(
         &state.db,
