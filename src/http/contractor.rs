@@ -108,7 +108,7 @@ pub async fn show(
     ),
     request_body = crate::tickets::contractor::ReplyInput,
     responses(
-        (status = 201, description = "The reply, stored; its tokens are turned back into values on the way home.", body = serde_json::Value),
+        (status = 201, description = "The reply, stored; its tokens are turned back into values on the way home.", body = crate::tickets::contractor::ReplyWritten),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -127,7 +127,7 @@ pub async fn reply(
     let actor = who.0.clone();
     let answer = idempotency::write_once(&state, key, move |c| {
         let reply = service::reply(c, &contracts, &keys, &actor, id, input.clone(), now)?;
-        Ok((StatusCode::CREATED, reply, ()))
+        Ok((StatusCode::CREATED, serde_json::json!(reply), ()))
     })
     .await;
     let answer = denial_audited(&state, &who, id, "reply", answer).await?;
@@ -154,7 +154,7 @@ pub struct StatusInput {
     ),
     request_body = StatusInput,
     responses(
-        (status = 200, description = "The share's new state.", body = serde_json::Value),
+        (status = 200, description = "The share's new state.", body = crate::tickets::contractor::ShareChanged),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -172,7 +172,7 @@ pub async fn status(
     let actor = who.0.clone();
     let answer = idempotency::write_once(&state, key, move |c| {
         let out = service::set_status(c, &contracts, &actor, id, input.status, now)?;
-        Ok((StatusCode::OK, out, ()))
+        Ok((StatusCode::OK, serde_json::json!(out), ()))
     })
     .await;
     let answer = denial_audited(&state, &who, id, "status", answer).await?;
@@ -200,7 +200,7 @@ pub struct HandbackInput {
     ),
     request_body = HandbackInput,
     responses(
-        (status = 200, description = "Handed back: the contractor loses access.", body = serde_json::Value),
+        (status = 200, description = "Handed back: the contractor loses access.", body = crate::tickets::contractor::ShareChanged),
     ),
     security(("bearer" = ["contractor"])),
 )]

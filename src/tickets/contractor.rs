@@ -195,6 +195,31 @@ pub struct ReplyInput {
     pub public: bool,
 }
 
+/// A contractor's reply as stored: what it wrote, never the values its tokens stand for.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReplyWritten {
+    /// The comment's id.
+    pub id: i64,
+    /// The text as the contractor wrote it (tokens, not values).
+    pub body: String,
+    /// A public reply, or an internal note.
+    pub public: bool,
+    /// When stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A share after the contractor's status change or hand-back.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ShareChanged {
+    /// The ticket id.
+    pub id: i64,
+    /// The share's state now.
+    #[schema(value_type = ShareState)]
+    pub state: String,
+    /// False when it already was in that state.
+    pub changed: bool,
+}
+
 /// Adds the contractor's reply to a share that is open or pending.
 pub fn reply(
     conn: &mut AnyConnection,
@@ -204,7 +229,7 @@ pub fn reply(
     ticket_id: i64,
     input: ReplyInput,
     now: DateTime<Utc>,
-) -> Result<Value, TicketError> {
+) -> Result<ReplyWritten, TicketError> {
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let state = share.state()?;
     if !state.holds_capacity() {
@@ -285,12 +310,12 @@ pub fn reply(
         )],
     )?;
     // The contractor gets back what it wrote, never the re-hydrated values.
-    Ok(json!({
-        "id": row.id,
-        "body": written,
-        "public": row.public,
-        "created_at": from_db(row.created_at),
-    }))
+    Ok(ReplyWritten {
+        id: row.id,
+        body: written,
+        public: row.public,
+        created_at: from_db(row.created_at),
+    })
 }
 
 /// The tokens the contractor's view of its share holds now: what it can have been given for
@@ -322,7 +347,7 @@ pub fn set_status(
     ticket_id: i64,
     to: ShareState,
     now: DateTime<Utc>,
-) -> Result<Value, TicketError> {
+) -> Result<ShareChanged, TicketError> {
     if !matches!(
         to,
         ShareState::Open | ShareState::Pending | ShareState::Solved
@@ -343,7 +368,7 @@ pub fn handback(
     ticket_id: i64,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Value, TicketError> {
+) -> Result<ShareChanged, TicketError> {
     let reason = super::checked_reason(reason)?;
     change_state(
         conn,
@@ -364,7 +389,7 @@ fn change_state(
     to: ShareState,
     reason: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Value, TicketError> {
+) -> Result<ShareChanged, TicketError> {
     let (action, event_type) = if to == ShareState::HandedBack {
         (Action::ShareHandback, EventType::ShareHandedBack)
     } else {
@@ -405,7 +430,11 @@ fn change_state(
             )],
         )?;
     }
-    Ok(json!({ "id": ticket_id, "state": updated.state, "changed": changed }))
+    Ok(ShareChanged {
+        id: ticket_id,
+        state: updated.state,
+        changed,
+    })
 }
 
 /// Records that `who` asked for `ticket_id`, which it may not see (never shared with it, or
