@@ -340,7 +340,7 @@ pub struct SatisfactionInput {
     ),
     request_body = SatisfactionInput,
     responses(
-        (status = 200, description = "The rating, stored on the ticket's latest share.", body = serde_json::Value),
+        (status = 200, description = "The rating, stored on the ticket's latest share.", body = crate::tickets::performance::Rated),
     ),
     security(("bearer" = ["inhouse"])),
 )]

@@ -410,6 +410,21 @@ pub fn live_clocks(conn: &mut AnyConnection) -> Result<HashMap<String, LiveClock
     Ok(out)
 }
 
+/// A customer's rating, as stored.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Rated {
+    /// The ticket.
+    pub ticket: i64,
+    /// The share rated (the ticket's latest).
+    pub share_id: i64,
+    /// Its contract.
+    pub contract: String,
+    /// 1 to 5.
+    pub score: i32,
+    /// True when it replaced an earlier rating.
+    pub replaced: bool,
+}
+
 /// Records the customer's rating (1–5) of the contractor's work on the ticket's latest share;
 /// a new rating replaces the previous one.
 pub fn rate_satisfaction(
@@ -418,7 +433,7 @@ pub fn rate_satisfaction(
     score: i32,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<serde_json::Value, TicketError> {
+) -> Result<Rated, TicketError> {
     if !(1..=5).contains(&score) {
         return Err(TicketError::Invalid {
             field: "score".into(),
@@ -457,11 +472,11 @@ pub fn rate_satisfaction(
             details: json!({ "share_id": share.id, "score": score, "replaced": replaced }),
         },
     )?;
-    Ok(json!({
-        "ticket": ticket_id,
-        "share_id": share.id,
-        "contract": share.contract_id,
-        "score": score,
-        "replaced": replaced,
-    }))
+    Ok(Rated {
+        ticket: ticket_id,
+        share_id: share.id,
+        contract: share.contract_id,
+        score,
+        replaced,
+    })
 }
