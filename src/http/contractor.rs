@@ -11,7 +11,7 @@ use super::extract::{Contractor, JsonBody};
 use super::idempotency;
 use super::{AppState, ticket_id};
 use crate::model::ShareState;
-use crate::tickets::contractor::{self as service, ReplyInput, View};
+use crate::service::contractor::{self as service, ReplyInput, View};
 
 /// Paging of the ticket list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -106,9 +106,9 @@ pub async fn show(
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
         ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
-    request_body = crate::tickets::contractor::ReplyInput,
+    request_body = crate::service::contractor::ReplyInput,
     responses(
-        (status = 201, description = "The reply, stored; its tokens are turned back into values on the way home.", body = crate::tickets::contractor::ReplyWritten),
+        (status = 201, description = "The reply, stored; its tokens are turned back into values on the way home.", body = crate::service::contractor::ReplyWritten),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -154,7 +154,7 @@ pub struct StatusInput {
     ),
     request_body = StatusInput,
     responses(
-        (status = 200, description = "The share's new state.", body = crate::tickets::contractor::ShareChanged),
+        (status = 200, description = "The share's new state.", body = crate::service::contractor::ShareChanged),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -200,7 +200,7 @@ pub struct HandbackInput {
     ),
     request_body = HandbackInput,
     responses(
-        (status = 200, description = "Handed back: the contractor loses access.", body = crate::tickets::contractor::ShareChanged),
+        (status = 200, description = "Handed back: the contractor loses access.", body = crate::service::contractor::ShareChanged),
     ),
     security(("bearer" = ["contractor"])),
 )]

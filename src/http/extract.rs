@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::{AuthError, Claims, Role};
-use crate::tickets::contractor::ContractorActor;
+use crate::service::contractor::ContractorActor;
 
 /// The SHA-256 of the request body [`JsonBody`] read, kept in the request's extensions.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 //! Dependencies point down: `http`, `jobs` → `service` → `adapters`, `tickets`, `outbox`,
 //! `ledger`, `db`.
 
+pub mod contractor;
 pub mod deliveries;
 pub mod feed;
 pub mod overview;

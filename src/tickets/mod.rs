@@ -1,7 +1,6 @@
 //! Tickets: ingest from the in-house side, routing to a contract, and what each side may do
 //! and see afterwards. Services here know nothing of HTTP; handlers call them in a transaction.
 
-pub mod contractor;
 pub mod input;
 pub mod performance;
 pub mod retention;

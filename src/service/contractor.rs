@@ -7,9 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::TicketError;
-use super::input::CommentInput;
-use super::store::{self, Origin};
 use crate::clock::from_db;
 use crate::contracts::{ContractFile, ContractSet};
 use crate::db::AnyConnection;
@@ -20,6 +17,8 @@ use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
 use crate::shares::{self, ShareRow};
+use crate::tickets::store::{self, Origin};
+use crate::tickets::{CommentInput, TicketError, checked_reason, project_for, timekeeping};
 
 /// The calling contractor.
 #[derive(Debug, Clone)]
@@ -125,14 +124,7 @@ pub fn view(
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     let actor = who.ledger_name();
-    let projection = match super::project_for(
-        conn,
-        keys,
-        &file.contract,
-        &ticket,
-        Some(share.id),
-        now,
-    )? {
+    let projection = match project_for(conn, keys, &file.contract, &ticket, Some(share.id), now)? {
         Ok(projection) => projection,
         Err(e) => {
             tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; read refused");
@@ -264,7 +256,7 @@ pub fn reply(
         None
     };
     if comment.public {
-        super::timekeeping::contractor_replied(conn, contracts, &share, now)?;
+        timekeeping::contractor_replied(conn, contracts, &share, now)?;
     }
     let row = store::add_comment(
         conn,
@@ -329,7 +321,7 @@ fn tokens_given(
 ) -> Result<BTreeSet<String>, TicketError> {
     let ticket = store::find(conn, share.ticket_id)?.ok_or(TicketError::NotFound)?;
     Ok(
-        match super::project_for(conn, keys, &file.contract, &ticket, Some(share.id), now)? {
+        match project_for(conn, keys, &file.contract, &ticket, Some(share.id), now)? {
             Ok(view) => view.tokens,
             Err(e) => {
                 tracing::warn!(ticket = share.ticket_id, contract = %share.contract_id, error = %e, "redaction failed; reply not re-hydrated");
@@ -369,7 +361,7 @@ pub fn handback(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<ShareChanged, TicketError> {
-    let reason = super::checked_reason(reason)?;
+    let reason = checked_reason(reason)?;
     change_state(
         conn,
         contracts,
@@ -398,7 +390,7 @@ fn change_state(
     let (share, _) = visible_share(conn, contracts, who, ticket_id, now)?;
     let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
     if changed {
-        super::timekeeping::sync(conn, contracts, &updated, now)?;
+        timekeeping::sync(conn, contracts, &updated, now)?;
         ledger::append(
             conn,
             now,
