@@ -1,5 +1,5 @@
 //! The retention purge: every interval, each contract's contractor-visible copies older than
-//! its `retention_days` are removed (see [`crate::tickets::retention`]). Purges are
+//! its `retention_days` are removed (see [`crate::service::retention`]). Purges are
 //! conditional updates and deletes, so replicas running at once remove each copy once.
 
 use std::time::Duration;
@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::clock::SharedClock;
 use crate::contracts::Registry;
 use crate::db::Db;
+use crate::service::retention::{self, Purged};
 use crate::tickets::TicketError;
-use crate::tickets::retention::{self, Purged};
 
 /// What the purge needs; cheap to clone.
 #[derive(Clone, Debug)]

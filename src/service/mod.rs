@@ -8,6 +8,7 @@ pub mod contractor;
 pub mod deliveries;
 pub mod feed;
 pub mod overview;
+pub mod retention;
 
 use crate::db::DbError;
 

@@ -3,7 +3,6 @@
 
 pub mod input;
 pub mod performance;
-pub mod retention;
 pub mod store;
 pub mod timekeeping;
 

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::TicketError;
 use crate::contracts::ContractSet;
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
 use crate::outbox;
 use crate::redaction::vault;
+use crate::tickets::TicketError;
 
 /// What one contract's purge removed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
