@@ -161,8 +161,8 @@ pub async fn show(
     ),
     request_body = crate::tickets::CommentInput,
     responses(
-        (status = 201, description = "The comment, stored (and shared if the ticket is).", body = serde_json::Value),
-        (status = 200, description = "`{\"duplicate\": true}`: a comment with this `external_id` is already stored.", body = serde_json::Value),
+        (status = 201, description = "The comment, stored (and shared if the ticket is).", body = crate::tickets::store::CommentView),
+        (status = 200, description = "A comment with this `external_id` is already stored.", body = Duplicate),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -186,8 +186,15 @@ pub async fn comment(
     state.changed();
     Ok(match added {
         Some(comment) => HttpResponse::Created().json(comment),
-        None => HttpResponse::Ok().json(json!({ "duplicate": true })),
+        None => HttpResponse::Ok().json(Duplicate { duplicate: true }),
     })
+}
+
+/// The answer to a comment already stored: `{"duplicate": true}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Duplicate {
+    /// Always true.
+    duplicate: bool,
 }
 
 /// Body of a recall or a switch: why.

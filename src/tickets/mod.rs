@@ -734,14 +734,14 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<Value, TicketEr
         "status": row.status,
         "created_at": crate::clock::from_db(row.created_at),
         "updated_at": crate::clock::from_db(row.updated_at),
-        "comments": inhouse.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+        "comments": inhouse.iter().map(|c| c.view()).collect::<Vec<_>>(),
         "share": share,
         "escalation": row.escalated_at.map(|at| json!({
             "at": crate::clock::from_db(at),
             "reason": row.escalation,
         })),
         "routing": routing,
-        "replies": replies.iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+        "replies": replies.iter().map(|c| c.view()).collect::<Vec<_>>(),
     }))
 }
 
@@ -754,7 +754,7 @@ pub fn add_inhouse_comment(
     comment: CommentInput,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Value>, TicketError> {
+) -> Result<Option<store::CommentView>, TicketError> {
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comment = comment.check("comment")?;
     let Some(added) = store::add_comment(conn, id, Origin::Inhouse, &comment, now)? else {
@@ -764,7 +764,7 @@ pub fn add_inhouse_comment(
         timekeeping::customer_wrote(conn, contracts, id, now)?;
     }
     send_update(conn, contracts, keys, id, actor, now)?;
-    Ok(Some(added.to_json()))
+    Ok(Some(added.view()))
 }
 
 /// Tells the ticket's contractor, if it has one, that the ticket changed: the event carries a

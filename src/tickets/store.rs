@@ -118,17 +118,37 @@ pub struct CommentRow {
 
 impl CommentRow {
     /// The comment as the in-house side sees it.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "origin": self.origin,
-            "author": self.author,
-            "body": self.body,
-            "public": self.public,
-            "share_id": self.share_id,
-            "created_at": from_db(self.created_at),
-        })
+    pub fn view(&self) -> CommentView {
+        CommentView {
+            id: self.id,
+            origin: self.origin.clone(),
+            author: self.author.clone(),
+            body: self.body.clone(),
+            public: self.public,
+            share_id: self.share_id,
+            created_at: from_db(self.created_at),
+        }
     }
+}
+
+/// A comment as the in-house side sees it: real values, a contractor's reply re-hydrated.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    /// The comment's id.
+    pub id: i64,
+    /// `inhouse` or `contractor`.
+    #[schema(pattern = "^(inhouse|contractor)$")]
+    pub origin: String,
+    /// Who wrote it.
+    pub author: String,
+    /// Its text.
+    pub body: String,
+    /// Visible to the customer.
+    pub public: bool,
+    /// The share a contractor replied under.
+    pub share_id: Option<i64>,
+    /// When stored.
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Who wrote a comment.
