@@ -218,7 +218,7 @@ pub struct RecallInput {
     ),
     request_body = RecallInput,
     responses(
-        (status = 200, description = "The share is recalled: the contractor has lost access.", body = serde_json::Value),
+        (status = 200, description = "The share is recalled: the contractor has lost access.", body = crate::tickets::Recalled),
     ),
     security(("bearer" = ["inhouse"])),
 )]

@@ -51,11 +51,13 @@ pub struct ClockRow {
 }
 
 /// A clock as both sides see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClockView {
     /// Which clock.
+    #[schema(value_type = crate::model::ClockKind)]
     pub kind: String,
     /// `running`, `paused`, `met`, `breached` or `cancelled`.
+    #[schema(pattern = "^(running|paused|met|breached|cancelled)$")]
     pub state: &'static str,
     /// When it started.
     pub started_at: DateTime<Utc>,

@@ -93,7 +93,7 @@ impl ShareRow {
 }
 
 /// A share as reported over the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShareSummary {
     /// Share id.
     pub id: i64,
@@ -104,6 +104,7 @@ pub struct ShareSummary {
     /// Contractor id.
     pub contractor: String,
     /// State.
+    #[schema(value_type = crate::model::ShareState)]
     pub state: String,
     /// Why it was handed back.
     pub handback_reason: Option<String>,

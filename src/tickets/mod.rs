@@ -470,6 +470,15 @@ pub enum RecallCause {
     ContractNotInForce,
 }
 
+/// A ticket taken back from its contractor.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recalled {
+    /// The ticket.
+    pub id: i64,
+    /// Its share, now `recalled`.
+    pub share: shares::ShareSummary,
+}
+
 /// Takes a ticket back from its contractor: the share becomes `recalled`, the contractor loses
 /// access at once (its next request answers 404), its place is freed, and the ticket will not
 /// be routed back to it.
@@ -481,7 +490,7 @@ pub fn recall(
     reason: &str,
     cause: RecallCause,
     now: DateTime<Utc>,
-) -> Result<Value, TicketError> {
+) -> Result<Recalled, TicketError> {
     let reason = checked_reason(reason)?;
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let share = shares::latest_for_ticket(conn, id)?
@@ -489,7 +498,10 @@ pub fn recall(
         .ok_or_else(|| TicketError::Conflict("the ticket is not with a contractor".into()))?;
     let updated = take_back(conn, contracts, &share, actor, reason, cause, now)?;
     let clocks = shares::clocks::of_share(conn, updated.id)?;
-    Ok(json!({ "id": id, "share": updated.summary(&clocks) }))
+    Ok(Recalled {
+        id,
+        share: updated.summary(&clocks),
+    })
 }
 
 /// Recalls `share` (visible to its contractor): state, clocks, ledger entry and events.
