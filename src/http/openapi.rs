@@ -346,13 +346,17 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// The document as pretty JSON with a final newline, as committed in `docs/openapi.json`.
-pub fn document_json() -> String {
-    let mut json = document()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    json.push('\n');
-    json
+/// The document as pretty JSON with a final newline, as committed in `docs/openapi.json`;
+/// built once per process (it depends on the code only).
+pub fn document_json() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut json = document()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        json.push('\n');
+        json
+    })
 }
 
 #[cfg(test)]
@@ -415,7 +419,7 @@ mod tests {
     #[test]
     fn every_reference_resolves() {
         let text = document_json();
-        let document: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let document: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
         let schemas = &document["components"]["schemas"];
         let mut refs = 0;
         for (at, _) in text.match_indices("\"#/components/schemas/") {

@@ -44,7 +44,7 @@ async fn health_readiness_and_metrics(app: TestApp) {
         .await;
     assert_eq!(document.status, 200);
     let generated: serde_json::Value =
-        serde_json::from_str(&msp_bridge::http::openapi::document_json()).unwrap_or_default();
+        serde_json::from_str(msp_bridge::http::openapi::document_json()).unwrap_or_default();
     assert_eq!(document.body, generated);
     // Every documented operation answers with a status the document lists for it, when called
     // without a token (or without the body it needs).
