@@ -42,8 +42,9 @@ impl Application {
         }
         let set = ContractSet::new(contracts::load_dir(&config.contracts_dir)?);
         let now = clock.now();
-        let (results, recalled) =
-            db.write(|c| crate::tickets::apply_contracts(c, &set, "system:startup", false, now))?;
+        let (results, recalled) = db.write(|c| {
+            crate::service::recall::apply_contracts(c, &set, "system:startup", false, now)
+        })?;
         for r in results.iter().filter(|r| r.changed) {
             if r.withdrawn {
                 tracing::warn!(contract = %r.id, "contract withdrawn: its file is gone");

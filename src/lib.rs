@@ -1,8 +1,9 @@
 //! msp-bridge: the gateway between a company's in-house support and its outside contractors.
 //!
-//! Modules by domain, dependencies pointing down: `http` and `jobs` on top; `service`
-//! (workflows across domains) and `reports` below them; `tickets` → `shares` → `redaction`,
-//! `routing` → `contracts`, `ledger`, `outbox` → `db` at the ground.
+//! Modules by domain, dependencies pointing down: `http` and `jobs` on top; `reports` below
+//! them; `service` (workflows across domains: intake, sharing, recall, timekeeping, figures…)
+//! below that; `tickets` (ticket data) and `shares` → `redaction`, `routing` → `contracts`,
+//! `ledger`, `outbox` → `db` at the ground.
 
 pub mod adapters;
 pub mod app;

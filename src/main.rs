@@ -233,7 +233,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     )?;
                     let now = clock.now();
                     let out = db.dry_run(|c| {
-                        msp_bridge::tickets::preview(c, &set, &keys, &contract, &ticket, now)
+                        msp_bridge::service::sharing::preview(
+                            c, &set, &keys, &contract, &ticket, now,
+                        )
                     })?;
                     println!("{}", serde_json::to_string_pretty(&out)?);
                 }
@@ -243,7 +245,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let actor = cli_actor();
                     let set = contracts::ContractSet::new(files);
                     let (applied, recalled) = db.write(|c| {
-                        msp_bridge::tickets::apply_contracts(
+                        msp_bridge::service::recall::apply_contracts(
                             c,
                             &set,
                             &actor,

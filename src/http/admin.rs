@@ -99,7 +99,7 @@ pub async fn preview(
     let out = state
         .db
         .dry_run_async(move |c| {
-            crate::tickets::preview(c, &contracts, &keys, &contract, &ticket, now)
+            crate::service::sharing::preview(c, &contracts, &keys, &contract, &ticket, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -209,7 +209,7 @@ pub struct PeriodQuery {
         PeriodQuery,
     ),
     responses(
-        (status = 200, description = "SLA figures of the tickets shared in the period.", body = crate::tickets::performance::SlaFigures),
+        (status = 200, description = "SLA figures of the tickets shared in the period.", body = crate::service::figures::SlaFigures),
     ),
     security(("bearer" = ["inhouse", "admin", "compliance"])),
 )]
@@ -232,7 +232,7 @@ pub async fn sla_figures(
         .map_or(to - chrono::Duration::days(30), |b| b.resolve(zone));
     let figures = state
         .db
-        .read_async(move |c| crate::tickets::performance::figures(c, &id, from, to))
+        .read_async(move |c| crate::service::figures::figures(c, &id, from, to))
         .await?;
     Ok(HttpResponse::Ok().json(figures))
 }

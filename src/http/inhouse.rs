@@ -25,8 +25,8 @@ use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
     ),
     request_body = crate::tickets::TicketInput,
     responses(
-        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = crate::tickets::IngestOutcome),
-        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = crate::tickets::IngestOutcome),
+        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = crate::service::intake::IngestOutcome),
+        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = crate::service::intake::IngestOutcome),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -52,8 +52,8 @@ pub async fn ingest(
     ),
     request_body = serde_json::Value,
     responses(
-        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = crate::tickets::IngestOutcome),
-        (status = 200, description = "Mapped and updated.", body = crate::tickets::IngestOutcome),
+        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = crate::service::intake::IngestOutcome),
+        (status = 200, description = "Mapped and updated.", body = crate::service::intake::IngestOutcome),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -82,7 +82,7 @@ async fn upsert(
     let key = idempotency::key_of(&req, &actor)?;
     let now = state.clock.now();
     let answer = idempotency::write_once(&state, key, move |c| {
-        let outcome = tickets::ingest(c, &contracts, &keys, &ticket, &actor, now)?;
+        let outcome = crate::service::intake::ingest(c, &contracts, &keys, &ticket, &actor, now)?;
         let status = if outcome.created {
             StatusCode::CREATED
         } else {
@@ -145,7 +145,7 @@ pub async fn show(
     let id = ticket_id(&id)?;
     let view = state
         .db
-        .read_async(move |c| tickets::inhouse_view(c, id))
+        .read_async(move |c| crate::service::ticket_view::inhouse_view(c, id))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -180,7 +180,9 @@ pub async fn comment(
     let added = state
         .db
         .write_async(move |c| {
-            tickets::add_inhouse_comment(c, &contracts, &keys, id, input, &actor, now)
+            crate::service::intake::add_inhouse_comment(
+                c, &contracts, &keys, id, input, &actor, now,
+            )
         })
         .await?;
     state.changed();
@@ -218,7 +220,7 @@ pub struct RecallInput {
     ),
     request_body = RecallInput,
     responses(
-        (status = 200, description = "The share is recalled: the contractor has lost access.", body = crate::tickets::Recalled),
+        (status = 200, description = "The share is recalled: the contractor has lost access.", body = crate::service::recall::Recalled),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -235,13 +237,13 @@ pub async fn recall(
     let out = state
         .db
         .write_async(move |c| {
-            tickets::recall(
+            crate::service::recall::recall(
                 c,
                 &contracts,
                 id,
                 &actor,
                 &input.reason,
-                tickets::RecallCause::Operator,
+                crate::service::recall::RecallCause::Operator,
                 now,
             )
         })
@@ -259,7 +261,7 @@ pub async fn recall(
     tag = "in-house",
     request_body = crate::tickets::TicketInput,
     responses(
-        (status = 200, description = "What routing would decide now, for every contract, and why. Nothing is stored.", body = crate::tickets::RoutingDecision),
+        (status = 200, description = "What routing would decide now, for every contract, and why. Nothing is stored.", body = crate::service::sharing::RoutingDecision),
     ),
     security(("bearer" = ["inhouse", "admin"])),
 )]
@@ -275,7 +277,9 @@ pub async fn routing_preview(
     let now = state.clock.now();
     let outcome = state
         .db
-        .dry_run_async(move |c| tickets::ingest(c, &contracts, &keys, &ticket, &actor, now))
+        .dry_run_async(move |c| {
+            crate::service::intake::ingest(c, &contracts, &keys, &ticket, &actor, now)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(outcome.routing))
 }
@@ -347,7 +351,7 @@ pub struct SatisfactionInput {
     ),
     request_body = SatisfactionInput,
     responses(
-        (status = 200, description = "The rating, stored on the ticket's latest share.", body = crate::tickets::performance::Rated),
+        (status = 200, description = "The rating, stored on the ticket's latest share.", body = crate::service::satisfaction::Rated),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -363,7 +367,7 @@ pub async fn satisfaction(
     let out = state
         .db
         .write_async(move |c| {
-            tickets::performance::rate_satisfaction(c, id, input.score, &actor, now)
+            crate::service::satisfaction::rate_satisfaction(c, id, input.score, &actor, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -13,10 +13,11 @@ use tokio::sync::Notify;
 use crate::clock::SharedClock;
 use crate::contracts::{Registry, capacity};
 use crate::db::Db;
+use crate::service::figures;
+use crate::service::floor::{self, FloorStatus};
+use crate::service::timekeeping::{self, SweepReport};
 use crate::telemetry::{ContractLabels, Metrics};
 use crate::tickets::TicketError;
-use crate::tickets::performance::{self, FloorStatus};
-use crate::tickets::timekeeping::{self, SweepReport};
 
 /// Clocks handled per transaction: short transactions keep SQLite's single writer available
 /// to requests while a large backlog is worked off.
@@ -89,13 +90,13 @@ impl SlaSweeper {
         let now = self.clock.now();
         if !self
             .db
-            .read(|c| crate::tickets::any_out_of_force(c, &set, now))?
+            .read(|c| crate::service::recall::any_out_of_force(c, &set, now))?
         {
             return Ok(0);
         }
         let recalled = self
             .db
-            .write(|c| crate::tickets::recall_out_of_force(c, &set, now))?;
+            .write(|c| crate::service::recall::recall_out_of_force(c, &set, now))?;
         if recalled > 0 {
             tracing::warn!(recalled, "shares of contracts out of force recalled");
             self.outbox_wake.notify_one();
@@ -109,7 +110,7 @@ impl SlaSweeper {
         let now = self.clock.now();
         let mut statuses = Vec::new();
         for file in set.in_rank_order() {
-            let status = self.db.write(|c| performance::check_floor(c, file, now))?;
+            let status = self.db.write(|c| floor::check_floor(c, file, now))?;
             let l = labels(&file.contract.id);
             if let Some(p) = status.percent {
                 self.metrics.attainment.get_or_create(&l).set(p);
@@ -120,7 +121,7 @@ impl SlaSweeper {
                 .set(i64::from(status.below));
             statuses.push(status);
         }
-        let live = self.db.read(performance::live_clocks)?;
+        let live = self.db.read(figures::live_clocks)?;
         let open = self
             .db
             .read(|c| capacity::open_by_contract(c).map_err(TicketError::from))?;

@@ -15,8 +15,8 @@ use crate::clock::from_db;
 use crate::db::AnyConnection;
 use crate::db::schema::contract_versions;
 use crate::ledger::{self, Broken, Entry};
+use crate::service::figures::{self, SlaFigures};
 use crate::shares::clocks;
-use crate::tickets::performance::{self, SlaFigures};
 
 use super::{Period, ReportError};
 
@@ -232,12 +232,7 @@ pub fn compute(
     })?;
     let mut sla = Vec::new();
     for contract in contract_ids {
-        sla.push(performance::figures(
-            conn,
-            contract,
-            period.from,
-            period.to,
-        )?);
+        sla.push(figures::figures(conn, contract, period.from, period.to)?);
         for (at, met) in clocks::decided_between(conn, contract, period.from, period.to)? {
             let day = fold.day(at, timezone);
             if met {
@@ -622,7 +617,7 @@ fn every_day(period: Period, timezone: Tz) -> impl Iterator<Item = NaiveDate> {
 
 /// A report with one row in every list, for checking templates when they are loaded.
 pub fn sample() -> ReportData {
-    use crate::tickets::performance::{Attainment, Csat, Rate, Times};
+    use crate::service::figures::{Attainment, Csat, Rate, Times};
     let at = DateTime::<Utc>::from_timestamp(1_780_000_000, 0).unwrap_or_default();
     let period = Period {
         from: at,

@@ -16,9 +16,11 @@ use crate::outbox::{self, NewEvent};
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
+use crate::service::sharing::project_for;
+use crate::service::timekeeping;
 use crate::shares::{self, ShareRow};
 use crate::tickets::store::{self, Origin};
-use crate::tickets::{CommentInput, TicketError, checked_reason, project_for, timekeeping};
+use crate::tickets::{CommentInput, TicketError, checked_reason};
 
 /// The calling contractor.
 #[derive(Debug, Clone)]

@@ -1,14 +1,22 @@
 //! Workflows that coordinate several domains, one a file, each a plain function over the
 //! database (no actix): handlers parse, authorise and call one of these.
 //!
-//! Dependencies point down: `http`, `jobs` → `service` → `adapters`, `tickets`, `outbox`,
-//! `ledger`, `db`.
+//! Dependencies point down: `http`, `jobs`, `reports` → `service` → `adapters`, `tickets`,
+//! `shares`, `redaction`, `routing`, `outbox`, `ledger`, `db`.
 
 pub mod contractor;
 pub mod deliveries;
 pub mod feed;
+pub mod figures;
+pub mod floor;
+pub mod intake;
 pub mod overview;
+pub mod recall;
 pub mod retention;
+pub mod satisfaction;
+pub mod sharing;
+pub mod ticket_view;
+pub mod timekeeping;
 
 use crate::db::DbError;
 

@@ -55,7 +55,7 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
     db.read(|c| {
         let mut contracts = Vec::new();
         for row in crate::contracts::overview(c, set)? {
-            let figures = crate::tickets::performance::figures(c, &row.id, month_ago, now)?;
+            let figures = crate::service::figures::figures(c, &row.id, month_ago, now)?;
             let overflow = match (row.overflow_mode, row.manual_overflow == Some(true)) {
                 (_, true) => "on (manual switch)",
                 (OverflowMode::Manual, false) => "manual switch: off",

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use msp_bridge::clock::Clock;
 use msp_bridge::jobs::SlaSweeper;
-use msp_bridge::tickets::timekeeping::SweepReport;
+use msp_bridge::service::timekeeping::SweepReport;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_with, ticket_en};

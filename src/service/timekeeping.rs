@@ -14,7 +14,6 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{TicketError, parse_stored, store};
 use crate::clock::from_db;
 use crate::contracts::{BreachAction, Calendar, ContractFile, ContractSet};
 use crate::ledger::{self, Action, NewEntry};
@@ -23,6 +22,7 @@ use crate::outbox::{self, Audience, NewEvent};
 use crate::shares::clocks::{self, ClockRow, LateStop, Mark};
 use crate::shares::{self, ShareRow};
 use crate::sla;
+use crate::tickets::{TicketError, parse_stored, store};
 
 /// The actor the ledger names for what the clocks do on their own.
 pub const SLA_ACTOR: &str = "system:sla";
@@ -336,13 +336,13 @@ fn apply_breach_action(
                 .filter(|s| s.id == clock.share_id)
                 .is_some_and(|s| s.state().is_ok_and(ShareState::is_visible_to_contractor));
             if still_there {
-                super::recall(
+                super::recall::recall(
                     conn,
                     contracts,
                     clock.ticket_id,
                     SLA_ACTOR,
                     &what,
-                    super::RecallCause::SlaBreach,
+                    super::recall::RecallCause::SlaBreach,
                     now,
                 )?;
                 report.recalled += 1;

@@ -1,6 +1,5 @@
-//! How a contractor performs: SLA figures over a period, the rolling attainment measured
-//! against the contract's floor, live figures for the metrics endpoint, and customer
-//! satisfaction reported by the in-house side.
+//! How a contractor performs: SLA figures over a period (the API, the console and the
+//! reports read the same numbers), and live clock counts for the metrics endpoint.
 //!
 //! Times are business seconds on the contract's calendar with pauses excluded, as the SLA
 //! targets are.
@@ -10,16 +9,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::json;
 
-use super::TicketError;
 use crate::clock::to_db;
-use crate::contracts::ContractFile;
 use crate::db::AnyConnection;
-use crate::db::schema::{comments, contracts, satisfaction, shares, sla_clocks};
-use crate::ledger::{self, Action, NewEntry};
+use crate::db::schema::{comments, satisfaction, shares, sla_clocks};
 use crate::model::{ClockKind, ClockOutcome, ShareState};
 use crate::sla::{attainment_percent, percentile};
+use crate::tickets::TicketError;
 
 /// Response times of one clock kind.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
@@ -241,133 +237,6 @@ pub fn figures(
     })
 }
 
-/// Attainment over the contract's rolling window ending at `now`, and whether it is below the
-/// contract's floor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FloorStatus {
-    /// Contract id.
-    pub contract: String,
-    /// Clocks met in the window.
-    pub met: u64,
-    /// Clocks breached in the window.
-    pub breached: u64,
-    /// Met as a percentage of decided.
-    pub percent: Option<f64>,
-    /// The floor, if the contract sets one.
-    pub floor: Option<u8>,
-    /// True while attainment is below the floor (with enough clocks decided to judge).
-    pub below: bool,
-    /// True when this check raised the alert; false when it cleared it or changed nothing.
-    pub alert_raised: bool,
-    /// True when this check cleared the alert.
-    pub alert_cleared: bool,
-}
-
-/// Measures the contract's rolling attainment and raises or clears its floor alert. Each
-/// crossing is recorded once in the ledger (`sla.attainment_alert` /
-/// `sla.attainment_restored`), also with several replicas checking at once.
-pub fn check_floor(
-    conn: &mut AnyConnection,
-    file: &ContractFile,
-    now: DateTime<Utc>,
-) -> Result<FloorStatus, TicketError> {
-    let contract = &file.contract;
-    let window = chrono::Duration::from_std(contract.sla.attainment_window)
-        .unwrap_or(chrono::Duration::days(7));
-    let since = to_db(now - window);
-    let met: i64 = sla_clocks::table
-        .filter(sla_clocks::contract_id.eq(&contract.id))
-        .filter(sla_clocks::outcome.eq(ClockOutcome::Met.as_str()))
-        .filter(sla_clocks::stopped_at.gt(since))
-        .count()
-        .get_result(conn)?;
-    let breached: i64 = sla_clocks::table
-        .filter(sla_clocks::contract_id.eq(&contract.id))
-        .filter(sla_clocks::breached_at.gt(since))
-        .count()
-        .get_result(conn)?;
-    let (met, breached) = (met.unsigned_abs(), breached.unsigned_abs());
-    let percent = attainment_percent(met, breached);
-    let floor = contract.sla.attainment_floor_percent;
-    let judged = met + breached >= u64::from(contract.sla.attainment_min_clocks);
-    let below_now = match (floor, percent) {
-        (Some(floor), Some(p)) if judged => p < f64::from(floor),
-        _ => false,
-    };
-    let alert_since: Option<chrono::NaiveDateTime> = contracts::table
-        .find(&contract.id)
-        .select(contracts::attainment_alert_since)
-        .first(conn)
-        .optional()?
-        .flatten();
-    let mut status = FloorStatus {
-        contract: contract.id.clone(),
-        met,
-        breached,
-        percent,
-        floor,
-        below: alert_since.is_some(),
-        alert_raised: false,
-        alert_cleared: false,
-    };
-    let details = json!({
-        "met": met,
-        "breached": breached,
-        "attainment_percent": percent,
-        "floor_percent": floor,
-        "window_seconds": window.num_seconds(),
-    });
-    // Raise when newly below; clear when judged back at or above the floor (or it was removed).
-    let raise = below_now && alert_since.is_none();
-    let clear = alert_since.is_some() && (floor.is_none() || (judged && !below_now));
-    if (raise || clear) && flip_alert(conn, &contract.id, raise, now)? {
-        let action = if raise {
-            Action::AttainmentAlert
-        } else {
-            Action::AttainmentRestored
-        };
-        ledger::append(
-            conn,
-            now,
-            NewEntry {
-                actor: super::timekeeping::SLA_ACTOR,
-                action,
-                contract_id: Some(&contract.id),
-                ticket_id: None,
-                details,
-            },
-        )?;
-        status.alert_raised = raise;
-        status.alert_cleared = clear;
-    }
-    if raise || clear {
-        status.below = raise;
-    }
-    Ok(status)
-}
-
-/// Sets (`raise`) or clears the contract's alert, only if it is not already so: true when this
-/// call changed it.
-fn flip_alert(
-    conn: &mut AnyConnection,
-    contract_id: &str,
-    raise: bool,
-    now: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let row = contracts::table.find(contract_id);
-    let since = contracts::attainment_alert_since;
-    let changed = if raise {
-        diesel::update(row.filter(since.is_null()))
-            .set(since.eq(Some(to_db(now))))
-            .execute(conn)?
-    } else {
-        diesel::update(row.filter(since.is_not_null()))
-            .set(since.eq(None::<chrono::NaiveDateTime>))
-            .execute(conn)?
-    };
-    Ok(changed == 1)
-}
-
 /// Live clock counts of one contract.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveClocks {
@@ -408,75 +277,4 @@ pub fn live_clocks(conn: &mut AnyConnection) -> Result<HashMap<String, LiveClock
         out.entry(contract).or_default().overdue = n;
     }
     Ok(out)
-}
-
-/// A customer's rating, as stored.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
-pub struct Rated {
-    /// The ticket.
-    pub ticket: i64,
-    /// The share rated (the ticket's latest).
-    pub share_id: i64,
-    /// Its contract.
-    pub contract: String,
-    /// 1 to 5.
-    pub score: i32,
-    /// True when it replaced an earlier rating.
-    pub replaced: bool,
-}
-
-/// Records the customer's rating (1–5) of the contractor's work on the ticket's latest share;
-/// a new rating replaces the previous one.
-pub fn rate_satisfaction(
-    conn: &mut AnyConnection,
-    ticket_id: i64,
-    score: i32,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Rated, TicketError> {
-    if !(1..=5).contains(&score) {
-        return Err(TicketError::Invalid {
-            field: "score".into(),
-            message: "must be a whole number from 1 to 5".into(),
-        });
-    }
-    super::store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
-    let share = crate::shares::latest_for_ticket(conn, ticket_id)?
-        .ok_or_else(|| TicketError::Conflict("the ticket was never with a contractor".into()))?;
-    let replaced = diesel::update(satisfaction::table.find(share.id))
-        .set((
-            satisfaction::score.eq(score),
-            satisfaction::rated_at.eq(to_db(now)),
-        ))
-        .execute(conn)?
-        == 1;
-    if !replaced {
-        diesel::insert_into(satisfaction::table)
-            .values((
-                satisfaction::share_id.eq(share.id),
-                satisfaction::ticket_id.eq(ticket_id),
-                satisfaction::contract_id.eq(&share.contract_id),
-                satisfaction::score.eq(score),
-                satisfaction::rated_at.eq(to_db(now)),
-            ))
-            .execute(conn)?;
-    }
-    ledger::append(
-        conn,
-        now,
-        NewEntry {
-            actor,
-            action: Action::Satisfaction,
-            contract_id: Some(&share.contract_id),
-            ticket_id: Some(ticket_id),
-            details: json!({ "share_id": share.id, "score": score, "replaced": replaced }),
-        },
-    )?;
-    Ok(Rated {
-        ticket: ticket_id,
-        share_id: share.id,
-        contract: share.contract_id,
-        score,
-        replaced,
-    })
 }

@@ -1,0 +1,88 @@
+//! Intake: a ticket or comment from the in-house side is stored, routed and, when it is with
+//! a contractor already, reaches that contractor's clocks and feed.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::contracts::ContractSet;
+use crate::db::AnyConnection;
+use crate::model::RoutingOutcome;
+use crate::redaction::VaultKeys;
+use crate::service::sharing::{RoutingDecision, route, send_update};
+use crate::service::timekeeping;
+use crate::shares;
+use crate::tickets::store::{self, Origin};
+use crate::tickets::{CommentInput, NewTicket, TicketError};
+
+/// What ingest did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IngestOutcome {
+    /// Gateway ticket id.
+    pub id: i64,
+    /// True when the ticket was new.
+    pub created: bool,
+    /// Comments added by this request (re-sent ones are not counted).
+    pub comments_added: usize,
+    /// The routing decision.
+    pub routing: RoutingDecision,
+}
+
+/// Creates or updates a ticket from the in-house side, adds its new comments and routes it,
+/// all in the caller's transaction.
+pub fn ingest(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    ticket: &NewTicket,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<IngestOutcome, TicketError> {
+    let (row, created) = store::upsert(conn, ticket, now)?;
+    let mut comments_added = 0;
+    let mut customer_wrote = false;
+    for c in &ticket.comments {
+        if let Some(added) = store::add_comment(conn, row.id, Origin::Inhouse, c, now)? {
+            comments_added += 1;
+            customer_wrote |= added.public;
+        }
+    }
+    let routing = route(conn, contracts, keys, &row, actor, now)?;
+    if routing.outcome == RoutingOutcome::AlreadyShared {
+        // The change reaches the contractor's clocks (a customer message or a paused status)
+        // and the contractor itself, as a fresh projection.
+        if customer_wrote {
+            timekeeping::customer_wrote(conn, contracts, row.id, now)?;
+        } else if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
+            timekeeping::sync(conn, contracts, &share, now)?;
+        }
+        send_update(conn, contracts, keys, row.id, actor, now)?;
+    }
+    Ok(IngestOutcome {
+        id: row.id,
+        created,
+        comments_added,
+        routing,
+    })
+}
+
+/// Adds an in-house comment to a ticket; returns the comment, or `None` when it was a re-send.
+pub fn add_inhouse_comment(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    id: i64,
+    comment: CommentInput,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<store::CommentView>, TicketError> {
+    store::find(conn, id)?.ok_or(TicketError::NotFound)?;
+    let comment = comment.check("comment")?;
+    let Some(added) = store::add_comment(conn, id, Origin::Inhouse, &comment, now)? else {
+        return Ok(None);
+    };
+    if added.public {
+        timekeeping::customer_wrote(conn, contracts, id, now)?;
+    }
+    send_update(conn, contracts, keys, id, actor, now)?;
+    Ok(Some(added.view()))
+}

@@ -1,0 +1,400 @@
+//! Sharing: where a ticket goes (routing against the contracts in force, in named steps), the
+//! share itself (redacted projection, a place, clocks, audit and events, all in the caller's
+//! transaction), and the fresh projection a contractor receives when its ticket changes.
+
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::contracts::{Contract, ContractSet};
+use crate::db::AnyConnection;
+use crate::ledger::{self, Action, NewEntry};
+use crate::model::{Channel, EventType, Priority, RoutingOutcome, TicketStatus};
+use crate::outbox::{self, NewEvent};
+use crate::redaction::vault::VaultError;
+use crate::redaction::{self, RedactionError, Vault, VaultKeys};
+use crate::routing::{self, Consideration, RoutableTicket};
+use crate::service::timekeeping;
+use crate::shares;
+use crate::tickets::store::{self, Origin, TicketRow};
+use crate::tickets::{NewTicket, TicketError, parse_stored, queue_depth};
+
+/// The routing decision stored on a ticket and returned to the in-house side.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RoutingDecision {
+    /// What was decided.
+    pub outcome: RoutingOutcome,
+    /// The contract chosen.
+    pub contract: Option<String>,
+    /// Its contractor.
+    pub contractor: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+    /// Every contract considered, in routing order, with its verdict.
+    pub considered: Vec<Consideration>,
+    /// When decided.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Routes the ticket and stores the decision on it.
+pub(crate) fn route(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    row: &TicketRow,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RoutingDecision, TicketError> {
+    let decision = choose(conn, contracts, keys, row, actor, now)?;
+    store::set_routing(conn, row.id, &json!(decision))?;
+    Ok(decision)
+}
+
+/// A decision made at `now`.
+fn decided(
+    outcome: RoutingOutcome,
+    placed: Option<(&str, &str)>,
+    reason: String,
+    considered: Vec<Consideration>,
+    now: DateTime<Utc>,
+) -> RoutingDecision {
+    RoutingDecision {
+        outcome,
+        contract: placed.map(|(contract, _)| contract.to_owned()),
+        contractor: placed.map(|(_, contractor)| contractor.to_owned()),
+        reason,
+        considered,
+        decided_at: now,
+    }
+}
+
+/// Decides where the ticket goes, in named steps: a ticket already with a contractor or
+/// finished stays where it is; otherwise every contract in force is evaluated against what it
+/// can take now, and the first eligible one that redaction and capacity allow gets the share.
+fn choose(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    row: &TicketRow,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RoutingDecision, TicketError> {
+    // One look-up serves both the current share and the contracts that had it before.
+    let ticket_shares = shares::of_ticket(conn, row.id)?;
+    if let Some(settled) = settled(row, &ticket_shares, now)? {
+        return Ok(settled);
+    }
+    let routing_key = format!("{}/{}", row.source, row.external_id);
+    let tags = row.tag_list();
+    let ticket = RoutableTicket {
+        channel: parse_stored::<Channel>("channel", &row.channel)?,
+        priority: parse_stored::<Priority>("priority", &row.priority)?,
+        category: row.category.as_deref(),
+        language: row.language.as_deref(),
+        tags: &tags,
+        key: &routing_key,
+    };
+    let live = live_states(conn, contracts, &ticket_shares, now)?;
+    let candidates = routing::in_routing_order(contracts.in_rank_order().map(|f| {
+        (
+            &*f.contract,
+            live.get(&f.contract.id).copied().unwrap_or_default(),
+        )
+    }));
+    let mut considered = routing::evaluate(&ticket, candidates, now);
+    for i in 0..considered.len() {
+        let Some(file) = contracts
+            .get(&considered[i].contract)
+            .filter(|_| considered[i].eligible)
+        else {
+            continue;
+        };
+        match share_with(conn, keys, file, row, &ticket, actor, now)? {
+            Ok(()) => {
+                let contract = &file.contract;
+                let reason = format!(
+                    "shared with {} under {}: {}",
+                    contract.contractor, contract.id, considered[i].reason
+                );
+                let placed = Some((contract.id.as_str(), contract.contractor.as_str()));
+                return Ok(decided(
+                    RoutingOutcome::Shared,
+                    placed,
+                    reason,
+                    considered,
+                    now,
+                ));
+            }
+            Err(refused) => {
+                considered[i].eligible = false;
+                considered[i].reason = refused;
+            }
+        }
+    }
+    let reason = if considered.is_empty() {
+        "kept in-house: no contract is in force".to_owned()
+    } else {
+        "kept in-house: no contract could take it".to_owned()
+    };
+    Ok(decided(RoutingOutcome::Kept, None, reason, considered, now))
+}
+
+/// The decision for a ticket that is not to be routed again: already with a contractor, or
+/// finished.
+fn settled(
+    row: &TicketRow,
+    ticket_shares: &[shares::ShareRow],
+    now: DateTime<Utc>,
+) -> Result<Option<RoutingDecision>, TicketError> {
+    if let Some(share) = ticket_shares.first()
+        && share.state()?.is_visible_to_contractor()
+    {
+        let reason = format!(
+            "already shared with {} under {}; the change is visible there",
+            share.contractor, share.contract_id
+        );
+        let placed = Some((share.contract_id.as_str(), share.contractor.as_str()));
+        return Ok(Some(decided(
+            RoutingOutcome::AlreadyShared,
+            placed,
+            reason,
+            Vec::new(),
+            now,
+        )));
+    }
+    let status: TicketStatus = parse_stored("ticket status", &row.status)?;
+    Ok(status.is_finished().then(|| {
+        let reason = format!("the ticket is {status}");
+        decided(RoutingOutcome::Kept, None, reason, Vec::new(), now)
+    }))
+}
+
+/// What each contract can take now: its open shares, the switch, the last hour's shares and,
+/// when a contract's trigger needs it, the queue depth (counting it costs a query).
+fn live_states(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    ticket_shares: &[shares::ShareRow],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<String, routing::LiveState>, TicketError> {
+    let hourly_caps = contracts
+        .in_rank_order()
+        .any(|f| f.contract.overflow.max_new_per_hour.is_some());
+    let mut live = shares::live_states(conn, ticket_shares, hourly_caps, now)?;
+    if contracts
+        .in_rank_order()
+        .any(|f| f.contract.overflow.mode == crate::contracts::OverflowMode::Threshold)
+    {
+        let depth = queue_depth(conn, now)?;
+        for state in live.values_mut() {
+            state.queue_depth = depth;
+        }
+    }
+    Ok(live)
+}
+
+/// Shares the ticket under `file`'s contract: redacts it (failing closed, audited), takes a
+/// place, writes the share, its clocks, the audit entry and the events. `Ok(Err(why))` when
+/// the contract cannot take it after all.
+fn share_with(
+    conn: &mut AnyConnection,
+    keys: &VaultKeys,
+    file: &crate::contracts::ContractFile,
+    row: &TicketRow,
+    ticket: &RoutableTicket,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), String>, TicketError> {
+    let contract = &file.contract;
+    // Redact first: if that fails, nothing is shared (fail closed) and the refusal is audited.
+    let projection = match project_for(conn, keys, contract, row, None, now)? {
+        Ok(projection) => projection,
+        Err(e) => {
+            tracing::warn!(ticket = row.id, contract = %contract.id, error = %e, "redaction failed; not shared");
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor,
+                    action: Action::ShareRefused,
+                    contract_id: Some(&contract.id),
+                    ticket_id: Some(row.id),
+                    details: json!({ "reason": e.to_string() }),
+                },
+            )?;
+            return Ok(Err(format!("redaction failed, not shared: {e}")));
+        }
+    };
+    // Routing saw room, but a parallel share may have taken the last place since.
+    let Some(stripe) = crate::contracts::capacity::reserve(
+        conn,
+        &contract.id,
+        contract.overflow.max_open,
+        row.id,
+    )?
+    else {
+        return Ok(Err(
+            "at capacity (filled while this ticket was routed)".into()
+        ));
+    };
+    let share = shares::create(
+        conn,
+        row.id,
+        &contract.id,
+        &contract.contractor,
+        stripe,
+        now,
+    )?;
+    timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor,
+            action: Action::TicketShare,
+            contract_id: Some(&contract.id),
+            ticket_id: Some(row.id),
+            details: json!({
+                "share_id": share.id,
+                "contract_version": share.contract_version,
+                "contract_sha256": file.sha256,
+                "receipt": projection.receipt,
+            }),
+        },
+    )?;
+    let mut view = projection.body;
+    view.insert("contract".into(), json!(contract.id));
+    outbox::enqueue(
+        conn,
+        now,
+        vec![
+            NewEvent::contractor(
+                &contract.id,
+                row.id,
+                EventType::TicketShared,
+                Value::Object(view),
+            ),
+            NewEvent::inhouse(
+                row.id,
+                EventType::TicketShared,
+                json!({
+                    "share_id": share.id,
+                    "contract": contract.id,
+                    "contractor": contract.contractor,
+                }),
+            ),
+        ],
+    )?;
+    Ok(Ok(()))
+}
+
+/// Projects a ticket for a contract inside a savepoint, so that a failed projection leaves
+/// no vault rows behind. The outer error is storage; the inner one is redaction's.
+pub(crate) fn project_for(
+    conn: &mut AnyConnection,
+    keys: &VaultKeys,
+    contract: &Contract,
+    row: &TicketRow,
+    share_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Result<redaction::Projection, RedactionError>, TicketError> {
+    let comments = store::comments_of(conn, row.id)?;
+    let source = store::source_ticket(row, &comments, share_id);
+    let attempt = conn.transaction(|c| {
+        let mut vault = Vault::new(c, keys, &contract.id, now);
+        redaction::project(&source, &contract.confidentiality, &mut vault)
+    });
+    match attempt {
+        Err(RedactionError::Vault(VaultError::Db(e))) => Err(e.into()),
+        Err(RedactionError::Vault(VaultError::Numbers(e))) => Err(e.into()),
+        other => Ok(other),
+    }
+}
+
+/// What `contract_id`'s contractor would see of `ticket`, and the receipt, computed on the
+/// real path: the ticket is stored under a throw-away key and projected. Run it inside
+/// [`crate::db::Db::dry_run`] so that nothing (ticket, comments, vault tokens) is kept.
+pub fn preview(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    contract_id: &str,
+    ticket: &NewTicket,
+    now: DateTime<Utc>,
+) -> Result<Value, TicketError> {
+    let file = contracts.get(contract_id).ok_or(TicketError::NotFound)?;
+    let mut scratch = ticket.clone();
+    scratch.source = "preview".into();
+    scratch.external_id = crate::random::random_hex(8);
+    let (row, _) = store::upsert(conn, &scratch, now)?;
+    for c in &scratch.comments {
+        store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;
+    }
+    Ok(
+        match project_for(conn, keys, &file.contract, &row, None, now)? {
+            Ok(p) => {
+                json!({ "contract": contract_id, "shared": true, "view": p.body, "receipt": p.receipt })
+            }
+            Err(e) => json!({ "contract": contract_id, "shared": false, "refused": e.to_string() }),
+        },
+    )
+}
+
+/// Tells the ticket's contractor, if it has one, that the ticket changed: the event carries a
+/// fresh projection. If redaction fails, nothing is sent (fail closed) and the refusal is
+/// audited.
+pub(crate) fn send_update(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    ticket_id: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let Some(share) = shares::latest_for_ticket(conn, ticket_id)?
+        .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
+    else {
+        return Ok(());
+    };
+    let Some(file) = contracts.get(&share.contract_id) else {
+        return Ok(());
+    };
+    let row = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
+    match project_for(conn, keys, &file.contract, &row, Some(share.id), now)? {
+        Ok(projection) => {
+            let mut view = Value::Object(projection.body);
+            view["contract"] = json!(share.contract_id);
+            // A push that changes nothing the contractor sees tells the contractor nothing.
+            if outbox::last_projection(conn, &share.contract_id, ticket_id)?.as_ref() == Some(&view)
+            {
+                return Ok(());
+            }
+            outbox::enqueue(
+                conn,
+                now,
+                vec![NewEvent::contractor(
+                    &share.contract_id,
+                    ticket_id,
+                    EventType::TicketUpdated,
+                    view,
+                )],
+            )?;
+        }
+        Err(e) => {
+            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; update not sent");
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor,
+                    action: Action::ShareRefused,
+                    contract_id: Some(&share.contract_id),
+                    ticket_id: Some(ticket_id),
+                    details: json!({ "share_id": share.id, "update": true, "reason": e.to_string() }),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
