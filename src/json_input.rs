@@ -77,6 +77,20 @@ fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, InputProblem> {
     Ok(value)
 }
 
+/// A reason someone gives (an overflow switch, a recall, a hand-back), trimmed: 1 to
+/// `max_chars` characters, counted as characters (a Russian letter is two bytes).
+pub fn reason(value: &str, max_chars: usize) -> Result<&str, InputProblem> {
+    let reason = value.trim();
+    if reason.is_empty() || reason.chars().count() > max_chars {
+        return Err(InputProblem::at(
+            "invalid_field",
+            "reason",
+            &format!("say why, in 1–{max_chars} characters"),
+        ));
+    }
+    Ok(reason)
+}
+
 /// Whether the text holds `\u0000`: a scan for backslashes, which ticket text rarely has.
 fn escapes_nul(body: &[u8]) -> bool {
     body.split(|b| *b == b'\\')
@@ -184,6 +198,21 @@ fn join_path(path: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reason_is_trimmed_and_counted_in_characters() {
+        assert_eq!(reason("  пик сезона \n", 20), Ok("пик сезона"));
+        // 500 Cyrillic letters are 1,000 bytes: still within a 500-character limit.
+        let long = "я".repeat(500);
+        assert_eq!(reason(&long, 500), Ok(long.as_str()));
+        let too_long = reason(&"я".repeat(501), 500).unwrap_err();
+        assert_eq!(
+            (too_long.code, too_long.field.as_str()),
+            ("invalid_field", "reason")
+        );
+        assert!(too_long.detail.contains("1–500"), "{}", too_long.detail);
+        assert!(reason(" \t ", 500).is_err());
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -137,14 +137,7 @@ pub async fn switch_overflow(
     id: actix_web::web::Path<String>,
     super::extract::JsonBody(input): super::extract::JsonBody<OverflowInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = input.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid(
-            "invalid_field",
-            "reason",
-            "say why, in 1–500 characters",
-        ));
-    }
+    let reason = crate::json_input::reason(&input.reason, 500)?.to_owned();
     let id = id.into_inner();
     if state.contracts.current().get(&id).is_none() {
         return Err(ApiError::not_found());
@@ -367,14 +360,7 @@ pub async fn run_report(
         trigger: "demand",
         requested_by: format!("{}:{}", who.0.role.as_str(), who.0.sub),
     };
-    let stored = crate::reports::produce_async(
-        &state.db,
-        contracts,
-        state.reports.clone(),
-        request,
-        state.clock.now(),
-    )
-    .await?;
+    let stored = state.run_report(request).await?;
     Ok(HttpResponse::Created().json(crate::reports::ReportList { items: stored }))
 }
 
@@ -467,31 +453,42 @@ pub async fn report(
     query: actix_web::web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let wanted = match query.into_inner().format {
-        Some(f) if ["html", "json", "csv"].contains(&f.as_str()) => Some(f),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "invalid_query",
-                "format",
-                "format must be html, json or csv",
-            ));
-        }
-        None => accepted_format(&req),
-    };
+    let wanted = wanted_format(query.into_inner().format, &req)?;
     let (meta, content) = state
         .db
         .read_async(move |c| crate::reports::get_as(c, id, wanted.as_deref()))
         .await?;
+    Ok(report_document(&meta, content))
+}
+
+/// The format `?format=` names, or else the one the `Accept` header asks for.
+fn wanted_format(
+    query: Option<String>,
+    req: &actix_web::HttpRequest,
+) -> Result<Option<String>, ApiError> {
+    match query {
+        Some(f) if ["html", "json", "csv"].contains(&f.as_str()) => Ok(Some(f)),
+        Some(_) => Err(ApiError::invalid(
+            "invalid_query",
+            "format",
+            "format must be html, json or csv",
+        )),
+        None => Ok(accepted_format(req)),
+    }
+}
+
+/// A stored report's document with its media type, digest and id.
+fn report_document(meta: &crate::reports::ReportMeta, content: String) -> HttpResponse {
     let mut answer = HttpResponse::Ok();
     answer
         .content_type(crate::reports::media_type(&meta.format))
-        .insert_header(("X-Content-SHA256", meta.sha256))
+        .insert_header(("X-Content-SHA256", meta.sha256.clone()))
         .insert_header(("X-Report-Id", meta.id.to_string()));
     // An HTML report opened from the API gets the console's policy: it runs no script.
     if meta.format == "html" {
         answer.insert_header(super::PAGE_CSP);
     }
-    Ok(answer.body(content))
+    answer.body(content)
 }
 
 /// The one report format an `Accept` header asks for, if it names exactly one.

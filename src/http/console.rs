@@ -311,53 +311,53 @@ pub async fn sign_in(
     state: Data<AppState>,
     form: Form<SignInForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
-    let csrf_ok = expected.is_some_and(|e| {
-        !e.is_empty()
-            && aws_lc_rs::constant_time::verify_slices_are_equal(e.as_bytes(), form.csrf.as_bytes())
-                .is_ok()
-    });
-    if !from_this_console(&req) || !csrf_ok {
+    if !from_this_console(&req) || !login_csrf_matches(&req, &form.csrf) {
         tracing::warn!(path = %req.path(), "console sign-in refused: not sent from the console");
         return Ok(forged(&state));
     }
-    let token = form.token.trim();
-    let claims = match super::extract::verify_token(&state, token, req.path()).await {
-        Ok(claims) => claims,
-        Err(_) => {
-            return Ok(sign_in_form(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                Some("That token is not valid: it may be mistyped, expired or revoked."),
-                Some(&req),
-            ));
-        }
+    let refused = |status, why| Ok(sign_in_form(&state, status, Some(why), Some(&req)));
+    let Ok(claims) = super::extract::verify_token(&state, form.token.trim(), req.path()).await
+    else {
+        return refused(
+            StatusCode::UNAUTHORIZED,
+            "That token is not valid: it may be mistyped, expired or revoked.",
+        );
     };
     if !matches!(claims.role, Role::Admin | Role::Compliance) {
-        return Ok(sign_in_form(
-            &state,
+        return refused(
             StatusCode::FORBIDDEN,
-            Some("The console is for compliance officers and administrators."),
-            Some(&req),
-        ));
+            "The console is for compliance officers and administrators.",
+        );
     }
     let now = state.clock.now();
     let (value, opened) = state
         .db
         .write_async(move |c| session::open(c, &claims, now).map_err(DbError::from))
         .await?;
+    Ok(session_started(&req, value, opened.expires_at - now))
+}
+
+/// Whether the sign-in form's CSRF value is the one its page set in the sign-in cookie.
+fn login_csrf_matches(req: &HttpRequest, sent: &str) -> bool {
+    req.cookie(LOGIN_COOKIE).is_some_and(|expected| {
+        let expected = expected.value();
+        !expected.is_empty()
+            && aws_lc_rs::constant_time::verify_slices_are_equal(
+                expected.as_bytes(),
+                sent.as_bytes(),
+            )
+            .is_ok()
+    })
+}
+
+/// To the console with the new session's cookie; the sign-in cookie is spent.
+fn session_started(req: &HttpRequest, session: String, lasts: chrono::Duration) -> HttpResponse {
     let secure = req.connection_info().scheme() == "https";
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie(
-            COOKIE,
-            value,
-            "/console",
-            secure,
-            opened.expires_at - now,
-        ))
+    HttpResponse::SeeOther()
+        .cookie(cookie(COOKIE, session, "/console", secure, lasts))
         .cookie(removal(LOGIN_COOKIE, "/console/sign-in"))
         .insert_header((header::LOCATION, "/console"))
-        .finish())
+        .finish()
 }
 
 /// The CSRF value a signed-in form sends.
@@ -525,32 +525,21 @@ pub async fn run_report(
         Ok(request) => request,
         Err(e) => return reports_list(&state, &signed, StatusCode::BAD_REQUEST, Some(e)).await,
     };
-    let stored = reports::produce_async(
-        &state.db,
-        state.contracts.current(),
-        state.reports.clone(),
-        request,
-        state.clock.now(),
-    )
-    .await;
-    match stored {
-        Ok(stored) => {
-            let first = stored.first().map_or(0, |m| m.id);
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("/console/reports/{first}")))
-                .finish())
-        }
+    match state.run_report(request).await {
+        Ok(stored) => Ok(to_report(stored.first().map_or(0, |m| m.id))),
         Err(reports::ReportError::NotFound) => {
-            reports_list(
-                &state,
-                &signed,
-                StatusCode::BAD_REQUEST,
-                Some("No such contract.".into()),
-            )
-            .await
+            let why = Some("No such contract.".into());
+            reports_list(&state, &signed, StatusCode::BAD_REQUEST, why).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// To a stored report's page.
+fn to_report(id: i64) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/console/reports/{id}")))
+        .finish()
 }
 
 /// `GET /console/reports/{id}`: a stored report's facts and a link to its document.

@@ -10,6 +10,7 @@ use super::extract::{Inhouse, JsonBody};
 use super::idempotency::{self, Once};
 use super::{AppState, ticket_id};
 use crate::model::RoutingOutcome;
+use crate::service::intake::IngestOutcome;
 use crate::telemetry::ContractLabels;
 use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
 
@@ -25,8 +26,8 @@ use crate::tickets::{self, CommentInput, NewTicket, TicketInput};
     ),
     request_body = crate::tickets::TicketInput,
     responses(
-        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = crate::service::intake::IngestOutcome),
-        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = crate::service::intake::IngestOutcome),
+        (status = 201, description = "Created, stored and routed: the ticket id and the routing outcome.", body = IngestOutcome),
+        (status = 200, description = "An update of a ticket already known (same `source` and `external_id`).", body = IngestOutcome),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -52,8 +53,8 @@ pub async fn ingest(
     ),
     request_body = serde_json::Value,
     responses(
-        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = crate::service::intake::IngestOutcome),
-        (status = 200, description = "Mapped and updated.", body = crate::service::intake::IngestOutcome),
+        (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = IngestOutcome),
+        (status = 200, description = "Mapped and updated.", body = IngestOutcome),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -92,35 +93,38 @@ async fn upsert(
     })
     .await?;
     if let Once::Fresh(_, _, outcome) = &answer {
-        state.metrics.tickets_ingested.inc();
-        // A new share starts clocks that are not due yet: only the delivery worker has work.
-        match outcome.routing.outcome {
-            RoutingOutcome::AlreadyShared => state.changed(),
-            RoutingOutcome::Shared => state.events_written(),
-            RoutingOutcome::Kept => {}
-        }
-        if let Some(contract) = outcome
-            .routing
-            .contract
-            .as_ref()
-            .filter(|_| outcome.routing.outcome == RoutingOutcome::Shared)
-        {
-            state
-                .metrics
-                .tickets_shared
-                .get_or_create(&ContractLabels {
-                    contract: contract.clone(),
-                })
-                .inc();
-        }
-        tracing::info!(
-            ticket = outcome.id,
-            created = outcome.created,
-            routing = outcome.routing.outcome.as_str(),
-            "ticket ingested"
-        );
+        ingested(&state, outcome);
     }
     Ok(answer.respond())
+}
+
+/// What a fresh ingest tells the rest of the process: the metrics, the workers that have new
+/// work, and the log.
+fn ingested(state: &AppState, outcome: &IngestOutcome) {
+    state.metrics.tickets_ingested.inc();
+    // A new share starts clocks that are not due yet: only the delivery worker has work.
+    match outcome.routing.outcome {
+        RoutingOutcome::AlreadyShared => state.changed(),
+        RoutingOutcome::Shared => state.events_written(),
+        RoutingOutcome::Kept => {}
+    }
+    if let Some(contract) = outcome
+        .routing
+        .contract
+        .as_ref()
+        .filter(|_| outcome.routing.outcome == RoutingOutcome::Shared)
+    {
+        let labels = ContractLabels {
+            contract: contract.clone(),
+        };
+        state.metrics.tickets_shared.get_or_create(&labels).inc();
+    }
+    tracing::info!(
+        ticket = outcome.id,
+        created = outcome.created,
+        routing = outcome.routing.outcome.as_str(),
+        "ticket ingested"
+    );
 }
 
 /// `GET /api/v1/tickets/{id}`: the full ticket, its share, routing and replies.

@@ -60,6 +60,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs a report now, on the contracts in force: what the API and the console both call.
+    pub async fn run_report(
+        &self,
+        request: crate::reports::Request,
+    ) -> Result<Vec<crate::reports::ReportMeta>, crate::reports::ReportError> {
+        let (contracts, renderer, now) = (
+            self.contracts.current(),
+            self.reports.clone(),
+            self.clock.now(),
+        );
+        crate::reports::produce_async(&self.db, contracts, renderer, request, now).await
+    }
+
     /// Tells the background jobs that a change was committed: the SLA clocks may have moved
     /// and events wait to be delivered.
     pub fn changed(&self) {

@@ -64,12 +64,8 @@ pub(crate) fn parse_stored<T: std::str::FromStr>(
 
 /// A hand-back or recall reason: trimmed, 1–2000 characters.
 pub(crate) fn checked_reason(reason: &str) -> Result<&str, TicketError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2_000 {
-        return Err(TicketError::Invalid {
-            field: "reason".into(),
-            message: "must be 1–2000 characters".into(),
-        });
-    }
-    Ok(reason)
+    crate::json_input::reason(reason, 2_000).map_err(|p| TicketError::Invalid {
+        field: p.field,
+        message: p.detail,
+    })
 }
