@@ -208,7 +208,19 @@ pub struct Sla {
 }
 
 /// What a contractor gets of a field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    Hash,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldAction {
     /// May leave: scanned, and what it holds treated per kind (`[confidentiality.entities]`,

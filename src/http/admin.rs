@@ -70,7 +70,7 @@ pub struct PreviewInput {
     tag = "administration",
     request_body = PreviewInput,
     responses(
-        (status = 200, description = "Exactly what the contractor would see, and the receipt.", body = serde_json::Value),
+        (status = 200, description = "Exactly what the contractor would see, and the receipt.", body = crate::service::sharing::Preview),
     ),
     security(("bearer" = ["admin", "compliance"])),
 )]
@@ -434,7 +434,7 @@ pub struct ReportQuery {
         (status = 200, description = "The stored content in the format asked for, with its sha256 in `X-Content-SHA256` and its id in `X-Report-Id`.",
             content(
                 (String = "text/html"),
-                (serde_json::Value = "application/json"),
+                (crate::reports::ReportDocument = "application/json"),
                 (String = "text/csv"),
             ),
             headers(

@@ -587,7 +587,7 @@ pub async fn report_page(
         (status = 200, description = "A stored report's content.",
             content(
                 (String = "text/html"),
-                (serde_json::Value = "application/json"),
+                (crate::reports::ReportDocument = "application/json"),
                 (String = "text/csv"),
             ),
         ),

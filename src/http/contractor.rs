@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{Contractor, JsonBody};
@@ -35,7 +34,7 @@ pub struct ListQuery {
         ListQuery,
     ),
     responses(
-        (status = 200, description = "`{\"items\", \"next_before\"}`: the caller's shares, newest first.", body = serde_json::Value),
+        (status = 200, description = "The caller's shares, newest first.", body = service::ListedShares),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -48,14 +47,11 @@ pub async fn list(
     let before = query.before;
     let contracts = state.contracts.current();
     let now = state.clock.now();
-    let items = state
+    let page = state
         .db
         .read_async(move |c| service::list(c, &contracts, &who.0, before, limit, now))
         .await?;
-    let next = (items.len() as i64 == limit)
-        .then(|| items.last().map(|i| i.id))
-        .flatten();
-    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_before": next })))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// `GET /api/v1/contractor/tickets/{id}`: the projection the contract allows.
@@ -68,7 +64,7 @@ pub async fn list(
         ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     responses(
-        (status = 200, description = "The projection the contract allows: redacted, tokenised.", body = serde_json::Value),
+        (status = 200, description = "The projection the contract allows: redacted, tokenised.", body = service::ContractorTicket),
     ),
     security(("bearer" = ["contractor"])),
 )]

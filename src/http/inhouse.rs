@@ -137,7 +137,7 @@ fn ingested(state: &AppState, outcome: &IngestOutcome) {
         ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     responses(
-        (status = 200, description = "The full ticket, its share, routing and replies.", body = serde_json::Value),
+        (status = 200, description = "The full ticket, its share, routing and replies.", body = crate::service::ticket_view::InhouseTicket),
     ),
     security(("bearer" = ["inhouse"])),
 )]

@@ -13,5 +13,7 @@ pub mod rehydrate;
 pub mod vault;
 
 pub use engine::RedactionError;
-pub use projection::{Projection, Receipt, SourceComment, SourceTicket, project};
+pub use projection::{
+    ProjectedComment, ProjectedFields, Projection, Receipt, SourceComment, SourceTicket, project,
+};
 pub use vault::{NumberBlocks, Vault, VaultKeys};

@@ -42,7 +42,7 @@ pub struct SourceComment {
 }
 
 /// What was disclosed, for the audit ledger: names and counts, never values.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Receipt {
     /// Fields sent (possibly with parts redacted).
     pub fields_sent: Vec<String>,
@@ -53,6 +53,7 @@ pub struct Receipt {
     /// In-house comments not sent.
     pub comments_withheld: usize,
     /// Personal data found, by kind, and the action applied, with counts.
+    #[schema(value_type = std::collections::BTreeMap<String, std::collections::BTreeMap<FieldAction, usize>>)]
     pub entities: EntityCounts,
 }
 
@@ -66,6 +67,103 @@ pub struct Projection {
     /// The vault tokens this view holds: the only ones its contractor can have been given for
     /// this ticket, and so the only ones a reply on it may turn back into values.
     pub tokens: BTreeSet<String>,
+}
+
+/// The fields of a ticket as one contract lets its contractor see them, nested by path
+/// (`requester.email` under `requester`). Which fields are present is the contract's choice,
+/// so the type is a map; its schema lists every field the gateway can send.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ProjectedFields(pub Map<String, Value>);
+
+impl utoipa::PartialSchema for ProjectedFields {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        let requester = ObjectBuilder::new()
+            .property(
+                "name",
+                text("The customer's name, if the contract lets it leave."),
+            )
+            .property(
+                "email",
+                text("E-mail address, if the contract lets it leave."),
+            )
+            .property(
+                "phone",
+                text("Phone number, if the contract lets it leave."),
+            );
+        let tags = OneOfBuilder::new()
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(
+                "Tags; one text when the contract masks, hashes or tokenises the list as a whole.",
+            ));
+        let custom_fields = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("The custom fields the contract lets leave, by name."));
+        let comments = ArrayBuilder::new()
+            .items(ProjectedComment::schema())
+            .description(Some(
+                "Comments the contract shows, oldest first; absent when none.",
+            ));
+        let description = "Free text and values, scanned and treated per the contract: a \
+                           masked, hashed or tokenised value is text, whatever it was.";
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "The ticket's fields the contract lets leave: a field it drops is absent.",
+            ))
+            .property("subject", text("Subject line."))
+            .property("description", text(description))
+            .property("requester", requester)
+            .property("channel", text("How the customer wrote in."))
+            .property("priority", text("Priority."))
+            .property("category", text("Category."))
+            .property("language", text("Language (BCP 47)."))
+            .property("tags", tags)
+            .property("status", text("The in-house status."))
+            .property(
+                "created_at",
+                text("When the ticket was first stored (RFC 3339)."),
+            )
+            .property("custom_fields", custom_fields)
+            .property("comments", comments)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ProjectedFields {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("ProjectedComment".into(), ProjectedComment::schema()));
+    }
+}
+
+/// A comment as the contractor sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProjectedComment {
+    /// Gateway comment id.
+    pub id: i64,
+    /// `in-house` for the company's comments; the contractor's own name on its replies.
+    pub author: String,
+    /// The text, redacted per the contract (the contractor's own replies as it wrote them).
+    pub body: String,
+    /// Visible to the customer.
+    pub public: bool,
+    /// This contractor's own reply.
+    pub from_contractor: bool,
+    /// When written (RFC 3339).
+    pub created_at: String,
 }
 
 /// Projects `ticket` through `policy`: unlisted and `drop` fields are left out, free text
@@ -111,7 +209,7 @@ pub fn project(
     }
     let comments = project_comments(ticket, policy, &redactor, vault, &mut receipt)?;
     if !comments.is_empty() {
-        body.insert("comments".into(), Value::Array(comments));
+        body.insert("comments".into(), serde_json::json!(comments));
     }
     Ok(Projection {
         body,
@@ -126,7 +224,7 @@ fn project_comments(
     redactor: &Redactor<'_>,
     vault: &mut Vault<'_>,
     receipt: &mut Receipt,
-) -> Result<Vec<Value>, RedactionError> {
+) -> Result<Vec<ProjectedComment>, RedactionError> {
     let action = policy.action_for("comments");
     let mut out = Vec::new();
     for c in &ticket.comments {
@@ -156,14 +254,18 @@ fn project_comments(
         if !c.from_contractor {
             receipt.comments_sent += 1;
         }
-        out.push(serde_json::json!({
-            "id": c.id,
-            "author": if c.from_contractor { c.author.as_str() } else { "in-house" },
-            "body": body,
-            "public": c.public,
-            "from_contractor": c.from_contractor,
-            "created_at": c.created_at,
-        }));
+        out.push(ProjectedComment {
+            id: c.id,
+            author: if c.from_contractor {
+                c.author.clone()
+            } else {
+                "in-house".to_owned()
+            },
+            body,
+            public: c.public,
+            from_contractor: c.from_contractor,
+            created_at: c.created_at.clone(),
+        });
     }
     Ok(out)
 }

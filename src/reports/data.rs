@@ -752,6 +752,6 @@ mod tests {
         assert_eq!(written_sorted, described_sorted);
         let required = schema["required"].as_array().map(Vec::len);
         assert_eq!(required, Some(written.len()));
-        assert_eq!(schema["properties"]["schema"]["const"], SCHEMA);
+        assert_eq!(schema["properties"]["schema"]["enum"][0], SCHEMA);
     }
 }

@@ -387,6 +387,85 @@ pub fn format_name(format: ReportFormat) -> &'static str {
     }
 }
 
+/// The JSON format of a report (`docs/report-v1.schema.json`), standing for it in the OpenAPI
+/// document: the schema file is the one source, its `$defs` become `Report…` components so
+/// that every reference resolves inside the document.
+pub struct ReportDocument;
+
+impl ReportDocument {
+    /// The schema file without its JSON Schema framing, with its definitions apart.
+    fn parts() -> (
+        serde_json::Value,
+        serde_json::Map<String, serde_json::Value>,
+    ) {
+        let mut schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/report-v1.schema.json"))
+                .unwrap_or_default();
+        point_refs_at_components(&mut schema);
+        let defs = schema
+            .as_object_mut()
+            .and_then(|o| {
+                o.remove("$schema");
+                o.remove("$id");
+                o.remove("$defs")
+            })
+            .and_then(|d| d.as_object().cloned())
+            .unwrap_or_default();
+        (schema, defs)
+    }
+}
+
+/// Rewrites every `"$ref": "#/$defs/x"` below `value` to the component `x` becomes.
+fn point_refs_at_components(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(o) => {
+            if let Some(serde_json::Value::String(r)) = o.get_mut("$ref")
+                && let Some(def) = r.strip_prefix("#/$defs/")
+            {
+                *r = format!("#/components/schemas/{}", component_name(def));
+            }
+            o.values_mut().for_each(point_refs_at_components);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(point_refs_at_components),
+        _ => {}
+    }
+}
+
+/// A component name for a `$defs` key: `action_count` → `ReportActionCount`.
+fn component_name(def: &str) -> String {
+    let mut name = String::from("Report");
+    for part in def.split('_') {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name
+}
+
+impl utoipa::PartialSchema for ReportDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        serde_json::from_value(Self::parts().0).unwrap_or_default()
+    }
+}
+
+impl utoipa::ToSchema for ReportDocument {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        for (def, schema) in Self::parts().1 {
+            schemas.push((
+                component_name(&def),
+                serde_json::from_value(schema).unwrap_or_default(),
+            ));
+        }
+    }
+}
+
 /// The media type a stored report is served with.
 pub fn media_type(format: &str) -> &'static str {
     match format {
@@ -475,6 +554,31 @@ pub fn last_scheduled_end(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The OpenAPI document carries the report's schema file without losing a keyword (utoipa
+    /// drops what it does not model, such as `const`), and names every definition.
+    #[test]
+    fn the_report_schema_reaches_the_api_document_whole() {
+        use utoipa::{PartialSchema, ToSchema};
+        let (schema, defs) = ReportDocument::parts();
+        assert_eq!(
+            serde_json::to_value(ReportDocument::schema()).ok(),
+            Some(schema.clone())
+        );
+        let mut components = Vec::new();
+        ReportDocument::schemas(&mut components);
+        assert_eq!(components.len(), defs.len());
+        assert!(!defs.is_empty());
+        for (name, component) in components {
+            let def = defs
+                .iter()
+                .find(|(def, _)| component_name(def) == name)
+                .map(|(_, d)| d.clone());
+            assert_eq!(serde_json::to_value(component).ok(), def, "{name}");
+        }
+        assert_eq!(component_name("action_count"), "ReportActionCount");
+        assert!(!schema.to_string().contains("#/$defs/"));
+    }
     use chrono::TimeZone;
 
     fn utc(text: &str) -> DateTime<Utc> {

@@ -63,7 +63,7 @@ pub fn share_bucket(key: &str) -> u8 {
 }
 
 /// One contract's verdict on a ticket.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Consideration {
     /// The contract.
     pub contract: String,

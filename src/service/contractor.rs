@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use crate::clock::from_db;
 use crate::contracts::{ContractFile, ContractSet};
@@ -13,6 +13,7 @@ use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{EventType, ShareState};
 use crate::outbox::{self, NewEvent};
+use crate::redaction::ProjectedFields;
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
@@ -39,12 +40,12 @@ impl ContractorActor {
 }
 
 /// One line of the contractor's ticket list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListedShare {
     /// Gateway ticket id.
     pub id: i64,
     /// Share state.
-    pub state: String,
+    pub state: ShareState,
     /// Contract.
     pub contract: String,
     /// When shared.
@@ -53,8 +54,17 @@ pub struct ListedShare {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The contractor's visible shares under contracts in force, newest first; `before` is the
-/// last ticket id of the previous page.
+/// A page of the contractor's ticket list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListedShares {
+    /// Newest first.
+    pub items: Vec<ListedShare>,
+    /// `before` for the next page; null on the last one.
+    pub next_before: Option<i64>,
+}
+
+/// The contractor's visible shares under contracts in force, newest first, `limit` a page;
+/// `before` is the last ticket id of the previous page.
 pub fn list(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
@@ -62,7 +72,7 @@ pub fn list(
     before: Option<i64>,
     limit: i64,
     now: DateTime<Utc>,
-) -> Result<Vec<ListedShare>, TicketError> {
+) -> Result<ListedShares, TicketError> {
     let before_share = match before {
         Some(ticket) => shares::visible_to(conn, &who.contractor, ticket)?.map(|s| s.id),
         None => None,
@@ -72,18 +82,21 @@ pub fn list(
         .filter(|f| f.contract.contractor == who.contractor && f.contract.in_force(now).is_ok())
         .map(|f| f.contract.id.as_str())
         .collect();
-    Ok(
-        shares::list_visible(conn, &who.contractor, &in_force, before_share, limit)?
-            .into_iter()
-            .map(|s| ListedShare {
+    let items = shares::list_visible(conn, &who.contractor, &in_force, before_share, limit)?
+        .into_iter()
+        .map(|s| {
+            Ok(ListedShare {
                 id: s.ticket_id,
-                state: s.state,
+                state: s.state()?,
                 contract: s.contract_id,
                 shared_at: from_db(s.created_at),
                 updated_at: from_db(s.updated_at),
             })
-            .collect(),
-    )
+        })
+        .collect::<Result<Vec<_>, TicketError>>()?;
+    let full = i64::try_from(items.len()).is_ok_and(|n| n == limit);
+    let next_before = full.then(|| items.last().map(|i| i.id)).flatten();
+    Ok(ListedShares { items, next_before })
 }
 
 /// The caller's share of `ticket_id` and its contract, if the share is visible to it and the
@@ -108,9 +121,30 @@ fn visible_share<'s>(
 #[derive(Debug)]
 pub enum View {
     /// The projection the contract allows.
-    Shown(Map<String, Value>),
+    Shown(ContractorTicket),
     /// Redaction failed, so nothing is shown (fail closed); the refusal is audited.
     Refused,
+}
+
+/// A shared ticket as its contractor sees it: the share's facts and clocks, and the ticket's
+/// fields the contract lets leave, redacted and tokenised.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ContractorTicket {
+    /// Gateway ticket id.
+    pub id: i64,
+    /// Share state.
+    pub state: ShareState,
+    /// The contract it is shared under.
+    pub contract: String,
+    /// When shared.
+    pub shared_at: DateTime<Utc>,
+    /// The contractor's first public reply.
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// The share's SLA clocks.
+    pub sla: Vec<shares::clocks::ClockView>,
+    /// The ticket's fields.
+    #[serde(flatten)]
+    pub fields: ProjectedFields,
 }
 
 /// The ticket as the contract lets this contractor see it. The read is audited with its
@@ -155,27 +189,16 @@ pub fn view(
             details: json!({ "share_id": share.id, "receipt": projection.receipt }),
         },
     )?;
-    let mut body = Map::new();
-    body.insert("id".into(), json!(ticket_id));
-    body.insert("state".into(), json!(share.state));
-    body.insert("contract".into(), json!(share.contract_id));
-    body.insert("shared_at".into(), json!(from_db(share.created_at)));
-    body.insert(
-        "first_response_at".into(),
-        json!(share.first_response_at.map(from_db)),
-    );
     let clocks = shares::clocks::of_share(conn, share.id)?;
-    body.insert(
-        "sla".into(),
-        json!(
-            clocks
-                .iter()
-                .map(shares::ClockRow::view)
-                .collect::<Vec<_>>()
-        ),
-    );
-    body.extend(projection.body);
-    Ok(View::Shown(body))
+    Ok(View::Shown(ContractorTicket {
+        id: ticket_id,
+        state: share.state()?,
+        contract: share.contract_id,
+        shared_at: from_db(share.created_at),
+        first_response_at: share.first_response_at.map(from_db),
+        sla: clocks.iter().map(shares::ClockRow::view).collect(),
+        fields: ProjectedFields(projection.body),
+    }))
 }
 
 /// A contractor's reply, as posted.

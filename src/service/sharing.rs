@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::contracts::{Contract, ContractSet};
@@ -21,7 +21,7 @@ use crate::tickets::store::{self, Origin, TicketRow};
 use crate::tickets::{NewTicket, TicketError, parse_stored, queue_depth};
 
 /// The routing decision stored on a ticket and returned to the in-house side.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoutingDecision {
     /// What was decided.
     pub outcome: RoutingOutcome,
@@ -312,6 +312,24 @@ pub(crate) fn project_for(
     }
 }
 
+/// What a contract's contractor would see of a ticket (`POST /api/v1/redaction/preview`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    /// The contract.
+    pub contract: String,
+    /// Whether redaction succeeded, so that the ticket could be shared.
+    pub shared: bool,
+    /// What the contractor would see, when shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<redaction::ProjectedFields>,
+    /// What would be sent and withheld, when shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<redaction::Receipt>,
+    /// Why redaction refused it, when not shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
 /// What `contract_id`'s contractor would see of `ticket`, and the receipt, computed on the
 /// real path: the ticket is stored under a throw-away key and projected. Run it inside
 /// [`crate::db::Db::dry_run`] so that nothing (ticket, comments, vault tokens) is kept.
@@ -322,7 +340,7 @@ pub fn preview(
     contract_id: &str,
     ticket: &NewTicket,
     now: DateTime<Utc>,
-) -> Result<Value, TicketError> {
+) -> Result<Preview, TicketError> {
     let file = contracts.get(contract_id).ok_or(TicketError::NotFound)?;
     let mut scratch = ticket.clone();
     scratch.source = "preview".into();
@@ -331,14 +349,22 @@ pub fn preview(
     for c in &scratch.comments {
         store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;
     }
-    Ok(
-        match project_for(conn, keys, &file.contract, &row, None, now)? {
-            Ok(p) => {
-                json!({ "contract": contract_id, "shared": true, "view": p.body, "receipt": p.receipt })
-            }
-            Err(e) => json!({ "contract": contract_id, "shared": false, "refused": e.to_string() }),
-        },
-    )
+    let projected = project_for(conn, keys, &file.contract, &row, None, now)?;
+    let (view, receipt, refused) = match projected {
+        Ok(p) => (
+            Some(redaction::ProjectedFields(p.body)),
+            Some(p.receipt),
+            None,
+        ),
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    Ok(Preview {
+        contract: contract_id.to_owned(),
+        shared: refused.is_none(),
+        view,
+        receipt,
+        refused,
+    })
 }
 
 /// Tells the ticket's contractor, if it has one, that the ticket changed: the event carries a

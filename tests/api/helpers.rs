@@ -484,3 +484,151 @@ macro_rules! on_both_backends {
         }
     )+};
 }
+
+/// Asserts that `answer` is what the OpenAPI document says `method path` answers with its
+/// status: a small JSON Schema check (types, enums, required and listed properties, items,
+/// `$ref`, `allOf`, `oneOf`) of the document the gateway serves, so a typed answer and its
+/// documented shape cannot drift apart where the fuzzer reaches no data (a shared ticket).
+pub fn assert_documented(method: &str, path: &str, answer: &Answer) {
+    let document: Value = serde_json::from_str(msp_bridge::http::openapi::document_json())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let schema = &document["paths"][path][method]["responses"][answer.status.to_string()]["content"]
+        ["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {path} documents no JSON answer for {}",
+        answer.status
+    );
+    let mut errors = Vec::new();
+    conform(&document, schema, &answer.body, "$", true, &mut errors);
+    assert!(
+        errors.is_empty(),
+        "{method} {path}: {errors:#?}\n{}",
+        answer.body
+    );
+}
+
+/// The schema a `$ref` names, or the schema itself.
+fn resolved<'d>(document: &'d Value, schema: &'d Value) -> &'d Value {
+    match schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => {
+            let target = &document["components"]["schemas"][name];
+            assert!(!target.is_null(), "$ref to a missing schema {name}");
+            target
+        }
+        None => schema,
+    }
+}
+
+/// The property names a schema lists, through `$ref` and `allOf`; `None` when it lists none
+/// (a free-form object).
+fn listed_properties(document: &Value, schema: &Value) -> Option<Vec<String>> {
+    let schema = resolved(document, schema);
+    let mut names: Vec<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        names.extend(listed_properties(document, part)?);
+    }
+    (!names.is_empty()).then_some(names)
+}
+
+/// Checks `value` against `schema`; `whole` when the schema describes the whole value (not one
+/// part of an `allOf`), so that every key it carries must be listed.
+fn conform(
+    document: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+    whole: bool,
+    errors: &mut Vec<String>,
+) {
+    let schema = resolved(document, schema);
+    // Every key an object answer carries is documented: a field added to a type without its
+    // schema, or a hand-built answer, shows here.
+    if let (true, Value::Object(fields), Some(listed)) =
+        (whole, value, listed_properties(document, schema))
+    {
+        for name in fields.keys().filter(|name| !listed.contains(name)) {
+            errors.push(format!("{at}: `{name}` is not documented"));
+        }
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        conform(document, part, value, at, false, errors);
+    }
+    if let Some(choices) = schema["oneOf"].as_array() {
+        let fitting = choices
+            .iter()
+            .filter(|choice| {
+                let mut found = Vec::new();
+                conform(document, choice, value, at, true, &mut found);
+                found.is_empty()
+            })
+            .count();
+        if fitting != 1 {
+            errors.push(format!("{at}: fits {fitting} of oneOf's {}", choices.len()));
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let type_fits = |t: &&str| match *t {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    };
+    if !types.is_empty() && !types.iter().any(type_fits) {
+        errors.push(format!("{at}: {value} is not {types:?}"));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    if let Value::Object(fields) = value {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            if let Some(name) = required.as_str()
+                && !fields.contains_key(name)
+            {
+                errors.push(format!("{at}: `{name}` is missing"));
+            }
+        }
+        for (name, field) in fields {
+            let property = &schema["properties"][name];
+            if !property.is_null() {
+                conform(
+                    document,
+                    property,
+                    field,
+                    &format!("{at}.{name}"),
+                    true,
+                    errors,
+                );
+            }
+        }
+    }
+    if let Value::Array(items) = value {
+        for (i, item) in items.iter().enumerate() {
+            conform(
+                document,
+                &schema["items"],
+                item,
+                &format!("{at}[{i}]"),
+                true,
+                errors,
+            );
+        }
+    }
+}

@@ -65,6 +65,7 @@ async fn preview(app: &TestApp, contract: &str, ticket: Value) -> Value {
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
+    crate::helpers::assert_documented("post", "/api/v1/redaction/preview", &a);
     a.body["view"].clone()
 }
 

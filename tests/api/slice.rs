@@ -3,7 +3,7 @@
 use msp_bridge::clock::Clock;
 use serde_json::{Value, json};
 
-use crate::helpers::{EN_SECRETS, TestApp, ticket_en};
+use crate::helpers::{EN_SECRETS, TestApp, assert_documented, ticket_en};
 use crate::on_both_backends;
 
 fn assert_no_secrets(what: &str, body: &Value) {
@@ -23,6 +23,7 @@ fn assert_no_secrets(what: &str, body: &Value) {
 async fn full_slice(app: TestApp) {
     let created = app.ingest(&ticket_en("T-1")).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_documented("post", "/api/v1/tickets", &created);
     let id = created.body["id"].as_i64().unwrap_or_default();
     assert!(id > 0);
     assert_eq!(created.body["routing"]["outcome"], "shared");
@@ -47,6 +48,7 @@ async fn full_slice(app: TestApp) {
     let acme = app.contractor("acme");
     let list = app.get("/api/v1/contractor/tickets", &acme).await;
     assert_eq!(list.status, 200);
+    assert_documented("get", "/api/v1/contractor/tickets", &list);
     assert_eq!(list.body["items"][0]["id"], id);
     assert_eq!(list.body["items"][0]["state"], "open");
 
@@ -54,6 +56,7 @@ async fn full_slice(app: TestApp) {
         .get(&format!("/api/v1/contractor/tickets/{id}"), &acme)
         .await;
     assert_eq!(view.status, 200, "{:?}", view.body);
+    assert_documented("get", "/api/v1/contractor/tickets/{id}", &view);
     assert_no_secrets("contractor view", &view.body);
     assert_eq!(view.body["channel"], "email");
     assert_eq!(view.body["custom_fields"], json!({ "plan": "pro" }));
@@ -170,11 +173,13 @@ async fn full_slice(app: TestApp) {
         "its own reply comes back with the same token"
     );
     assert_no_secrets("contractor view with replies", &view.body);
+    assert_documented("get", "/api/v1/contractor/tickets/{id}", &view);
 
     let inhouse = app
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
         .await;
     assert_eq!(inhouse.status, 200);
+    assert_documented("get", "/api/v1/tickets/{id}", &inhouse);
     assert_eq!(inhouse.body["subject"], ticket_en("T-1")["subject"]);
     assert_eq!(inhouse.body["requester"]["email"], "john.smith@example.com");
     assert_eq!(inhouse.body["share"]["state"], "pending");
