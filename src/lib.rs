@@ -14,6 +14,7 @@ pub mod contracts;
 pub mod db;
 pub mod delivery;
 pub mod http;
+pub mod ids;
 pub mod jobs;
 pub mod json_input;
 pub mod ledger;

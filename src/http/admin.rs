@@ -7,6 +7,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::Oversight;
 use crate::db::DbError;
+use crate::ids::ContractId;
 
 /// `GET /api/v1/contracts`: contracts in force with their stored version and live state.
 #[utoipa::path(
@@ -56,7 +57,7 @@ pub async fn verify_audit(
 #[serde(deny_unknown_fields)]
 pub struct PreviewInput {
     /// The contract whose contractor's view is wanted.
-    contract: String,
+    contract: ContractId,
     /// The ticket, as the in-house side would push it.
     ticket: crate::tickets::TicketInput,
 }
@@ -123,7 +124,7 @@ pub struct OverflowInput {
     operation_id = "admin_switch_overflow",
     tag = "administration",
     params(
-        ("id" = String, Path, description = "The contract id."),
+        ("id" = crate::ids::ContractId, Path, description = "The contract id (anything that is not one is 404)."),
     ),
     request_body = OverflowInput,
     responses(
@@ -134,7 +135,7 @@ pub struct OverflowInput {
 pub async fn switch_overflow(
     state: Data<AppState>,
     who: super::extract::Operator,
-    id: actix_web::web::Path<String>,
+    id: actix_web::web::Path<ContractId>,
     super::extract::JsonBody(input): super::extract::JsonBody<OverflowInput>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = crate::json_input::reason(&input.reason, 500)?.to_owned();
@@ -163,7 +164,7 @@ pub async fn switch_overflow(
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct OverflowSwitched {
     /// The contract.
-    id: String,
+    id: ContractId,
     /// Whether the manual switch is now on.
     manual_overflow: bool,
     /// Whether it was on before.
@@ -198,7 +199,7 @@ pub struct PeriodQuery {
     operation_id = "admin_sla_figures",
     tag = "administration",
     params(
-        ("id" = String, Path, description = "The contract id."),
+        ("id" = crate::ids::ContractId, Path, description = "The contract id (anything that is not one is 404)."),
         PeriodQuery,
     ),
     responses(
@@ -209,7 +210,7 @@ pub struct PeriodQuery {
 pub async fn sla_figures(
     state: Data<AppState>,
     _who: super::extract::Staff,
-    id: actix_web::web::Path<String>,
+    id: actix_web::web::Path<ContractId>,
     query: actix_web::web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -321,7 +322,7 @@ fn operator_name(who: &super::extract::Operator) -> String {
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// A contract id; absent for the whole gateway.
-    contract: Option<String>,
+    contract: Option<ContractId>,
     /// Period start (inclusive): an instant or a date.
     from: crate::reports::Bound,
     /// Period end (exclusive): an instant or a date.
@@ -353,7 +354,7 @@ pub async fn run_report(
     let formats =
         crate::reports::formats_for(&contracts, input.contract.as_deref(), input.formats)?;
     let request = crate::reports::Request {
-        contract: input.contract,
+        contract: input.contract.map(ContractId::into_string),
         period: crate::reports::Period::between(input.from, input.to, state.report_timezone)?,
         formats,
         locale: input.locale,
@@ -427,7 +428,7 @@ pub struct ReportQuery {
     operation_id = "admin_report",
     tag = "reports",
     params(
-        ("id" = i64, Path, description = "The report id."),
+        ("id" = crate::ids::ReportId, Path, description = "The report id (a positive integer; anything else is 404)."),
         ReportQuery,
     ),
     responses(
@@ -449,7 +450,7 @@ pub async fn report(
     state: Data<AppState>,
     req: actix_web::HttpRequest,
     _who: Oversight,
-    id: actix_web::web::Path<i64>,
+    id: actix_web::web::Path<crate::ids::ReportId>,
     query: actix_web::web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();

@@ -526,7 +526,7 @@ pub async fn run_report(
         Err(e) => return reports_list(&state, &signed, StatusCode::BAD_REQUEST, Some(e)).await,
     };
     match state.run_report(request).await {
-        Ok(stored) => Ok(to_report(stored.first().map_or(0, |m| m.id))),
+        Ok(stored) => Ok(to_report(stored.first().map_or(0, |m| m.id.get()))),
         Err(reports::ReportError::NotFound) => {
             let why = Some("No such contract.".into());
             reports_list(&state, &signed, StatusCode::BAD_REQUEST, why).await
@@ -549,7 +549,7 @@ fn to_report(id: i64) -> HttpResponse {
     operation_id = "console_report_page",
     tag = "console",
     params(
-        ("id" = i64, Path, description = "The report id."),
+        ("id" = crate::ids::ReportId, Path, description = "The report id (a positive integer; anything else is 404)."),
     ),
     responses(
         (status = 200, description = "A stored report's page (HTML).", body = String, content_type = "text/html"),
@@ -559,7 +559,7 @@ fn to_report(id: i64) -> HttpResponse {
 pub async fn report_page(
     req: HttpRequest,
     state: Data<AppState>,
-    id: actix_web::web::Path<i64>,
+    id: actix_web::web::Path<crate::ids::ReportId>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(signed) = signed_in(&req, &state).await? else {
         return Ok(to_sign_in());
@@ -581,7 +581,7 @@ pub async fn report_page(
     operation_id = "console_report_content",
     tag = "console",
     params(
-        ("id" = i64, Path, description = "The report id."),
+        ("id" = crate::ids::ReportId, Path, description = "The report id (a positive integer; anything else is 404)."),
     ),
     responses(
         (status = 200, description = "A stored report's content.",
@@ -597,7 +597,7 @@ pub async fn report_page(
 pub async fn report_content(
     req: HttpRequest,
     state: Data<AppState>,
-    id: actix_web::web::Path<i64>,
+    id: actix_web::web::Path<crate::ids::ReportId>,
 ) -> Result<HttpResponse, ApiError> {
     if signed_in(&req, &state).await?.is_none() {
         return Ok(to_sign_in());

@@ -5,10 +5,11 @@ use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::AppState;
 use super::error::ApiError;
 use super::extract::{Contractor, JsonBody};
 use super::idempotency;
-use super::{AppState, ticket_id};
+use crate::ids::TicketId;
 use crate::model::ShareState;
 use crate::service::contractor::{self as service, ReplyInput, View};
 
@@ -18,7 +19,7 @@ use crate::service::contractor::{self as service, ReplyInput, View};
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// The last ticket id of the previous page.
-    before: Option<i64>,
+    before: Option<TicketId>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
@@ -61,7 +62,7 @@ pub async fn list(
     operation_id = "contractor_show",
     tag = "contractor",
     params(
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     responses(
         (status = 200, description = "The projection the contract allows: redacted, tokenised.", body = service::ContractorTicket),
@@ -71,9 +72,9 @@ pub async fn list(
 pub async fn show(
     state: Data<AppState>,
     who: Contractor,
-    id: Path<String>,
+    id: Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
     let now = state.clock.now();
@@ -100,7 +101,7 @@ pub async fn show(
     tag = "contractor",
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     request_body = crate::service::contractor::ReplyInput,
     responses(
@@ -112,10 +113,10 @@ pub async fn reply(
     state: Data<AppState>,
     req: HttpRequest,
     who: Contractor,
-    id: Path<String>,
+    id: Path<TicketId>,
     JsonBody(input): JsonBody<ReplyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
     let key = idempotency::key_of(&req, &who.0.ledger_name())?;
@@ -146,7 +147,7 @@ pub struct StatusInput {
     tag = "contractor",
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     request_body = StatusInput,
     responses(
@@ -158,10 +159,10 @@ pub async fn status(
     state: Data<AppState>,
     req: HttpRequest,
     who: Contractor,
-    id: Path<String>,
+    id: Path<TicketId>,
     JsonBody(input): JsonBody<StatusInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let contracts = state.contracts.current();
     let key = idempotency::key_of(&req, &who.0.ledger_name())?;
     let now = state.clock.now();
@@ -192,7 +193,7 @@ pub struct HandbackInput {
     operation_id = "contractor_handback",
     tag = "contractor",
     params(
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     request_body = HandbackInput,
     responses(
@@ -203,10 +204,10 @@ pub struct HandbackInput {
 pub async fn handback(
     state: Data<AppState>,
     who: Contractor,
-    id: Path<String>,
+    id: Path<TicketId>,
     JsonBody(input): JsonBody<HandbackInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let contracts = state.contracts.current();
     let now = state.clock.now();
     let actor = who.0.clone();
@@ -224,7 +225,7 @@ pub async fn handback(
 async fn denial_audited<T, E: Into<ApiError>>(
     state: &AppState,
     who: &Contractor,
-    ticket: i64,
+    ticket: TicketId,
     attempt: &'static str,
     result: Result<T, E>,
 ) -> Result<T, ApiError> {

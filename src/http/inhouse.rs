@@ -5,10 +5,11 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::AppState;
 use super::error::ApiError;
 use super::extract::{Inhouse, JsonBody};
 use super::idempotency::{self, Once};
-use super::{AppState, ticket_id};
+use crate::ids::TicketId;
 use crate::model::RoutingOutcome;
 use crate::service::intake::IngestOutcome;
 use crate::telemetry::ContractLabels;
@@ -120,7 +121,7 @@ fn ingested(state: &AppState, outcome: &IngestOutcome) {
         state.metrics.tickets_shared.get_or_create(&labels).inc();
     }
     tracing::info!(
-        ticket = outcome.id,
+        ticket = outcome.id.get(),
         created = outcome.created,
         routing = outcome.routing.outcome.as_str(),
         "ticket ingested"
@@ -134,7 +135,7 @@ fn ingested(state: &AppState, outcome: &IngestOutcome) {
     operation_id = "inhouse_show",
     tag = "in-house",
     params(
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     responses(
         (status = 200, description = "The full ticket, its share, routing and replies.", body = crate::service::ticket_view::InhouseTicket),
@@ -144,9 +145,9 @@ fn ingested(state: &AppState, outcome: &IngestOutcome) {
 pub async fn show(
     state: Data<AppState>,
     _who: Inhouse,
-    id: Path<String>,
+    id: Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let view = state
         .db
         .read_async(move |c| crate::service::ticket_view::inhouse_view(c, id))
@@ -161,7 +162,7 @@ pub async fn show(
     operation_id = "inhouse_comment",
     tag = "in-house",
     params(
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     request_body = crate::tickets::CommentInput,
     responses(
@@ -173,10 +174,10 @@ pub async fn show(
 pub async fn comment(
     state: Data<AppState>,
     who: Inhouse,
-    id: Path<String>,
+    id: Path<TicketId>,
     JsonBody(input): JsonBody<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
     let actor = format!("inhouse:{}", who.0.sub);
@@ -220,7 +221,7 @@ pub struct RecallInput {
     operation_id = "inhouse_recall",
     tag = "in-house",
     params(
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     request_body = RecallInput,
     responses(
@@ -231,10 +232,10 @@ pub struct RecallInput {
 pub async fn recall(
     state: Data<AppState>,
     who: Inhouse,
-    id: Path<String>,
+    id: Path<TicketId>,
     JsonBody(input): JsonBody<RecallInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let now = state.clock.now();
     let actor = format!("inhouse:{}", who.0.sub);
     let contracts = state.contracts.current();
@@ -351,7 +352,7 @@ pub struct SatisfactionInput {
     operation_id = "inhouse_satisfaction",
     tag = "in-house",
     params(
-        ("id" = i64, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
     request_body = SatisfactionInput,
     responses(
@@ -362,10 +363,10 @@ pub struct SatisfactionInput {
 pub async fn satisfaction(
     state: Data<AppState>,
     who: Inhouse,
-    id: Path<String>,
+    id: Path<TicketId>,
     JsonBody(input): JsonBody<SatisfactionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ticket_id(&id)?;
+    let id = id.into_inner();
     let now = state.clock.now();
     let actor = format!("inhouse:{}", who.0.sub);
     let out = state

@@ -294,11 +294,3 @@ fn query_problem(e: &actix_web::error::QueryPayloadError) -> ApiError {
     }
     ApiError::invalid("invalid_query", problem.field, problem.detail)
 }
-
-/// A path id: anything that is not a positive integer is simply not found.
-pub(crate) fn ticket_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(ApiError::not_found)
-}

@@ -461,7 +461,7 @@ mod tests {
             event_type: crate::model::EventType::ShareRecalled,
             seq: 1,
             occurred_at: chrono::DateTime::UNIX_EPOCH,
-            ticket: Some(1),
+            ticket: Some(1.into()),
             data: serde_json::json!({}),
         };
         let sent = serde_json::to_value(&envelope).unwrap_or_default();

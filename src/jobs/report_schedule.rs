@@ -40,7 +40,7 @@ impl ReportScheduler {
             match reports::produce(&self.db, &set, &self.renderer, &request, now) {
                 Ok(metas) => {
                     for m in &metas {
-                        tracing::info!(report = m.id, scope = %m.scope, format = %m.format, "report produced");
+                        tracing::info!(report = m.id.get(), scope = %m.scope, format = %m.format, "report produced");
                     }
                     stored.extend(metas);
                 }

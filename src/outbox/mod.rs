@@ -133,7 +133,7 @@ pub struct Envelope {
     /// When the change happened.
     pub occurred_at: DateTime<Utc>,
     /// The ticket.
-    pub ticket: Option<i64>,
+    pub ticket: Option<crate::ids::TicketId>,
     /// What the event type carries (see the README's table of event types): for a contractor
     /// only what its contract lets it see.
     pub data: Value,
@@ -154,7 +154,7 @@ pub struct Delivery {
     /// The contract, for a contractor's event.
     pub contract: Option<String>,
     /// The ticket.
-    pub ticket: Option<i64>,
+    pub ticket: Option<crate::ids::TicketId>,
     /// Where it stands (as stored).
     #[schema(value_type = DeliveryState)]
     pub state: String,
@@ -190,7 +190,7 @@ impl EventRow {
             event_type: self.event_type.clone(),
             audience: self.audience.clone(),
             contract: self.contract_id.clone(),
-            ticket: self.ticket_id,
+            ticket: self.ticket_id.map(Into::into),
             state: self.state.clone(),
             attempts: self.attempts,
             last_error: self.last_error.clone(),
@@ -249,7 +249,7 @@ pub fn enqueue(
             event_type: event.event_type,
             seq,
             occurred_at: now,
-            ticket: event.ticket_id,
+            ticket: event.ticket_id.map(Into::into),
             data: event.data,
         };
         let (audience, contract_id) = event.audience.parts();

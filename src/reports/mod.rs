@@ -219,7 +219,8 @@ pub struct ReportList {
 #[diesel(table_name = reports)]
 pub struct ReportMeta {
     /// Id.
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: crate::ids::ReportId,
     /// Contract id, or `*`.
     pub scope: String,
     /// Period start.
@@ -355,7 +356,7 @@ fn store(
             ))
             .returning(reports::id)
             .get_result::<i64>(conn)?;
-        let meta = get(conn, meta)?.0;
+        let meta = get(conn, meta.into())?.0;
         stored.push(meta);
     }
     Ok(stored)
@@ -504,9 +505,12 @@ pub fn list(
 }
 
 /// One stored report and its content.
-pub fn get(conn: &mut AnyConnection, id: i64) -> Result<(ReportMeta, String), ReportError> {
+pub fn get(
+    conn: &mut AnyConnection,
+    id: crate::ids::ReportId,
+) -> Result<(ReportMeta, String), ReportError> {
     reports::table
-        .find(id)
+        .find(id.get())
         .select((ReportMeta::as_select(), reports::content))
         .first(conn)
         .optional()?
@@ -517,7 +521,7 @@ pub fn get(conn: &mut AnyConnection, id: i64) -> Result<(ReportMeta, String), Re
 /// time stored) in that format.
 pub fn get_as(
     conn: &mut AnyConnection,
-    id: i64,
+    id: crate::ids::ReportId,
     format: Option<&str>,
 ) -> Result<(ReportMeta, String), ReportError> {
     let (meta, content) = get(conn, id)?;
@@ -535,7 +539,7 @@ pub fn get_as(
         .first(conn)
         .optional()?
         .ok_or(ReportError::NotFound)?;
-    get(conn, sibling)
+    get(conn, sibling.into())
 }
 
 /// The end of the last scheduled period stored for `scope`.

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::clock::from_db;
 use crate::contracts::{ContractFile, ContractSet};
 use crate::db::AnyConnection;
+use crate::ids::TicketId;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::{EventType, ShareState};
 use crate::outbox::{self, NewEvent};
@@ -43,7 +44,7 @@ impl ContractorActor {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ListedShare {
     /// Gateway ticket id.
-    pub id: i64,
+    pub id: TicketId,
     /// Share state.
     pub state: ShareState,
     /// Contract.
@@ -60,7 +61,7 @@ pub struct ListedShares {
     /// Newest first.
     pub items: Vec<ListedShare>,
     /// `before` for the next page; null on the last one.
-    pub next_before: Option<i64>,
+    pub next_before: Option<TicketId>,
 }
 
 /// The contractor's visible shares under contracts in force, newest first, `limit` a page;
@@ -69,12 +70,12 @@ pub fn list(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     who: &ContractorActor,
-    before: Option<i64>,
+    before: Option<TicketId>,
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<ListedShares, TicketError> {
     let before_share = match before {
-        Some(ticket) => shares::visible_to(conn, &who.contractor, ticket)?.map(|s| s.id),
+        Some(ticket) => shares::visible_to(conn, &who.contractor, ticket.get())?.map(|s| s.id),
         None => None,
     };
     let in_force: Vec<&str> = contracts
@@ -86,7 +87,7 @@ pub fn list(
         .into_iter()
         .map(|s| {
             Ok(ListedShare {
-                id: s.ticket_id,
+                id: s.ticket_id.into(),
                 state: s.state()?,
                 contract: s.contract_id,
                 shared_at: from_db(s.created_at),
@@ -131,7 +132,7 @@ pub enum View {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ContractorTicket {
     /// Gateway ticket id.
-    pub id: i64,
+    pub id: TicketId,
     /// Share state.
     pub state: ShareState,
     /// The contract it is shared under.
@@ -154,9 +155,10 @@ pub fn view(
     contracts: &ContractSet,
     keys: &VaultKeys,
     who: &ContractorActor,
-    ticket_id: i64,
+    ticket_id: TicketId,
     now: DateTime<Utc>,
 ) -> Result<View, TicketError> {
+    let ticket_id = ticket_id.get();
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     let actor = who.ledger_name();
@@ -191,7 +193,7 @@ pub fn view(
     )?;
     let clocks = shares::clocks::of_share(conn, share.id)?;
     Ok(View::Shown(ContractorTicket {
-        id: ticket_id,
+        id: ticket_id.into(),
         state: share.state()?,
         contract: share.contract_id,
         shared_at: from_db(share.created_at),
@@ -229,7 +231,7 @@ pub struct ReplyWritten {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ShareChanged {
     /// The ticket id.
-    pub id: i64,
+    pub id: TicketId,
     /// The share's state now.
     #[schema(value_type = ShareState)]
     pub state: String,
@@ -243,10 +245,11 @@ pub fn reply(
     contracts: &ContractSet,
     keys: &VaultKeys,
     who: &ContractorActor,
-    ticket_id: i64,
+    ticket_id: TicketId,
     input: ReplyInput,
     now: DateTime<Utc>,
 ) -> Result<ReplyWritten, TicketError> {
+    let ticket_id = ticket_id.get();
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let state = share.state()?;
     if !state.holds_capacity() {
@@ -361,10 +364,11 @@ pub fn set_status(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     who: &ContractorActor,
-    ticket_id: i64,
+    ticket_id: TicketId,
     to: ShareState,
     now: DateTime<Utc>,
 ) -> Result<ShareChanged, TicketError> {
+    let ticket_id = ticket_id.get();
     if !matches!(
         to,
         ShareState::Open | ShareState::Pending | ShareState::Solved
@@ -382,10 +386,11 @@ pub fn handback(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     who: &ContractorActor,
-    ticket_id: i64,
+    ticket_id: TicketId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<ShareChanged, TicketError> {
+    let ticket_id = ticket_id.get();
     let reason = checked_reason(reason)?;
     change_state(
         conn,
@@ -448,7 +453,7 @@ fn change_state(
         )?;
     }
     Ok(ShareChanged {
-        id: ticket_id,
+        id: ticket_id.into(),
         state: updated.state,
         changed,
     })
@@ -459,10 +464,11 @@ fn change_state(
 pub fn record_denied(
     conn: &mut AnyConnection,
     who: &ContractorActor,
-    ticket_id: i64,
+    ticket_id: TicketId,
     attempt: &str,
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
+    let ticket_id = ticket_id.get();
     ledger::append(
         conn,
         now,

@@ -67,7 +67,7 @@ pub fn inhouse_page(
             db.read(|c| crate::tickets::store::external_keys(c, &ids).map_err(DbError::from))?;
         for item in &mut items {
             let envelope = &item.envelope;
-            let key = envelope.ticket.and_then(|id| keys.get(&id));
+            let key = envelope.ticket.and_then(|id| keys.get(&id.get()));
             item.helpdesk = Some(HelpdeskUpdate {
                 source: key.map(|k| k.0.clone()),
                 external_id: key.map(|k| k.1.clone()),

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::contracts::ContractSet;
 use crate::db::AnyConnection;
+use crate::ids::TicketId;
 use crate::model::RoutingOutcome;
 use crate::redaction::VaultKeys;
 use crate::service::sharing::{RoutingDecision, route, send_update};
@@ -18,7 +19,7 @@ use crate::tickets::{CommentInput, NewTicket, TicketError};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IngestOutcome {
     /// Gateway ticket id.
-    pub id: i64,
+    pub id: TicketId,
     /// True when the ticket was new.
     pub created: bool,
     /// Comments added by this request (re-sent ones are not counted).
@@ -58,7 +59,7 @@ pub fn ingest(
         send_update(conn, contracts, keys, row.id, actor, now)?;
     }
     Ok(IngestOutcome {
-        id: row.id,
+        id: row.id.into(),
         created,
         comments_added,
         routing,
@@ -70,11 +71,12 @@ pub fn add_inhouse_comment(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     keys: &VaultKeys,
-    id: i64,
+    id: TicketId,
     comment: CommentInput,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<store::CommentView>, TicketError> {
+    let id = id.get();
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comment = comment.check("comment")?;
     let Some(added) = store::add_comment(conn, id, Origin::Inhouse, &comment, now)? else {

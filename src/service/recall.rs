@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::contracts::ContractSet;
 use crate::db::AnyConnection;
+use crate::ids::TicketId;
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::EventType;
 use crate::outbox::{self, NewEvent};
@@ -34,7 +35,7 @@ pub enum RecallCause {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recalled {
     /// The ticket.
-    pub id: i64,
+    pub id: TicketId,
     /// Its share, now `recalled`.
     pub share: shares::ShareSummary,
 }
@@ -45,12 +46,13 @@ pub struct Recalled {
 pub fn recall(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
-    id: i64,
+    id: TicketId,
     actor: &str,
     reason: &str,
     cause: RecallCause,
     now: DateTime<Utc>,
 ) -> Result<Recalled, TicketError> {
+    let id = id.get();
     let reason = checked_reason(reason)?;
     store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let share = shares::latest_for_ticket(conn, id)?
@@ -59,7 +61,7 @@ pub fn recall(
     let updated = take_back(conn, contracts, &share, actor, reason, cause, now)?;
     let clocks = shares::clocks::of_share(conn, updated.id)?;
     Ok(Recalled {
-        id,
+        id: id.into(),
         share: updated.summary(&clocks),
     })
 }

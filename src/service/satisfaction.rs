@@ -9,6 +9,8 @@ use serde_json::json;
 use crate::clock::to_db;
 use crate::db::AnyConnection;
 use crate::db::schema::satisfaction;
+use crate::ids::ShareId;
+use crate::ids::TicketId;
 use crate::ledger::{self, Action, NewEntry};
 use crate::tickets::{TicketError, store};
 
@@ -16,9 +18,9 @@ use crate::tickets::{TicketError, store};
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Rated {
     /// The ticket.
-    pub ticket: i64,
+    pub ticket: TicketId,
     /// The share rated (the ticket's latest).
-    pub share_id: i64,
+    pub share_id: ShareId,
     /// Its contract.
     pub contract: String,
     /// 1 to 5.
@@ -31,11 +33,12 @@ pub struct Rated {
 /// a new rating replaces the previous one.
 pub fn rate_satisfaction(
     conn: &mut AnyConnection,
-    ticket_id: i64,
+    ticket_id: TicketId,
     score: i32,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Rated, TicketError> {
+    let ticket_id = ticket_id.get();
     if !(1..=5).contains(&score) {
         return Err(TicketError::Invalid {
             field: "score".into(),
@@ -75,8 +78,8 @@ pub fn rate_satisfaction(
         },
     )?;
     Ok(Rated {
-        ticket: ticket_id,
-        share_id: share.id,
+        ticket: ticket_id.into(),
+        share_id: share.id.into(),
         contract: share.contract_id,
         score,
         replaced,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::from_db;
 use crate::db::AnyConnection;
+use crate::ids::TicketId;
 use crate::model::{Channel, Priority, TicketStatus};
 use crate::service::sharing::RoutingDecision;
 use crate::shares::{self, ShareSummary};
@@ -17,7 +18,7 @@ use crate::tickets::{TicketError, parse_stored};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InhouseTicket {
     /// Gateway ticket id.
-    pub id: i64,
+    pub id: TicketId,
     /// The helpdesk it came from.
     pub source: String,
     /// Its id there.
@@ -79,7 +80,8 @@ pub struct Escalation {
 }
 
 /// A ticket as the in-house side sees it: everything, with its share and the contractor's replies.
-pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<InhouseTicket, TicketError> {
+pub fn inhouse_view(conn: &mut AnyConnection, id: TicketId) -> Result<InhouseTicket, TicketError> {
+    let id = id.get();
     let row = store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comments = store::comments_of(conn, id)?;
     let share = match shares::latest_for_ticket(conn, id)? {
@@ -92,7 +94,7 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: i64) -> Result<InhouseTicket, 
     let (replies, inhouse): (Vec<_>, Vec<_>) =
         comments.iter().partition(|c| c.origin == "contractor");
     Ok(InhouseTicket {
-        id: row.id,
+        id: row.id.into(),
         requester: Requester {
             name: row.requester_name.clone(),
             email: row.requester_email.clone(),

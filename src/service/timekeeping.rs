@@ -339,7 +339,7 @@ fn apply_breach_action(
                 super::recall::recall(
                     conn,
                     contracts,
-                    clock.ticket_id,
+                    clock.ticket_id.into(),
                     SLA_ACTOR,
                     &what,
                     super::recall::RecallCause::SlaBreach,

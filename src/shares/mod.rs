@@ -78,7 +78,7 @@ impl ShareRow {
     /// The share as the in-house side sees it, with its SLA clocks.
     pub fn summary(&self, clocks: &[ClockRow]) -> ShareSummary {
         ShareSummary {
-            id: self.id,
+            id: self.id.into(),
             contract: self.contract_id.clone(),
             contract_version: self.contract_version,
             contractor: self.contractor.clone(),
@@ -96,7 +96,7 @@ impl ShareRow {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShareSummary {
     /// Share id.
-    pub id: i64,
+    pub id: crate::ids::ShareId,
     /// Contract id.
     pub contract: String,
     /// Contract version at share time.

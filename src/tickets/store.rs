@@ -125,7 +125,7 @@ impl CommentRow {
             author: self.author.clone(),
             body: self.body.clone(),
             public: self.public,
-            share_id: self.share_id,
+            share_id: self.share_id.map(Into::into),
             created_at: from_db(self.created_at),
         }
     }
@@ -146,7 +146,7 @@ pub struct CommentView {
     /// Visible to the customer.
     pub public: bool,
     /// The share a contractor replied under.
-    pub share_id: Option<i64>,
+    pub share_id: Option<crate::ids::ShareId>,
     /// When stored.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
