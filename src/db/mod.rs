@@ -436,6 +436,47 @@ fn ensure_parent_dir(path: &Path) -> Result<(), DbError> {
     }
 }
 
+/// Whether [`lock_tickets`] waits for a ticket another transaction holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    /// Wait for it.
+    Block,
+    /// Leave it out (a background job takes it next round).
+    SkipLocked,
+}
+
+/// Locks the ticket rows `ids` until the caller's transaction ends and returns the ids locked,
+/// in id order. Every workflow that writes events for a ticket holds its ticket row first, so
+/// writes to one ticket run one after the other and its events' `seq` grows in commit order:
+/// what delivery in order relies on. On SQLite the single writer is the lock.
+pub fn lock_tickets(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    wait: LockWait,
+) -> diesel::QueryResult<Vec<i64>> {
+    use diesel::prelude::*;
+    use schema::tickets;
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    match conn {
+        AnyConnection::Postgresql(pg) if !ids.is_empty() => {
+            let query = tickets::table
+                .filter(tickets::id.eq_any(&ids))
+                .order(tickets::id)
+                .select(tickets::id)
+                // Not FOR UPDATE: that would also wait for (or skip) every insert elsewhere
+                // whose foreign key names the ticket (PostgreSQL's KEY SHARE locks).
+                .for_no_key_update();
+            match wait {
+                LockWait::Block => query.load(pg),
+                LockWait::SkipLocked => query.skip_locked().load(pg),
+            }
+        }
+        _ => Ok(ids),
+    }
+}
+
 /// True when `err` is a unique-constraint violation (a concurrent insert won a race).
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

@@ -218,6 +218,10 @@ pub fn enqueue(
     if events.is_empty() {
         return Ok(());
     }
+    // Usually held already (a workflow locks its ticket first); taken here so that no writer
+    // draws a ticket's next seq while another one's earlier seq is uncommitted.
+    let tickets: Vec<i64> = events.iter().filter_map(|e| e.ticket_id).collect();
+    crate::db::lock_tickets(conn, &tickets, crate::db::LockWait::Block)?;
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
     let seqs: Vec<i64> = match conn {
         // One value per row, unique and increasing; other writers' values may fall between.

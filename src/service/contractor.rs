@@ -100,6 +100,19 @@ pub fn list(
     Ok(ListedShares { items, next_before })
 }
 
+/// [`visible_share`] for a change: the ticket is locked first, as every workflow that writes
+/// to a ticket does, so that the changes to one ticket (and their events) run in turn.
+fn share_to_change<'s>(
+    conn: &mut AnyConnection,
+    contracts: &'s ContractSet,
+    who: &ContractorActor,
+    ticket_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(ShareRow, &'s ContractFile), TicketError> {
+    crate::db::lock_tickets(conn, &[ticket_id], crate::db::LockWait::Block)?;
+    visible_share(conn, contracts, who, ticket_id, now)
+}
+
 /// The caller's share of `ticket_id` and its contract, if the share is visible to it and the
 /// contract is in force: a contract that left force (withdrawn, or past its dates) grants
 /// nothing, whatever the share's state (fail closed).
@@ -250,7 +263,7 @@ pub fn reply(
     now: DateTime<Utc>,
 ) -> Result<ReplyWritten, TicketError> {
     let ticket_id = ticket_id.get();
-    let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
+    let (share, file) = share_to_change(conn, contracts, who, ticket_id, now)?;
     let state = share.state()?;
     if !state.holds_capacity() {
         return Err(TicketError::Conflict(format!(
@@ -417,7 +430,7 @@ fn change_state(
     } else {
         (Action::ShareStatus, EventType::ShareStatus)
     };
-    let (share, _) = visible_share(conn, contracts, who, ticket_id, now)?;
+    let (share, _) = share_to_change(conn, contracts, who, ticket_id, now)?;
     let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
     if changed {
         timekeeping::sync(conn, contracts, &updated, now)?;

@@ -77,7 +77,7 @@ pub fn add_inhouse_comment(
     now: DateTime<Utc>,
 ) -> Result<Option<store::CommentView>, TicketError> {
     let id = id.get();
-    store::find(conn, id)?.ok_or(TicketError::NotFound)?;
+    store::lock(conn, id)?.ok_or(TicketError::NotFound)?;
     let comment = comment.check("comment")?;
     let Some(added) = store::add_comment(conn, id, Origin::Inhouse, &comment, now)? else {
         return Ok(None);

@@ -54,7 +54,7 @@ pub fn recall(
 ) -> Result<Recalled, TicketError> {
     let id = id.get();
     let reason = checked_reason(reason)?;
-    store::find(conn, id)?.ok_or(TicketError::NotFound)?;
+    store::lock(conn, id)?.ok_or(TicketError::NotFound)?;
     let share = shares::latest_for_ticket(conn, id)?
         .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
         .ok_or_else(|| TicketError::Conflict("the ticket is not with a contractor".into()))?;
@@ -77,6 +77,9 @@ fn take_back(
     now: DateTime<Utc>,
 ) -> Result<shares::ShareRow, TicketError> {
     let id = share.ticket_id;
+    // Held already when an operator recalls; a job recalling many shares takes each ticket
+    // before touching its share, as every workflow does.
+    crate::db::lock_tickets(conn, &[id], crate::db::LockWait::Block)?;
     let (updated, _) = shares::transition(
         conn,
         share,

@@ -365,6 +365,20 @@ pub fn claim_due(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // Their tickets first, as every workflow takes them, and only those free now: a sweeper
+    // that waited for a ticket while holding clocks could deadlock with a reply holding the
+    // ticket and waiting for a clock. A clock left out is due again next round.
+    let owners: Vec<(i64, i64)> = sla_clocks::table
+        .filter(sla_clocks::id.eq_any(&ids))
+        .select((sla_clocks::id, sla_clocks::ticket_id))
+        .load(conn)?;
+    let tickets: Vec<i64> = owners.iter().map(|(_, ticket)| *ticket).collect();
+    let locked = crate::db::lock_tickets(conn, &tickets, crate::db::LockWait::SkipLocked)?;
+    let ids: Vec<i64> = owners
+        .into_iter()
+        .filter(|(_, ticket)| locked.binary_search(ticket).is_ok())
+        .map(|(id, _)| id)
+        .collect();
     // Re-read under the lock: a clock another transaction stopped meanwhile drops out.
     let query = sla_clocks::table
         .filter(sla_clocks::id.eq_any(ids))

@@ -179,6 +179,13 @@ pub fn find_by_key(
         .optional()
 }
 
+/// Ticket `id`, locked until the caller's transaction ends ([`crate::db::lock_tickets`]):
+/// how a workflow that changes a ticket begins.
+pub fn lock(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>> {
+    crate::db::lock_tickets(conn, &[id], crate::db::LockWait::Block)?;
+    find(conn, id)
+}
+
 /// Loads a ticket.
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>> {
     tickets::table

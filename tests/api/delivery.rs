@@ -558,3 +558,98 @@ async fn a_killed_gateway_loses_no_event() {
         );
     }
 }
+
+/// Two transactions writing events for one ticket take turns on PostgreSQL: the second waits
+/// for the first to commit before drawing its `seq`. Without that, the second could draw a
+/// later seq, commit first and be delivered before the first (seen as a rare out-of-order
+/// delivery in `two_gateways_deliver_each_event_once`).
+#[test]
+fn writers_of_one_ticket_take_turns_on_postgres() {
+    use msp_bridge::model::EventType;
+    use msp_bridge::outbox::{self, NewEvent};
+    use std::sync::mpsc;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let Some((url, _pg)) = crate::helpers::database(Backend::Postgres, dir.path()) else {
+        return;
+    };
+    let db = msp_bridge::db::Db::connect(&url).unwrap_or_else(|e| panic!("{e}"));
+    db.migrate().unwrap_or_else(|e| panic!("{e}"));
+    let now = crate::helpers::start_time();
+    let input: msp_bridge::tickets::TicketInput =
+        serde_json::from_value(ticket_en("L-1")).unwrap_or_else(|e| panic!("{e}"));
+    let ticket = msp_bridge::tickets::NewTicket::try_from(input).unwrap_or_else(|e| panic!("{e}"));
+    let id = db
+        .write(|c| msp_bridge::tickets::store::upsert(c, &ticket, now).map_err(DbErr::from))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+        .id;
+    let event = move || vec![NewEvent::inhouse(id, EventType::TicketUpdated, json!({}))];
+
+    let (enqueued, first_holds) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let first = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            db.write(|c| {
+                outbox::enqueue(c, now, event())?;
+                let _ = enqueued.send(());
+                let _ = released.recv();
+                Ok::<_, DbErr>(())
+            })
+        })
+    };
+    first_holds.recv().unwrap_or_else(|e| panic!("{e}"));
+    let second = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            db.write(|c| outbox::enqueue(c, now, event()).map_err(DbErr::from))
+        })
+    };
+    // The second writer is seen waiting for a lock (not finished) while the first holds on.
+    let waiting = (0..500).any(|_| {
+        let lock_waits: i64 = db
+            .read(|c| {
+                use diesel::prelude::*;
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "(SELECT count(*) FROM pg_stat_activity \
+                      WHERE datname = current_database() AND wait_event_type = 'Lock')",
+                ))
+                .get_result(c)
+                .map_err(DbErr::from)
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let found = lock_waits > 0 || second.is_finished();
+        if !found {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        found
+    });
+    assert!(waiting, "the second writer neither waited nor finished");
+    assert!(
+        !second.is_finished(),
+        "the second writer committed while the first still held the ticket"
+    );
+    let _ = release.send(());
+    for writer in [first, second] {
+        writer
+            .join()
+            .unwrap_or_else(|_| panic!("a writer panicked"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let seqs: Vec<i64> = db
+        .read(|c| {
+            use diesel::prelude::*;
+            use msp_bridge::db::schema::outbox_events;
+            outbox_events::table
+                .order(outbox_events::id)
+                .select(outbox_events::seq)
+                .load(c)
+                .map_err(DbErr::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(seqs.len(), 2);
+    assert!(seqs[0] < seqs[1], "{seqs:?}");
+}
+
+type DbErr = msp_bridge::db::DbError;

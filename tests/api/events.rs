@@ -186,6 +186,11 @@ async fn an_event_that_commits_late_is_not_skipped_by_the_feed() {
     let first = app.ingest(&ticket_en("LATE-1")).await.body["id"]
         .as_i64()
         .unwrap_or_default();
+    // Another ticket: writers of one ticket take turns (the second waits for the first to
+    // commit), so a late commit can only overtake across tickets.
+    let other = app.ingest(&ticket_en("LATE-2")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
     let start = feed(&app, "").await.body["next_after"]
         .as_i64()
         .unwrap_or_default();
@@ -216,7 +221,7 @@ async fn an_event_that_commits_late_is_not_skipped_by_the_feed() {
                 c,
                 chrono::Utc::now(),
                 vec![outbox::NewEvent::inhouse(
-                    first,
+                    other,
                     msp_bridge::model::EventType::TicketUpdated,
                     json!({ "n": "early" }),
                 )],
