@@ -55,6 +55,16 @@ macro_rules! vocabulary {
                 f.write_str(self.as_str())
             }
         }
+
+        // How a stored name becomes the value (`#[diesel(deserialize_as = String)]` on a row's
+        // field): a name the database should never hold fails the read.
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(s: String) -> Result<Self, String> {
+                s.parse()
+            }
+        }
     };
 }
 
@@ -113,6 +123,20 @@ impl TicketStatus {
     pub fn is_finished(self) -> bool {
         matches!(self, Self::Solved | Self::Closed)
     }
+
+    /// True while the ticket waits for an agent (it counts in the in-house queue).
+    pub fn awaits_agent(self) -> bool {
+        matches!(self, Self::New | Self::Open)
+    }
+
+    /// The names of the statuses in which a ticket waits for an agent, for queries.
+    pub fn awaiting_agent_names() -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|s| s.awaits_agent())
+            .map(|s| s.as_str())
+            .collect()
+    }
 }
 
 vocabulary! {
@@ -135,6 +159,15 @@ impl ShareState {
     /// True while the contractor may see and work the ticket.
     pub fn is_visible_to_contractor(self) -> bool {
         matches!(self, Self::Open | Self::Pending | Self::Solved)
+    }
+
+    /// The names of the states in which the contractor sees the ticket, for queries.
+    pub fn visible_names() -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|s| s.is_visible_to_contractor())
+            .map(|s| s.as_str())
+            .collect()
     }
 
     /// True while the share takes one of the contract's `max_open` places.
@@ -217,6 +250,42 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where an SLA clock stands, as both sides see it.
+    ClockState {
+        /// Counting.
+        Running => "running",
+        /// Stopped for a while (a waiting status); its due time moves on.
+        Paused => "paused",
+        /// Stopped in time.
+        Met => "met",
+        /// Past its due time (stopped late, or still running).
+        Breached => "breached",
+        /// The share ended before the clock was stopped.
+        Cancelled => "cancelled",
+    }
+}
+
+vocabulary! {
+    /// Who wrote a comment.
+    CommentOrigin {
+        /// The in-house side (the customer or the company's agents), from the helpdesk.
+        Inhouse => "inhouse",
+        /// The contractor, replying under its share.
+        Contractor => "contractor",
+    }
+}
+
+vocabulary! {
+    /// Which side an event goes to.
+    AudienceKind {
+        /// The in-house helpdesk.
+        Inhouse => "inhouse",
+        /// The contractor of one contract.
+        Contractor => "contractor",
+    }
+}
+
 /// True for a lower-case identifier of letters, digits, `-`, `_` and `.`, 1–64 characters long.
 pub fn is_identifier(s: &str) -> bool {
     (1..=64).contains(&s.len())
@@ -243,6 +312,17 @@ mod tests {
 
     /// JSON, text and the OpenAPI schema spell every value the same way.
     #[test]
+    fn the_query_lists_follow_the_predicates() {
+        assert_eq!(ShareState::visible_names(), ["open", "pending", "solved"]);
+        assert_eq!(TicketStatus::awaiting_agent_names(), ["new", "open"]);
+        assert_eq!(
+            ClockKind::try_from("resolution".to_owned()),
+            Ok(ClockKind::Resolution)
+        );
+        assert!(ShareState::try_from("lost".to_owned()).is_err());
+    }
+
+    #[test]
     fn json_and_text_agree() {
         fn agree<T: serde::Serialize + utoipa::PartialSchema>(
             all: &[T],
@@ -266,6 +346,9 @@ mod tests {
         agree(EventType::ALL, |v| v.as_str());
         agree(RoutingOutcome::ALL, |v| v.as_str());
         agree(ClockKind::ALL, |v| v.as_str());
+        agree(ClockState::ALL, |v| v.as_str());
+        agree(CommentOrigin::ALL, |v| v.as_str());
+        agree(AudienceKind::ALL, |v| v.as_str());
         let shared: EventType =
             serde_json::from_str("\"ticket.shared\"").unwrap_or(EventType::SlaBreach);
         assert_eq!(shared, EventType::TicketShared);

@@ -83,7 +83,7 @@ impl OutboxDrain {
     }
 
     fn destination(&self, event: &EventRow) -> Result<Option<Destination>, String> {
-        if event.audience == "inhouse" {
+        if event.audience == crate::model::AudienceKind::Inhouse {
             return Ok(self.inhouse.clone());
         }
         let set = self.contracts.current();

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::clock::to_db;
 use crate::db::AnyConnection;
 use crate::db::schema::{outbox_events, outbox_head};
-use crate::model::{DeliveryState, EventType};
+use crate::model::{AudienceKind, DeliveryState, EventType};
 
 /// Who an event is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,14 +26,14 @@ pub enum Audience {
 impl Audience {
     fn parts(&self) -> (&'static str, Option<&str>) {
         match self {
-            Self::Inhouse => ("inhouse", None),
-            Self::Contractor(contract) => ("contractor", Some(contract)),
+            Self::Inhouse => (AudienceKind::Inhouse.as_str(), None),
+            Self::Contractor(contract) => (AudienceKind::Contractor.as_str(), Some(contract)),
         }
     }
 
     fn destination(&self) -> String {
         match self {
-            Self::Inhouse => "inhouse".into(),
+            Self::Inhouse => AudienceKind::Inhouse.as_str().into(),
             Self::Contractor(contract) => format!("contract:{contract}"),
         }
     }
@@ -89,8 +89,9 @@ pub struct EventRow {
     pub seq: i64,
     /// Public id; receivers drop duplicates by it.
     pub event_id: String,
-    /// `inhouse` or `contractor`.
-    pub audience: String,
+    /// Which side it goes to.
+    #[diesel(deserialize_as = String)]
+    pub audience: AudienceKind,
     /// The contract, for a contractor event.
     pub contract_id: Option<String>,
     /// `inhouse` or `contract:<id>`: events of a ticket are ordered per destination.
@@ -98,13 +99,15 @@ pub struct EventRow {
     /// The ticket.
     pub ticket_id: Option<i64>,
     /// Event type.
-    pub event_type: String,
+    #[diesel(deserialize_as = String)]
+    pub event_type: EventType,
     /// The envelope as sent, JSON.
     pub payload: String,
     /// When written.
     pub created_at: chrono::NaiveDateTime,
-    /// `pending`, `delivered`, `dead` or `skipped`.
-    pub state: String,
+    /// Where its delivery stands.
+    #[diesel(deserialize_as = String)]
+    pub state: DeliveryState,
     /// Delivery attempts so far.
     pub attempts: i32,
     /// When the next attempt is due.
@@ -144,20 +147,17 @@ pub struct Envelope {
 pub struct Delivery {
     /// The event id.
     pub id: String,
-    /// What it tells (as stored).
+    /// What it tells.
     #[serde(rename = "type")]
-    #[schema(value_type = EventType)]
-    pub event_type: String,
-    /// `inhouse` or `contractor`.
-    #[schema(pattern = "^(inhouse|contractor)$")]
-    pub audience: String,
+    pub event_type: EventType,
+    /// Which side it goes to.
+    pub audience: AudienceKind,
     /// The contract, for a contractor's event.
     pub contract: Option<String>,
     /// The ticket.
     pub ticket: Option<crate::ids::TicketId>,
-    /// Where it stands (as stored).
-    #[schema(value_type = DeliveryState)]
-    pub state: String,
+    /// Where it stands.
+    pub state: DeliveryState,
     /// Attempts so far.
     pub attempts: i32,
     /// The last failure.
@@ -187,11 +187,11 @@ impl EventRow {
     pub fn delivery(&self) -> Delivery {
         Delivery {
             id: self.event_id.clone(),
-            event_type: self.event_type.clone(),
-            audience: self.audience.clone(),
+            event_type: self.event_type,
+            audience: self.audience,
             contract: self.contract_id.clone(),
             ticket: self.ticket_id.map(Into::into),
-            state: self.state.clone(),
+            state: self.state,
             attempts: self.attempts,
             last_error: self.last_error.clone(),
             created_at: crate::clock::from_db(self.created_at),

@@ -88,7 +88,7 @@ pub fn list(
         .map(|s| {
             Ok(ListedShare {
                 id: s.ticket_id.into(),
-                state: s.state()?,
+                state: s.state,
                 contract: s.contract_id,
                 shared_at: from_db(s.created_at),
                 updated_at: from_db(s.updated_at),
@@ -207,7 +207,7 @@ pub fn view(
     let clocks = shares::clocks::of_share(conn, share.id)?;
     Ok(View::Shown(ContractorTicket {
         id: ticket_id.into(),
-        state: share.state()?,
+        state: share.state,
         contract: share.contract_id,
         shared_at: from_db(share.created_at),
         first_response_at: share.first_response_at.map(from_db),
@@ -246,8 +246,7 @@ pub struct ShareChanged {
     /// The ticket id.
     pub id: TicketId,
     /// The share's state now.
-    #[schema(value_type = ShareState)]
-    pub state: String,
+    pub state: ShareState,
     /// False when it already was in that state.
     pub changed: bool,
 }
@@ -264,7 +263,7 @@ pub fn reply(
 ) -> Result<ReplyWritten, TicketError> {
     let ticket_id = ticket_id.get();
     let (share, file) = share_to_change(conn, contracts, who, ticket_id, now)?;
-    let state = share.state()?;
+    let state = share.state;
     if !state.holds_capacity() {
         return Err(TicketError::Conflict(format!(
             "the ticket is {state}; reopen it before replying"

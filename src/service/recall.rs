@@ -56,7 +56,7 @@ pub fn recall(
     let reason = checked_reason(reason)?;
     store::lock(conn, id)?.ok_or(TicketError::NotFound)?;
     let share = shares::latest_for_ticket(conn, id)?
-        .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
+        .filter(|s| s.state.is_visible_to_contractor())
         .ok_or_else(|| TicketError::Conflict("the ticket is not with a contractor".into()))?;
     let updated = take_back(conn, contracts, &share, actor, reason, cause, now)?;
     let clocks = shares::clocks::of_share(conn, updated.id)?;

@@ -148,7 +148,7 @@ fn settled(
     now: DateTime<Utc>,
 ) -> Result<Option<RoutingDecision>, TicketError> {
     if let Some(share) = ticket_shares.first()
-        && share.state()?.is_visible_to_contractor()
+        && share.state.is_visible_to_contractor()
     {
         let reason = format!(
             "already shared with {} under {}; the change is visible there",
@@ -378,8 +378,8 @@ pub(crate) fn send_update(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
-    let Some(share) = shares::latest_for_ticket(conn, ticket_id)?
-        .filter(|s| s.state().is_ok_and(|st| st.is_visible_to_contractor()))
+    let Some(share) =
+        shares::latest_for_ticket(conn, ticket_id)?.filter(|s| s.state.is_visible_to_contractor())
     else {
         return Ok(());
     };

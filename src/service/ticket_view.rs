@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::clock::from_db;
 use crate::db::AnyConnection;
 use crate::ids::TicketId;
-use crate::model::{Channel, Priority, TicketStatus};
+use crate::model::{Channel, CommentOrigin, Priority, TicketStatus};
 use crate::service::sharing::RoutingDecision;
 use crate::shares::{self, ShareSummary};
 use crate::tickets::store::{self, CommentView};
@@ -91,8 +91,9 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: TicketId) -> Result<InhouseTic
         }
         None => None,
     };
-    let (replies, inhouse): (Vec<_>, Vec<_>) =
-        comments.iter().partition(|c| c.origin == "contractor");
+    let (replies, inhouse): (Vec<_>, Vec<_>) = comments
+        .iter()
+        .partition(|c| c.origin == CommentOrigin::Contractor);
     Ok(InhouseTicket {
         id: row.id.into(),
         requester: Requester {

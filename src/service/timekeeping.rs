@@ -64,7 +64,7 @@ pub(crate) fn sync(
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
     let file = contracts.get(&share.contract_id);
-    match share.state()? {
+    match share.state {
         ShareState::Solved => {
             let late = clocks::stop(conn, &calendar(file), share.id, ClockKind::ALL, now)?;
             record_late(conn, &late, now)?;
@@ -119,7 +119,7 @@ pub(crate) fn customer_wrote(
     let Some(mut share) = shares::latest_for_ticket(conn, ticket_id)? else {
         return Ok(());
     };
-    let state = share.state()?;
+    let state = share.state;
     if !state.holds_capacity() {
         return Ok(());
     }
@@ -138,12 +138,9 @@ pub(crate) fn customer_wrote(
         )?;
         share = reopened;
     }
-    let waiting_for_reply = clocks::running(conn, share.id)?.iter().any(|c| {
-        matches!(
-            c.kind(),
-            Some(ClockKind::FirstResponse | ClockKind::NextResponse)
-        )
-    });
+    let waiting_for_reply = clocks::running(conn, share.id)?
+        .iter()
+        .any(|c| matches!(c.kind, ClockKind::FirstResponse | ClockKind::NextResponse));
     if let Some(file) = contracts.get(&share.contract_id)
         && share.first_response_at.is_some()
         && !waiting_for_reply
@@ -313,7 +310,7 @@ fn apply_breach_action(
 ) -> Result<(), TicketError> {
     let what = format!(
         "SLA breached: {} was due at {}",
-        clock.kind.replace('_', " "),
+        clock.kind.as_str().replace('_', " "),
         from_db(clock.due_at).to_rfc3339()
     );
     match action {
@@ -334,7 +331,7 @@ fn apply_breach_action(
         BreachAction::Recall => {
             let still_there = shares::latest_for_ticket(conn, clock.ticket_id)?
                 .filter(|s| s.id == clock.share_id)
-                .is_some_and(|s| s.state().is_ok_and(ShareState::is_visible_to_contractor));
+                .is_some_and(|s| s.state.is_visible_to_contractor());
             if still_there {
                 super::recall::recall(
                     conn,

@@ -11,7 +11,7 @@ use crate::clock::{from_db, to_db};
 use crate::contracts::Calendar;
 use crate::db::AnyConnection;
 use crate::db::schema::sla_clocks;
-use crate::model::{ClockKind, ClockOutcome};
+use crate::model::{ClockKind, ClockOutcome, ClockState};
 use crate::sla::{self, ClockPlan};
 
 /// A stored clock.
@@ -26,8 +26,9 @@ pub struct ClockRow {
     pub ticket_id: i64,
     /// The contract the target comes from.
     pub contract_id: String,
-    /// Which clock (`first_response`, `next_response`, `resolution`).
-    pub kind: String,
+    /// Which clock.
+    #[diesel(deserialize_as = String)]
+    pub kind: ClockKind,
     /// The target in business seconds.
     pub target_secs: i64,
     /// When it started.
@@ -44,7 +45,7 @@ pub struct ClockRow {
     pub breached_at: Option<chrono::NaiveDateTime>,
     /// When it stopped.
     pub stopped_at: Option<chrono::NaiveDateTime>,
-    /// How it ended.
+    /// How it ended (a [`ClockOutcome`] name).
     pub outcome: Option<String>,
     /// Business seconds it ran, pauses excluded, once stopped.
     pub elapsed_secs: Option<i64>,
@@ -54,11 +55,9 @@ pub struct ClockRow {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClockView {
     /// Which clock.
-    #[schema(value_type = crate::model::ClockKind)]
-    pub kind: String,
-    /// `running`, `paused`, `met`, `breached` or `cancelled`.
-    #[schema(pattern = "^(running|paused|met|breached|cancelled)$")]
-    pub state: &'static str,
+    pub kind: ClockKind,
+    /// Where it stands.
+    pub state: ClockState,
     /// When it started.
     pub started_at: DateTime<Utc>,
     /// When it falls due (pauses included).
@@ -74,27 +73,23 @@ pub struct ClockView {
 }
 
 impl ClockRow {
-    /// The clock's kind.
-    pub fn kind(&self) -> Option<ClockKind> {
-        self.kind.parse().ok()
-    }
-
     fn target(&self) -> chrono::Duration {
         chrono::Duration::seconds(self.target_secs)
     }
 
     /// The clock for the API.
     pub fn view(&self) -> ClockView {
-        let state = match (self.outcome.as_deref(), self.paused_at) {
-            (Some("met"), _) => "met",
-            (Some("breached"), _) => "breached",
-            (Some(_), _) => "cancelled",
-            (None, _) if self.breached_at.is_some() => "breached",
-            (None, Some(_)) => "paused",
-            (None, None) => "running",
+        let outcome = self.outcome.as_deref().map(str::parse::<ClockOutcome>);
+        let state = match (outcome, self.paused_at) {
+            (Some(Ok(ClockOutcome::Met)), _) => ClockState::Met,
+            (Some(Ok(ClockOutcome::Breached)), _) => ClockState::Breached,
+            (Some(_), _) => ClockState::Cancelled,
+            (None, _) if self.breached_at.is_some() => ClockState::Breached,
+            (None, Some(_)) => ClockState::Paused,
+            (None, None) => ClockState::Running,
         };
         ClockView {
-            kind: self.kind.clone(),
+            kind: self.kind,
             state,
             started_at: from_db(self.started_at),
             due_at: from_db(self.due_at),

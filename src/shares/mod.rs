@@ -31,9 +31,6 @@ pub enum ShareError {
         /// Requested state.
         to: ShareState,
     },
-    /// A stored state is not one we know.
-    #[error("stored share state `{0}` is unknown")]
-    CorruptState(String),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
@@ -53,8 +50,9 @@ pub struct ShareRow {
     pub contract_version: i32,
     /// The contractor.
     pub contractor: String,
-    /// State name.
-    pub state: String,
+    /// Its state.
+    #[diesel(deserialize_as = String)]
+    pub state: ShareState,
     /// Why it was handed back.
     pub handback_reason: Option<String>,
     /// When it was shared.
@@ -68,13 +66,6 @@ pub struct ShareRow {
 }
 
 impl ShareRow {
-    /// The parsed state.
-    pub fn state(&self) -> Result<ShareState, ShareError> {
-        self.state
-            .parse()
-            .map_err(|_| ShareError::CorruptState(self.state.clone()))
-    }
-
     /// The share as the in-house side sees it, with its SLA clocks.
     pub fn summary(&self, clocks: &[ClockRow]) -> ShareSummary {
         ShareSummary {
@@ -82,7 +73,7 @@ impl ShareRow {
             contract: self.contract_id.clone(),
             contract_version: self.contract_version,
             contractor: self.contractor.clone(),
-            state: self.state.clone(),
+            state: self.state,
             handback_reason: self.handback_reason.clone(),
             shared_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
@@ -104,8 +95,7 @@ pub struct ShareSummary {
     /// Contractor id.
     pub contractor: String,
     /// State.
-    #[schema(value_type = crate::model::ShareState)]
-    pub state: String,
+    pub state: ShareState,
     /// Why it was handed back.
     pub handback_reason: Option<String>,
     /// When it was shared.
@@ -117,8 +107,6 @@ pub struct ShareSummary {
     /// The SLA clocks, oldest first.
     pub sla: Vec<ClockView>,
 }
-
-const VISIBLE: [&str; 3] = ["open", "pending", "solved"];
 
 /// The live routing state of each contract for one ticket, given the ticket's shares (queue
 /// depth left at zero; shares of the last hour counted only when `count_last_hour`).
@@ -140,7 +128,7 @@ pub fn live_states(
         .load(conn)?;
     let returned: Vec<&str> = ticket_shares
         .iter()
-        .filter(|s| matches!(s.state(), Ok(ShareState::HandedBack | ShareState::Recalled)))
+        .filter(|s| matches!(s.state, ShareState::HandedBack | ShareState::Recalled))
         .map(|s| s.contract_id.as_str())
         .collect();
     // A count over the last hour's shares: only worth its cost when a contract caps it.
@@ -245,7 +233,7 @@ pub fn visible_to(
     shares::table
         .filter(shares::ticket_id.eq(ticket_id))
         .filter(shares::contractor.eq(contractor))
-        .filter(shares::state.eq_any(VISIBLE))
+        .filter(shares::state.eq_any(ShareState::visible_names()))
         .select(ShareRow::as_select())
         .first(conn)
         .optional()
@@ -258,7 +246,7 @@ pub fn visible_of_contracts(
 ) -> QueryResult<Vec<ShareRow>> {
     shares::table
         .filter(shares::contract_id.eq_any(contract_ids))
-        .filter(shares::state.eq_any(VISIBLE))
+        .filter(shares::state.eq_any(ShareState::visible_names()))
         .order(shares::id)
         .select(ShareRow::as_select())
         .load(conn)
@@ -272,7 +260,7 @@ pub fn any_visible_of_contracts(
     diesel::select(diesel::dsl::exists(
         shares::table
             .filter(shares::contract_id.eq_any(contract_ids))
-            .filter(shares::state.eq_any(VISIBLE)),
+            .filter(shares::state.eq_any(ShareState::visible_names())),
     ))
     .get_result(conn)
 }
@@ -289,7 +277,7 @@ pub fn list_visible(
     let mut query = shares::table
         .filter(shares::contractor.eq(contractor))
         .filter(shares::contract_id.eq_any(contract_ids))
-        .filter(shares::state.eq_any(VISIBLE))
+        .filter(shares::state.eq_any(ShareState::visible_names()))
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(shares::id.lt(before));
@@ -328,7 +316,7 @@ pub fn transition(
     now: DateTime<Utc>,
 ) -> Result<(ShareRow, bool), ShareError> {
     use ShareState::*;
-    let from = share.state()?;
+    let from = share.state;
     if from == to {
         return Ok((share.clone(), false));
     }

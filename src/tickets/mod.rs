@@ -47,7 +47,6 @@ impl From<ShareError> for TicketError {
         match e {
             ShareError::NotFound => Self::NotFound,
             ShareError::InvalidTransition { .. } => Self::Conflict(e.to_string()),
-            ShareError::CorruptState(s) => Self::Corrupt(format!("share state {s}")),
             ShareError::Db(e) => e.into(),
         }
     }

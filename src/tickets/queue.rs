@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::TicketError;
 use crate::db::AnyConnection;
+use crate::model::{ShareState, TicketStatus};
 
 /// How long a depth the in-house side reported stays in force before the gateway falls back
 /// to counting the tickets it holds.
@@ -27,9 +28,9 @@ pub fn queue_depth(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<i64, 
     }
     let with_contractor = share_rows::table
         .filter(share_rows::ticket_id.eq(ticket_rows::id))
-        .filter(share_rows::state.eq_any(["open", "pending", "solved"]));
+        .filter(share_rows::state.eq_any(ShareState::visible_names()));
     Ok(ticket_rows::table
-        .filter(ticket_rows::status.eq_any(["new", "open"]))
+        .filter(ticket_rows::status.eq_any(TicketStatus::awaiting_agent_names()))
         .filter(diesel::dsl::not(diesel::dsl::exists(with_contractor)))
         .count()
         .get_result(conn)?)

@@ -8,6 +8,7 @@ use super::input::{NewComment, NewTicket};
 use crate::clock::{from_db, to_db};
 use crate::db::AnyConnection;
 use crate::db::schema::{comments, tickets};
+use crate::model::CommentOrigin;
 use crate::redaction::{SourceComment, SourceTicket};
 
 /// A stored ticket.
@@ -99,8 +100,9 @@ pub struct CommentRow {
     pub ticket_id: i64,
     /// The share it was written under, for contractor replies.
     pub share_id: Option<i64>,
-    /// `inhouse` or `contractor`.
-    pub origin: String,
+    /// Who wrote it.
+    #[diesel(deserialize_as = String)]
+    pub origin: CommentOrigin,
     /// Idempotency key.
     pub dedupe_key: String,
     /// Author.
@@ -121,7 +123,7 @@ impl CommentRow {
     pub fn view(&self) -> CommentView {
         CommentView {
             id: self.id,
-            origin: self.origin.clone(),
+            origin: self.origin,
             author: self.author.clone(),
             body: self.body.clone(),
             public: self.public,
@@ -136,9 +138,8 @@ impl CommentRow {
 pub struct CommentView {
     /// The comment's id.
     pub id: i64,
-    /// `inhouse` or `contractor`.
-    #[schema(pattern = "^(inhouse|contractor)$")]
-    pub origin: String,
+    /// Who wrote it.
+    pub origin: CommentOrigin,
     /// Who wrote it.
     pub author: String,
     /// Its text.
@@ -299,8 +300,11 @@ pub fn add_comment(
         return Ok(None);
     }
     let (origin_name, share_id, written) = match origin {
-        Origin::Inhouse => ("inhouse", None, None),
-        Origin::Contractor { share_id, written } => ("contractor", Some(share_id), Some(written)),
+        Origin::Inhouse => (CommentOrigin::Inhouse.as_str(), None, None),
+        Origin::Contractor { share_id, written } => {
+            let origin = CommentOrigin::Contractor.as_str();
+            (origin, Some(share_id), Some(written))
+        }
     };
     diesel::insert_into(comments::table)
         .values((
@@ -340,7 +344,9 @@ pub fn source_ticket(
         comments: comments
             .iter()
             // Replies written under another (earlier) share are never shown to this contractor.
-            .filter(|c| c.origin == "inhouse" || (share_id.is_some() && c.share_id == share_id))
+            .filter(|c| {
+                c.origin == CommentOrigin::Inhouse || (share_id.is_some() && c.share_id == share_id)
+            })
             .map(|c| {
                 let own = share_id.is_some() && c.share_id == share_id;
                 // Its own replies come back to the contractor as it wrote them.
