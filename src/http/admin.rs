@@ -54,6 +54,7 @@ pub async fn verify_audit(
 
 /// `POST /api/v1/redaction/preview` body.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"contract": "brightdesk-tier1-247", "ticket": {"source": "zendesk", "external_id": "48213", "subject": "Refund for order 7781", "description": "My card 4111 1111 1111 1111 was charged twice. Call me on (930) 167-3943. Regards, Tom Brown", "requester": {"name": "Tom Brown", "email": "tom.brown@example.com"}, "channel": "email", "priority": "normal", "language": "en", "status": "open"}}))]
 #[serde(deny_unknown_fields)]
 pub struct PreviewInput {
     /// The contract whose contractor's view is wanted.
@@ -108,6 +109,7 @@ pub async fn preview(
 
 /// Body of `POST /api/v1/contracts/{id}/overflow`.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"on": true, "reason": "Black Friday surge"}))]
 #[serde(deny_unknown_fields)]
 pub struct OverflowInput {
     /// Switch on or off.
@@ -319,6 +321,7 @@ fn operator_name(who: &super::extract::Operator) -> String {
 
 /// `POST /api/v1/reports` body.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"contract": "brightdesk-tier1-247", "from": "2026-11-01", "to": "2026-12-01", "formats": ["html", "json"], "locale": "ru"}))]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// A contract id; absent for the whole gateway.

@@ -134,6 +134,7 @@ pub async fn reply(
 
 /// Body of a status change.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "pending"}))]
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     status: ShareState,
@@ -179,6 +180,7 @@ pub async fn status(
 
 /// Body of a hand-back.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"reason": "Needs access to the billing system we do not have"}))]
 #[serde(deny_unknown_fields)]
 pub struct HandbackInput {
     /// Why it goes back: 1–2000 characters, not only spaces.

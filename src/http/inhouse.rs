@@ -52,7 +52,8 @@ pub async fn ingest(
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
         ("adapter" = String, Path, description = "A helpdesk adapter: `generic` or `zendesk`."),
     ),
-    request_body = serde_json::Value,
+    request_body(content = serde_json::Value, description = "The helpdesk's own payload: for `zendesk` a Zendesk ticket object (`{\"ticket\": {…}}`, as its webhooks and API give it), for `generic` the body `POST /api/v1/tickets` takes.",
+        example = json!({"ticket": {"id": 35436, "subject": "Refund for order 7781", "description": "Hi, I'm John Smith, mail john.smith@example.com.", "priority": "normal", "status": "open", "tags": ["refund"], "via": {"channel": "email"}, "custom_fields": [{"id": 360001, "value": "pro"}], "requester": {"name": "John Smith", "email": "john.smith@example.com", "locale": "en-US"}, "comments": [{"id": 1274, "author": {"name": "John Smith"}, "body": "Still waiting", "public": true}]}})),
     responses(
         (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = IngestOutcome),
         (status = 200, description = "Mapped and updated.", body = IngestOutcome),
@@ -206,6 +207,7 @@ pub struct Duplicate {
 
 /// Body of a recall or a switch: why.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"reason": "VIP customer: we answer this one ourselves"}))]
 #[serde(deny_unknown_fields)]
 pub struct RecallInput {
     /// Why it is taken back (kept in-house; the contractor is told a code): 1–2000
@@ -291,6 +293,7 @@ pub async fn routing_preview(
 
 /// Body of `PUT /api/v1/queue`.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"depth": 420}))]
 #[serde(deny_unknown_fields)]
 pub struct QueueInput {
     /// Tickets waiting in the helpdesk's queue.
@@ -338,6 +341,7 @@ pub async fn report_queue(
 
 /// Body of a satisfaction rating.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"score": 5}))]
 #[serde(deny_unknown_fields)]
 pub struct SatisfactionInput {
     /// 1 (very unhappy) to 5 (very happy).

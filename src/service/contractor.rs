@@ -218,6 +218,7 @@ pub fn view(
 
 /// A contractor's reply, as posted.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"body": "Hello [PERSON_1], the refund is on its way to [EMAIL_1].", "public": true}))]
 #[serde(deny_unknown_fields)]
 pub struct ReplyInput {
     /// The text.

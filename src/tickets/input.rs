@@ -30,6 +30,7 @@ pub struct RequesterInput {
 
 /// A comment as sent with a ticket or on its own.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"external_id": "c-2", "author": "Ольга Кузнецова", "body": "Клиент перезвонил: просит вернуть деньги на карту", "public": false}))]
 #[serde(deny_unknown_fields)]
 pub struct CommentInput {
     /// The helpdesk's id for the comment; re-sending it does not duplicate the comment.
@@ -55,6 +56,7 @@ fn yes() -> bool {
 
 /// `POST /api/v1/tickets` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"source": "zendesk", "external_id": "48213", "subject": "Возврат за заказ 7781", "description": "Здравствуйте! Карта 4111 1111 1111 1111 списала дважды. Перезвоните: +7 912 345-67-89. Мария Иванова", "requester": {"name": "Мария Иванова", "email": "maria.ivanova@example.ru", "phone": "+79123456789"}, "channel": "email", "priority": "high", "category": "billing", "language": "ru", "tags": ["refund"], "custom_fields": {"plan": "pro"}, "status": "open", "comments": [{"external_id": "c-1", "author": "Мария Иванова", "body": "Жду ответа уже два дня", "public": true}]}))]
 #[serde(deny_unknown_fields)]
 pub struct TicketInput {
     /// The helpdesk the ticket comes from.
