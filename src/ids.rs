@@ -122,63 +122,92 @@ impl serde::de::Visitor<'_> for PositiveVisitor {
     }
 }
 
-/// A contract id: lower-case letters, digits, `-`, `_` or `.`, 1–64 characters, as contract
-/// files must have.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ContractId(String);
+/// An id that is text of a fixed syntax: contracts, events.
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $valid:path, $pattern:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl std::ops::Deref for ContractId {
-    type Target = str;
+        impl std::ops::Deref for $name {
+            type Target = str;
 
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl ContractId {
-    /// The id as owned text.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl FromStr for ContractId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        if crate::model::is_identifier(s) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err("expected a contract id (lower-case letters, digits, `-`, `_` or `.`, 1–64)".into())
+            fn deref(&self) -> &str {
+                &self.0
+            }
         }
-    }
+
+        impl $name {
+            /// The id as owned text.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                if $valid(s) {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(format!("expected {} (`{}`)", $what, $pattern))
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .description(Some(concat!($what, ".")))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
 }
 
-impl<'de> Deserialize<'de> for ContractId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+text_id!(
+    /// A contract id, as its file gives it: lower-case letters, digits, `-`, `_` or `.`, 1–64.
+    ContractId,
+    "a contract id",
+    crate::model::is_identifier,
+    "^[a-z0-9._-]{1,64}$"
+);
+text_id!(
+    /// An event id: `evt_` and 24 hex digits.
+    EventId,
+    "an event id",
+    is_event_id,
+    "^evt_[0-9a-f]{24}$"
+);
 
-impl fmt::Display for ContractId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// True for `evt_` followed by 24 lower-case hex digits, as the outbox makes them.
+fn is_event_id(s: &str) -> bool {
+    s.strip_prefix("evt_").is_some_and(|hex| {
+        hex.len() == 24
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
-
-impl utoipa::PartialSchema for ContractId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^[a-z0-9._-]{1,64}$"))
-            .description(Some("A contract id, as its file gives it."))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for ContractId {}
 
 #[cfg(test)]
 mod tests {
@@ -219,5 +248,19 @@ mod tests {
             panic!("a path was taken for a contract id");
         };
         assert!(e.to_string().contains("contract id"), "{e}");
+    }
+
+    #[test]
+    fn event_ids_are_the_outboxs() {
+        let made = format!("evt_{}", crate::random::random_hex(12));
+        assert_eq!(made.parse::<EventId>().map(EventId::into_string), Ok(made));
+        for bad in [
+            "evt_",
+            "evt_5F2C9A01D4E7B3A8C6F1E092",
+            "5f2c9a01d4e7b3a8c6f1e092",
+            "evt_5f2c9a01d4e7b3a8c6f1e09",
+        ] {
+            assert!(bad.parse::<EventId>().is_err(), "{bad}");
+        }
     }
 }

@@ -177,7 +177,7 @@ pub struct OverflowSwitched {
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Replayed {
     /// The event id.
-    id: String,
+    id: crate::ids::EventId,
     /// Always `pending`: it will be sent again.
     state: crate::model::DeliveryState,
 }
@@ -282,7 +282,7 @@ pub async fn deliveries(
     operation_id = "admin_replay_delivery",
     tag = "administration",
     params(
-        ("id" = String, Path, description = "The event id."),
+        ("id" = crate::ids::EventId, Path, description = "The event id (anything that is not one is 404)."),
     ),
     responses(
         (status = 200, description = "Back in line.", body = Replayed),
@@ -292,7 +292,7 @@ pub async fn deliveries(
 pub async fn replay_delivery(
     state: Data<AppState>,
     who: super::extract::Operator,
-    id: actix_web::web::Path<String>,
+    id: actix_web::web::Path<crate::ids::EventId>,
 ) -> Result<HttpResponse, ApiError> {
     let event_id = id.into_inner();
     let now = state.clock.now();
