@@ -130,6 +130,13 @@ pub fn evaluate<'c>(
         .collect()
 }
 
+/// Whether the ticket is still within the contract's scope (channel, priority, category,
+/// language, regulated categories, tags): what a shared ticket is checked against when it
+/// changes. Room and overflow are not asked again: a share keeps its place.
+pub fn still_fits(contract: &Contract, ticket: &RoutableTicket<'_>) -> Result<(), String> {
+    scope_matches(contract, ticket)
+}
+
 fn scope_matches(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {
     let s = &c.scope;
     if !s.channels.contains(&t.channel) {

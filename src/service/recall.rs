@@ -29,6 +29,9 @@ pub enum RecallCause {
     ContractWithdrawn,
     /// The contract is not in force (its `valid_until` passed, or `valid_from` not reached).
     ContractNotInForce,
+    /// The ticket changed and no longer fits the contract's scope (priority, channel,
+    /// category, language, tags).
+    OutOfScope,
 }
 
 /// A ticket taken back from its contractor.
@@ -67,7 +70,7 @@ pub fn recall(
 }
 
 /// Recalls `share` (visible to its contractor): state, clocks, ledger entry and events.
-fn take_back(
+pub(crate) fn take_back(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     share: &shares::ShareRow,

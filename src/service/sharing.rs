@@ -15,6 +15,7 @@ use crate::outbox::{self, NewEvent};
 use crate::redaction::vault::VaultError;
 use crate::redaction::{self, RedactionError, Vault, VaultKeys};
 use crate::routing::{self, Consideration, RoutableTicket};
+use crate::service::recall::{RecallCause, take_back};
 use crate::service::timekeeping;
 use crate::shares;
 use crate::tickets::store::{self, Origin, TicketRow};
@@ -69,9 +70,11 @@ fn decided(
     }
 }
 
-/// Decides where the ticket goes, in named steps: a ticket already with a contractor or
-/// finished stays where it is; otherwise every contract in force is evaluated against what it
-/// can take now, and the first eligible one that redaction and capacity allow gets the share.
+/// Decides where the ticket goes, in named steps: a ticket with a contractor stays there
+/// while it still fits that contract's scope, and is recalled when it no longer does; a
+/// finished one stays where it is; otherwise every contract in force is evaluated against
+/// what it can take now, and the first eligible one that redaction and capacity allow gets
+/// the share.
 fn choose(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
@@ -80,11 +83,6 @@ fn choose(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<RoutingDecision, TicketError> {
-    // One look-up serves both the current share and the contracts that had it before.
-    let ticket_shares = shares::of_ticket(conn, row.id)?;
-    if let Some(settled) = settled(row, &ticket_shares, now)? {
-        return Ok(settled);
-    }
     let routing_key = format!("{}/{}", row.source, row.external_id);
     let tags = row.tag_list();
     let ticket = RoutableTicket {
@@ -95,6 +93,18 @@ fn choose(
         tags: &tags,
         key: &routing_key,
     };
+    // One look-up serves both the current share and the contracts that had it before.
+    let mut ticket_shares = shares::of_ticket(conn, row.id)?;
+    let recalled = match recheck(conn, contracts, row, &ticket_shares, &ticket, actor, now)? {
+        Recheck::Settled(decision) => return Ok(decision),
+        Recheck::Recalled(why) => {
+            // The recalled contract now counts as one the ticket came back from.
+            ticket_shares = shares::of_ticket(conn, row.id)?;
+            Some(why)
+        }
+        Recheck::Open => None,
+    };
+    let after_recall = |reason: String| after(recalled.as_deref(), reason);
     let live = live_states(conn, contracts, &ticket_shares, now)?;
     let candidates = routing::in_routing_order(contracts.in_rank_order().map(|f| {
         (
@@ -113,10 +123,10 @@ fn choose(
         match share_with(conn, keys, file, row, &ticket, actor, now)? {
             Ok(()) => {
                 let contract = &file.contract;
-                let reason = format!(
+                let reason = after_recall(format!(
                     "shared with {} under {}: {}",
                     contract.contractor, contract.id, considered[i].reason
-                );
+                ));
                 let placed = Some((contract.id.as_str(), contract.contractor.as_str()));
                 return Ok(decided(
                     RoutingOutcome::Shared,
@@ -132,42 +142,94 @@ fn choose(
             }
         }
     }
-    let reason = if considered.is_empty() {
+    let reason = after_recall(if considered.is_empty() {
         "kept in-house: no contract is in force".to_owned()
     } else {
         "kept in-house: no contract could take it".to_owned()
-    };
+    });
     Ok(decided(RoutingOutcome::Kept, None, reason, considered, now))
 }
 
-/// The decision for a ticket that is not to be routed again: already with a contractor, or
-/// finished.
-fn settled(
+/// A routing reason, after the recall that preceded it, if any.
+fn after(recalled: Option<&str>, reason: String) -> String {
+    match recalled {
+        Some(why) => format!("{why}; {reason}"),
+        None => reason,
+    }
+}
+
+/// What the re-check of a ticket's current share found.
+enum Recheck {
+    /// Nothing to route: the ticket stays with its contractor, or is finished.
+    Settled(RoutingDecision),
+    /// It no longer fit its contract and was recalled (why, in words): route it again.
+    Recalled(String),
+    /// Not with a contractor: route it.
+    Open,
+}
+
+/// Re-checks a ticket with a contractor against that contract's scope, as it is now: it stays
+/// while it fits (room and overflow are not asked again), and is recalled at once when it no
+/// longer does — raised to a priority, moved to a channel, category or language, or given a
+/// tag the contract does not take. A finished ticket is not routed again.
+fn recheck(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
     row: &TicketRow,
     ticket_shares: &[shares::ShareRow],
+    ticket: &RoutableTicket,
+    actor: &str,
     now: DateTime<Utc>,
-) -> Result<Option<RoutingDecision>, TicketError> {
+) -> Result<Recheck, TicketError> {
+    let mut recalled = None;
     if let Some(share) = ticket_shares.first()
         && share.state.is_visible_to_contractor()
     {
-        let reason = format!(
-            "already shared with {} under {}; the change is visible there",
-            share.contractor, share.contract_id
-        );
+        // A contract no longer in the set is recalled by the out-of-force check instead.
+        let fits = contracts
+            .get(&share.contract_id)
+            .map_or(Ok(()), |file| routing::still_fits(&file.contract, ticket));
         let placed = Some((share.contract_id.as_str(), share.contractor.as_str()));
-        return Ok(Some(decided(
-            RoutingOutcome::AlreadyShared,
-            placed,
-            reason,
-            Vec::new(),
-            now,
-        )));
+        match fits {
+            Ok(()) => {
+                let reason = format!(
+                    "already shared with {} under {}; the change is visible there",
+                    share.contractor, share.contract_id
+                );
+                let decision = decided(
+                    RoutingOutcome::AlreadyShared,
+                    placed,
+                    reason,
+                    Vec::new(),
+                    now,
+                );
+                return Ok(Recheck::Settled(decision));
+            }
+            Err(why) => {
+                let why = format!(
+                    "recalled from {} under {}: {why}",
+                    share.contractor, share.contract_id
+                );
+                take_back(
+                    conn,
+                    contracts,
+                    share,
+                    actor,
+                    &why,
+                    RecallCause::OutOfScope,
+                    now,
+                )?;
+                recalled = Some(why);
+            }
+        }
     }
     let status: TicketStatus = parse_stored("ticket status", &row.status)?;
-    Ok(status.is_finished().then(|| {
-        let reason = format!("the ticket is {status}");
-        decided(RoutingOutcome::Kept, None, reason, Vec::new(), now)
-    }))
+    if status.is_finished() {
+        let reason = after(recalled.as_deref(), format!("the ticket is {status}"));
+        let decision = decided(RoutingOutcome::Kept, None, reason, Vec::new(), now);
+        return Ok(Recheck::Settled(decision));
+    }
+    Ok(recalled.map_or(Recheck::Open, Recheck::Recalled))
 }
 
 /// What each contract can take now: its open shares, the switch, the last hour's shares and,

@@ -16,6 +16,7 @@ mod ledger;
 mod ops;
 mod overflow;
 mod receiver;
+mod recheck;
 mod redaction;
 mod reports;
 mod retention;

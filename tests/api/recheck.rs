@@ -1,0 +1,171 @@
+//! A shared ticket is checked against its contract again whenever the in-house side changes
+//! it: one that no longer fits is recalled at once and routed again (issue 15, point 1).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, ticket_en};
+use crate::on_both_backends;
+
+/// Shares `external_id` with acme (English, low to high priority, no `vip` tag), then pushes
+/// it again changed by `change`; returns the ticket id and the second answer's routing.
+async fn shared_then_changed(
+    app: &TestApp,
+    external_id: &str,
+    change: impl Fn(&mut Value),
+) -> (i64, Value) {
+    let first = app.ingest(&ticket_en(external_id)).await;
+    assert_eq!(
+        first.body["routing"]["contract"], "acme-en",
+        "{:?}",
+        first.body
+    );
+    let id = first.body["id"].as_i64().unwrap_or_default();
+    let mut changed = ticket_en(external_id);
+    change(&mut changed);
+    let second = app.ingest(&changed).await;
+    assert_eq!(second.status, 200, "{:?}", second.body);
+    (id, second.body["routing"].clone())
+}
+
+/// How a case changes the ticket.
+type Change = fn(&mut Value);
+
+async fn a_ticket_that_no_longer_fits_is_recalled_and_routed_again(app: TestApp) {
+    let acme = app.contractor("acme");
+    let cases: [(&str, Change, &str); 4] = [
+        (
+            "RC-urgent",
+            |t| t["priority"] = json!("urgent"),
+            "priority urgent is not in scope",
+        ),
+        (
+            "RC-vip",
+            |t| t["tags"] = json!(["refund", "vip"]),
+            "tag vip is excluded",
+        ),
+        (
+            "RC-finance",
+            |t| t["category"] = json!("finance"),
+            "category finance is regulated and the contract does not name it",
+        ),
+        (
+            "RC-german",
+            |t| t["language"] = json!("de"),
+            "language de is not in scope",
+        ),
+    ];
+    for (external_id, change, why) in cases {
+        let (id, routing) = shared_then_changed(&app, external_id, change).await;
+        // No Russian contract takes an English ticket: it stays in-house, and says why.
+        assert_eq!(routing["outcome"], "kept", "{external_id}: {routing}");
+        let reason = routing["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with(&format!(
+                "recalled from acme under acme-en: {why}; kept in-house"
+            )),
+            "{external_id}: {reason}"
+        );
+        // The contractor lost access at once.
+        let view = app
+            .get(&format!("/api/v1/contractor/tickets/{id}"), &acme)
+            .await;
+        assert_eq!(view.status, 404, "{external_id}");
+        let inhouse = app
+            .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+            .await;
+        assert_eq!(inhouse.body["share"]["state"], "recalled", "{external_id}");
+        // It is told with a code only; the in-house side gets the reason.
+        let told: Vec<Value> = app
+            .contractor_events("acme-en")
+            .into_iter()
+            .filter(|e| e["ticket"] == id && e["type"] == "share.recalled")
+            .collect();
+        assert_eq!(told.len(), 1, "{external_id}: {told:?}");
+        assert_eq!(told[0]["data"]["reason_code"], "out_of_scope");
+        assert!(told[0]["data"].get("reason").is_none(), "{:?}", told[0]);
+    }
+    let recalls: Vec<_> = app
+        .ledger()
+        .into_iter()
+        .filter(|e| e.action == "share.recall")
+        .collect();
+    assert_eq!(recalls.len(), 4);
+    assert!(
+        recalls
+            .iter()
+            .all(|e| e.details.contains("\"cause\":\"out_of_scope\""))
+    );
+}
+
+async fn a_ticket_that_still_fits_stays_with_its_contractor(app: TestApp) {
+    let (id, routing) =
+        shared_then_changed(&app, "RC-high", |t| t["priority"] = json!("high")).await;
+    assert_eq!(routing["outcome"], "already_shared", "{routing}");
+    let view = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("acme"),
+        )
+        .await;
+    assert_eq!((view.status, &view.body["priority"]), (200, &json!("high")));
+    assert!(app.ledger().iter().all(|e| e.action != "share.recall"));
+}
+
+/// acme-en, and beta-en: the same terms for another agency, ranked after it, taking `vip`.
+fn two_agencies(config: &mut msp_bridge::config::Config) {
+    let acme = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("acme-en.toml"))
+        .unwrap_or_default();
+    let beta = acme
+        .replace(r#"id = "acme-en""#, r#"id = "beta-en""#)
+        .replace(r#"contractor = "acme""#, r#"contractor = "beta""#)
+        .replace(r#"exclude_tags = ["vip"]"#, "")
+        .replace("rank = 10", "rank = 20");
+    crate::helpers::use_contracts(config, &[("acme-en.toml", &acme), ("beta-en.toml", &beta)]);
+}
+
+async fn a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits(app: TestApp) {
+    let (id, routing) =
+        shared_then_changed(&app, "RC-next", |t| t["tags"] = json!(["refund", "vip"])).await;
+    assert_eq!(
+        (&routing["outcome"], &routing["contract"]),
+        (&json!("shared"), &json!("beta-en")),
+        "{routing}"
+    );
+    let reason = routing["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with(
+            "recalled from acme under acme-en: tag vip is excluded; shared with beta under beta-en"
+        ),
+        "{reason}"
+    );
+    // Never back to the one it left, whatever else it could take.
+    let acme = routing["considered"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["contract"] == "acme-en")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(acme["eligible"], false, "{routing}");
+    let beta = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("beta"),
+        )
+        .await;
+    assert_eq!(beta.status, 200, "{:?}", beta.body);
+    let gone = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("acme"),
+        )
+        .await;
+    assert_eq!(gone.status, 404);
+}
+
+on_both_backends!(with two_agencies: a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits);
+
+on_both_backends!(
+    a_ticket_that_no_longer_fits_is_recalled_and_routed_again,
+    a_ticket_that_still_fits_stays_with_its_contractor,
+);
