@@ -211,6 +211,8 @@ vocabulary! {
         SlaBreach => "sla.breach",
         /// A breach was escalated in-house.
         SlaEscalated => "sla.escalated",
+        /// A running clock moved to a new target (the ticket's priority or channel changed).
+        SlaRetargeted => "sla.retargeted",
     }
 }
 

@@ -50,6 +50,8 @@ pub enum Action {
     SlaBreach,
     /// A breach flagged the ticket to the in-house side.
     SlaEscalate,
+    /// A running clock moved to the target of the ticket's new priority or channel.
+    SlaRetarget,
     /// A contract's rolling SLA attainment fell below its floor.
     AttainmentAlert,
     /// A contract's rolling SLA attainment is back at or above its floor.
@@ -82,6 +84,7 @@ impl Action {
             Self::SlaWarning => "sla.warning",
             Self::SlaBreach => "sla.breach",
             Self::SlaEscalate => "sla.escalate",
+            Self::SlaRetarget => "sla.retarget",
             Self::AttainmentAlert => "sla.attainment_alert",
             Self::AttainmentRestored => "sla.attainment_restored",
             Self::Satisfaction => "ticket.satisfaction",

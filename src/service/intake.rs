@@ -13,7 +13,7 @@ use crate::service::sharing::{RoutingDecision, route, send_update};
 use crate::service::timekeeping;
 use crate::shares;
 use crate::tickets::store::{self, Origin};
-use crate::tickets::{CommentInput, NewTicket, TicketError};
+use crate::tickets::{CommentInput, NewTicket, TicketError, parse_stored};
 
 /// What ingest did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -49,8 +49,14 @@ pub fn ingest(
     }
     let routing = route(conn, contracts, keys, &row, actor, now)?;
     if routing.outcome == RoutingOutcome::AlreadyShared {
-        // The change reaches the contractor's clocks (a customer message or a paused status)
-        // and the contractor itself, as a fresh projection.
+        // The change reaches the contractor's clocks (a new priority or channel moves their
+        // targets; a customer message or a paused status) and the contractor itself, as a
+        // fresh projection.
+        if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
+            let priority = parse_stored("priority", &row.priority)?;
+            let channel = parse_stored("channel", &row.channel)?;
+            timekeeping::retarget(conn, contracts, &share, priority, channel, now)?;
+        }
         if customer_wrote {
             timekeeping::customer_wrote(conn, contracts, row.id, now)?;
         } else if let Some(share) = shares::latest_for_ticket(conn, row.id)? {

@@ -55,6 +55,65 @@ pub(crate) fn start_share_clocks(
     Ok(())
 }
 
+/// Moves the share's running clocks to the targets of the ticket's priority and channel as
+/// they are now (a push changed them): each keeps the business time it has run, and falls
+/// due when that reaches the new target. Each move is recorded (`sla.retarget`) and both
+/// sides are told (`sla.retargeted`, with the new due time). Returns how many moved.
+pub(crate) fn retarget(
+    conn: &mut crate::db::AnyConnection,
+    contracts: &ContractSet,
+    share: &ShareRow,
+    priority: Priority,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> Result<usize, TicketError> {
+    let Some(file) = contracts.get(&share.contract_id) else {
+        return Ok(0);
+    };
+    let sla = &file.contract.sla;
+    let Some(target) = sla::target_for(sla, priority, channel) else {
+        return Ok(0);
+    };
+    let mut moved = Vec::new();
+    for clock in clocks::running(conn, share.id)? {
+        let old = chrono::Duration::seconds(clock.target_secs);
+        let Some(new) = sla::span(target, clock.kind).filter(|new| *new != old) else {
+            continue;
+        };
+        // A paused clock has run until its pause began.
+        let at = clock.paused_at.map_or(now, from_db);
+        let Some(plan) = sla::retargeted(sla, old, from_db(clock.due_at), new, at) else {
+            continue;
+        };
+        clocks::set_plan(conn, &clock, &plan)?;
+        let mut updated = clock.clone();
+        updated.target_secs = new.num_seconds();
+        if clock.breached_at.is_none() {
+            updated.due_at = crate::clock::to_db(plan.due_at);
+        }
+        moved.push((updated, old.num_seconds()));
+    }
+    let entries = moved
+        .iter()
+        .map(|(clock, from)| {
+            let details = json!({
+                "from_seconds": from,
+                "target_seconds": clock.target_secs,
+                "priority": priority,
+                "channel": channel,
+            });
+            clock_entry(clock, Action::SlaRetarget, details)
+        })
+        .collect();
+    ledger::append_all(conn, now, entries)?;
+    let events = moved
+        .iter()
+        .flat_map(|(clock, _)| clock_events(clock, EventType::SlaRetargeted))
+        .collect();
+    outbox::enqueue(conn, now, events)?;
+    Ok(moved.len())
+}
+
 /// Brings the share's clocks in step with its state and its ticket's status: paused or running
 /// as `pause_on` says, stopped when solved, cancelled when the share ended.
 pub(crate) fn sync(

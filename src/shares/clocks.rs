@@ -210,6 +210,28 @@ pub fn resume(
     Ok(paused.len())
 }
 
+/// Puts a running clock on a new plan (its target changed): the target, and the warning and
+/// due times unless the warning or breach is already recorded (those stay where they
+/// happened).
+pub fn set_plan(conn: &mut AnyConnection, clock: &ClockRow, plan: &ClockPlan) -> QueryResult<()> {
+    let warn_at = match clock.warned_at {
+        Some(_) => clock.warn_at,
+        None => to_db(plan.warn_at),
+    };
+    let due_at = match clock.breached_at {
+        Some(_) => clock.due_at,
+        None => to_db(plan.due_at),
+    };
+    diesel::update(sla_clocks::table.find(clock.id))
+        .set((
+            sla_clocks::target_secs.eq(plan.target.num_seconds()),
+            sla_clocks::warn_at.eq(warn_at),
+            sla_clocks::due_at.eq(due_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// A clock that [`stop`] ended late and that the sweeper had not yet marked breached.
 #[derive(Debug, Clone)]
 pub struct LateStop {

@@ -34,6 +34,16 @@ pub struct ClockPlan {
     pub due_at: DateTime<Utc>,
 }
 
+/// How long a `kind` clock runs under `target`; `None` when the target has no such clock.
+pub fn span(target: &SlaTarget, kind: ClockKind) -> Option<Duration> {
+    let span = match kind {
+        ClockKind::FirstResponse => target.first_response,
+        ClockKind::NextResponse => target.next_response?,
+        ClockKind::Resolution => target.resolution,
+    };
+    Duration::from_std(span).ok()
+}
+
 /// The plan of a `kind` clock started at `start` under `target`; `None` when the target has no
 /// such clock (no `next_response`) or the calendar never opens.
 pub fn plan(
@@ -42,12 +52,7 @@ pub fn plan(
     kind: ClockKind,
     start: DateTime<Utc>,
 ) -> Option<ClockPlan> {
-    let span = match kind {
-        ClockKind::FirstResponse => target.first_response,
-        ClockKind::NextResponse => target.next_response?,
-        ClockKind::Resolution => target.resolution,
-    };
-    let target = Duration::from_std(span).ok()?;
+    let target = span(target, kind)?;
     let warn = target * i32::from(sla.warn_at_percent) / 100;
     Some(ClockPlan {
         target,
@@ -80,6 +85,34 @@ pub fn elapsed(
     } else {
         target + business_time_between(cal, due_at, stopped_at)
     }
+}
+
+/// A running clock's warning and due times under a new target, keeping the business time it
+/// has already run: measured at `at` (now, or when its pause began) from its current target
+/// and due time. A clock that has already run longer than a new (shorter) target falls due at
+/// `at`; a warning it is past falls at `at` too.
+pub fn retargeted(
+    sla: &Sla,
+    old_target: Duration,
+    due_at: DateTime<Utc>,
+    new_target: Duration,
+    at: DateTime<Utc>,
+) -> Option<ClockPlan> {
+    let cal = &sla.calendar;
+    let ran = elapsed(cal, old_target, due_at, at);
+    let from_now = |span: Duration| {
+        if span > Duration::zero() {
+            add_business_time(cal, at, span)
+        } else {
+            Some(at)
+        }
+    };
+    let warn = new_target * i32::from(sla.warn_at_percent) / 100;
+    Some(ClockPlan {
+        target: new_target,
+        warn_at: from_now(warn - ran)?,
+        due_at: from_now(new_target - ran)?,
+    })
 }
 
 /// The nearest-rank percentile `p` (1–100) of sorted values.
@@ -137,6 +170,37 @@ mod tests {
         let low =
             target_for(&c.sla, Priority::Low, Channel::Email).unwrap_or_else(|| panic!("low"));
         assert!(plan(&c.sla, low, ClockKind::NextResponse, start).is_none());
+    }
+
+    /// A clock moved to a new target keeps the business time it ran, on the contract's own
+    /// calendar (Moscow, weekdays 08:00–22:00): overnight does not count.
+    #[test]
+    fn a_retargeted_clock_keeps_the_business_time_it_ran() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/contracts/severnaya-peak-overflow.toml"
+        ))
+        .unwrap_or_default();
+        let c = parse_contract("s.toml", &text).unwrap_or_else(|p| panic!("{p:?}"));
+        let utc = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        // Started Monday 21:00 Moscow (18:00 UTC) with a 2 h target: due Tuesday 09:00 Moscow.
+        let start = utc("2026-06-01T18:00:00Z");
+        let due = add_business_time(&c.sla.calendar, start, Duration::hours(2))
+            .unwrap_or_else(|| panic!("opens"));
+        assert_eq!(due, utc("2026-06-02T06:00:00Z"));
+        // At Tuesday 08:30 Moscow it has run 1 h 30 min (21:00–22:00 and 08:00–08:30).
+        let at = utc("2026-06-02T05:30:00Z");
+        let longer = retargeted(&c.sla, Duration::hours(2), due, Duration::hours(4), at);
+        assert_eq!(longer.map(|p| p.due_at), Some(utc("2026-06-02T08:00:00Z")));
+        // warn_at_percent = 80 of 4 h is 3 h 12 min: 1 h 42 min after 08:30 Moscow.
+        assert_eq!(longer.map(|p| p.warn_at), Some(utc("2026-06-02T07:12:00Z")));
+        // A target shorter than what it ran falls due at once.
+        let shorter = retargeted(&c.sla, Duration::hours(2), due, Duration::hours(1), at);
+        assert_eq!(shorter.map(|p| (p.due_at, p.warn_at)), Some((at, at)));
     }
 
     #[test]

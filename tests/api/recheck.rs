@@ -165,6 +165,114 @@ async fn a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits(app: Tes
 
 on_both_backends!(with two_agencies: a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits);
 
+/// acme-en with a `high` target: first response 30 minutes, resolution 4 hours.
+fn acme_with_high_targets(config: &mut msp_bridge::config::Config) {
+    let acme = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("acme-en.toml"))
+        .unwrap_or_default()
+        .replace(
+            "[confidentiality]",
+            "[[sla.targets]]\npriority = \"high\"\nfirst_response = \"30m\"\nresolution = \"4h\"\n\n[confidentiality]",
+        );
+    crate::helpers::use_contracts(config, &[("acme-en.toml", &acme)]);
+}
+
+/// The due times of the share's clocks, as the contractor sees them.
+async fn due_times(app: &TestApp, id: i64) -> Vec<(String, String)> {
+    let view = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("acme"),
+        )
+        .await;
+    view.body["sla"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&c["kind"]), text(&c["due_at"]))
+        })
+        .collect()
+}
+
+async fn a_new_priority_moves_running_clocks_keeping_what_they_ran(app: TestApp) {
+    use chrono::Duration;
+    let first = app.ingest(&ticket_en("RT-1")).await;
+    assert_eq!(first.body["routing"]["contract"], "acme-en");
+    let id = first.body["id"].as_i64().unwrap_or_default();
+    let pair = |kind: &str, due: &str| (kind.to_owned(), due.to_owned());
+    assert_eq!(
+        due_times(&app, id).await,
+        [
+            pair("first_response", "2026-06-01T12:00:00Z"),
+            pair("resolution", "2026-06-02T10:00:00Z")
+        ]
+    );
+    // 20 minutes in, raised to high: 30 min and 4 h targets, 20 minutes already run.
+    app.clock.advance(Duration::minutes(20));
+    let mut high = ticket_en("RT-1");
+    high["priority"] = json!("high");
+    let answer = app.ingest(&high).await;
+    assert_eq!(
+        answer.body["routing"]["outcome"], "already_shared",
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(
+        due_times(&app, id).await,
+        [
+            pair("first_response", "2026-06-01T10:30:00Z"),
+            pair("resolution", "2026-06-01T14:00:00Z")
+        ]
+    );
+    // The same push again moves nothing.
+    assert_eq!(app.ingest(&high).await.status, 200);
+    // Back to normal five minutes later: 25 minutes run, 2 h and 1 d targets again.
+    app.clock.advance(Duration::minutes(5));
+    assert_eq!(app.ingest(&ticket_en("RT-1")).await.status, 200);
+    assert_eq!(
+        due_times(&app, id).await,
+        [
+            pair("first_response", "2026-06-01T12:00:00Z"),
+            pair("resolution", "2026-06-02T10:00:00Z")
+        ]
+    );
+    // Recorded, and both sides told, once per clock per change.
+    let moves: Vec<_> = app
+        .ledger()
+        .into_iter()
+        .filter(|e| e.action == "sla.retarget")
+        .collect();
+    assert_eq!(moves.len(), 4, "{moves:?}");
+    assert!(
+        moves[0].details.contains("\"from_seconds\":7200"),
+        "{}",
+        moves[0].details
+    );
+    assert!(
+        moves[0].details.contains("\"target_seconds\":1800"),
+        "{}",
+        moves[0].details
+    );
+    let told: Vec<Value> = app
+        .contractor_events("acme-en")
+        .into_iter()
+        .filter(|e| e["type"] == "sla.retargeted")
+        .collect();
+    assert_eq!(told.len(), 4);
+    assert_eq!(told[0]["data"]["due_at"], "2026-06-01T10:30:00Z");
+    let inhouse = app.get("/api/v1/events", &app.inhouse()).await;
+    let inhouse_told = inhouse.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == "sla.retargeted")
+        .count();
+    assert_eq!(inhouse_told, 4);
+}
+
+on_both_backends!(with acme_with_high_targets: a_new_priority_moves_running_clocks_keeping_what_they_ran);
+
 on_both_backends!(
     a_ticket_that_no_longer_fits_is_recalled_and_routed_again,
     a_ticket_that_still_fits_stays_with_its_contractor,
