@@ -117,6 +117,9 @@ pub struct Overflow {
     pub max_new_per_hour: Option<u32>,
     /// Order among contracts: lower goes first.
     pub rank: i32,
+    /// Whether a ticket this contractor hands back is offered at once to the next contract
+    /// that fits (never back to this one); otherwise it stays in-house.
+    pub reroute_on_handback: bool,
 }
 
 /// Opening hours of one weekday.

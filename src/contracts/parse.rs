@@ -94,6 +94,8 @@ struct RawOverflow {
     max_new_per_hour: Option<u32>,
     #[serde(default)]
     rank: i32,
+    #[serde(default)]
+    reroute_on_handback: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -440,6 +442,7 @@ fn build_overflow(c: &mut Checker<'_>, raw: RawOverflow) -> Option<Overflow> {
         max_open: raw.max_open,
         max_new_per_hour: raw.max_new_per_hour,
         rank: raw.rank,
+        reroute_on_handback: raw.reroute_on_handback.unwrap_or(true),
     })
 }
 

@@ -211,11 +211,14 @@ pub async fn handback(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
     let now = state.clock.now();
     let actor = who.0.clone();
     let out = state
         .db
-        .write_async(move |c| service::handback(c, &contracts, &actor, id, &input.reason, now))
+        .write_async(move |c| {
+            service::handback(c, &contracts, &keys, &actor, id, &input.reason, now)
+        })
         .await;
     let out = denial_audited(&state, &who, id, "handback", out).await?;
     state.changed();

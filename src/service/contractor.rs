@@ -18,7 +18,7 @@ use crate::redaction::ProjectedFields;
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
-use crate::service::sharing::project_for;
+use crate::service::sharing::{project_for, route};
 use crate::service::timekeeping;
 use crate::shares::{self, ShareRow};
 use crate::tickets::store::{self, Origin};
@@ -398,6 +398,7 @@ pub fn set_status(
 pub fn handback(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
+    keys: &VaultKeys,
     who: &ContractorActor,
     ticket_id: TicketId,
     reason: &str,
@@ -405,7 +406,9 @@ pub fn handback(
 ) -> Result<ShareChanged, TicketError> {
     let ticket_id = ticket_id.get();
     let reason = checked_reason(reason)?;
-    change_state(
+    let (share, file) = share_to_change(conn, contracts, who, ticket_id, now)?;
+    let reroute = file.contract.overflow.reroute_on_handback;
+    let changed = change_state(
         conn,
         contracts,
         who,
@@ -413,7 +416,14 @@ pub fn handback(
         ShareState::HandedBack,
         Some(reason),
         now,
-    )
+    )?;
+    // Offered to the next contract that fits, never back to this one; the contractor is not
+    // told where it went. The decision is stored on the ticket for the in-house side.
+    if reroute && changed.changed {
+        let row = store::find(conn, share.ticket_id)?.ok_or(TicketError::NotFound)?;
+        route(conn, contracts, keys, &row, &who.ledger_name(), now)?;
+    }
+    Ok(changed)
 }
 
 fn change_state(

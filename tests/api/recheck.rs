@@ -113,12 +113,23 @@ async fn a_ticket_that_still_fits_stays_with_its_contractor(app: TestApp) {
 
 /// acme-en, and beta-en: the same terms for another agency, ranked after it, taking `vip`.
 fn two_agencies(config: &mut msp_bridge::config::Config) {
+    agencies(config, "");
+}
+
+/// [`two_agencies`], with acme's hand-backs kept in-house.
+fn two_agencies_no_reroute(config: &mut msp_bridge::config::Config) {
+    agencies(config, "reroute_on_handback = false\n");
+}
+
+fn agencies(config: &mut msp_bridge::config::Config, acme_overflow: &str) {
     let acme = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("acme-en.toml"))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .replace("rank = 10\n", &format!("rank = 10\n{acme_overflow}"));
     let beta = acme
         .replace(r#"id = "acme-en""#, r#"id = "beta-en""#)
         .replace(r#"contractor = "acme""#, r#"contractor = "beta""#)
         .replace(r#"exclude_tags = ["vip"]"#, "")
+        .replace("reroute_on_handback = false\n", "")
         .replace("rank = 10", "rank = 20");
     crate::helpers::use_contracts(config, &[("acme-en.toml", &acme), ("beta-en.toml", &beta)]);
 }
@@ -163,7 +174,78 @@ async fn a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits(app: Tes
     assert_eq!(gone.status, 404);
 }
 
+/// acme hands `external_id` back; returns the ticket id and acme's answer.
+async fn handed_back(app: &TestApp, external_id: &str) -> (i64, Value) {
+    let first = app.ingest(&ticket_en(external_id)).await;
+    assert_eq!(
+        first.body["routing"]["contract"], "acme-en",
+        "{:?}",
+        first.body
+    );
+    let id = first.body["id"].as_i64().unwrap_or_default();
+    let answer = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/handback"),
+            &app.contractor("acme"),
+            &json!({ "reason": "needs the billing system" }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    (id, answer.body)
+}
+
+async fn a_handed_back_ticket_goes_to_the_next_contract(app: TestApp) {
+    let (id, answer) = handed_back(&app, "HB-1").await;
+    // acme is not told where it went.
+    assert!(!answer.to_string().contains("beta"), "{answer}");
+    let beta = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("beta"),
+        )
+        .await;
+    assert_eq!(beta.status, 200, "{:?}", beta.body);
+    let inhouse = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(
+        inhouse.body["routing"]["contract"], "beta-en",
+        "{:?}",
+        inhouse.body["routing"]
+    );
+    assert_eq!(inhouse.body["share"]["contract"], "beta-en");
+    let acme = inhouse.body["routing"]["considered"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["contract"] == "acme-en")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        acme["eligible"], false,
+        "never back to the one that gave it up"
+    );
+}
+
+async fn a_contract_can_keep_its_hand_backs_in_house(app: TestApp) {
+    let (id, _) = handed_back(&app, "HB-2").await;
+    let beta = app
+        .get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &app.contractor("beta"),
+        )
+        .await;
+    assert_eq!(beta.status, 404);
+    let inhouse = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(inhouse.body["share"]["state"], "handed_back");
+    assert_eq!(inhouse.body["share"]["contract"], "acme-en");
+}
+
 on_both_backends!(with two_agencies: a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits);
+on_both_backends!(with two_agencies: a_handed_back_ticket_goes_to_the_next_contract);
+on_both_backends!(with two_agencies_no_reroute: a_contract_can_keep_its_hand_backs_in_house);
 
 /// acme-en with a `high` target: first response 30 minutes, resolution 4 hours.
 fn acme_with_high_targets(config: &mut msp_bridge::config::Config) {
