@@ -18,11 +18,17 @@ use crate::service::contractor::{self as service, ReplyInput, View};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// The last ticket id of the previous page.
+    /// The last ticket id of the previous page (newest-first order only).
     before: Option<TicketId>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// Only shares in this state: `open`, `pending` or `solved`.
+    #[param(inline)]
+    state: Option<crate::model::ShareState>,
+    /// `newest` (default) or `due`: the soonest SLA due time first, in one page.
+    #[param(inline)]
+    sort: Option<crate::service::worklist::ListOrder>,
 }
 
 /// `GET /api/v1/contractor/tickets`.
@@ -35,7 +41,7 @@ pub struct ListQuery {
         ListQuery,
     ),
     responses(
-        (status = 200, description = "The caller's shares, newest first.", body = service::ListedShares),
+        (status = 200, description = "The caller's shares, newest first.", body = crate::service::worklist::ListedShares),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -44,13 +50,17 @@ pub async fn list(
     who: Contractor,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = super::page_limit(query.limit, 50, 200)?;
-    let before = query.before;
+    let request = crate::service::worklist::ListRequest {
+        before: query.before,
+        limit: super::page_limit(query.limit, 50, 200)?,
+        state: query.state,
+        order: query.sort.unwrap_or_default(),
+    };
     let contracts = state.contracts.current();
     let now = state.clock.now();
     let page = state
         .db
-        .read_async(move |c| service::list(c, &contracts, &who.0, before, limit, now))
+        .read_async(move |c| crate::service::worklist::list(c, &contracts, &who.0, request, now))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

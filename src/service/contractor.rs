@@ -40,66 +40,6 @@ impl ContractorActor {
     }
 }
 
-/// One line of the contractor's ticket list.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ListedShare {
-    /// Gateway ticket id.
-    pub id: TicketId,
-    /// Share state.
-    pub state: ShareState,
-    /// Contract.
-    pub contract: String,
-    /// When shared.
-    pub shared_at: DateTime<Utc>,
-    /// Last change of the share.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A page of the contractor's ticket list.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ListedShares {
-    /// Newest first.
-    pub items: Vec<ListedShare>,
-    /// `before` for the next page; null on the last one.
-    pub next_before: Option<TicketId>,
-}
-
-/// The contractor's visible shares under contracts in force, newest first, `limit` a page;
-/// `before` is the last ticket id of the previous page.
-pub fn list(
-    conn: &mut AnyConnection,
-    contracts: &ContractSet,
-    who: &ContractorActor,
-    before: Option<TicketId>,
-    limit: i64,
-    now: DateTime<Utc>,
-) -> Result<ListedShares, TicketError> {
-    let before_share = match before {
-        Some(ticket) => shares::visible_to(conn, &who.contractor, ticket.get())?.map(|s| s.id),
-        None => None,
-    };
-    let in_force: Vec<&str> = contracts
-        .in_rank_order()
-        .filter(|f| f.contract.contractor == who.contractor && f.contract.in_force(now).is_ok())
-        .map(|f| f.contract.id.as_str())
-        .collect();
-    let items = shares::list_visible(conn, &who.contractor, &in_force, before_share, limit)?
-        .into_iter()
-        .map(|s| {
-            Ok(ListedShare {
-                id: s.ticket_id.into(),
-                state: s.state,
-                contract: s.contract_id,
-                shared_at: from_db(s.created_at),
-                updated_at: from_db(s.updated_at),
-            })
-        })
-        .collect::<Result<Vec<_>, TicketError>>()?;
-    let full = i64::try_from(items.len()).is_ok_and(|n| n == limit);
-    let next_before = full.then(|| items.last().map(|i| i.id)).flatten();
-    Ok(ListedShares { items, next_before })
-}
-
 /// [`visible_share`] for a change: the ticket is locked first, as every workflow that writes
 /// to a ticket does, so that the changes to one ticket (and their events) run in turn.
 fn share_to_change<'s>(

@@ -17,6 +17,7 @@ pub mod satisfaction;
 pub mod sharing;
 pub mod ticket_view;
 pub mod timekeeping;
+pub mod worklist;
 
 use crate::db::DbError;
 

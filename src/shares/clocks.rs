@@ -144,6 +144,16 @@ pub fn of_share(conn: &mut AnyConnection, share_id: i64) -> QueryResult<Vec<Cloc
         .load(conn)
 }
 
+/// The clocks of `share_ids` that have not stopped.
+pub fn running_of(conn: &mut AnyConnection, share_ids: &[i64]) -> QueryResult<Vec<ClockRow>> {
+    sla_clocks::table
+        .filter(sla_clocks::share_id.eq_any(share_ids))
+        .filter(sla_clocks::stopped_at.is_null())
+        .order(sla_clocks::id)
+        .select(ClockRow::as_select())
+        .load(conn)
+}
+
 /// The share's clocks that have not stopped.
 pub fn running(conn: &mut AnyConnection, share_id: i64) -> QueryResult<Vec<ClockRow>> {
     sla_clocks::table

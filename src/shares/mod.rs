@@ -271,20 +271,26 @@ pub fn list_visible(
     conn: &mut AnyConnection,
     contractor: &str,
     contract_ids: &[&str],
+    state: Option<ShareState>,
     before: Option<i64>,
-    limit: i64,
+    limit: Option<i64>,
 ) -> QueryResult<Vec<ShareRow>> {
     let mut query = shares::table
         .filter(shares::contractor.eq(contractor))
         .filter(shares::contract_id.eq_any(contract_ids))
         .filter(shares::state.eq_any(ShareState::visible_names()))
         .into_boxed();
+    if let Some(state) = state {
+        query = query.filter(shares::state.eq(state.as_str()));
+    }
     if let Some(before) = before {
         query = query.filter(shares::id.lt(before));
     }
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
     query
         .order(shares::id.desc())
-        .limit(limit)
         .select(ShareRow::as_select())
         .load(conn)
 }

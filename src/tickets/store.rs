@@ -180,6 +180,14 @@ pub fn find_by_key(
         .optional()
 }
 
+/// The stored priorities of `ids`.
+pub fn priorities(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    tickets::table
+        .filter(tickets::id.eq_any(ids))
+        .select((tickets::id, tickets::priority))
+        .load(conn)
+}
+
 /// Ticket `id`, locked until the caller's transaction ends ([`crate::db::lock_tickets`]):
 /// how a workflow that changes a ticket begins.
 pub fn lock(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>> {

@@ -359,3 +359,73 @@ on_both_backends!(
     a_ticket_that_no_longer_fits_is_recalled_and_routed_again,
     a_ticket_that_still_fits_stays_with_its_contractor,
 );
+
+async fn the_work_list_shows_priority_and_the_next_due_time(app: TestApp) {
+    let acme = app.contractor("acme");
+    let mut ids = Vec::new();
+    for (external_id, priority) in [("WL-a", "normal"), ("WL-b", "high"), ("WL-c", "normal")] {
+        let mut ticket = ticket_en(external_id);
+        ticket["priority"] = json!(priority);
+        let answer = app.ingest(&ticket).await;
+        assert_eq!(
+            answer.body["routing"]["contract"], "acme-en",
+            "{:?}",
+            answer.body
+        );
+        ids.push(answer.body["id"].as_i64().unwrap_or_default());
+    }
+    // The third waits for the customer: its clocks pause.
+    let pending = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{}/status", ids[2]),
+            &acme,
+            &json!({ "status": "pending" }),
+        )
+        .await;
+    assert_eq!(pending.status, 200, "{:?}", pending.body);
+    let newest = app.get("/api/v1/contractor/tickets", &acme).await;
+    crate::helpers::assert_documented("get", "/api/v1/contractor/tickets", &newest);
+    let order = |body: &Value| -> Vec<i64> {
+        body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["id"].as_i64())
+            .collect()
+    };
+    assert_eq!(order(&newest.body), [ids[2], ids[1], ids[0]]);
+    let by_due = app.get("/api/v1/contractor/tickets?sort=due", &acme).await;
+    assert_eq!(by_due.status, 200, "{:?}", by_due.body);
+    assert_eq!(order(&by_due.body)[0], ids[1], "{:?}", by_due.body);
+    let first = &by_due.body["items"][0];
+    assert_eq!(first["priority"], "high");
+    assert_eq!(
+        first["next_due"],
+        json!({ "clock": "first_response", "due_at": "2026-06-01T10:30:00Z", "state": "running" })
+    );
+    let paused = app
+        .get("/api/v1/contractor/tickets?state=pending", &acme)
+        .await;
+    assert_eq!(order(&paused.body), [ids[2]]);
+    assert_eq!(paused.body["items"][0]["next_due"]["state"], "paused");
+    // Refused plainly: a state a contractor never sees, and paging the due-time order.
+    let hidden = app
+        .get("/api/v1/contractor/tickets?state=recalled", &acme)
+        .await;
+    assert_eq!(
+        (hidden.status, &hidden.body["field"]),
+        (400, &json!("state"))
+    );
+    let paged = app
+        .get(
+            &format!("/api/v1/contractor/tickets?sort=due&before={}", ids[2]),
+            &acme,
+        )
+        .await;
+    assert_eq!(
+        (paged.status, &paged.body["field"]),
+        (400, &json!("before"))
+    );
+}
+
+on_both_backends!(with acme_with_high_targets: the_work_list_shows_priority_and_the_next_due_time);
