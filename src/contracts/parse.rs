@@ -96,6 +96,16 @@ struct RawOverflow {
     rank: i32,
     #[serde(default)]
     reroute_on_handback: Option<bool>,
+    #[serde(default)]
+    accept_outside_hours: Option<RawOutsideHours>,
+}
+
+/// `accept_outside_hours`: every channel, none, or these.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawOutsideHours {
+    All(bool),
+    Channels(Vec<Channel>),
 }
 
 #[derive(Deserialize)]
@@ -443,6 +453,17 @@ fn build_overflow(c: &mut Checker<'_>, raw: RawOverflow) -> Option<Overflow> {
         max_new_per_hour: raw.max_new_per_hour,
         rank: raw.rank,
         reroute_on_handback: raw.reroute_on_handback.unwrap_or(true),
+        accept_outside_hours: match raw.accept_outside_hours {
+            Some(RawOutsideHours::All(true)) => Channel::ALL.to_vec(),
+            Some(RawOutsideHours::All(false)) => Vec::new(),
+            Some(RawOutsideHours::Channels(channels)) => channels,
+            // A customer waiting in a chat or on the phone is not sent to a closed agency.
+            None => Channel::ALL
+                .iter()
+                .copied()
+                .filter(|c| !matches!(c, Channel::Chat | Channel::Phone))
+                .collect(),
+        },
     })
 }
 

@@ -108,6 +108,7 @@ pub fn evaluate<'c>(
                     }
                 })
                 .and_then(|()| within_share_percent(contract, ticket))
+                .and_then(|()| open_for(contract, ticket.channel, now))
                 .and_then(|()| overflow_trigger(contract, live, now))
                 .and_then(|trigger| has_room(contract, live).map(|()| trigger));
             let (eligible, reason) = match verdict {
@@ -176,6 +177,33 @@ fn scope_matches(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether the contract takes a new ticket of `channel` now: while its calendar is open, or
+/// outside its hours for the channels it accepts then (`accept_outside_hours`); otherwise
+/// when it opens, in words (`closed until 09:00 MSK`).
+fn open_for(c: &Contract, channel: Channel, now: DateTime<Utc>) -> Result<(), String> {
+    if c.overflow.accept_outside_hours.contains(&channel) {
+        return Ok(());
+    }
+    let calendar = &c.sla.calendar;
+    match crate::sla::next_opening(calendar, now) {
+        Some(opens) if opens <= now => Ok(()),
+        Some(opens) => {
+            let local = opens.with_timezone(&calendar.timezone);
+            // Within a day the hour says it; further off, the weekday too.
+            let format = if opens - now < chrono::Duration::hours(24) {
+                "%H:%M %Z"
+            } else {
+                "%a %H:%M %Z"
+            };
+            Err(format!(
+                "closed until {} (a {channel} is not sent to a closed agency)",
+                local.format(format)
+            ))
+        }
+        None => Err("closed: its calendar never opens".into()),
+    }
 }
 
 /// Which trigger holds, in words, or why none does.

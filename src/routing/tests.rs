@@ -287,3 +287,59 @@ fn equal_ranks_go_to_the_one_with_more_room() {
             .collect();
     assert_eq!(even, ["a", "b"], "ties fall back to the id");
 }
+
+/// The base contract open 09:00–18:00 Moscow on weekdays, with `extra` in `[overflow]`.
+fn office_hours(extra: &str) -> Contract {
+    let text = BASE
+        .replace("MODE", "always")
+        .replace(
+            "calendar = { always_open = true }",
+            r#"calendar = { hours = { mon = "09:00-18:00", tue = "09:00-18:00", wed = "09:00-18:00", thu = "09:00-18:00", fri = "09:00-18:00" } }"#,
+        )
+        .replace("max_open = 2\n", &format!("max_open = 2\n{extra}"));
+    parse_contract("c1.toml", &text).unwrap_or_else(|p| panic!("{p:?}"))
+}
+
+#[test]
+fn a_chat_is_not_sent_to_a_closed_agency_and_an_email_is() {
+    let c = office_hours("");
+    let chat = RoutableTicket {
+        channel: Channel::Chat,
+        ..ticket(&[])
+    };
+    // Monday 23:00 Moscow (20:00 UTC): closed.
+    let night = at(2026, 6, 1, 20);
+    let v = verdict(&c, &chat, LiveState::default(), night);
+    assert!(!v.eligible);
+    assert_eq!(
+        v.reason,
+        "closed until 09:00 MSK (a chat is not sent to a closed agency)"
+    );
+    assert!(verdict(&c, &ticket(&[]), LiveState::default(), night).eligible);
+    // Friday 23:00 Moscow: it opens on Monday.
+    let weekend = verdict(&c, &chat, LiveState::default(), at(2026, 6, 5, 20));
+    assert_eq!(
+        weekend.reason,
+        "closed until Mon 09:00 MSK (a chat is not sent to a closed agency)"
+    );
+    // Tuesday 10:00 Moscow (07:00 UTC): open for chats too.
+    assert!(verdict(&c, &chat, LiveState::default(), at(2026, 6, 2, 7)).eligible);
+}
+
+#[test]
+fn accept_outside_hours_says_which_channels_wait_for_the_morning() {
+    let night = at(2026, 6, 1, 20);
+    let chat = RoutableTicket {
+        channel: Channel::Chat,
+        ..ticket(&[])
+    };
+    let none = office_hours("accept_outside_hours = false\n");
+    assert!(!verdict(&none, &ticket(&[]), LiveState::default(), night).eligible);
+    let all = office_hours("accept_outside_hours = true\n");
+    assert!(verdict(&all, &chat, LiveState::default(), night).eligible);
+    let chats = office_hours("accept_outside_hours = [\"chat\"]\n");
+    assert!(verdict(&chats, &chat, LiveState::default(), night).eligible);
+    assert!(!verdict(&chats, &ticket(&[]), LiveState::default(), night).eligible);
+    // Around the clock, nothing is ever closed.
+    assert!(verdict(&contract("always"), &chat, LiveState::default(), night).eligible);
+}

@@ -79,6 +79,19 @@ pub fn add_business_time(
     None
 }
 
+/// When the calendar is next open at or after `at`: `at` itself while it is open, `None` for a
+/// calendar never open within the horizon.
+pub fn next_opening(cal: &Calendar, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if cal.always_open {
+        return Some(at);
+    }
+    let first_day = at.with_timezone(&cal.timezone).date_naive();
+    (-1..HORIZON_DAYS)
+        .filter_map(|offset| window(cal, first_day + Duration::days(offset)))
+        .find(|(_, close)| *close > at)
+        .map(|(open, _)| open.max(at))
+}
+
 /// Business time elapsed between `from` and `to` (zero if `to` is not after `from`).
 pub fn business_time_between(cal: &Calendar, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
     if to <= from {

@@ -5,7 +5,7 @@ pub mod calendar;
 
 use chrono::{DateTime, Duration, Utc};
 
-pub use calendar::{add_business_time, business_time_between};
+pub use calendar::{add_business_time, business_time_between, next_opening};
 
 use crate::contracts::{Calendar, Sla, SlaTarget};
 use crate::model::{Channel, ClockKind, Priority};
