@@ -25,10 +25,6 @@ pub struct Contract {
     pub valid_until: Option<NaiveDate>,
     /// The contract's timezone: validity dates and peak windows are read in it.
     pub timezone: Tz,
-    /// Support tiers the contractor staffs (e.g. `tier1`).
-    pub tiers: Vec<String>,
-    /// Languages the contractor's agents work in.
-    pub languages: Vec<String>,
     /// Which tickets it may see.
     pub scope: Scope,
     /// When and how much work overflows to it.
@@ -467,6 +463,13 @@ impl Confidentiality {
         if !raw.is_empty() {
             out.push(format!("leaves unscanned (raw): {}", raw.join(", ")));
         }
+        if let AttachmentPolicy::Allow(types) = &self.attachments {
+            out.push(format!(
+                "warning: confidentiality.attachments allows {} but has no effect yet: tickets \
+                 carry no attachments, so none is sent",
+                types.join(", ")
+            ));
+        }
         let left_out = self.detectors_left_out();
         if !left_out.is_empty() {
             out.push(format!(
@@ -557,6 +560,45 @@ pub const FREE_TEXT_FIELDS: &[&str] = &["subject", "description", "comments"];
 #[cfg(test)]
 mod tests {
     use crate::contracts::parse_contract;
+
+    #[test]
+    fn keys_without_effect_are_refused_or_warned_about() {
+        let acme = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/contracts/acme-en.toml"
+        ))
+        .unwrap_or_default();
+        for (key, line) in [
+            ("tiers", "tiers = [\"tier1\"]"),
+            ("languages", "languages = [\"en\"]"),
+        ] {
+            let text = acme.replace(
+                "timezone = \"UTC\"\n",
+                &format!("timezone = \"UTC\"\n{line}\n"),
+            );
+            let Err(problems) = parse_contract("acme-en.toml", &text) else {
+                panic!("{key} was accepted");
+            };
+            let problem = problems.iter().find(|p| p.key == key);
+            assert!(
+                problem.is_some_and(|p| p.message.contains("[scope]")),
+                "{problems:?}"
+            );
+        }
+        let allowing = acme.replace(
+            "[confidentiality]\n",
+            "[confidentiality]\nattachments = [\"image/png\"]\n",
+        );
+        let contract =
+            parse_contract("acme-en.toml", &allowing).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(
+            contract.confidentiality.notices().iter().any(|n| n
+                == "warning: confidentiality.attachments allows image/png but has no effect yet: \
+                    tickets carry no attachments, so none is sent"),
+            "{:?}",
+            contract.confidentiality.notices()
+        );
+    }
 
     #[test]
     fn check_tells_what_a_contract_lets_through() {

@@ -268,18 +268,6 @@ impl Checker<'_> {
     fn duration(&mut self, key: &str, text: &str) -> Option<std::time::Duration> {
         self.check(key, duration::parse(text))
     }
-
-    fn identifiers(&mut self, key: &str, values: &[String]) -> Vec<String> {
-        for (i, v) in values.iter().enumerate() {
-            if !is_identifier(v) {
-                self.fail(
-                    format!("{key}[{i}]"),
-                    format!("`{v}` must be lower-case letters, digits, `-`, `_` or `.`"),
-                );
-            }
-        }
-        values.to_vec()
-    }
 }
 
 /// Parses and checks one contract file's text. `file` names it in problems.
@@ -340,8 +328,21 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         c.fail("valid_until", "is before valid_from");
     }
     let timezone = c.timezone("timezone", &raw.timezone);
-    let tiers = c.identifiers("tiers", &raw.tiers);
-    let languages = c.identifiers("languages", &raw.languages);
+    // Every key has an effect or is refused: these two were read and then ignored.
+    if !raw.tiers.is_empty() {
+        c.fail(
+            "tiers",
+            "has no effect and is not accepted: say which tickets the contractor takes with \
+             [scope] (channels, priorities, categories, languages, include_tags, exclude_tags)",
+        );
+    }
+    if !raw.languages.is_empty() {
+        c.fail(
+            "languages",
+            "has no effect and is not accepted: the languages routed to the contractor are \
+             [scope] languages",
+        );
+    }
     let scope = build_scope(c, raw.scope);
     let overflow = build_overflow(c, raw.overflow);
     let sla = timezone.and_then(|tz| build_sla(c, raw.sla, tz));
@@ -355,8 +356,6 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         valid_from: valid_from?,
         valid_until: valid_until?,
         timezone: timezone?,
-        tiers,
-        languages,
         scope,
         overflow: overflow?,
         sla: sla?,

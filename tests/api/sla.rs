@@ -21,8 +21,6 @@ display_name = "Swift Support"
 valid_from = "2026-01-01"
 valid_until = "2027-12-31"
 timezone = "UTC"
-tiers = ["tier1"]
-languages = ["en"]
 
 [scope]
 channels = ["email", "chat"]
