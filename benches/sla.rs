@@ -67,12 +67,14 @@ fn start() -> DateTime<Utc> {
 fn routing_decision(c: &mut Criterion) {
     let contracts = fifty_contracts();
     let tags = vec!["refund".to_owned()];
+    let custom_fields = serde_json::Map::new();
     let ticket = RoutableTicket {
         channel: Channel::Email,
         priority: Priority::Normal,
         category: Some("billing"),
         language: Some("en"),
         tags: &tags,
+        custom_fields: &custom_fields,
         key: "zendesk/T-1",
     };
     let now = start();

@@ -69,6 +69,8 @@ pub struct Scope {
     pub include_tags: Vec<String>,
     /// A ticket with any of these tags is never shared.
     pub exclude_tags: Vec<String>,
+    /// Custom fields a ticket must carry with one of the listed values (lower-case), by name.
+    pub custom_fields: BTreeMap<String, Vec<String>>,
 }
 
 /// How overflow is switched on for a contract.

@@ -68,6 +68,8 @@ struct RawScope {
     include_tags: Vec<String>,
     #[serde(default)]
     exclude_tags: Vec<String>,
+    #[serde(default)]
+    custom_fields: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -388,6 +390,14 @@ fn build_scope(c: &mut Checker<'_>, raw: RawScope) -> Scope {
             format!("`{both}` is both included and excluded"),
         );
     }
+    for (name, values) in &raw.custom_fields {
+        if values.is_empty() {
+            c.fail(
+                format!("scope.custom_fields.{name}"),
+                "list at least one value (leave the field out to take any)",
+            );
+        }
+    }
     Scope {
         channels: raw.channels,
         categories: lower(raw.categories),
@@ -395,6 +405,11 @@ fn build_scope(c: &mut Checker<'_>, raw: RawScope) -> Scope {
         languages: lower(raw.languages),
         include_tags,
         exclude_tags,
+        custom_fields: raw
+            .custom_fields
+            .into_iter()
+            .map(|(name, values)| (name, lower(values)))
+            .collect(),
     }
 }
 

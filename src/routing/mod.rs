@@ -23,6 +23,8 @@ pub struct RoutableTicket<'a> {
     pub language: Option<&'a str>,
     /// Tags, lower-case.
     pub tags: &'a [String],
+    /// The helpdesk's custom fields, as sent.
+    pub custom_fields: &'a serde_json::Map<String, serde_json::Value>,
     /// A stable key of the ticket (source and external id), for `share_percent`.
     pub key: &'a str,
 }
@@ -169,6 +171,20 @@ fn scope_matches(c: &Contract, t: &RoutableTicket<'_>) -> Result<(), String> {
     }
     if let Some(tag) = t.tags.iter().find(|tag| s.exclude_tags.contains(tag)) {
         return Err(format!("tag {tag} is excluded"));
+    }
+    for (name, allowed) in &s.custom_fields {
+        let value = match t.custom_fields.get(name) {
+            Some(serde_json::Value::String(text)) => text.trim().to_lowercase(),
+            Some(serde_json::Value::Null) | None => {
+                return Err(format!(
+                    "custom field {name} is not set and the scope lists values"
+                ));
+            }
+            Some(other) => other.to_string(),
+        };
+        if !allowed.contains(&value) {
+            return Err(format!("custom field {name} = {value} is not in scope"));
+        }
     }
     if !s.include_tags.is_empty() && !t.tags.iter().any(|tag| s.include_tags.contains(tag)) {
         return Err(format!(

@@ -38,6 +38,10 @@ fn contract(mode: &str) -> Contract {
     parse_contract("c1.toml", &BASE.replace("MODE", mode)).unwrap_or_else(|p| panic!("{p:?}"))
 }
 
+/// No custom fields.
+static NO_FIELDS: std::sync::LazyLock<serde_json::Map<String, serde_json::Value>> =
+    std::sync::LazyLock::new(serde_json::Map::new);
+
 fn ticket(tags: &[String]) -> RoutableTicket<'_> {
     RoutableTicket {
         channel: Channel::Email,
@@ -45,6 +49,7 @@ fn ticket(tags: &[String]) -> RoutableTicket<'_> {
         category: Some("billing"),
         language: Some("ru"),
         tags,
+        custom_fields: &NO_FIELDS,
         key: "zendesk/1",
     }
 }
@@ -342,4 +347,42 @@ fn accept_outside_hours_says_which_channels_wait_for_the_morning() {
     assert!(!verdict(&chats, &ticket(&[]), LiveState::default(), night).eligible);
     // Around the clock, nothing is ever closed.
     assert!(verdict(&contract("always"), &chat, LiveState::default(), night).eligible);
+}
+
+#[test]
+fn scope_can_ask_for_custom_field_values() {
+    let text = BASE.replace("MODE", "always").replace(
+        "exclude_tags = [\"vip\"]\n",
+        "exclude_tags = [\"vip\"]\ncustom_fields = { plan = [\"Pro\", \"enterprise\"] }\n",
+    );
+    let c = parse_contract("c1.toml", &text).unwrap_or_else(|p| panic!("{p:?}"));
+    let now = at(2026, 6, 1, 12);
+    let with_plan = |plan: serde_json::Value| {
+        let mut fields = serde_json::Map::new();
+        fields.insert("plan".into(), plan);
+        fields
+    };
+    let pro = with_plan(serde_json::json!("PRO"));
+    let free = with_plan(serde_json::json!("free"));
+    let judge = |fields: &serde_json::Map<String, serde_json::Value>| {
+        let t = RoutableTicket {
+            custom_fields: fields,
+            ..ticket(&[])
+        };
+        verdict(&c, &t, LiveState::default(), now)
+    };
+    assert!(judge(&pro).eligible, "{}", judge(&pro).reason);
+    assert_eq!(
+        judge(&free).reason,
+        "custom field plan = free is not in scope"
+    );
+    assert_eq!(
+        judge(&NO_FIELDS).reason,
+        "custom field plan is not set and the scope lists values"
+    );
+    let empty = BASE.replace("MODE", "always").replace(
+        "exclude_tags = [\"vip\"]\n",
+        "exclude_tags = [\"vip\"]\ncustom_fields = { plan = [] }\n",
+    );
+    assert!(parse_contract("c1.toml", &empty).is_err());
 }

@@ -85,12 +85,14 @@ fn choose(
 ) -> Result<RoutingDecision, TicketError> {
     let routing_key = format!("{}/{}", row.source, row.external_id);
     let tags = row.tag_list();
+    let custom_fields = row.custom_field_map();
     let ticket = RoutableTicket {
         channel: parse_stored::<Channel>("channel", &row.channel)?,
         priority: parse_stored::<Priority>("priority", &row.priority)?,
         category: row.category.as_deref(),
         language: row.language.as_deref(),
         tags: &tags,
+        custom_fields: &custom_fields,
         key: &routing_key,
     };
     // One look-up serves both the current share and the contracts that had it before.
