@@ -6,6 +6,15 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, ticket_en};
 use crate::on_both_backends;
 
+/// The ticket as `contractor` sees it.
+async fn contractor_view(app: &TestApp, contractor: &str, id: i64) -> crate::helpers::Answer {
+    app.get(
+        &format!("/api/v1/contractor/tickets/{id}"),
+        &app.contractor(contractor),
+    )
+    .await
+}
+
 /// Shares `external_id` with acme (English, low to high priority, no `vip` tag), then pushes
 /// it again changed by `change`; returns the ticket id and the second answer's routing.
 async fn shared_then_changed(
@@ -31,7 +40,6 @@ async fn shared_then_changed(
 type Change = fn(&mut Value);
 
 async fn a_ticket_that_no_longer_fits_is_recalled_and_routed_again(app: TestApp) {
-    let acme = app.contractor("acme");
     let cases: [(&str, Change, &str); 4] = [
         (
             "RC-urgent",
@@ -66,9 +74,7 @@ async fn a_ticket_that_no_longer_fits_is_recalled_and_routed_again(app: TestApp)
             "{external_id}: {reason}"
         );
         // The contractor lost access at once.
-        let view = app
-            .get(&format!("/api/v1/contractor/tickets/{id}"), &acme)
-            .await;
+        let view = contractor_view(&app, "acme", id).await;
         assert_eq!(view.status, 404, "{external_id}");
         let inhouse = app
             .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
@@ -101,12 +107,7 @@ async fn a_ticket_that_still_fits_stays_with_its_contractor(app: TestApp) {
     let (id, routing) =
         shared_then_changed(&app, "RC-high", |t| t["priority"] = json!("high")).await;
     assert_eq!(routing["outcome"], "already_shared", "{routing}");
-    let view = app
-        .get(
-            &format!("/api/v1/contractor/tickets/{id}"),
-            &app.contractor("acme"),
-        )
-        .await;
+    let view = contractor_view(&app, "acme", id).await;
     assert_eq!((view.status, &view.body["priority"]), (200, &json!("high")));
     assert!(app.ledger().iter().all(|e| e.action != "share.recall"));
 }
@@ -158,19 +159,9 @@ async fn a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits(app: Tes
         .cloned()
         .unwrap_or_default();
     assert_eq!(acme["eligible"], false, "{routing}");
-    let beta = app
-        .get(
-            &format!("/api/v1/contractor/tickets/{id}"),
-            &app.contractor("beta"),
-        )
-        .await;
+    let beta = contractor_view(&app, "beta", id).await;
     assert_eq!(beta.status, 200, "{:?}", beta.body);
-    let gone = app
-        .get(
-            &format!("/api/v1/contractor/tickets/{id}"),
-            &app.contractor("acme"),
-        )
-        .await;
+    let gone = contractor_view(&app, "acme", id).await;
     assert_eq!(gone.status, 404);
 }
 
@@ -198,12 +189,7 @@ async fn a_handed_back_ticket_goes_to_the_next_contract(app: TestApp) {
     let (id, answer) = handed_back(&app, "HB-1").await;
     // acme is not told where it went.
     assert!(!answer.to_string().contains("beta"), "{answer}");
-    let beta = app
-        .get(
-            &format!("/api/v1/contractor/tickets/{id}"),
-            &app.contractor("beta"),
-        )
-        .await;
+    let beta = contractor_view(&app, "beta", id).await;
     assert_eq!(beta.status, 200, "{:?}", beta.body);
     let inhouse = app
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
@@ -229,12 +215,7 @@ async fn a_handed_back_ticket_goes_to_the_next_contract(app: TestApp) {
 
 async fn a_contract_can_keep_its_hand_backs_in_house(app: TestApp) {
     let (id, _) = handed_back(&app, "HB-2").await;
-    let beta = app
-        .get(
-            &format!("/api/v1/contractor/tickets/{id}"),
-            &app.contractor("beta"),
-        )
-        .await;
+    let beta = contractor_view(&app, "beta", id).await;
     assert_eq!(beta.status, 404);
     let inhouse = app
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
@@ -260,12 +241,7 @@ fn acme_with_high_targets(config: &mut msp_bridge::config::Config) {
 
 /// The due times of the share's clocks, as the contractor sees them.
 async fn due_times(app: &TestApp, id: i64) -> Vec<(String, String)> {
-    let view = app
-        .get(
-            &format!("/api/v1/contractor/tickets/{id}"),
-            &app.contractor("acme"),
-        )
-        .await;
+    let view = contractor_view(app, "acme", id).await;
     view.body["sla"]
         .as_array()
         .into_iter()
