@@ -14,7 +14,7 @@ use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::delivery::{Destination, Signer};
 use crate::http::{self, AppState};
-use crate::jobs::{OutboxDrain, ReportScheduler, RetentionPurge, SlaSweeper};
+use crate::jobs::{BacklogDrain, OutboxDrain, ReportScheduler, RetentionPurge, SlaSweeper};
 use crate::redaction::{NumberBlocks, VaultKeys};
 use crate::telemetry::Metrics;
 
@@ -26,6 +26,7 @@ pub struct Application {
     sla_sweep_every: Option<std::time::Duration>,
     report_poll: Option<std::time::Duration>,
     retention_poll: Option<std::time::Duration>,
+    drain_poll: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
 }
 
@@ -141,6 +142,8 @@ impl Application {
                 .then(|| std::time::Duration::from_millis(config.report_poll_ms)),
             retention_poll: (config.retention_poll_ms > 0)
                 .then(|| std::time::Duration::from_millis(config.retention_poll_ms)),
+            drain_poll: (config.drain_poll_ms > 0)
+                .then(|| std::time::Duration::from_millis(config.drain_poll_ms)),
             delivery,
         })
     }
@@ -187,6 +190,17 @@ impl Application {
         }
     }
 
+    /// The backlog drain over this gateway's state (also for tests, which run it on demand).
+    pub fn backlog_drain(&self) -> BacklogDrain {
+        BacklogDrain {
+            db: self.state.db.for_jobs(),
+            contracts: self.state.contracts.clone(),
+            keys: self.state.vault_keys.clone(),
+            clock: self.state.clock.clone(),
+            kept: Default::default(),
+        }
+    }
+
     /// Starts the background jobs; they stop when the returned guard is dropped.
     fn start_jobs(&self) -> Jobs {
         let sweeper = self
@@ -202,12 +216,16 @@ impl Application {
         let retention = self
             .retention_poll
             .map(|every| tokio::spawn(self.retention_purge().run(every)));
+        let backlog = self
+            .drain_poll
+            .map(|every| tokio::spawn(self.backlog_drain().run(every)));
         Jobs(
             sweeper
                 .into_iter()
                 .chain(drain)
                 .chain(reports)
                 .chain(retention)
+                .chain(backlog)
                 .collect(),
         )
     }

@@ -103,6 +103,15 @@ pub struct Config {
         global = true
     )]
     pub retention_poll_ms: u64,
+    /// Milliseconds between backlog drains (tickets waiting in-house routed again while a
+    /// contract can take more); 0 turns this replica's drain off.
+    #[arg(
+        long,
+        env = "BRIDGE_DRAIN_POLL_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub drain_poll_ms: u64,
     /// Where in-house events are posted (unset: the in-house side pulls `GET /api/v1/events`).
     #[arg(long, env = "BRIDGE_INHOUSE_WEBHOOK_URL", global = true)]
     pub inhouse_webhook_url: Option<String>,

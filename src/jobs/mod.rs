@@ -1,11 +1,13 @@
 //! Background work beside the HTTP server, one named job a file. Jobs call the domains'
 //! functions; the domains know nothing of schedules.
 
+pub mod backlog_drain;
 pub mod outbox_drain;
 pub mod report_schedule;
 pub mod retention;
 pub mod sla_sweep;
 
+pub use backlog_drain::BacklogDrain;
 pub use outbox_drain::OutboxDrain;
 pub use report_schedule::ReportScheduler;
 pub use retention::RetentionPurge;

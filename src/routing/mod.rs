@@ -222,6 +222,14 @@ fn open_for(c: &Contract, channel: Channel, now: DateTime<Utc>) -> Result<(), St
     }
 }
 
+/// Whether the contract could take a ticket now, whatever the ticket: in force, a trigger on,
+/// room left. The backlog drain asks this before reading the backlog.
+pub fn can_take_more(contract: &Contract, live: LiveState, now: DateTime<Utc>) -> bool {
+    contract.in_force(now).is_ok()
+        && overflow_trigger(contract, live, now).is_ok()
+        && has_room(contract, live).is_ok()
+}
+
 /// Which trigger holds, in words, or why none does.
 fn overflow_trigger(c: &Contract, live: LiveState, now: DateTime<Utc>) -> Result<String, String> {
     let o = &c.overflow;

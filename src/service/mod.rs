@@ -6,6 +6,7 @@
 
 pub mod contractor;
 pub mod deliveries;
+pub mod drain;
 pub mod feed;
 pub mod figures;
 pub mod floor;

@@ -236,7 +236,7 @@ fn recheck(
 
 /// What each contract can take now: its open shares, the switch, the last hour's shares and,
 /// when a contract's trigger needs it, the queue depth (counting it costs a query).
-fn live_states(
+pub(crate) fn live_states(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     ticket_shares: &[shares::ShareRow],

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 
 use super::TicketError;
 use crate::db::AnyConnection;
-use crate::model::{ShareState, TicketStatus};
 
 /// How long a depth the in-house side reported stays in force before the gateway falls back
 /// to counting the tickets it holds.
@@ -13,7 +12,7 @@ pub const QUEUE_REPORT_TTL_MINUTES: i64 = 15;
 /// The in-house queue depth: the figure the helpdesk last reported with `PUT /api/v1/queue`
 /// if it is fresh, otherwise the open tickets the gateway holds that no contractor has.
 pub fn queue_depth(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<i64, TicketError> {
-    use crate::db::schema::{queue_reports, shares as share_rows, tickets as ticket_rows};
+    use crate::db::schema::queue_reports;
     use diesel::prelude::*;
     let fresh_after =
         crate::clock::to_db(now - chrono::Duration::minutes(QUEUE_REPORT_TTL_MINUTES));
@@ -26,14 +25,7 @@ pub fn queue_depth(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<i64, 
     if let Some(depth) = reported {
         return Ok(depth);
     }
-    let with_contractor = share_rows::table
-        .filter(share_rows::ticket_id.eq(ticket_rows::id))
-        .filter(share_rows::state.eq_any(ShareState::visible_names()));
-    Ok(ticket_rows::table
-        .filter(ticket_rows::status.eq_any(TicketStatus::awaiting_agent_names()))
-        .filter(diesel::dsl::not(diesel::dsl::exists(with_contractor)))
-        .count()
-        .get_result(conn)?)
+    Ok(super::store::waiting_count(conn)?)
 }
 
 /// Stores the queue depth the in-house side reports.

@@ -180,6 +180,41 @@ pub fn find_by_key(
         .optional()
 }
 
+/// The tickets waiting for an agent in-house (new or open, with no contractor seeing them),
+/// with their priorities.
+pub fn waiting(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
+    waiting_query()
+        .select((tickets::id, tickets::priority))
+        .load(conn)
+}
+
+/// How many tickets wait for an agent in-house.
+pub fn waiting_count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    waiting_query().count().get_result(conn)
+}
+
+/// Whether ticket `id` is waiting for an agent in-house.
+pub fn is_waiting(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
+    let found: Option<i64> = waiting_query()
+        .filter(tickets::id.eq(id))
+        .select(tickets::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+fn waiting_query() -> tickets::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend> {
+    use crate::db::schema::shares;
+    use crate::model::{ShareState, TicketStatus};
+    let with_contractor = shares::table
+        .filter(shares::ticket_id.eq(tickets::id))
+        .filter(shares::state.eq_any(ShareState::visible_names()));
+    tickets::table
+        .filter(tickets::status.eq_any(TicketStatus::awaiting_agent_names()))
+        .filter(diesel::dsl::not(diesel::dsl::exists(with_contractor)))
+        .into_boxed()
+}
+
 /// The stored priorities of `ids`.
 pub fn priorities(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
     tickets::table

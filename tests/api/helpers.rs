@@ -84,6 +84,8 @@ pub struct TestApp {
     pub reports: msp_bridge::jobs::ReportScheduler,
     /// Runs the retention purge on demand.
     pub retention: msp_bridge::jobs::RetentionPurge,
+    /// Drains the backlog on demand.
+    pub drainer: msp_bridge::jobs::BacklogDrain,
     config: Config,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
@@ -124,6 +126,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         report_locale: "en".into(),
         report_poll_ms: 0,
         retention_poll_ms: 0,
+        drain_poll_ms: 0,
         inhouse_webhook_url: None,
         inhouse_webhook_secret: None,
         delivery_timeout_ms: 2_000,
@@ -179,6 +182,7 @@ fn start(
     let sweeper = app.sla_sweeper();
     let reports = app.report_scheduler();
     let retention = app.retention_purge();
+    let drainer = app.backlog_drain();
     tokio::spawn(app.run());
     TestApp {
         base,
@@ -192,6 +196,7 @@ fn start(
         sweeper,
         reports,
         retention,
+        drainer,
         config,
         handle,
         _dir: dir,

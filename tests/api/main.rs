@@ -10,6 +10,7 @@ mod bad_input;
 pub(crate) mod cli;
 mod console;
 mod delivery;
+mod drain;
 mod events;
 mod idempotency;
 mod ledger;
