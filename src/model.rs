@@ -288,6 +288,24 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Why a share was taken back. The contractor is told this code, never the in-house reason
+    /// text (which can say anything about the customer).
+    RecallCause {
+        /// An in-house operator took it back (to work it in-house: the drain leaves it alone).
+        Operator => "operator",
+        /// An SLA breach, under a contract whose `on_breach` recalls.
+        SlaBreach => "sla_breach",
+        /// The contract was withdrawn (its file removed).
+        ContractWithdrawn => "contract_withdrawn",
+        /// The contract is not in force (its `valid_until` passed, or `valid_from` not reached).
+        ContractNotInForce => "contract_not_in_force",
+        /// The ticket changed and no longer fits the contract's scope (priority, channel,
+        /// category, language, tags).
+        OutOfScope => "out_of_scope",
+    }
+}
+
 /// True for a lower-case identifier of letters, digits, `-`, `_` and `.`, 1–64 characters long.
 pub fn is_identifier(s: &str) -> bool {
     (1..=64).contains(&s.len())
@@ -351,6 +369,7 @@ mod tests {
         agree(ClockState::ALL, |v| v.as_str());
         agree(CommentOrigin::ALL, |v| v.as_str());
         agree(AudienceKind::ALL, |v| v.as_str());
+        agree(RecallCause::ALL, |v| v.as_str());
         let shared: EventType =
             serde_json::from_str("\"ticket.shared\"").unwrap_or(EventType::SlaBreach);
         assert_eq!(shared, EventType::TicketShared);

@@ -64,6 +64,7 @@ diesel::table! {
         updated_at -> Timestamp,
         first_response_at -> Nullable<Timestamp>,
         capacity_stripe -> Nullable<Integer>,
+        recall_cause -> Nullable<Text>,
     }
 }
 

@@ -381,7 +381,7 @@ fn change_state(
         (Action::ShareStatus, EventType::ShareStatus)
     };
     let (share, _) = share_to_change(conn, contracts, who, ticket_id, now)?;
-    let (updated, changed) = shares::transition(conn, &share, to, reason, now)?;
+    let (updated, changed) = shares::transition(conn, &share, to, reason, None, now)?;
     if changed {
         timekeeping::sync(conn, contracts, &updated, now)?;
         ledger::append(

@@ -39,7 +39,7 @@ pub fn room(
 
 /// The tickets waiting in-house, in drain order: priority (urgent first), then age.
 pub fn backlog(conn: &mut AnyConnection) -> Result<Vec<i64>, TicketError> {
-    let mut waiting: Vec<(i64, Priority)> = store::waiting(conn)?
+    let mut waiting: Vec<(i64, Priority)> = store::drainable(conn)?
         .into_iter()
         .filter_map(|(id, priority)| priority.parse().ok().map(|p| (id, p)))
         .collect();
@@ -61,7 +61,7 @@ pub fn route_waiting(
         return Ok(None);
     }
     // Re-read under the lock: a push or another drain may have placed it meanwhile.
-    if !store::is_waiting(conn, id)? {
+    if !store::is_drainable(conn, id)? {
         return Ok(None);
     }
     let Some(row) = store::find(conn, id)? else {

@@ -16,23 +16,7 @@ use crate::shares;
 use crate::tickets::store;
 use crate::tickets::{TicketError, checked_reason};
 
-/// Why a share was taken back. The contractor is told this code, never the in-house reason
-/// text (which can say anything about the customer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecallCause {
-    /// An in-house operator took it back.
-    Operator,
-    /// An SLA breach, under a contract whose `on_breach` recalls.
-    SlaBreach,
-    /// The contract was withdrawn (its file removed).
-    ContractWithdrawn,
-    /// The contract is not in force (its `valid_until` passed, or `valid_from` not reached).
-    ContractNotInForce,
-    /// The ticket changed and no longer fits the contract's scope (priority, channel,
-    /// category, language, tags).
-    OutOfScope,
-}
+pub use crate::model::RecallCause;
 
 /// A ticket taken back from its contractor.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -88,6 +72,7 @@ pub(crate) fn take_back(
         share,
         crate::model::ShareState::Recalled,
         Some(reason),
+        Some(cause),
         now,
     )?;
     timekeeping::sync(conn, contracts, &updated, now)?;

@@ -183,7 +183,7 @@ pub(crate) fn customer_wrote(
         return Ok(());
     }
     if state == ShareState::Pending {
-        let (reopened, _) = shares::transition(conn, &share, ShareState::Open, None, now)?;
+        let (reopened, _) = shares::transition(conn, &share, ShareState::Open, None, None, now)?;
         ledger::append(
             conn,
             now,

@@ -63,6 +63,8 @@ pub struct ShareRow {
     pub first_response_at: Option<chrono::NaiveDateTime>,
     /// The capacity stripe the share counts in while it holds a place.
     pub capacity_stripe: Option<i32>,
+    /// Why it was recalled (a [`crate::model::RecallCause`] name).
+    pub recall_cause: Option<String>,
 }
 
 impl ShareRow {
@@ -313,12 +315,14 @@ pub fn record_first_response(
 
 /// Moves a share to `to` as its contractor (or, for a recall, the in-house side) asks. Returns the updated row and whether anything
 /// changed (asking for the state it already has is a no-op, so retries are harmless).
+/// A recall says why (`recall_cause`).
 /// Leaving `open`/`pending` for a final state frees the contract's capacity.
 pub fn transition(
     conn: &mut AnyConnection,
     share: &ShareRow,
     to: ShareState,
     handback_reason: Option<&str>,
+    recall_cause: Option<crate::model::RecallCause>,
     now: DateTime<Utc>,
 ) -> Result<(ShareRow, bool), ShareError> {
     use ShareState::*;
@@ -339,6 +343,7 @@ pub fn transition(
         .set((
             shares::state.eq(to.as_str()),
             shares::handback_reason.eq(handback_reason),
+            shares::recall_cause.eq(recall_cause.map(|c| c.as_str())),
             shares::updated_at.eq(to_db(now)),
         ))
         .returning(shares::all_columns)

@@ -180,10 +180,10 @@ pub fn find_by_key(
         .optional()
 }
 
-/// The tickets waiting for an agent in-house (new or open, with no contractor seeing them),
-/// with their priorities.
-pub fn waiting(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
-    waiting_query()
+/// The tickets the backlog drain may route (waiting in-house, and not taken back by an
+/// operator to be worked in-house), with their priorities.
+pub fn drainable(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
+    drainable_query()
         .select((tickets::id, tickets::priority))
         .load(conn)
 }
@@ -193,14 +193,25 @@ pub fn waiting_count(conn: &mut AnyConnection) -> QueryResult<i64> {
     waiting_query().count().get_result(conn)
 }
 
-/// Whether ticket `id` is waiting for an agent in-house.
-pub fn is_waiting(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
-    let found: Option<i64> = waiting_query()
+/// Whether ticket `id` is one the backlog drain may route.
+pub fn is_drainable(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
+    let found: Option<i64> = drainable_query()
         .filter(tickets::id.eq(id))
         .select(tickets::id)
         .first(conn)
         .optional()?;
     Ok(found.is_some())
+}
+
+fn drainable_query() -> tickets::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend>
+{
+    use crate::db::schema::shares;
+    use crate::model::RecallCause;
+    // An operator took it back to work it in-house: it waits for them, not for a contractor.
+    let taken_in_house = shares::table
+        .filter(shares::ticket_id.eq(tickets::id))
+        .filter(shares::recall_cause.eq(RecallCause::Operator.as_str()));
+    waiting_query().filter(diesel::dsl::not(diesel::dsl::exists(taken_in_house)))
 }
 
 fn waiting_query() -> tickets::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend> {

@@ -115,7 +115,39 @@ async fn tickets_nobody_can_take_are_not_routed_again_and_again(app: TestApp) {
     assert_eq!((again.kept, again.skipped), (0, 1), "{again:?}");
 }
 
+async fn a_ticket_an_operator_took_back_is_left_in_house(app: TestApp) {
+    let id = waiting(&app, "D-op", "normal").await;
+    switch_on(&app).await;
+    assert_eq!(drain(&app).await.shared, 1);
+    let recalled = app
+        .post(
+            &format!("/api/v1/tickets/{id}/recall"),
+            &app.inhouse(),
+            &json!({ "reason": "VIP: we answer this one ourselves" }),
+        )
+        .await;
+    assert_eq!(recalled.status, 200, "{:?}", recalled.body);
+    // Waiting in-house again, but for the operator: the drain does not touch it.
+    let report = drain(&app).await;
+    assert_eq!(report, DrainReport::default(), "{report:?}");
+    let view = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(view.body["share"]["state"], "recalled");
+    // It still counts in the in-house queue.
+    let now = msp_bridge::clock::Clock::now(&app.clock);
+    let depth = app
+        .db
+        .read(|c| {
+            msp_bridge::tickets::queue_depth(c, now)
+                .map_err(|e| msp_bridge::db::DbError::Task(e.to_string()))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(depth, 1);
+}
+
 on_both_backends!(with volga_two_places: the_backlog_goes_out_by_priority_when_overflow_is_switched_on);
+on_both_backends!(with volga_many_places: a_ticket_an_operator_took_back_is_left_in_house);
 on_both_backends!(with volga_many_places: tickets_nobody_can_take_are_not_routed_again_and_again);
 
 /// Two replicas drain one backlog at once on PostgreSQL: every ticket is shared exactly once.
