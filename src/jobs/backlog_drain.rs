@@ -93,9 +93,7 @@ impl BacklogDrain {
                 None => report.skipped += 1,
             }
         }
-        if let Ok(mut kept) = self.kept.lock()
-            && kept.0 == state
-        {
+        if let Ok(mut kept) = self.kept.lock() {
             kept.1.extend(newly_kept);
         }
         if report.shared > 0 {

@@ -331,7 +331,8 @@ pub fn set_status(
             message: "a contractor can set `open`, `pending` or `solved`".into(),
         });
     }
-    change_state(conn, contracts, who, ticket_id, to, None, now)
+    let (share, _) = share_to_change(conn, contracts, who, ticket_id, now)?;
+    change_state(conn, contracts, who, &share, to, None, now)
 }
 
 /// Hands the ticket back to the in-house side; the contractor loses access.
@@ -352,7 +353,7 @@ pub fn handback(
         conn,
         contracts,
         who,
-        ticket_id,
+        &share,
         ShareState::HandedBack,
         Some(reason),
         now,
@@ -366,11 +367,12 @@ pub fn handback(
     Ok(changed)
 }
 
+/// Moves the caller's `share` (found by [`share_to_change`]) to `to`: clocks, ledger, event.
 fn change_state(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     who: &ContractorActor,
-    ticket_id: i64,
+    share: &ShareRow,
     to: ShareState,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -380,8 +382,8 @@ fn change_state(
     } else {
         (Action::ShareStatus, EventType::ShareStatus)
     };
-    let (share, _) = share_to_change(conn, contracts, who, ticket_id, now)?;
-    let (updated, changed) = shares::transition(conn, &share, to, reason, None, now)?;
+    let ticket_id = share.ticket_id;
+    let (updated, changed) = shares::transition(conn, share, to, reason, None, now)?;
     if changed {
         timekeeping::sync(conn, contracts, &updated, now)?;
         ledger::append(

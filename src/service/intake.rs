@@ -56,11 +56,11 @@ pub fn ingest(
             let priority = parse_stored("priority", &row.priority)?;
             let channel = parse_stored("channel", &row.channel)?;
             timekeeping::retarget(conn, contracts, &share, priority, channel, now)?;
-        }
-        if customer_wrote {
-            timekeeping::customer_wrote(conn, contracts, row.id, now)?;
-        } else if let Some(share) = shares::latest_for_ticket(conn, row.id)? {
-            timekeeping::sync(conn, contracts, &share, now)?;
+            if customer_wrote {
+                timekeeping::customer_wrote(conn, contracts, row.id, now)?;
+            } else {
+                timekeeping::sync(conn, contracts, &share, now)?;
+            }
         }
         send_update(conn, contracts, keys, row.id, actor, now)?;
     }

@@ -85,13 +85,7 @@ pub(crate) fn retarget(
         let Some(plan) = sla::retargeted(sla, old, from_db(clock.due_at), new, at) else {
             continue;
         };
-        clocks::set_plan(conn, &clock, &plan)?;
-        let mut updated = clock.clone();
-        updated.target_secs = new.num_seconds();
-        if clock.breached_at.is_none() {
-            updated.due_at = crate::clock::to_db(plan.due_at);
-        }
-        moved.push((updated, old.num_seconds()));
+        moved.push((clocks::set_plan(conn, &clock, &plan)?, old.num_seconds()));
     }
     let entries = moved
         .iter()

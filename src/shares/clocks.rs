@@ -223,7 +223,11 @@ pub fn resume(
 /// Puts a running clock on a new plan (its target changed): the target, and the warning and
 /// due times unless the warning or breach is already recorded (those stay where they
 /// happened).
-pub fn set_plan(conn: &mut AnyConnection, clock: &ClockRow, plan: &ClockPlan) -> QueryResult<()> {
+pub fn set_plan(
+    conn: &mut AnyConnection,
+    clock: &ClockRow,
+    plan: &ClockPlan,
+) -> QueryResult<ClockRow> {
     let warn_at = match clock.warned_at {
         Some(_) => clock.warn_at,
         None => to_db(plan.warn_at),
@@ -238,8 +242,8 @@ pub fn set_plan(conn: &mut AnyConnection, clock: &ClockRow, plan: &ClockPlan) ->
             sla_clocks::warn_at.eq(warn_at),
             sla_clocks::due_at.eq(due_at),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(sla_clocks::all_columns)
+        .get_result(conn)
 }
 
 /// A clock that [`stop`] ended late and that the sweeper had not yet marked breached.

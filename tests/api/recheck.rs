@@ -15,6 +15,17 @@ async fn contractor_view(app: &TestApp, contractor: &str, id: i64) -> crate::hel
     .await
 }
 
+/// Pushes `external_id` (an English ticket acme takes); returns its id.
+async fn shared_with_acme(app: &TestApp, external_id: &str) -> i64 {
+    let first = app.ingest(&ticket_en(external_id)).await;
+    assert_eq!(
+        first.body["routing"]["contract"], "acme-en",
+        "{:?}",
+        first.body
+    );
+    first.body["id"].as_i64().unwrap_or_default()
+}
+
 /// Shares `external_id` with acme (English, low to high priority, no `vip` tag), then pushes
 /// it again changed by `change`; returns the ticket id and the second answer's routing.
 async fn shared_then_changed(
@@ -22,13 +33,7 @@ async fn shared_then_changed(
     external_id: &str,
     change: impl Fn(&mut Value),
 ) -> (i64, Value) {
-    let first = app.ingest(&ticket_en(external_id)).await;
-    assert_eq!(
-        first.body["routing"]["contract"], "acme-en",
-        "{:?}",
-        first.body
-    );
-    let id = first.body["id"].as_i64().unwrap_or_default();
+    let id = shared_with_acme(app, external_id).await;
     let mut changed = ticket_en(external_id);
     change(&mut changed);
     let second = app.ingest(&changed).await;
@@ -167,13 +172,7 @@ async fn a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits(app: Tes
 
 /// acme hands `external_id` back; returns the ticket id and acme's answer.
 async fn handed_back(app: &TestApp, external_id: &str) -> (i64, Value) {
-    let first = app.ingest(&ticket_en(external_id)).await;
-    assert_eq!(
-        first.body["routing"]["contract"], "acme-en",
-        "{:?}",
-        first.body
-    );
-    let id = first.body["id"].as_i64().unwrap_or_default();
+    let id = shared_with_acme(app, external_id).await;
     let answer = app
         .post(
             &format!("/api/v1/contractor/tickets/{id}/handback"),
