@@ -128,6 +128,17 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ContractFile>, ContractError> {
             });
         }
     }
+    for f in &files {
+        if let Some(target) = f.contract.overflow.escalates_to.as_deref()
+            && !first_file.contains_key(target)
+        {
+            problems.push(Problem {
+                file: f.file_name.clone(),
+                key: "overflow.escalates_to".into(),
+                message: format!("`{target}` is not the id of a contract in this directory"),
+            });
+        }
+    }
     if problems.is_empty() {
         Ok(files)
     } else {

@@ -118,6 +118,9 @@ pub struct Overflow {
     /// Whether a ticket this contractor hands back is offered at once to the next contract
     /// that fits (never back to this one); otherwise it stays in-house.
     pub reroute_on_handback: bool,
+    /// The contract (an L2 agency) a ticket goes to when this contractor hands it up with
+    /// `escalate: true`.
+    pub escalates_to: Option<String>,
     /// The channels whose new tickets the contract takes while its calendar is closed (an
     /// e-mail can wait for the morning; a chat cannot).
     pub accept_outside_hours: Vec<Channel>,

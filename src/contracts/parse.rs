@@ -99,6 +99,8 @@ struct RawOverflow {
     #[serde(default)]
     reroute_on_handback: Option<bool>,
     #[serde(default)]
+    escalates_to: Option<String>,
+    #[serde(default)]
     accept_outside_hours: Option<RawOutsideHours>,
 }
 
@@ -346,6 +348,12 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         );
     }
     let scope = build_scope(c, raw.scope);
+    if raw.overflow.escalates_to.as_deref() == Some(raw.id.as_str()) {
+        c.fail(
+            "overflow.escalates_to",
+            "names this contract itself: name the L2 agency's contract",
+        );
+    }
     let overflow = build_overflow(c, raw.overflow);
     let sla = timezone.and_then(|tz| build_sla(c, raw.sla, tz));
     let confidentiality = build_confidentiality(c, raw.confidentiality);
@@ -467,6 +475,7 @@ fn build_overflow(c: &mut Checker<'_>, raw: RawOverflow) -> Option<Overflow> {
         max_new_per_hour: raw.max_new_per_hour,
         rank: raw.rank,
         reroute_on_handback: raw.reroute_on_handback.unwrap_or(true),
+        escalates_to: raw.escalates_to,
         accept_outside_hours: match raw.accept_outside_hours {
             Some(RawOutsideHours::All(true)) => Channel::ALL.to_vec(),
             Some(RawOutsideHours::All(false)) => Vec::new(),

@@ -65,6 +65,9 @@ diesel::table! {
         first_response_at -> Nullable<Timestamp>,
         capacity_stripe -> Nullable<Integer>,
         recall_cause -> Nullable<Text>,
+        keep_in_house -> Bool,
+        escalate_to -> Nullable<Text>,
+        escalated_from -> Nullable<BigInt>,
     }
 }
 

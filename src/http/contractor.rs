@@ -188,16 +188,6 @@ pub async fn status(
     Ok(answer.respond())
 }
 
-/// Body of a hand-back.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"reason": "Needs access to the billing system we do not have"}))]
-#[serde(deny_unknown_fields)]
-pub struct HandbackInput {
-    /// Why it goes back: 1–2000 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
-    reason: String,
-}
-
 /// `POST /api/v1/contractor/tickets/{id}/handback`.
 #[utoipa::path(
     post,
@@ -207,9 +197,9 @@ pub struct HandbackInput {
     params(
         ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
-    request_body = HandbackInput,
+    request_body = service::HandBack,
     responses(
-        (status = 200, description = "Handed back: the contractor loses access.", body = crate::service::contractor::ShareChanged),
+        (status = 200, description = "Handed back (or up, with `escalate`): the contractor loses access.", body = crate::service::contractor::ShareChanged),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -217,7 +207,7 @@ pub async fn handback(
     state: Data<AppState>,
     who: Contractor,
     id: Path<TicketId>,
-    JsonBody(input): JsonBody<HandbackInput>,
+    JsonBody(input): JsonBody<service::HandBack>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let contracts = state.contracts.current();
@@ -226,9 +216,7 @@ pub async fn handback(
     let actor = who.0.clone();
     let out = state
         .db
-        .write_async(move |c| {
-            service::handback(c, &contracts, &keys, &actor, id, &input.reason, now)
-        })
+        .write_async(move |c| service::handback(c, &contracts, &keys, &actor, id, &input, now))
         .await;
     let out = denial_audited(&state, &who, id, "handback", out).await?;
     state.changed();

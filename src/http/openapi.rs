@@ -378,7 +378,7 @@ mod tests {
             "QueueInput" => read::<inhouse::QueueInput>(example),
             "SatisfactionInput" => read::<inhouse::SatisfactionInput>(example),
             "StatusInput" => read::<contractor::StatusInput>(example),
-            "HandbackInput" => read::<contractor::HandbackInput>(example),
+            "HandBack" => read::<crate::service::contractor::HandBack>(example),
             "ReplyInput" => read::<crate::service::contractor::ReplyInput>(example),
             "OverflowInput" => read::<admin::OverflowInput>(example),
             "PreviewInput" => read::<admin::PreviewInput>(example),

@@ -102,35 +102,65 @@ pub fn evaluate<'c>(
             let verdict = contract
                 .in_force(now)
                 .and_then(|()| scope_matches(contract, ticket))
-                .and_then(|()| {
-                    if live.returned_before {
-                        Err("the ticket came back from this contractor before".to_owned())
-                    } else {
-                        Ok(())
-                    }
-                })
+                .and_then(|()| not_returned(live))
                 .and_then(|()| within_share_percent(contract, ticket))
                 .and_then(|()| open_for(contract, ticket.channel, now))
                 .and_then(|()| overflow_trigger(contract, live, now))
                 .and_then(|trigger| has_room(contract, live).map(|()| trigger));
-            let (eligible, reason) = match verdict {
-                Ok(trigger) => (
-                    true,
-                    format!(
-                        "in scope, {trigger}, room for more ({} of {} open)",
-                        live.open_shares, contract.overflow.max_open
-                    ),
-                ),
-                Err(why) => (false, why),
-            };
-            Consideration {
-                contract: contract.id.clone(),
-                contractor: contract.contractor.clone(),
-                eligible,
-                reason,
-            }
+            consideration(contract, live, verdict)
         })
         .collect()
+}
+
+/// The L2 contract's verdict on a ticket an L1 contractor hands up to it: the contract named
+/// it, so its overflow trigger and `share_percent` are not asked (an L2 agency with overflow
+/// `off` takes escalations only); it must be in force, the ticket in its scope and not one
+/// it gave up before, its calendar open for the channel, and room left.
+pub fn evaluate_escalation(
+    ticket: &RoutableTicket<'_>,
+    contract: &Contract,
+    live: LiveState,
+    now: DateTime<Utc>,
+) -> Consideration {
+    let verdict = contract
+        .in_force(now)
+        .and_then(|()| scope_matches(contract, ticket))
+        .and_then(|()| not_returned(live))
+        .and_then(|()| open_for(contract, ticket.channel, now))
+        .and_then(|()| has_room(contract, live));
+    consideration(contract, live, verdict.map(|()| "an escalation".to_owned()))
+}
+
+fn not_returned(live: LiveState) -> Result<(), String> {
+    if live.returned_before {
+        Err("the ticket came back from this contractor before".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// A contract's verdict: the trigger that holds (in words), or why it cannot take the ticket.
+fn consideration(
+    contract: &Contract,
+    live: LiveState,
+    verdict: Result<String, String>,
+) -> Consideration {
+    let (eligible, reason) = match verdict {
+        Ok(trigger) => (
+            true,
+            format!(
+                "in scope, {trigger}, room for more ({} of {} open)",
+                live.open_shares, contract.overflow.max_open
+            ),
+        ),
+        Err(why) => (false, why),
+    };
+    Consideration {
+        contract: contract.id.clone(),
+        contractor: contract.contractor.clone(),
+        eligible,
+        reason,
+    }
 }
 
 /// Whether the ticket is still within the contract's scope (channel, priority, category,
@@ -228,6 +258,12 @@ pub fn can_take_more(contract: &Contract, live: LiveState, now: DateTime<Utc>) -
     contract.in_force(now).is_ok()
         && overflow_trigger(contract, live, now).is_ok()
         && has_room(contract, live).is_ok()
+}
+
+/// Whether the contract could take a ticket handed up to it now: in force, room left (no
+/// trigger is asked of an escalation).
+pub fn can_take_escalation(contract: &Contract, live: LiveState) -> bool {
+    has_room(contract, live).is_ok()
 }
 
 /// Which trigger holds, in words, or why none does.

@@ -386,3 +386,48 @@ fn scope_can_ask_for_custom_field_values() {
     );
     assert!(parse_contract("c1.toml", &empty).is_err());
 }
+
+#[test]
+fn an_escalation_skips_the_trigger_but_not_scope_hours_or_room() {
+    // An L2 agency with overflow off takes what is handed up to it, and only that.
+    let l2 = contract("off");
+    let now = at(2026, 6, 1, 12);
+    let free = LiveState::default();
+    assert!(!verdict(&l2, &ticket(&[]), free, now).eligible);
+    let v = evaluate_escalation(&ticket(&[]), &l2, free, now);
+    assert!(v.eligible, "{}", v.reason);
+    assert_eq!(
+        v.reason,
+        "in scope, an escalation, room for more (0 of 2 open)"
+    );
+    let full = LiveState {
+        open_shares: 2,
+        ..free
+    };
+    assert_eq!(
+        evaluate_escalation(&ticket(&[]), &l2, full, now).reason,
+        "at capacity (2 of 2 open)"
+    );
+    assert!(!can_take_escalation(&l2, full));
+    let vip = ["vip".to_owned()];
+    assert_eq!(
+        evaluate_escalation(&ticket(&vip), &l2, free, now).reason,
+        "tag vip is excluded"
+    );
+    let gave_up = LiveState {
+        returned_before: true,
+        ..free
+    };
+    assert!(!evaluate_escalation(&ticket(&[]), &l2, gave_up, now).eligible);
+    let chat = RoutableTicket {
+        channel: Channel::Chat,
+        ..ticket(&[])
+    };
+    let closed = office_hours("");
+    assert_eq!(
+        evaluate_escalation(&chat, &closed, free, at(2026, 6, 1, 20)).reason,
+        "closed until 09:00 MSK (a chat is not sent to a closed agency)"
+    );
+    // Out of force is out of force.
+    assert!(!evaluate_escalation(&ticket(&[]), &l2, free, at(2027, 6, 1, 12)).eligible);
+}

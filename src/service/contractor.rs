@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::clock::from_db;
@@ -18,9 +18,9 @@ use crate::redaction::ProjectedFields;
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
-use crate::service::sharing::{project_for, route};
+use crate::service::sharing::{project_for, reader_of, route};
 use crate::service::timekeeping;
-use crate::shares::{self, ShareRow};
+use crate::shares::{self, Ending, ShareRow};
 use crate::tickets::store::{self, Origin};
 use crate::tickets::{CommentInput, TicketError, checked_reason};
 
@@ -115,7 +115,8 @@ pub fn view(
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
     let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     let actor = who.ledger_name();
-    let projection = match project_for(conn, keys, &file.contract, &ticket, Some(share.id), now)? {
+    let projection = match project_for(conn, keys, &file.contract, &ticket, reader_of(&share), now)?
+    {
         Ok(projection) => projection,
         Err(e) => {
             tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; read refused");
@@ -302,7 +303,7 @@ fn tokens_given(
 ) -> Result<BTreeSet<String>, TicketError> {
     let ticket = store::find(conn, share.ticket_id)?.ok_or(TicketError::NotFound)?;
     Ok(
-        match project_for(conn, keys, &file.contract, &ticket, Some(share.id), now)? {
+        match project_for(conn, keys, &file.contract, &ticket, reader_of(share), now)? {
             Ok(view) => view.tokens,
             Err(e) => {
                 tracing::warn!(ticket = share.ticket_id, contract = %share.contract_id, error = %e, "redaction failed; reply not re-hydrated");
@@ -332,35 +333,67 @@ pub fn set_status(
         });
     }
     let (share, _) = share_to_change(conn, contracts, who, ticket_id, now)?;
-    change_state(conn, contracts, who, &share, to, None, now)
+    change_state(conn, contracts, who, &share, to, Ending::default(), now)
 }
 
-/// Hands the ticket back to the in-house side; the contractor loses access.
+/// A contractor handing a ticket back (`POST /api/v1/contractor/tickets/{id}/handback`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"reason": "Needs access to the billing system we do not have", "escalate": false}))]
+#[serde(deny_unknown_fields)]
+pub struct HandBack {
+    /// Why it goes back: 1–2000 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    pub reason: String,
+    /// Hand it up to the L2 agency the contract names (`escalates_to`) instead of back to the
+    /// in-house side.
+    #[serde(default)]
+    pub escalate: bool,
+}
+
+/// Hands the ticket back to the in-house side, or up to the contract's L2 agency; the
+/// contractor loses access.
 pub fn handback(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     keys: &VaultKeys,
     who: &ContractorActor,
     ticket_id: TicketId,
-    reason: &str,
+    request: &HandBack,
     now: DateTime<Utc>,
 ) -> Result<ShareChanged, TicketError> {
     let ticket_id = ticket_id.get();
-    let reason = checked_reason(reason)?;
+    let reason = checked_reason(&request.reason)?;
     let (share, file) = share_to_change(conn, contracts, who, ticket_id, now)?;
-    let reroute = file.contract.overflow.reroute_on_handback;
+    let overflow = &file.contract.overflow;
+    let escalate_to = match (request.escalate, overflow.escalates_to.as_deref()) {
+        (false, _) => None,
+        (true, Some(l2)) => Some(l2),
+        (true, None) => {
+            return Err(TicketError::Conflict(format!(
+                "contract {} names no agency to escalate to (`escalates_to`)",
+                file.contract.id
+            )));
+        }
+    };
+    let ending = Ending {
+        reason: Some(reason),
+        recall_cause: None,
+        keep_in_house: escalate_to.is_none() && !overflow.reroute_on_handback,
+        escalate_to,
+    };
     let changed = change_state(
         conn,
         contracts,
         who,
         &share,
         ShareState::HandedBack,
-        Some(reason),
+        ending,
         now,
     )?;
-    // Offered to the next contract that fits, never back to this one; the contractor is not
-    // told where it went. The decision is stored on the ticket for the in-house side.
-    if reroute && changed.changed {
+    // Offered to the L2 contract, or to the next contract that fits (never back to this one);
+    // the contractor is not told where it went. The decision is stored on the ticket for the
+    // in-house side.
+    if changed.changed && !ending.keep_in_house {
         let row = store::find(conn, share.ticket_id)?.ok_or(TicketError::NotFound)?;
         route(conn, contracts, keys, &row, &who.ledger_name(), now)?;
     }
@@ -374,7 +407,7 @@ fn change_state(
     who: &ContractorActor,
     share: &ShareRow,
     to: ShareState,
-    reason: Option<&str>,
+    ending: Ending<'_>,
     now: DateTime<Utc>,
 ) -> Result<ShareChanged, TicketError> {
     let (action, event_type) = if to == ShareState::HandedBack {
@@ -383,7 +416,7 @@ fn change_state(
         (Action::ShareStatus, EventType::ShareStatus)
     };
     let ticket_id = share.ticket_id;
-    let (updated, changed) = shares::transition(conn, share, to, reason, None, now)?;
+    let (updated, changed) = shares::transition(conn, share, to, ending, now)?;
     if changed {
         timekeeping::sync(conn, contracts, &updated, now)?;
         ledger::append(
@@ -398,7 +431,8 @@ fn change_state(
                     "share_id": share.id,
                     "from": share.state,
                     "to": updated.state,
-                    "reason_characters": reason.map(|r| r.chars().count()),
+                    "reason_characters": ending.reason.map(|r| r.chars().count()),
+                    "escalate_to": ending.escalate_to,
                 }),
             },
         )?;
@@ -412,7 +446,8 @@ fn change_state(
                     "share_id": share.id,
                     "from": share.state,
                     "to": updated.state,
-                    "reason": reason,
+                    "reason": ending.reason,
+                    "escalate_to": ending.escalate_to,
                 }),
             )],
         )?;

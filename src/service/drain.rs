@@ -19,20 +19,29 @@ use crate::tickets::{TicketError, store};
 /// The actor the ledger names for what the drain shares.
 pub const DRAIN_ACTOR: &str = "system:drain";
 
-/// Whether each contract could take a ticket now (in force, a trigger on, room left), in
-/// rank order: when none can, the backlog is not read at all.
+/// Whether each contract could take a ticket now (in force, a trigger on or named as an L2
+/// by another contract, room left), in rank order: when none can, the backlog is not read at
+/// all.
 pub fn room(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, bool)>, TicketError> {
     let live = live_states(conn, contracts, &[], now)?;
+    let escalation_targets: Vec<&str> = contracts
+        .in_rank_order()
+        .filter_map(|f| f.contract.overflow.escalates_to.as_deref())
+        .collect();
     Ok(contracts
         .in_rank_order()
         .map(|f| {
             let state = live.get(&f.contract.id).copied().unwrap_or_default();
             let id = f.contract.id.clone();
-            (id, routing::can_take_more(&f.contract, state, now))
+            let free = f.contract.in_force(now).is_ok()
+                && (routing::can_take_more(&f.contract, state, now)
+                    || (escalation_targets.contains(&id.as_str())
+                        && routing::can_take_escalation(&f.contract, state)));
+            (id, free)
         })
         .collect())
 }

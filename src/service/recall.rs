@@ -71,8 +71,13 @@ pub(crate) fn take_back(
         conn,
         share,
         crate::model::ShareState::Recalled,
-        Some(reason),
-        Some(cause),
+        shares::Ending {
+            reason: Some(reason),
+            recall_cause: Some(cause),
+            // An operator takes a ticket back to work it in-house.
+            keep_in_house: cause == RecallCause::Operator,
+            escalate_to: None,
+        },
         now,
     )?;
     timekeeping::sync(conn, contracts, &updated, now)?;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::contracts::{Contract, ContractSet};
 use crate::db::AnyConnection;
 use crate::ledger::{self, Action, NewEntry};
-use crate::model::{Channel, EventType, Priority, RoutingOutcome, TicketStatus};
+use crate::model::{Channel, EventType, Priority, RoutingOutcome, ShareState, TicketStatus};
 use crate::outbox::{self, NewEvent};
 use crate::redaction::vault::VaultError;
 use crate::redaction::{self, RedactionError, Vault, VaultKeys};
@@ -18,7 +18,7 @@ use crate::routing::{self, Consideration, RoutableTicket};
 use crate::service::recall::{RecallCause, take_back};
 use crate::service::timekeeping;
 use crate::shares;
-use crate::tickets::store::{self, Origin, TicketRow};
+use crate::tickets::store::{self, CommentReader, Origin, TicketRow};
 use crate::tickets::{NewTicket, TicketError, parse_stored, queue_depth};
 
 /// The routing decision stored on a ticket and returned to the in-house side.
@@ -70,11 +70,49 @@ fn decided(
     }
 }
 
+/// What routing reads of a stored ticket, owned so that a [`RoutableTicket`] can borrow it.
+struct RoutingInput {
+    key: String,
+    tags: Vec<String>,
+    custom_fields: serde_json::Map<String, Value>,
+}
+
+impl RoutingInput {
+    fn of(row: &TicketRow) -> Self {
+        Self {
+            key: format!("{}/{}", row.source, row.external_id),
+            tags: row.tag_list(),
+            custom_fields: row.custom_field_map(),
+        }
+    }
+
+    fn ticket<'a>(&'a self, row: &'a TicketRow) -> Result<RoutableTicket<'a>, TicketError> {
+        Ok(RoutableTicket {
+            channel: parse_stored::<Channel>("channel", &row.channel)?,
+            priority: parse_stored::<Priority>("priority", &row.priority)?,
+            category: row.category.as_deref(),
+            language: row.language.as_deref(),
+            tags: &self.tags,
+            custom_fields: &self.custom_fields,
+            key: &self.key,
+        })
+    }
+}
+
+/// A ticket being placed: its row, what routing reads of it, and the share whose replies it
+/// takes along when it is escalated.
+struct Placing<'a> {
+    row: &'a TicketRow,
+    ticket: RoutableTicket<'a>,
+    escalated_from: Option<i64>,
+}
+
 /// Decides where the ticket goes, in named steps: a ticket with a contractor stays there
 /// while it still fits that contract's scope, and is recalled when it no longer does; a
-/// finished one stays where it is; otherwise every contract in force is evaluated against
-/// what it can take now, and the first eligible one that redaction and capacity allow gets
-/// the share.
+/// finished one stays where it is, and so does one kept for the in-house team; one handed
+/// up goes to the contract it was escalated to; otherwise every contract in force is
+/// evaluated against what it can take now, and the first eligible one that redaction and
+/// capacity allow gets the share.
 fn choose(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
@@ -83,21 +121,16 @@ fn choose(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<RoutingDecision, TicketError> {
-    let routing_key = format!("{}/{}", row.source, row.external_id);
-    let tags = row.tag_list();
-    let custom_fields = row.custom_field_map();
-    let ticket = RoutableTicket {
-        channel: parse_stored::<Channel>("channel", &row.channel)?,
-        priority: parse_stored::<Priority>("priority", &row.priority)?,
-        category: row.category.as_deref(),
-        language: row.language.as_deref(),
-        tags: &tags,
-        custom_fields: &custom_fields,
-        key: &routing_key,
+    let input = RoutingInput::of(row);
+    let placing = Placing {
+        row,
+        ticket: input.ticket(row)?,
+        escalated_from: None,
     };
+    let ticket = &placing.ticket;
     // One look-up serves both the current share and the contracts that had it before.
     let mut ticket_shares = shares::of_ticket(conn, row.id)?;
-    let recalled = match recheck(conn, contracts, row, &ticket_shares, &ticket, actor, now)? {
+    let recalled = match recheck(conn, contracts, row, &ticket_shares, ticket, actor, now)? {
         Recheck::Settled(decision) => return Ok(decision),
         Recheck::Recalled(why) => {
             // The recalled contract now counts as one the ticket came back from.
@@ -106,6 +139,26 @@ fn choose(
         }
         Recheck::Open => None,
     };
+    if let Some(kept) = ticket_shares.iter().find(|s| s.keep_in_house) {
+        let reason = if kept.state == ShareState::Recalled {
+            format!(
+                "kept in-house: an operator took it back from {} under {} to work it in-house",
+                kept.contractor, kept.contract_id
+            )
+        } else {
+            format!(
+                "kept in-house: {} handed it back under {}, which keeps hand-backs in-house",
+                kept.contractor, kept.contract_id
+            )
+        };
+        return Ok(decided(RoutingOutcome::Kept, None, reason, Vec::new(), now));
+    }
+    if ticket_shares
+        .first()
+        .is_some_and(|s| s.state == ShareState::HandedBack && s.escalate_to.is_some())
+    {
+        return escalate(conn, contracts, keys, &placing, &ticket_shares, actor, now);
+    }
     let after_recall = |reason: String| after(recalled.as_deref(), reason);
     let live = live_states(conn, contracts, &ticket_shares, now)?;
     let candidates = routing::in_routing_order(contracts.in_rank_order().map(|f| {
@@ -114,7 +167,7 @@ fn choose(
             live.get(&f.contract.id).copied().unwrap_or_default(),
         )
     }));
-    let mut considered = routing::evaluate(&ticket, candidates, now);
+    let mut considered = routing::evaluate(ticket, candidates, now);
     for i in 0..considered.len() {
         let Some(file) = contracts
             .get(&considered[i].contract)
@@ -122,7 +175,7 @@ fn choose(
         else {
             continue;
         };
-        match share_with(conn, keys, file, row, &ticket, actor, now)? {
+        match share_with(conn, keys, file, &placing, actor, now)? {
             Ok(()) => {
                 let contract = &file.contract;
                 let reason = after_recall(format!(
@@ -150,6 +203,81 @@ fn choose(
         "kept in-house: no contract could take it".to_owned()
     });
     Ok(decided(RoutingOutcome::Kept, None, reason, considered, now))
+}
+
+/// Offers a ticket handed up by its latest share (the first of `ticket_shares`) to the
+/// contract it was escalated to, and to no other: shared there, with the replies written
+/// under that share, when that contract can take it ([`routing::evaluate_escalation`]);
+/// otherwise kept in-house with the reason, and offered to it again by the next push or
+/// drain.
+fn escalate(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    placing: &Placing<'_>,
+    ticket_shares: &[shares::ShareRow],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RoutingDecision, TicketError> {
+    let Some(from) = ticket_shares.first() else {
+        return Err(TicketError::Corrupt(
+            "an escalation without its share".into(),
+        ));
+    };
+    let target = from.escalate_to.as_deref().unwrap_or_default();
+    let placing = Placing {
+        escalated_from: Some(from.id),
+        ticket: placing.ticket.clone(),
+        ..*placing
+    };
+    let handed_up = format!(
+        "escalated by {} under {} to {target}",
+        from.contractor, from.contract_id
+    );
+    let mut verdict = match contracts.get(target) {
+        Some(file) => {
+            let live = live_states(conn, contracts, ticket_shares, now)?;
+            let state = live.get(target).copied().unwrap_or_default();
+            routing::evaluate_escalation(&placing.ticket, &file.contract, state, now)
+        }
+        None => routing::Consideration {
+            contract: target.to_owned(),
+            contractor: String::new(),
+            eligible: false,
+            reason: "no such contract".into(),
+        },
+    };
+    if let Some(file) = contracts.get(target).filter(|_| verdict.eligible) {
+        match share_with(conn, keys, file, &placing, actor, now)? {
+            Ok(()) => {
+                let contract = &file.contract;
+                let reason = format!("{handed_up}: {}", verdict.reason);
+                let placed = Some((contract.id.as_str(), contract.contractor.as_str()));
+                return Ok(decided(
+                    RoutingOutcome::Shared,
+                    placed,
+                    reason,
+                    vec![verdict],
+                    now,
+                ));
+            }
+            Err(refused) => {
+                verdict.eligible = false;
+                verdict.reason = refused;
+            }
+        }
+    }
+    let reason = format!(
+        "kept in-house: {handed_up}, which cannot take it now ({}); offered to it again on the next change or drain",
+        verdict.reason
+    );
+    Ok(decided(
+        RoutingOutcome::Kept,
+        None,
+        reason,
+        vec![verdict],
+        now,
+    ))
 }
 
 /// A routing reason, after the recall that preceded it, if any.
@@ -265,14 +393,18 @@ fn share_with(
     conn: &mut AnyConnection,
     keys: &VaultKeys,
     file: &crate::contracts::ContractFile,
-    row: &TicketRow,
-    ticket: &RoutableTicket,
+    placing: &Placing<'_>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), String>, TicketError> {
     let contract = &file.contract;
+    let (row, ticket) = (placing.row, &placing.ticket);
+    let reader = CommentReader {
+        own: None,
+        handed_over: placing.escalated_from,
+    };
     // Redact first: if that fails, nothing is shared (fail closed) and the refusal is audited.
-    let projection = match project_for(conn, keys, contract, row, None, now)? {
+    let projection = match project_for(conn, keys, contract, row, reader, now)? {
         Ok(projection) => projection,
         Err(e) => {
             tracing::warn!(ticket = row.id, contract = %contract.id, error = %e, "redaction failed; not shared");
@@ -308,6 +440,7 @@ fn share_with(
         &contract.id,
         &contract.contractor,
         stripe,
+        placing.escalated_from,
         now,
     )?;
     timekeeping::start_share_clocks(conn, file, &share, ticket.priority, ticket.channel, now)?;
@@ -323,6 +456,7 @@ fn share_with(
                 "share_id": share.id,
                 "contract_version": share.contract_version,
                 "contract_sha256": file.sha256,
+                "escalated_from": placing.escalated_from,
                 "receipt": projection.receipt,
             }),
         },
@@ -353,6 +487,15 @@ fn share_with(
     Ok(Ok(()))
 }
 
+/// How `share`'s contractor reads the ticket's comments: its own replies, and those of the
+/// share it was escalated from.
+pub(crate) fn reader_of(share: &shares::ShareRow) -> CommentReader {
+    CommentReader {
+        own: Some(share.id),
+        handed_over: share.escalated_from,
+    }
+}
+
 /// Projects a ticket for a contract inside a savepoint, so that a failed projection leaves
 /// no vault rows behind. The outer error is storage; the inner one is redaction's.
 pub(crate) fn project_for(
@@ -360,11 +503,11 @@ pub(crate) fn project_for(
     keys: &VaultKeys,
     contract: &Contract,
     row: &TicketRow,
-    share_id: Option<i64>,
+    reader: CommentReader,
     now: DateTime<Utc>,
 ) -> Result<Result<redaction::Projection, RedactionError>, TicketError> {
     let comments = store::comments_of(conn, row.id)?;
-    let source = store::source_ticket(row, &comments, share_id);
+    let source = store::source_ticket(row, &comments, reader);
     let attempt = conn.transaction(|c| {
         let mut vault = Vault::new(c, keys, &contract.id, now);
         redaction::project(&source, &contract.confidentiality, &mut vault)
@@ -413,7 +556,14 @@ pub fn preview(
     for c in &scratch.comments {
         store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;
     }
-    let projected = project_for(conn, keys, &file.contract, &row, None, now)?;
+    let projected = project_for(
+        conn,
+        keys,
+        &file.contract,
+        &row,
+        CommentReader::default(),
+        now,
+    )?;
     let (view, receipt, refused) = match projected {
         Ok(p) => (
             Some(redaction::ProjectedFields(p.body)),
@@ -451,7 +601,7 @@ pub(crate) fn send_update(
         return Ok(());
     };
     let row = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
-    match project_for(conn, keys, &file.contract, &row, Some(share.id), now)? {
+    match project_for(conn, keys, &file.contract, &row, reader_of(&share), now)? {
         Ok(projection) => {
             let mut view = Value::Object(projection.body);
             view["contract"] = json!(share.contract_id);

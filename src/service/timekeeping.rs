@@ -177,7 +177,8 @@ pub(crate) fn customer_wrote(
         return Ok(());
     }
     if state == ShareState::Pending {
-        let (reopened, _) = shares::transition(conn, &share, ShareState::Open, None, None, now)?;
+        let (reopened, _) =
+            shares::transition(conn, &share, ShareState::Open, Default::default(), now)?;
         ledger::append(
             conn,
             now,

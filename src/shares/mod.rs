@@ -65,6 +65,13 @@ pub struct ShareRow {
     pub capacity_stripe: Option<i32>,
     /// Why it was recalled (a [`crate::model::RecallCause`] name).
     pub recall_cause: Option<String>,
+    /// The ticket stays with the in-house team after this share: an operator took it back,
+    /// or the contractor handed it back under a contract that does not re-route hand-backs.
+    pub keep_in_house: bool,
+    /// The contract the contractor handed the ticket up to (`escalate`), if it did.
+    pub escalate_to: Option<String>,
+    /// The share it was escalated from (an L1 agency handing the ticket up), if any.
+    pub escalated_from: Option<i64>,
 }
 
 impl ShareRow {
@@ -172,6 +179,7 @@ pub fn create(
     contract_id: &str,
     contractor: &str,
     capacity_stripe: i32,
+    escalated_from: Option<i64>,
     now: DateTime<Utc>,
 ) -> QueryResult<ShareRow> {
     use diesel::IntoSql;
@@ -186,6 +194,7 @@ pub fn create(
         to_db(now).into_sql::<Timestamp>(),
         to_db(now).into_sql::<Timestamp>(),
         Some(capacity_stripe).into_sql::<Nullable<Integer>>(),
+        escalated_from.into_sql::<Nullable<BigInt>>(),
     ));
     diesel::insert_into(shares::table)
         .values(from_contract)
@@ -198,6 +207,7 @@ pub fn create(
             shares::created_at,
             shares::updated_at,
             shares::capacity_stripe,
+            shares::escalated_from,
         ))
         .returning(shares::all_columns)
         .get_result(conn)
@@ -313,16 +323,28 @@ pub fn record_first_response(
     Ok(())
 }
 
-/// Moves a share to `to` as its contractor (or, for a recall, the in-house side) asks. Returns the updated row and whether anything
-/// changed (asking for the state it already has is a no-op, so retries are harmless).
-/// A recall says why (`recall_cause`).
-/// Leaving `open`/`pending` for a final state frees the contract's capacity.
+/// How a share ends, when it does: why, and what follows for the ticket.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ending<'a> {
+    /// The contractor's reason for a hand-back, or the recall's.
+    pub reason: Option<&'a str>,
+    /// Why it was recalled.
+    pub recall_cause: Option<crate::model::RecallCause>,
+    /// The ticket stays with the in-house team: not routed again by a push or the drain.
+    pub keep_in_house: bool,
+    /// The contract the ticket is handed up to.
+    pub escalate_to: Option<&'a str>,
+}
+
+/// Moves a share to `to` as its contractor (or, for a recall, the in-house side) asks, and
+/// records how it ended. Returns the updated row and whether anything changed (asking for the
+/// state it already has is a no-op, so retries are harmless). Leaving `open`/`pending` for a
+/// final state frees the contract's capacity.
 pub fn transition(
     conn: &mut AnyConnection,
     share: &ShareRow,
     to: ShareState,
-    handback_reason: Option<&str>,
-    recall_cause: Option<crate::model::RecallCause>,
+    ending: Ending<'_>,
     now: DateTime<Utc>,
 ) -> Result<(ShareRow, bool), ShareError> {
     use ShareState::*;
@@ -342,8 +364,10 @@ pub fn transition(
     let row: ShareRow = diesel::update(shares::table.find(share.id))
         .set((
             shares::state.eq(to.as_str()),
-            shares::handback_reason.eq(handback_reason),
-            shares::recall_cause.eq(recall_cause.map(|c| c.as_str())),
+            shares::handback_reason.eq(ending.reason),
+            shares::recall_cause.eq(ending.recall_cause.map(|c| c.as_str())),
+            shares::keep_in_house.eq(ending.keep_in_house),
+            shares::escalate_to.eq(ending.escalate_to),
             shares::updated_at.eq(to_db(now)),
         ))
         .returning(shares::all_columns)

@@ -180,8 +180,8 @@ pub fn find_by_key(
         .optional()
 }
 
-/// The tickets the backlog drain may route (waiting in-house, and not taken back by an
-/// operator to be worked in-house), with their priorities.
+/// The tickets the backlog drain may route (waiting in-house, and not kept for the in-house
+/// team), with their priorities.
 pub fn drainable(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
     drainable_query()
         .select((tickets::id, tickets::priority))
@@ -206,12 +206,12 @@ pub fn is_drainable(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
 fn drainable_query() -> tickets::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend>
 {
     use crate::db::schema::shares;
-    use crate::model::RecallCause;
-    // An operator took it back to work it in-house: it waits for them, not for a contractor.
-    let taken_in_house = shares::table
+    // An operator took it back, or its contractor handed it back under a contract that keeps
+    // hand-backs in-house: it waits for the in-house team, not for a contractor.
+    let kept_in_house = shares::table
         .filter(shares::ticket_id.eq(tickets::id))
-        .filter(shares::recall_cause.eq(RecallCause::Operator.as_str()));
-    waiting_query().filter(diesel::dsl::not(diesel::dsl::exists(taken_in_house)))
+        .filter(shares::keep_in_house.eq(true));
+    waiting_query().filter(diesel::dsl::not(diesel::dsl::exists(kept_in_house)))
 }
 
 fn waiting_query() -> tickets::BoxedQuery<'static, <AnyConnection as diesel::Connection>::Backend> {
@@ -386,24 +386,27 @@ pub fn comments_of(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// The ticket and its comments in the form projection takes; `share_id` marks which
-/// contractor replies belong to the viewing contractor (none before the share exists).
+/// The ticket and its comments in the form projection takes, as `reader` may see them.
 pub fn source_ticket(
     ticket: &TicketRow,
     comments: &[CommentRow],
-    share_id: Option<i64>,
+    reader: CommentReader,
 ) -> SourceTicket {
     SourceTicket {
         fields: ticket.source_fields(),
         comments: comments
             .iter()
-            // Replies written under another (earlier) share are never shown to this contractor.
+            // Replies written under another (earlier) share are never shown to this contractor,
+            // except those of the share it was escalated from.
             .filter(|c| {
-                c.origin == CommentOrigin::Inhouse || (share_id.is_some() && c.share_id == share_id)
+                c.origin == CommentOrigin::Inhouse
+                    || reader.is_own(c.share_id)
+                    || reader.is_handed_over(c.share_id)
             })
             .map(|c| {
-                let own = share_id.is_some() && c.share_id == share_id;
-                // Its own replies come back to the contractor as it wrote them.
+                let own = reader.is_own(c.share_id);
+                // Its own replies come back to the contractor as it wrote them; replies handed
+                // over are the in-house copy, redacted under this contract like any text.
                 let as_written = own.then_some(c.written_body.as_ref()).flatten();
                 SourceComment {
                     id: c.id,
@@ -416,6 +419,25 @@ pub fn source_ticket(
                 }
             })
             .collect(),
+    }
+}
+
+/// Whose view of a ticket's comments a projection is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CommentReader {
+    /// The share reading: its replies come back as written. `None` before the share exists.
+    pub own: Option<i64>,
+    /// The share it was escalated from: the replies written there are handed over.
+    pub handed_over: Option<i64>,
+}
+
+impl CommentReader {
+    fn is_own(self, share_id: Option<i64>) -> bool {
+        self.own.is_some() && share_id == self.own
+    }
+
+    fn is_handed_over(self, share_id: Option<i64>) -> bool {
+        self.handed_over.is_some() && share_id == self.handed_over
     }
 }
 

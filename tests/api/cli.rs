@@ -152,6 +152,8 @@ fn contract_problems_are_reported_as_file_key_message() {
         "bad-action.toml: confidentiality.fields.description: unknown variant `blur`",
         "unknown-field.toml: confidentiality.fields.requester.address: unknown field",
         "bad-endpoint.toml: endpoint.url: must not carry a user name or password",
+        "bad-escalation.toml: overflow.escalates_to: `nowhere` is not the id of a contract in this directory",
+        "self-escalation.toml: overflow.escalates_to: names this contract itself",
     ];
     for line in expected {
         assert!(stderr.contains(line), "missing `{line}` in:\n{stderr}");

@@ -37,14 +37,6 @@ async fn waiting(app: &TestApp, external_id: &str, priority: &str) -> i64 {
     answer.body["id"].as_i64().unwrap_or_default()
 }
 
-async fn drain(app: &TestApp) -> DrainReport {
-    let drainer = app.drainer.clone();
-    tokio::task::spawn_blocking(move || drainer.run_once())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 async fn switch_on(app: &TestApp) {
     let answer = app
         .post(
@@ -61,10 +53,10 @@ async fn the_backlog_goes_out_by_priority_when_overflow_is_switched_on(app: Test
     let high = waiting(&app, "D-high", "high").await;
     let normal = waiting(&app, "D-normal", "normal").await;
     // Switched off: nothing can take more, and the backlog is not even read.
-    assert_eq!(drain(&app).await, DrainReport::default());
+    assert_eq!(app.drain().await, DrainReport::default());
     switch_on(&app).await;
     // Two places: the high and the normal ticket go, the low one waits.
-    let first = drain(&app).await;
+    let first = app.drain().await;
     assert_eq!((first.shared, first.kept), (2, 0), "{first:?}");
     let share_of = |id: i64| {
         let app = &app;
@@ -83,7 +75,7 @@ async fn the_backlog_goes_out_by_priority_when_overflow_is_switched_on(app: Test
         .await;
     assert_eq!(decided.body["routing"]["outcome"], "shared");
     // Full: nothing more to do until a place frees up.
-    assert_eq!(drain(&app).await, DrainReport::default());
+    assert_eq!(app.drain().await, DrainReport::default());
     // The contractor solves one: its place goes to the low ticket.
     let solved = app
         .post(
@@ -93,7 +85,7 @@ async fn the_backlog_goes_out_by_priority_when_overflow_is_switched_on(app: Test
         )
         .await;
     assert_eq!(solved.status, 200, "{:?}", solved.body);
-    let second = drain(&app).await;
+    let second = app.drain().await;
     assert_eq!(second.shared, 1, "{second:?}");
     assert_eq!(share_of(low).await, "volga-ru");
     let shares = app
@@ -109,16 +101,16 @@ async fn tickets_nobody_can_take_are_not_routed_again_and_again(app: TestApp) {
     let english = app.ingest(&ticket_en("D-en")).await;
     assert_eq!(english.body["routing"]["outcome"], "kept");
     switch_on(&app).await;
-    let first = drain(&app).await;
+    let first = app.drain().await;
     assert_eq!((first.shared, first.kept), (0, 1), "{first:?}");
-    let again = drain(&app).await;
+    let again = app.drain().await;
     assert_eq!((again.kept, again.skipped), (0, 1), "{again:?}");
 }
 
 async fn a_ticket_an_operator_took_back_is_left_in_house(app: TestApp) {
     let id = waiting(&app, "D-op", "normal").await;
     switch_on(&app).await;
-    assert_eq!(drain(&app).await.shared, 1);
+    assert_eq!(app.drain().await.shared, 1);
     let recalled = app
         .post(
             &format!("/api/v1/tickets/{id}/recall"),
@@ -127,9 +119,19 @@ async fn a_ticket_an_operator_took_back_is_left_in_house(app: TestApp) {
         )
         .await;
     assert_eq!(recalled.status, 200, "{:?}", recalled.body);
-    // Waiting in-house again, but for the operator: the drain does not touch it.
-    let report = drain(&app).await;
+    // Waiting in-house again, but for the operator: the drain does not touch it, nor does
+    // the next push.
+    let report = app.drain().await;
     assert_eq!(report, DrainReport::default(), "{report:?}");
+    let mut pushed = ticket_en("D-op");
+    pushed["language"] = json!("ru");
+    let pushed = app.ingest(&pushed).await;
+    assert_eq!(
+        pushed.body["routing"]["reason"],
+        "kept in-house: an operator took it back from volga under volga-ru to work it in-house",
+        "{:?}",
+        pushed.body
+    );
     let view = app
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
         .await;
@@ -167,7 +169,7 @@ async fn two_replicas_drain_one_backlog_once() {
         kept: Default::default(),
         ..app.drainer.clone()
     };
-    let (a, b) = tokio::join!(drain(&app), async {
+    let (a, b) = tokio::join!(app.drain(), async {
         tokio::task::spawn_blocking(move || other.run_once())
             .await
             .unwrap_or_else(|e| panic!("{e}"))

@@ -309,6 +309,15 @@ impl TestApp {
         self.post("/api/v1/tickets", &self.inhouse(), ticket).await
     }
 
+    /// Runs one pass of the backlog drain, as its job would.
+    pub async fn drain(&self) -> msp_bridge::jobs::backlog_drain::DrainReport {
+        let drainer = self.drainer.clone();
+        tokio::task::spawn_blocking(move || drainer.run_once())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Counts rows of a table (after sealing the ledger, as the worker would have).
     pub fn count(&self, table: &str) -> i64 {
         self.seal_ledger();

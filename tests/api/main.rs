@@ -11,6 +11,7 @@ pub(crate) mod cli;
 mod console;
 mod delivery;
 mod drain;
+mod escalation;
 mod events;
 mod idempotency;
 mod ledger;

@@ -221,6 +221,19 @@ async fn a_contract_can_keep_its_hand_backs_in_house(app: TestApp) {
         .await;
     assert_eq!(inhouse.body["share"]["state"], "handed_back");
     assert_eq!(inhouse.body["share"]["contract"], "acme-en");
+    // It stays with the in-house team: neither the next push nor the drain sends it out.
+    let pushed = app.ingest(&ticket_en("HB-2")).await;
+    assert_eq!(
+        pushed.body["routing"]["outcome"], "kept",
+        "{:?}",
+        pushed.body
+    );
+    assert_eq!(
+        pushed.body["routing"]["reason"],
+        "kept in-house: acme handed it back under acme-en, which keeps hand-backs in-house"
+    );
+    assert_eq!(app.drain().await.shared, 0);
+    assert_eq!(contractor_view(&app, "beta", id).await.status, 404);
 }
 
 on_both_backends!(with two_agencies: a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits);
