@@ -186,6 +186,7 @@ fn sweep_backlog(label: &str, url: &str, n: u64) {
         metrics: Arc::new(msp_bridge::telemetry::Metrics::default()),
         wake: Arc::new(tokio::sync::Notify::new()),
         outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        drain_wake: Arc::new(tokio::sync::Notify::new()),
     };
     let timed = |what: &str| {
         let started = Instant::now();

@@ -1,7 +1,8 @@
 //! Times the backlog drain: a backlog of tickets kept in-house (the one contract's manual
 //! overflow switched off), then the switch turned on, and one drain pass until the last
-//! share — the case a peak-season switch is for. Every ticket is shared, redacted and
-//! tokenised with its comments, as a push would be.
+//! share — the case a peak-season switch is for — while new tickets keep being pushed
+//! (`--ingest-per-second`, default 100; 0 for none), each shared at once as they now can be.
+//! Every ticket is shared, redacted and tokenised with its comments, as a push would be.
 //!
 //! ```sh
 //! cargo run --release --example drainbench -- --tickets 10000
@@ -10,6 +11,7 @@
 //! ```
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -42,11 +44,11 @@ fn contracts(tickets: usize) -> anyhow::Result<ContractSet> {
     )?))
 }
 
-fn ticket(n: usize) -> anyhow::Result<NewTicket> {
+fn ticket(prefix: &str, n: usize) -> anyhow::Result<NewTicket> {
     let priority = ["low", "normal", "high"][n % 3];
     let input: TicketInput = serde_json::from_value(json!({
         "source": "bench",
-        "external_id": format!("D-{n}"),
+        "external_id": format!("{prefix}-{n}"),
         "subject": format!("Возврат за заказ {n}: карта 4111 1111 1111 1111"),
         "description": "Здравствуйте! Меня зовут Мария Иванова, телефон +7 912 345-67-89, \
                         почта maria.ivanova@example.ru. Деньги списали дважды.",
@@ -65,6 +67,7 @@ fn ticket(n: usize) -> anyhow::Result<NewTicket> {
 
 fn main() -> anyhow::Result<()> {
     let mut tickets = 10_000usize;
+    let mut ingest_per_second = 100u64;
     let mut database = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -74,6 +77,9 @@ fn main() -> anyhow::Result<()> {
         match flag.as_str() {
             "--tickets" => tickets = value.parse().context("--tickets")?,
             "--database" => database = Some(value),
+            "--ingest-per-second" => {
+                ingest_per_second = value.parse().context("--ingest-per-second")?;
+            }
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
@@ -81,7 +87,8 @@ fn main() -> anyhow::Result<()> {
     let url = database.unwrap_or_else(|| format!("sqlite://{}/drain.db", dir.path().display()));
     let db = Db::connect(&url)?;
     db.migrate()?;
-    let set = contracts(tickets)?;
+    // Room for the backlog and for everything pushed while it drains.
+    let set = contracts(tickets * 2)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = VaultKeys::from_bytes([7; 32]);
     let now = clock.now();
@@ -91,7 +98,7 @@ fn main() -> anyhow::Result<()> {
     })?;
     let started = Instant::now();
     for n in 0..tickets {
-        let t = ticket(n)?;
+        let t = ticket("D", n)?;
         db.write(|c| {
             msp_bridge::service::intake::ingest(c, &set, &keys, &t, "bench", now)
                 .map_err(|e| DbError::Task(e.to_string()))
@@ -107,14 +114,24 @@ fn main() -> anyhow::Result<()> {
     })?;
     let drain = BacklogDrain {
         db: db.clone(),
-        contracts: Registry::new(set),
-        keys,
-        clock,
+        contracts: Registry::new(set.clone()),
+        keys: keys.clone(),
+        clock: clock.clone(),
+        metrics: Default::default(),
         kept: Default::default(),
+        wake: Default::default(),
     };
+    let draining = Arc::new(AtomicBool::new(true));
+    let pusher = (ingest_per_second > 0).then(|| {
+        let (db, draining, clock) = (db.clone(), draining.clone(), clock.clone());
+        std::thread::spawn(move || {
+            push_while(&db, &set, &keys, &*clock, &draining, ingest_per_second)
+        })
+    });
     let started = Instant::now();
     let report = drain.run_once().map_err(|e| anyhow::anyhow!("{e}"))?;
     let seconds = started.elapsed().as_secs_f64();
+    draining.store(false, Ordering::Relaxed);
     println!(
         "drain: {} shared, {} kept, {} skipped in {seconds:.1} s ({:.0} tickets/s)",
         report.shared,
@@ -122,5 +139,46 @@ fn main() -> anyhow::Result<()> {
         report.skipped,
         report.shared as f64 / seconds
     );
+    if let Some(pusher) = pusher {
+        let (pushed, shared) = pusher
+            .join()
+            .map_err(|_| anyhow::anyhow!("the pusher panicked"))??;
+        println!(
+            "pushed meanwhile: {pushed} tickets ({:.0}/s), {shared} of them shared at once",
+            pushed as f64 / seconds
+        );
+    }
     Ok(())
+}
+
+/// Pushes new tickets at about `per_second` until the drain is done; how many were pushed
+/// and how many of them were shared.
+fn push_while(
+    db: &Db,
+    set: &ContractSet,
+    keys: &VaultKeys,
+    clock: &dyn Clock,
+    draining: &AtomicBool,
+    per_second: u64,
+) -> anyhow::Result<(usize, usize)> {
+    let gap = std::time::Duration::from_micros(1_000_000 / per_second);
+    let started = Instant::now();
+    let (mut pushed, mut shared) = (0usize, 0usize);
+    while draining.load(Ordering::Relaxed) {
+        let t = ticket("I", pushed)?;
+        let outcome = db.write(|c| {
+            msp_bridge::service::intake::ingest(c, set, keys, &t, "bench", clock.now())
+                .map_err(|e| DbError::Task(e.to_string()))
+        })?;
+        pushed += 1;
+        if outcome.routing.outcome == msp_bridge::model::RoutingOutcome::Shared {
+            shared += 1;
+        }
+        // Paced from the start, so a slow push is caught up rather than the rate lowered.
+        let next = gap * u32::try_from(pushed).unwrap_or(u32::MAX);
+        if let Some(wait) = next.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    Ok((pushed, shared))
 }

@@ -91,6 +91,7 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             sla_wake: Arc::new(tokio::sync::Notify::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            drain_wake: Arc::new(tokio::sync::Notify::new()),
             reports: Arc::new(
                 crate::reports::Renderer::load(Some(&config.templates_dir))
                     .context("loading report templates")?,
@@ -167,6 +168,7 @@ impl Application {
             metrics: self.state.metrics.clone(),
             wake: self.state.sla_wake.clone(),
             outbox_wake: self.state.outbox_wake.clone(),
+            drain_wake: self.state.drain_wake.clone(),
         }
     }
 
@@ -197,7 +199,9 @@ impl Application {
             contracts: self.state.contracts.clone(),
             keys: self.state.vault_keys.clone(),
             clock: self.state.clock.clone(),
+            metrics: self.state.metrics.clone(),
             kept: Default::default(),
+            wake: self.state.drain_wake.clone(),
         }
     }
 

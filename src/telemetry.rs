@@ -127,6 +127,8 @@ pub struct Metrics {
     pub attainment: Family<ContractLabels, Gauge<f64, AtomicU64>>,
     /// 1 while a contract's rolling attainment is below its floor.
     pub below_floor: Family<ContractLabels, Gauge>,
+    /// Backlog drain passes run on this replica.
+    pub drain_passes: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -207,6 +209,12 @@ impl Default for Metrics {
             "1 while rolling attainment is below the contract's floor",
             below_floor.clone(),
         );
+        let drain_passes = Counter::default();
+        registry.register(
+            "drain_passes",
+            "Backlog drain passes run (on its interval or woken by a freed place)",
+            drain_passes.clone(),
+        );
         Self {
             registry,
             requests,
@@ -221,6 +229,7 @@ impl Default for Metrics {
             clocks_overdue,
             attainment,
             below_floor,
+            drain_passes,
         }
     }
 }

@@ -155,6 +155,7 @@ pub async fn switch_overflow(
             crate::contracts::set_manual_overflow(c, &contract, on, &actor, &reason, now)
         })
         .await?;
+    state.room_may_have_changed();
     Ok(HttpResponse::Ok().json(OverflowSwitched {
         id,
         manual_overflow: on,

@@ -185,6 +185,7 @@ pub async fn status(
     .await;
     let answer = denial_audited(&state, &who, id, "status", answer).await?;
     state.changed();
+    state.room_may_have_changed();
     Ok(answer.respond())
 }
 
@@ -220,6 +221,7 @@ pub async fn handback(
         .await;
     let out = denial_audited(&state, &who, id, "handback", out).await?;
     state.changed();
+    state.room_may_have_changed();
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -1,7 +1,7 @@
 //! The in-house helpdesk's endpoints.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path};
+use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
@@ -256,6 +256,7 @@ pub async fn recall(
         })
         .await?;
     state.changed();
+    state.room_may_have_changed();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -289,6 +290,46 @@ pub async fn routing_preview(
         })
         .await?;
     Ok(HttpResponse::Ok().json(outcome.routing))
+}
+
+/// How much of the next drain pass to show.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BacklogQuery {
+    /// Most tickets shown, 1–1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/routing/backlog`: the tickets waiting in-house, which contracts can take more
+/// now, and what the next drain pass would decide for each ticket, in order; computed on the
+/// real path in a transaction that is rolled back.
+#[utoipa::path(
+    get,
+    path = "/api/v1/routing/backlog",
+    operation_id = "inhouse_backlog_preview",
+    tag = "in-house",
+    params(BacklogQuery),
+    responses(
+        (status = 200, description = "What the next drain would do. Nothing is stored.", body = crate::service::drain::DrainPreview),
+    ),
+    security(("bearer" = ["inhouse", "admin"])),
+)]
+pub async fn backlog_preview(
+    state: Data<AppState>,
+    _who: super::extract::Operator,
+    query: Query<BacklogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = usize::try_from(super::page_limit(query.limit, 50, 1000)?).unwrap_or(50);
+    let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
+    let now = state.clock.now();
+    let preview = state
+        .db
+        .dry_run_async(move |c| crate::service::drain::preview(c, &contracts, &keys, limit, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(preview))
 }
 
 /// Body of `PUT /api/v1/queue`.
@@ -333,6 +374,7 @@ pub async fn report_queue(
         .db
         .write_async(move |c| tickets::report_queue(c, input.depth, &actor, now))
         .await?;
+    state.room_may_have_changed();
     Ok(HttpResponse::Ok().json(QueueReported {
         depth: input.depth,
         valid_minutes: tickets::QUEUE_REPORT_TTL_MINUTES,

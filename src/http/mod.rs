@@ -45,6 +45,8 @@ pub struct AppState {
     pub sla_wake: Arc<tokio::sync::Notify>,
     /// Wakes the delivery worker after a change wrote events.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the backlog drain when a contract may take more.
+    pub drain_wake: Arc<tokio::sync::Notify>,
     /// Report templates, checked when loaded.
     pub reports: Arc<crate::reports::Renderer>,
     /// The gateway-wide report schedule, if configured.
@@ -78,6 +80,12 @@ impl AppState {
     pub fn changed(&self) {
         self.sla_wake.notify_one();
         self.events_written();
+    }
+
+    /// Tells the backlog drain that a contract may take more now: a place freed by a solved,
+    /// handed-back or recalled share, the overflow switch turned, the queue depth reported.
+    pub fn room_may_have_changed(&self) {
+        self.drain_wake.notify_one();
     }
 
     /// Tells the delivery worker that events wait (a change that moved no SLA clock).
@@ -140,6 +148,7 @@ route_table! {
     post "/api/v1/tickets/{id}/recall" => inhouse::recall,
     post "/api/v1/tickets/{id}/satisfaction" => inhouse::satisfaction,
     post "/api/v1/routing/preview" => inhouse::routing_preview,
+    get "/api/v1/routing/backlog" => inhouse::backlog_preview,
     put "/api/v1/queue" => inhouse::report_queue,
     get "/api/v1/events" => inhouse::events,
     post "/api/v1/contracts/{id}/overflow" => admin::switch_overflow,

@@ -31,6 +31,7 @@ use super::{admin, console, contractor, inhouse, ops};
         inhouse::recall,
         inhouse::satisfaction,
         inhouse::routing_preview,
+        inhouse::backlog_preview,
         inhouse::report_queue,
         inhouse::events,
         admin::switch_overflow,
@@ -446,7 +447,7 @@ mod tests {
         documented.sort();
         registered.sort();
         assert_eq!(documented, registered);
-        assert_eq!(registered.len(), 38);
+        assert_eq!(registered.len(), 39);
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use chrono::{DateTime, Utc};
 
 use crate::clock::SharedClock;
@@ -14,6 +16,7 @@ use crate::db::Db;
 use crate::model::RoutingOutcome;
 use crate::redaction::VaultKeys;
 use crate::service::drain;
+use crate::telemetry::Metrics;
 use crate::tickets::TicketError;
 
 /// What one pass did.
@@ -39,21 +42,32 @@ pub struct BacklogDrain {
     pub keys: VaultKeys,
     /// Time.
     pub clock: SharedClock,
+    /// Passes run and tickets shared are counted here.
+    pub metrics: Arc<Metrics>,
     /// The tickets an earlier pass kept, and under which contracts' state (versions, room,
     /// open calendars): while that state is the same they would be kept again, so a large
     /// backlog nobody can take is not routed over and over. (A change of the ticket itself is
     /// routed by its push.)
     pub kept: Arc<Mutex<(Vec<String>, HashSet<i64>)>>,
+    /// Poked when a contract may take more (a place freed, the switch turned, the queue
+    /// depth reported): a pass runs at once instead of at the next interval.
+    pub wake: Arc<Notify>,
 }
 
 impl BacklogDrain {
-    /// One pass: returns what it did.
+    /// One pass: returns what it did. It counts in `bridge_drain_passes_total` once done.
     pub fn run_once(&self) -> Result<DrainReport, TicketError> {
+        let report = self.pass();
+        self.metrics.drain_passes.inc();
+        report
+    }
+
+    fn pass(&self) -> Result<DrainReport, TicketError> {
         let now = self.clock.now();
         let contracts = self.contracts.current();
         let mut report = DrainReport::default();
         let mut room = self.db.read(|c| drain::room(c, &contracts, now))?;
-        if !room.iter().any(|(_, free)| *free) {
+        if !drain::any_room(&room) {
             return Ok(report);
         }
         let state = signature(&contracts, &room, now);
@@ -67,7 +81,7 @@ impl BacklogDrain {
             }
             kept.1.clone()
         };
-        let backlog = self.db.read(drain::backlog)?;
+        let backlog = self.db.read(|c| drain::backlog(c, &contracts))?;
         let mut newly_kept = Vec::new();
         for id in backlog {
             if already_kept.contains(&id) {
@@ -78,11 +92,14 @@ impl BacklogDrain {
                 .db
                 .write(|c| drain::route_waiting(c, &contracts, &self.keys, id, now))?;
             match routed {
-                Some(RoutingOutcome::Shared) => {
+                Some(decision) if decision.outcome == RoutingOutcome::Shared => {
                     report.shared += 1;
+                    let contract = decision.contract.unwrap_or_default();
+                    let labels = crate::telemetry::ContractLabels { contract };
+                    self.metrics.tickets_shared.get_or_create(&labels).inc();
                     // A share takes a place: once no contract has one, the rest waits.
                     room = self.db.read(|c| drain::room(c, &contracts, now))?;
-                    if !room.iter().any(|(_, free)| *free) {
+                    if !drain::any_room(&room) {
                         break;
                     }
                 }
@@ -106,9 +123,10 @@ impl BacklogDrain {
         Ok(report)
     }
 
-    /// Drains every `poll` until the task is dropped.
+    /// Drains every `poll`, and whenever woken, until the task is dropped.
     pub async fn run(self, poll: Duration) {
-        super::every(poll, "backlog drain", move || self.run_once()).await;
+        let wake = self.wake.clone();
+        super::every(poll, Some(&wake), "backlog drain", move || self.run_once()).await;
     }
 }
 

@@ -13,10 +13,12 @@ pub use report_schedule::ReportScheduler;
 pub use retention::RetentionPurge;
 pub use sla_sweep::SlaSweeper;
 
-/// Runs `work` on the blocking pool (it uses diesel) every `poll` until the task is dropped;
-/// a failure is logged as `what` and tried again at the next round.
+/// Runs `work` on the blocking pool (it uses diesel) every `poll`, and at once when `wake` is
+/// poked, until the task is dropped; a failure is logged as `what` and tried again at the
+/// next round.
 pub(crate) async fn every<T, E>(
     poll: std::time::Duration,
+    wake: Option<&tokio::sync::Notify>,
     what: &'static str,
     work: impl Fn() -> Result<T, E> + Clone + Send + 'static,
 ) where
@@ -30,6 +32,12 @@ pub(crate) async fn every<T, E>(
             Ok(Err(e)) => tracing::warn!(error = %e, job = what, "job failed; retrying"),
             Err(e) => tracing::error!(error = %e, job = what, "job panicked"),
         }
-        tokio::time::sleep(poll).await;
+        match wake {
+            Some(wake) => tokio::select! {
+                () = tokio::time::sleep(poll) => {}
+                () = wake.notified() => {}
+            },
+            None => tokio::time::sleep(poll).await,
+        }
     }
 }

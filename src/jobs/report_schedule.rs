@@ -55,6 +55,6 @@ impl ReportScheduler {
 
     /// Checks every `poll` until the task is dropped.
     pub async fn run(self, poll: Duration) {
-        super::every(poll, "report schedule", move || self.run_due()).await;
+        super::every(poll, None, "report schedule", move || self.run_due()).await;
     }
 }

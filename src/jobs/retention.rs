@@ -40,6 +40,6 @@ impl RetentionPurge {
 
     /// Purges every `poll` until the task is dropped.
     pub async fn run(self, poll: Duration) {
-        super::every(poll, "retention purge", move || self.run_once()).await;
+        super::every(poll, None, "retention purge", move || self.run_once()).await;
     }
 }

@@ -38,6 +38,8 @@ pub struct SlaSweeper {
     pub wake: Arc<Notify>,
     /// Poked when a sweep wrote events, so they go out at once.
     pub outbox_wake: Arc<Notify>,
+    /// Poked when a sweep recalled shares, so the backlog drain routes their tickets again.
+    pub drain_wake: Arc<Notify>,
 }
 
 impl SlaSweeper {
@@ -76,6 +78,9 @@ impl SlaSweeper {
             total.breaches.extend(report.breaches);
             total.escalated += report.escalated;
             total.recalled += report.recalled;
+            if report.recalled > 0 {
+                self.drain_wake.notify_one();
+            }
             // Fewer than a batch: done; or another replica holds the rest.
             if claimed < usize::try_from(BATCH).unwrap_or(usize::MAX) {
                 break;
@@ -100,6 +105,7 @@ impl SlaSweeper {
         if recalled > 0 {
             tracing::warn!(recalled, "shares of contracts out of force recalled");
             self.outbox_wake.notify_one();
+            self.drain_wake.notify_one();
         }
         Ok(recalled)
     }

@@ -28,6 +28,9 @@ pub enum Action {
     ContractWithdraw,
     /// A ticket was shared with a contractor.
     TicketShare,
+    /// The backlog drain routed a waiting ticket and kept it in-house: no contract could take
+    /// it (each contract's verdict in the details).
+    TicketKept,
     /// A contractor read a shared ticket.
     ShareRead,
     /// A contractor replied on a shared ticket.
@@ -73,6 +76,7 @@ impl Action {
             Self::ContractApply => "contract.apply",
             Self::ContractWithdraw => "contract.withdraw",
             Self::TicketShare => "ticket.share",
+            Self::TicketKept => "ticket.kept",
             Self::ShareRead => "share.read",
             Self::ShareReply => "share.reply",
             Self::ShareStatus => "share.status",

@@ -180,11 +180,29 @@ pub fn find_by_key(
         .optional()
 }
 
+/// A ticket the backlog drain may route, with what orders it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Drainable {
+    /// The ticket.
+    pub id: i64,
+    /// Its priority, as stored.
+    pub priority: String,
+    /// Its channel, as stored.
+    pub channel: String,
+    /// When the gateway first stored it.
+    pub created_at: chrono::NaiveDateTime,
+}
+
 /// The tickets the backlog drain may route (waiting in-house, and not kept for the in-house
-/// team), with their priorities.
-pub fn drainable(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
+/// team).
+pub fn drainable(conn: &mut AnyConnection) -> QueryResult<Vec<Drainable>> {
     drainable_query()
-        .select((tickets::id, tickets::priority))
+        .select((
+            tickets::id,
+            tickets::priority,
+            tickets::channel,
+            tickets::created_at,
+        ))
         .load(conn)
 }
 

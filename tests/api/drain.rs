@@ -48,13 +48,49 @@ async fn switch_on(app: &TestApp) {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
 }
 
+/// `GET /api/v1/routing/backlog`, checked against the served document.
+async fn backlog_preview(app: &TestApp) -> Value {
+    let answer = app.get("/api/v1/routing/backlog", &app.inhouse()).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    crate::helpers::assert_documented("get", "/api/v1/routing/backlog", &answer);
+    answer.body
+}
+
 async fn the_backlog_goes_out_by_priority_when_overflow_is_switched_on(app: TestApp) {
     let low = waiting(&app, "D-low", "low").await;
     let high = waiting(&app, "D-high", "high").await;
     let normal = waiting(&app, "D-normal", "normal").await;
     // Switched off: nothing can take more, and the backlog is not even read.
     assert_eq!(app.drain().await, DrainReport::default());
+    let before = backlog_preview(&app).await;
+    assert_eq!(before["waiting"], 3, "{before}");
+    assert_eq!(before["contracts"][0]["can_take_more"], false, "{before}");
+    assert_eq!(before["next_drain"], json!([]), "{before}");
     switch_on(&app).await;
+    // The preview says what the next pass will do, and does none of it.
+    let preview = backlog_preview(&app).await;
+    let steps: Vec<(Value, Value)> = preview["next_drain"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| (s["ticket"].clone(), s["verdict"].clone()))
+        .collect();
+    let shared = json!("would be shared by the next drain");
+    assert_eq!(
+        steps,
+        [(json!(high), shared.clone()), (json!(normal), shared)],
+        "{preview}"
+    );
+    assert_eq!(preview["next_drain"][0]["decision"]["contract"], "volga-ru");
+    assert_eq!(app.count("shares"), 0);
+    let bad = app
+        .get("/api/v1/routing/backlog?limit=0", &app.inhouse())
+        .await;
+    assert_eq!((bad.status, &bad.body["field"]), (400, &json!("limit")));
+    let contractor = app
+        .get("/api/v1/routing/backlog", &app.contractor("volga"))
+        .await;
+    assert_eq!(contractor.status, 403);
     // Two places: the high and the normal ticket go, the low one waits.
     let first = app.drain().await;
     assert_eq!((first.shared, first.kept), (2, 0), "{first:?}");
@@ -105,6 +141,23 @@ async fn tickets_nobody_can_take_are_not_routed_again_and_again(app: TestApp) {
     assert_eq!((first.shared, first.kept), (0, 1), "{first:?}");
     let again = app.drain().await;
     assert_eq!((again.kept, again.skipped), (0, 1), "{again:?}");
+    // The decision is audited once, with each contract's verdict.
+    let kept: Vec<Value> = app
+        .ledger()
+        .into_iter()
+        .filter(|e| e.action == "ticket.kept" && e.actor == "system:drain")
+        .filter_map(|e| serde_json::from_str(&e.details).ok())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        kept[0]["reason"],
+        "kept in-house: no contract could take it"
+    );
+    assert_eq!(kept[0]["considered"][0]["contract"], "volga-ru");
+    assert_eq!(
+        kept[0]["considered"][0]["reason"],
+        "language en is not in scope"
+    );
 }
 
 async fn a_ticket_an_operator_took_back_is_left_in_house(app: TestApp) {
@@ -148,7 +201,47 @@ async fn a_ticket_an_operator_took_back_is_left_in_house(app: TestApp) {
     assert_eq!(depth, 1);
 }
 
+/// volga-ru with one place, answering a normal chat within 10 minutes and a normal e-mail
+/// within 4 hours.
+fn volga_one_place_fast_chats(config: &mut msp_bridge::config::Config) {
+    let volga = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("volga-ru.toml"))
+        .unwrap_or_default()
+        .replace("max_open = 100", "max_open = 1")
+        .replace(
+            "[confidentiality]",
+            "[[sla.targets]]\npriority = \"normal\"\nchannel = \"chat\"\nfirst_response = \"10m\"\nresolution = \"1d\"\n\n[confidentiality]",
+        );
+    crate::helpers::use_contracts(config, &[("volga-ru.toml", &volga)]);
+}
+
+async fn within_a_priority_the_ticket_nearest_its_first_response_goes_first(app: TestApp) {
+    let email = waiting(&app, "D-email", "normal").await;
+    app.clock.advance(chrono::Duration::minutes(30));
+    let mut chat = ticket_en("D-chat");
+    chat["language"] = json!("ru");
+    chat["channel"] = json!("chat");
+    let chat = app.ingest(&chat).await;
+    assert_eq!(chat.body["routing"]["outcome"], "kept", "{:?}", chat.body);
+    let chat = chat.body["id"].as_i64().unwrap_or_default();
+    // The chat is younger, but due in 10 minutes; the e-mail has hours left.
+    switch_on(&app).await;
+    let report = app.drain().await;
+    assert_eq!(report.shared, 1, "{report:?}");
+    let view = |id: i64| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+                .await
+                .body["routing"]["outcome"]
+                .clone()
+        }
+    };
+    assert_eq!(view(chat).await, "shared");
+    assert_eq!(view(email).await, "kept");
+}
+
 on_both_backends!(with volga_two_places: the_backlog_goes_out_by_priority_when_overflow_is_switched_on);
+on_both_backends!(with volga_one_place_fast_chats: within_a_priority_the_ticket_nearest_its_first_response_goes_first);
 on_both_backends!(with volga_many_places: a_ticket_an_operator_took_back_is_left_in_house);
 on_both_backends!(with volga_many_places: tickets_nobody_can_take_are_not_routed_again_and_again);
 
@@ -178,3 +271,71 @@ async fn two_replicas_drain_one_backlog_once() {
     assert_eq!(a.shared + b.shared, 30, "{a:?} {b:?}");
     assert_eq!(app.count("shares"), 30);
 }
+
+/// volga-ru with one place, and the drain job running on an interval no test waits for.
+fn volga_with_a_drain_job(config: &mut msp_bridge::config::Config) {
+    volga_with_room(config, 1);
+    config.drain_poll_ms = 3_600_000;
+}
+
+/// The drain passes run so far, from `/metrics`.
+async fn passes(app: &TestApp) -> u64 {
+    let metrics = app.send(reqwest::Method::GET, "/metrics", None, None).await;
+    metrics
+        .body
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("bridge_drain_passes_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_default()
+}
+
+/// Waits (a few seconds at most) until the drain job has run `n` passes in all.
+async fn passes_run(app: &TestApp, n: u64) {
+    for _ in 0..500 {
+        if passes(app).await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the drain job ran {} passes, not {n}", passes(app).await);
+}
+
+async fn routing(app: &TestApp, id: i64) -> Value {
+    app.get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await
+        .body["routing"]
+        .clone()
+}
+
+async fn a_freed_place_wakes_the_drain_at_once(app: TestApp) {
+    // The pass the job runs when it starts.
+    passes_run(&app, 1).await;
+    let first = waiting(&app, "D-wake-1", "normal").await;
+    // The switch wakes it: the ticket goes out without waiting for the hourly pass.
+    switch_on(&app).await;
+    passes_run(&app, 2).await;
+    assert_eq!(routing(&app, first).await["contract"], "volga-ru");
+    // The only place is taken: the next ticket waits, and no pass is due for an hour.
+    let second = waiting(&app, "D-wake-2", "normal").await;
+    let solved = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{first}/status"),
+            &app.contractor("volga"),
+            &json!({ "status": "solved" }),
+        )
+        .await;
+    assert_eq!(solved.status, 200, "{:?}", solved.body);
+    // The freed place wakes it again.
+    passes_run(&app, 3).await;
+    assert_eq!(routing(&app, second).await["contract"], "volga-ru");
+    let metrics = app.send(reqwest::Method::GET, "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap_or_default();
+    assert!(
+        text.contains(r#"bridge_tickets_shared_total{contract="volga-ru"} 2"#),
+        "{text}"
+    );
+}
+
+on_both_backends!(with volga_with_a_drain_job: a_freed_place_wakes_the_drain_at_once);
