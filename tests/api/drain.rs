@@ -339,3 +339,105 @@ async fn a_freed_place_wakes_the_drain_at_once(app: TestApp) {
 }
 
 on_both_backends!(with volga_with_a_drain_job: a_freed_place_wakes_the_drain_at_once);
+
+/// volga-ru with room, at most two new tickets an hour, its switch left off.
+fn volga_hourly_cap(config: &mut msp_bridge::config::Config) {
+    let volga = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("volga-ru.toml"))
+        .unwrap_or_default()
+        .replace("max_open = 100", "max_open = 100\nmax_new_per_hour = 2");
+    crate::helpers::use_contracts(config, &[("volga-ru.toml", &volga)]);
+}
+
+async fn a_peak_window_opening_drains_within_the_hourly_cap(app: TestApp) {
+    for n in 0..3 {
+        waiting(&app, &format!("D-peak-{n}"), "normal").await;
+    }
+    assert_eq!(app.drain().await.shared, 0);
+    // Friday 27 November, 12:00 in Moscow: inside the Black Friday window, open hours.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 9, 0, 0)
+            .single()
+            .unwrap_or_default(),
+    );
+    let first = app.drain().await;
+    assert_eq!(first.shared, 2, "two an hour: {first:?}");
+    assert_eq!(app.drain().await.shared, 0);
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(app.drain().await.shared, 1);
+}
+
+/// volga-ru on the queue threshold (above 2 waiting), taking half of the tickets.
+fn volga_threshold_half(config: &mut msp_bridge::config::Config) {
+    let volga = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("volga-ru.toml"))
+        .unwrap_or_default()
+        .replace(
+            r#"mode = "manual""#,
+            "mode = \"threshold\"\nqueue_depth_above = 2\nshare_percent = 50",
+        );
+    crate::helpers::use_contracts(config, &[("volga-ru.toml", &volga)]);
+}
+
+/// An external id whose `share_percent` bucket is below 50 (`inside`) or not.
+fn external_id(inside: bool) -> String {
+    (0..)
+        .map(|n| format!("D-half-{n}"))
+        .find(|id| (msp_bridge::routing::share_bucket(&format!("zendesk/{id}")) < 50) == inside)
+        .unwrap_or_default()
+}
+
+async fn the_queue_crossing_its_threshold_drains_the_share_percent(app: TestApp) {
+    let inside = waiting(&app, &external_id(true), "normal").await;
+    let outside = waiting(&app, &external_id(false), "normal").await;
+    // Two waiting: not above the threshold.
+    assert_eq!(app.drain().await.shared, 0);
+    let reported = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/queue",
+            Some(&app.inhouse()),
+            Some(&json!({ "depth": 40 })),
+        )
+        .await;
+    assert_eq!(reported.status, 200, "{:?}", reported.body);
+    let report = app.drain().await;
+    assert_eq!((report.shared, report.kept), (1, 1), "{report:?}");
+    assert_eq!(routing(&app, inside).await["contract"], "volga-ru");
+    let kept = routing(&app, outside).await;
+    assert!(
+        kept["considered"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("outside the contract's 50 % share")),
+        "{kept}"
+    );
+}
+
+fn volga_one_place_switched_on(config: &mut msp_bridge::config::Config) {
+    let volga = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("volga-ru.toml"))
+        .unwrap_or_default()
+        .replace("max_open = 100", "max_open = 1")
+        .replace(r#"mode = "manual""#, r#"mode = "always""#);
+    crate::helpers::use_contracts(config, &[("volga-ru.toml", &volga)]);
+}
+
+async fn a_new_contract_version_drains_what_the_old_one_could_not_take(app: TestApp) {
+    let mut first = ticket_en("D-v1");
+    first["language"] = json!("ru");
+    assert_eq!(
+        app.ingest(&first).await.body["routing"]["outcome"],
+        "shared"
+    );
+    let second = waiting(&app, "D-v2", "normal").await;
+    assert_eq!(app.drain().await.shared, 0, "full");
+    // The contract is applied again with more places, as a deploy would.
+    let file = app.config().contracts_dir.join("volga-ru.toml");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    std::fs::write(&file, text.replace("max_open = 1", "max_open = 5"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = app.restarted().await;
+    assert_eq!(app.drain().await.shared, 1);
+    assert_eq!(routing(&app, second).await["contract"], "volga-ru");
+}
+
+on_both_backends!(with volga_hourly_cap: a_peak_window_opening_drains_within_the_hourly_cap);
+on_both_backends!(with volga_threshold_half: the_queue_crossing_its_threshold_drains_the_share_percent);
+on_both_backends!(with volga_one_place_switched_on: a_new_contract_version_drains_what_the_old_one_could_not_take);
