@@ -227,17 +227,8 @@ async fn within_a_priority_the_ticket_nearest_its_first_response_goes_first(app:
     switch_on(&app).await;
     let report = app.drain().await;
     assert_eq!(report.shared, 1, "{report:?}");
-    let view = |id: i64| {
-        let app = &app;
-        async move {
-            app.get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
-                .await
-                .body["routing"]["outcome"]
-                .clone()
-        }
-    };
-    assert_eq!(view(chat).await, "shared");
-    assert_eq!(view(email).await, "kept");
+    assert_eq!(app.routing(chat).await["outcome"], "shared");
+    assert_eq!(app.routing(email).await["outcome"], "kept");
 }
 
 on_both_backends!(with volga_two_places: the_backlog_goes_out_by_priority_when_overflow_is_switched_on);
@@ -302,13 +293,6 @@ async fn passes_run(app: &TestApp, n: u64) {
     panic!("the drain job ran {} passes, not {n}", passes(app).await);
 }
 
-async fn routing(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
-        .await
-        .body["routing"]
-        .clone()
-}
-
 async fn a_freed_place_wakes_the_drain_at_once(app: TestApp) {
     // The pass the job runs when it starts.
     passes_run(&app, 1).await;
@@ -316,7 +300,7 @@ async fn a_freed_place_wakes_the_drain_at_once(app: TestApp) {
     // The switch wakes it: the ticket goes out without waiting for the hourly pass.
     switch_on(&app).await;
     passes_run(&app, 2).await;
-    assert_eq!(routing(&app, first).await["contract"], "volga-ru");
+    assert_eq!(app.routing(first).await["contract"], "volga-ru");
     // The only place is taken: the next ticket waits, and no pass is due for an hour.
     let second = waiting(&app, "D-wake-2", "normal").await;
     let solved = app
@@ -329,7 +313,7 @@ async fn a_freed_place_wakes_the_drain_at_once(app: TestApp) {
     assert_eq!(solved.status, 200, "{:?}", solved.body);
     // The freed place wakes it again.
     passes_run(&app, 3).await;
-    assert_eq!(routing(&app, second).await["contract"], "volga-ru");
+    assert_eq!(app.routing(second).await["contract"], "volga-ru");
     let metrics = app.send(reqwest::Method::GET, "/metrics", None, None).await;
     let text = metrics.body.as_str().unwrap_or_default();
     assert!(
@@ -401,8 +385,8 @@ async fn the_queue_crossing_its_threshold_drains_the_share_percent(app: TestApp)
     assert_eq!(reported.status, 200, "{:?}", reported.body);
     let report = app.drain().await;
     assert_eq!((report.shared, report.kept), (1, 1), "{report:?}");
-    assert_eq!(routing(&app, inside).await["contract"], "volga-ru");
-    let kept = routing(&app, outside).await;
+    assert_eq!(app.routing(inside).await["contract"], "volga-ru");
+    let kept = app.routing(outside).await;
     assert!(
         kept["considered"][0]["reason"]
             .as_str()
@@ -435,7 +419,7 @@ async fn a_new_contract_version_drains_what_the_old_one_could_not_take(app: Test
         .unwrap_or_else(|e| panic!("{e}"));
     let app = app.restarted().await;
     assert_eq!(app.drain().await.shared, 1);
-    assert_eq!(routing(&app, second).await["contract"], "volga-ru");
+    assert_eq!(app.routing(second).await["contract"], "volga-ru");
 }
 
 on_both_backends!(with volga_hourly_cap: a_peak_window_opening_drains_within_the_hourly_cap);

@@ -29,14 +29,6 @@ fn acme_and_expert(config: &mut msp_bridge::config::Config) {
     );
 }
 
-async fn view(app: &TestApp, contractor: &str, id: i64) -> crate::helpers::Answer {
-    app.get(
-        &format!("/api/v1/contractor/tickets/{id}"),
-        &app.contractor(contractor),
-    )
-    .await
-}
-
 async fn hand_up(app: &TestApp, contractor: &str, id: i64) -> crate::helpers::Answer {
     app.post(
         &format!("/api/v1/contractor/tickets/{id}/handback"),
@@ -44,13 +36,6 @@ async fn hand_up(app: &TestApp, contractor: &str, id: i64) -> crate::helpers::An
         &json!({ "reason": "needs a billing specialist", "escalate": true }),
     )
     .await
-}
-
-async fn routing(app: &TestApp, id: i64) -> Value {
-    app.get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
-        .await
-        .body["routing"]
-        .clone()
 }
 
 /// Pushes `external_id`; acme takes it, replies publicly with the token it sees for the
@@ -63,7 +48,7 @@ async fn replied_and_handed_up(app: &TestApp, external_id: &str) -> i64 {
         pushed.body
     );
     let id = pushed.body["id"].as_i64().unwrap_or_default();
-    let acme_view = view(app, "acme", id).await;
+    let acme_view = app.contractor_view("acme", id).await;
     let token = acme_view.body["requester"]["email"]
         .as_str()
         .unwrap_or_default()
@@ -94,7 +79,7 @@ async fn replied_and_handed_up(app: &TestApp, external_id: &str) -> i64 {
 
 async fn an_l1_agency_hands_a_ticket_up_to_its_l2(app: TestApp) {
     let id = replied_and_handed_up(&app, "ESC-1").await;
-    let decision = routing(&app, id).await;
+    let decision = app.routing(id).await;
     assert_eq!(
         (&decision["outcome"], &decision["contract"]),
         (&json!("shared"), &json!("expert-en")),
@@ -106,10 +91,10 @@ async fn an_l1_agency_hands_a_ticket_up_to_its_l2(app: TestApp) {
             .is_some_and(|r| r.starts_with("escalated by acme under acme-en to expert-en")),
         "{decision}"
     );
-    assert_eq!(view(&app, "acme", id).await.status, 404);
+    assert_eq!(app.contractor_view("acme", id).await.status, 404);
     // The L2 contractor reads the L1 reply, redacted under its own contract: the e-mail is
     // masked there, and acme's token means nothing to it.
-    let expert = view(&app, "expert", id).await;
+    let expert = app.contractor_view("expert", id).await;
     assert_eq!(expert.status, 200, "{:?}", expert.body);
     let text = expert.body.to_string();
     assert!(!text.contains("[EMAIL_"), "{text}");
@@ -151,13 +136,13 @@ async fn an_l1_agency_hands_a_ticket_up_to_its_l2(app: TestApp) {
         "{:?}",
         refused.body
     );
-    assert_eq!(view(&app, "expert", id).await.status, 200);
+    assert_eq!(app.contractor_view("expert", id).await.status, 200);
 }
 
 async fn an_escalation_waits_for_room_at_l2_and_goes_nowhere_else(app: TestApp) {
     let first = replied_and_handed_up(&app, "ESC-2").await;
     let second = replied_and_handed_up(&app, "ESC-3").await;
-    let decision = routing(&app, second).await;
+    let decision = app.routing(second).await;
     assert_eq!(decision["outcome"], "kept", "{decision}");
     assert!(
         decision["reason"].as_str().is_some_and(|r| r.contains(
@@ -176,8 +161,8 @@ async fn an_escalation_waits_for_room_at_l2_and_goes_nowhere_else(app: TestApp) 
         .await;
     assert_eq!(solved.status, 200, "{:?}", solved.body);
     assert_eq!(app.drain().await.shared, 1);
-    assert_eq!(routing(&app, second).await["contract"], "expert-en");
-    assert_eq!(view(&app, "expert", second).await.status, 200);
+    assert_eq!(app.routing(second).await["contract"], "expert-en");
+    assert_eq!(app.contractor_view("expert", second).await.status, 200);
 }
 
 on_both_backends!(with acme_and_expert: an_l1_agency_hands_a_ticket_up_to_its_l2);

@@ -309,6 +309,23 @@ impl TestApp {
         self.post("/api/v1/tickets", &self.inhouse(), ticket).await
     }
 
+    /// The ticket as `contractor` sees it.
+    pub async fn contractor_view(&self, contractor: &str, id: i64) -> Answer {
+        self.get(
+            &format!("/api/v1/contractor/tickets/{id}"),
+            &self.contractor(contractor),
+        )
+        .await
+    }
+
+    /// The routing decision stored on ticket `id`, as the in-house side sees it.
+    pub async fn routing(&self, id: i64) -> Value {
+        self.get(&format!("/api/v1/tickets/{id}"), &self.inhouse())
+            .await
+            .body["routing"]
+            .clone()
+    }
+
     /// Runs one pass of the backlog drain, as its job would.
     pub async fn drain(&self) -> msp_bridge::jobs::backlog_drain::DrainReport {
         let drainer = self.drainer.clone();

@@ -6,15 +6,6 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, ticket_en};
 use crate::on_both_backends;
 
-/// The ticket as `contractor` sees it.
-async fn contractor_view(app: &TestApp, contractor: &str, id: i64) -> crate::helpers::Answer {
-    app.get(
-        &format!("/api/v1/contractor/tickets/{id}"),
-        &app.contractor(contractor),
-    )
-    .await
-}
-
 /// Pushes `external_id` (an English ticket acme takes); returns its id.
 async fn shared_with_acme(app: &TestApp, external_id: &str) -> i64 {
     let first = app.ingest(&ticket_en(external_id)).await;
@@ -79,7 +70,7 @@ async fn a_ticket_that_no_longer_fits_is_recalled_and_routed_again(app: TestApp)
             "{external_id}: {reason}"
         );
         // The contractor lost access at once.
-        let view = contractor_view(&app, "acme", id).await;
+        let view = app.contractor_view("acme", id).await;
         assert_eq!(view.status, 404, "{external_id}");
         let inhouse = app
             .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
@@ -112,7 +103,7 @@ async fn a_ticket_that_still_fits_stays_with_its_contractor(app: TestApp) {
     let (id, routing) =
         shared_then_changed(&app, "RC-high", |t| t["priority"] = json!("high")).await;
     assert_eq!(routing["outcome"], "already_shared", "{routing}");
-    let view = contractor_view(&app, "acme", id).await;
+    let view = app.contractor_view("acme", id).await;
     assert_eq!((view.status, &view.body["priority"]), (200, &json!("high")));
     assert!(app.ledger().iter().all(|e| e.action != "share.recall"));
 }
@@ -164,9 +155,9 @@ async fn a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits(app: Tes
         .cloned()
         .unwrap_or_default();
     assert_eq!(acme["eligible"], false, "{routing}");
-    let beta = contractor_view(&app, "beta", id).await;
+    let beta = app.contractor_view("beta", id).await;
     assert_eq!(beta.status, 200, "{:?}", beta.body);
-    let gone = contractor_view(&app, "acme", id).await;
+    let gone = app.contractor_view("acme", id).await;
     assert_eq!(gone.status, 404);
 }
 
@@ -188,7 +179,7 @@ async fn a_handed_back_ticket_goes_to_the_next_contract(app: TestApp) {
     let (id, answer) = handed_back(&app, "HB-1").await;
     // acme is not told where it went.
     assert!(!answer.to_string().contains("beta"), "{answer}");
-    let beta = contractor_view(&app, "beta", id).await;
+    let beta = app.contractor_view("beta", id).await;
     assert_eq!(beta.status, 200, "{:?}", beta.body);
     let inhouse = app
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
@@ -214,7 +205,7 @@ async fn a_handed_back_ticket_goes_to_the_next_contract(app: TestApp) {
 
 async fn a_contract_can_keep_its_hand_backs_in_house(app: TestApp) {
     let (id, _) = handed_back(&app, "HB-2").await;
-    let beta = contractor_view(&app, "beta", id).await;
+    let beta = app.contractor_view("beta", id).await;
     assert_eq!(beta.status, 404);
     let inhouse = app
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
@@ -233,7 +224,7 @@ async fn a_contract_can_keep_its_hand_backs_in_house(app: TestApp) {
         "kept in-house: acme handed it back under acme-en, which keeps hand-backs in-house"
     );
     assert_eq!(app.drain().await.shared, 0);
-    assert_eq!(contractor_view(&app, "beta", id).await.status, 404);
+    assert_eq!(app.contractor_view("beta", id).await.status, 404);
 }
 
 on_both_backends!(with two_agencies: a_ticket_recalled_from_one_contract_goes_to_the_next_that_fits);
@@ -253,7 +244,7 @@ fn acme_with_high_targets(config: &mut msp_bridge::config::Config) {
 
 /// The due times of the share's clocks, as the contractor sees them.
 async fn due_times(app: &TestApp, id: i64) -> Vec<(String, String)> {
-    let view = contractor_view(app, "acme", id).await;
+    let view = app.contractor_view("acme", id).await;
     view.body["sla"]
         .as_array()
         .into_iter()
