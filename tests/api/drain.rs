@@ -425,3 +425,47 @@ async fn a_new_contract_version_drains_what_the_old_one_could_not_take(app: Test
 on_both_backends!(with volga_hourly_cap: a_peak_window_opening_drains_within_the_hourly_cap);
 on_both_backends!(with volga_threshold_half: the_queue_crossing_its_threshold_drains_the_share_percent);
 on_both_backends!(with volga_one_place_switched_on: a_new_contract_version_drains_what_the_old_one_could_not_take);
+
+fn volga_always_on(config: &mut msp_bridge::config::Config) {
+    let volga = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("volga-ru.toml"))
+        .unwrap_or_default()
+        .replace(r#"mode = "manual""#, r#"mode = "always""#);
+    crate::helpers::use_contracts(config, &[("volga-ru.toml", &volga)]);
+}
+
+async fn a_chat_outside_hours_waits_for_the_opening(app: TestApp) {
+    // Monday 1 June, 23:00 in Moscow: volga works 09:00–18:00.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 1, 20, 0, 0)
+            .single()
+            .unwrap_or_default(),
+    );
+    let mut chat = ticket_en("D-night-chat");
+    chat["language"] = json!("ru");
+    chat["channel"] = json!("chat");
+    let pushed = app.ingest(&chat).await;
+    assert_eq!(
+        pushed.body["routing"]["considered"][0]["reason"],
+        "closed until 09:00 MSK (a chat is not sent to a closed agency)",
+        "{:?}",
+        pushed.body
+    );
+    let chat = pushed.body["id"].as_i64().unwrap_or_default();
+    // An e-mail can wait for the morning at the agency.
+    let mut email = ticket_en("D-night-email");
+    email["language"] = json!("ru");
+    let email = app.ingest(&email).await;
+    assert_eq!(
+        email.body["routing"]["outcome"], "shared",
+        "{:?}",
+        email.body
+    );
+    // The night's passes keep the chat; the first one after opening sends it.
+    assert_eq!(app.drain().await.shared, 0);
+    assert_eq!(app.drain().await.shared, 0);
+    app.clock.advance(chrono::Duration::hours(10));
+    assert_eq!(app.drain().await.shared, 1);
+    assert_eq!(app.routing(chat).await["contract"], "volga-ru");
+}
+
+on_both_backends!(with volga_always_on: a_chat_outside_hours_waits_for_the_opening);
