@@ -447,6 +447,16 @@ impl ContractSet {
             .and_then(|f| f.contract.endpoint.as_ref())
     }
 
+    /// The versions of the set, in a few bytes: the sha256 of every file, in routing order.
+    /// It changes when any contract of the set does.
+    pub fn versions(&self) -> String {
+        self.contracts
+            .iter()
+            .map(|f| &f.sha256[..16])
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+
     /// Every contract in routing order.
     pub fn in_rank_order(&self) -> impl Iterator<Item = &ContractFile> {
         self.contracts.iter()

@@ -48,6 +48,7 @@ diesel::table! {
         updated_at -> Timestamp,
         escalated_at -> Nullable<Timestamp>,
         escalation -> Nullable<Text>,
+        fingerprint -> Nullable<Text>,
     }
 }
 

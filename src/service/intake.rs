@@ -29,7 +29,11 @@ pub struct IngestOutcome {
 }
 
 /// Creates or updates a ticket from the in-house side, adds its new comments and routes it,
-/// all in the caller's transaction.
+/// all in the caller's transaction. A re-push of a shared ticket that changes nothing (the
+/// same ticket under the same contract versions, and its share unchanged since:
+/// [`store::upsert`] keeps the fingerprint, [`crate::shares::transition`] clears it) is
+/// answered with the stored routing decision and writes nothing: routing it again could not
+/// decide otherwise. A ticket kept in-house is routed again, as room may have come since.
 pub fn ingest(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
@@ -38,7 +42,23 @@ pub fn ingest(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<IngestOutcome, TicketError> {
-    let (row, created) = store::upsert(conn, ticket, now)?;
+    let fingerprint = format!("{}@{}", ticket.fingerprint(), contracts.versions());
+    if let Some(stored) = store::find_by_key(conn, &ticket.source, &ticket.external_id)?
+        && stored.fingerprint.as_deref() == Some(fingerprint.as_str())
+        && let Ok(routing) = serde_json::from_str::<RoutingDecision>(&stored.routing)
+        && matches!(
+            routing.outcome,
+            RoutingOutcome::Shared | RoutingOutcome::AlreadyShared
+        )
+    {
+        return Ok(IngestOutcome {
+            id: stored.id.into(),
+            created: false,
+            comments_added: 0,
+            routing,
+        });
+    }
+    let (row, created) = store::upsert(conn, ticket, &fingerprint, now)?;
     let mut comments_added = 0;
     let mut customer_wrote = false;
     for c in &ticket.comments {

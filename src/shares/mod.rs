@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::clock::{from_db, to_db};
 use crate::contracts::capacity;
 use crate::db::AnyConnection;
-use crate::db::schema::{capacity_stripes, contracts, shares};
+use crate::db::schema::{capacity_stripes, contracts, shares, tickets};
 use crate::model::ShareState;
 use crate::routing::LiveState;
 pub use clocks::{ClockRow, ClockView};
@@ -375,5 +375,9 @@ pub fn transition(
     if from.holds_capacity() && !to.holds_capacity() {
         capacity::release(conn, &share.contract_id, share.capacity_stripe.unwrap_or(0))?;
     }
+    // The ticket's stored routing may no longer hold: its next push routes it again.
+    diesel::update(tickets::table.find(share.ticket_id))
+        .set(tickets::fingerprint.eq(None::<String>))
+        .execute(conn)?;
     Ok((row, true))
 }

@@ -247,6 +247,43 @@ impl CommentInput {
     }
 }
 
+impl NewTicket {
+    /// A digest (sha256, hex) of everything the helpdesk sent: every field and every comment,
+    /// in order. Equal digests mean a re-push that changes nothing.
+    pub fn fingerprint(&self) -> String {
+        let expose = |v: &Option<Sensitive<String>>| v.as_ref().map(|s| s.expose().clone());
+        let comments: Vec<Value> = self
+            .comments
+            .iter()
+            .map(|c| {
+                serde_json::json!([
+                    c.dedupe_key,
+                    c.author.expose(),
+                    c.body.expose(),
+                    c.public,
+                    c.created_at,
+                ])
+            })
+            .collect();
+        let all = serde_json::json!([
+            self.subject.expose(),
+            self.description.expose(),
+            expose(&self.requester_name),
+            expose(&self.requester_email),
+            expose(&self.requester_phone),
+            self.channel,
+            self.priority,
+            self.category,
+            self.language,
+            self.tags,
+            self.custom_fields,
+            self.status,
+            comments,
+        ]);
+        crate::contracts::sha256_hex(&all.to_string())
+    }
+}
+
 impl TryFrom<TicketInput> for NewTicket {
     type Error = TicketError;
 

@@ -55,6 +55,8 @@ pub struct TicketRow {
     pub escalated_at: Option<chrono::NaiveDateTime>,
     /// Why it was flagged.
     pub escalation: Option<String>,
+    /// A digest of what the helpdesk last sent ([`NewTicket::fingerprint`]).
+    pub fingerprint: Option<String>,
 }
 
 impl TicketRow {
@@ -273,6 +275,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>>
 pub fn upsert(
     conn: &mut AnyConnection,
     t: &NewTicket,
+    fingerprint: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<(TicketRow, bool)> {
     let tags = serde_json::to_string(&t.tags).unwrap_or_else(|_| "[]".into());
@@ -293,6 +296,7 @@ pub fn upsert(
         tickets::custom_fields.eq(&custom),
         tickets::status.eq(t.status.as_str()),
         tickets::updated_at.eq(to_db(now)),
+        tickets::fingerprint.eq(fingerprint),
     );
     if let Some(existing) = find_by_key(conn, &t.source, &t.external_id)? {
         let row = diesel::update(tickets::table.find(existing.id))

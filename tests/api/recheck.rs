@@ -408,3 +408,66 @@ async fn the_work_list_shows_priority_and_the_next_due_time(app: TestApp) {
 }
 
 on_both_backends!(with acme_with_high_targets: the_work_list_shows_priority_and_the_next_due_time);
+
+/// Rows of the tables a push writes to.
+fn written(app: &TestApp) -> Vec<i64> {
+    [
+        "tickets",
+        "comments",
+        "shares",
+        "outbox_events",
+        "audit_log",
+        "vault_tokens",
+    ]
+    .iter()
+    .map(|t| app.count(t))
+    .collect()
+}
+
+async fn a_re_push_that_changes_nothing_writes_nothing(app: TestApp) {
+    let first = app.ingest(&ticket_en("FP-1")).await;
+    assert_eq!(
+        first.body["routing"]["outcome"], "shared",
+        "{:?}",
+        first.body
+    );
+    let id = first.body["id"].as_i64().unwrap_or_default();
+    let before = written(&app);
+    // The helpdesk sends the same ticket again, comments and all.
+    let again = app.ingest(&ticket_en("FP-1")).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(
+        again.body["routing"], first.body["routing"],
+        "answered from what is stored"
+    );
+    assert_eq!(again.body["comments_added"], 0);
+    assert_eq!(written(&app), before);
+    // A change is routed as ever.
+    let mut changed = ticket_en("FP-1");
+    changed["subject"] = json!("Refund for order 7781, second request");
+    let routed = app.ingest(&changed).await;
+    assert_eq!(routed.body["routing"]["outcome"], "already_shared");
+    // Once the share changes, the next push routes again, even an unchanged one.
+    let pending = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/status"),
+            &app.contractor("acme"),
+            &json!({ "status": "pending" }),
+        )
+        .await;
+    assert_eq!(pending.status, 200, "{:?}", pending.body);
+    app.clock.advance(chrono::Duration::minutes(1));
+    let after_share_change = app.ingest(&changed).await;
+    assert_ne!(
+        after_share_change.body["routing"]["decided_at"],
+        routed.body["routing"]["decided_at"]
+    );
+    app.clock.advance(chrono::Duration::minutes(1));
+    let unchanged = app.ingest(&changed).await;
+    assert_eq!(
+        unchanged.body["routing"]["decided_at"],
+        after_share_change.body["routing"]["decided_at"]
+    );
+}
+
+on_both_backends!(a_re_push_that_changes_nothing_writes_nothing);
