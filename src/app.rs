@@ -27,6 +27,7 @@ pub struct Application {
     report_poll: Option<std::time::Duration>,
     retention_poll: Option<std::time::Duration>,
     drain_poll: Option<std::time::Duration>,
+    wal_checkpoint: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
 }
 
@@ -77,6 +78,7 @@ impl Application {
                 .context("connecting to the database for token numbers")?;
             vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(numbering));
         }
+        let sqlite = db.is_sqlite();
         let state = AppState {
             body_timeout: std::time::Duration::from_millis(config.body_timeout_ms.max(1)),
             metrics_token: config
@@ -145,6 +147,9 @@ impl Application {
                 .then(|| std::time::Duration::from_millis(config.retention_poll_ms)),
             drain_poll: (config.drain_poll_ms > 0)
                 .then(|| std::time::Duration::from_millis(config.drain_poll_ms)),
+            // PostgreSQL checkpoints itself.
+            wal_checkpoint: (config.wal_checkpoint_ms > 0 && sqlite)
+                .then(|| std::time::Duration::from_millis(config.wal_checkpoint_ms)),
             delivery,
         })
     }
@@ -223,6 +228,12 @@ impl Application {
         let backlog = self
             .drain_poll
             .map(|every| tokio::spawn(self.backlog_drain().run(every)));
+        let checkpoints = self.wal_checkpoint.map(|every| {
+            let checkpointer = crate::jobs::WalCheckpointer {
+                db: self.state.db.for_jobs(),
+            };
+            tokio::spawn(checkpointer.run(every))
+        });
         Jobs(
             sweeper
                 .into_iter()
@@ -230,6 +241,7 @@ impl Application {
                 .chain(reports)
                 .chain(retention)
                 .chain(backlog)
+                .chain(checkpoints)
                 .collect(),
         )
     }

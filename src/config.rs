@@ -112,6 +112,15 @@ pub struct Config {
         global = true
     )]
     pub drain_poll_ms: u64,
+    /// Milliseconds between WAL checkpoints on SQLite, made by a background job so that no
+    /// request waits for one; 0 leaves them to the writer (SQLite's own, every 10,000 pages).
+    #[arg(
+        long,
+        env = "BRIDGE_WAL_CHECKPOINT_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub wal_checkpoint_ms: u64,
     /// Where in-house events are posted (unset: the in-house side pulls `GET /api/v1/events`).
     #[arg(long, env = "BRIDGE_INHOUSE_WEBHOOK_URL", global = true)]
     pub inhouse_webhook_url: Option<String>,

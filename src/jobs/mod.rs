@@ -6,12 +6,14 @@ pub mod outbox_drain;
 pub mod report_schedule;
 pub mod retention;
 pub mod sla_sweep;
+pub mod wal_checkpoint;
 
 pub use backlog_drain::BacklogDrain;
 pub use outbox_drain::OutboxDrain;
 pub use report_schedule::ReportScheduler;
 pub use retention::RetentionPurge;
 pub use sla_sweep::SlaSweeper;
+pub use wal_checkpoint::WalCheckpointer;
 
 /// Runs `work` on the blocking pool (it uses diesel) every `poll`, and at once when `wake` is
 /// poked, until the task is dropped; a failure is logged as `what` and tried again at the

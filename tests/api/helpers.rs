@@ -127,6 +127,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         report_poll_ms: 0,
         retention_poll_ms: 0,
         drain_poll_ms: 0,
+        wal_checkpoint_ms: 0,
         inhouse_webhook_url: None,
         inhouse_webhook_secret: None,
         delivery_timeout_ms: 2_000,
