@@ -117,7 +117,7 @@ pub struct Config {
     #[arg(
         long,
         env = "BRIDGE_WAL_CHECKPOINT_MS",
-        default_value_t = 1_000,
+        default_value_t = 200,
         global = true
     )]
     pub wal_checkpoint_ms: u64,

@@ -1,4 +1,5 @@
-//! The WAL checkpointer (SQLite only): every interval, what the write-ahead log holds is copied
+//! The WAL checkpointer (SQLite only): every interval (200 ms by default: at peak ingest
+//! that keeps the WAL near SQLite's own threshold of 1,000 pages), what the write-ahead log holds is copied
 //! back into the database file by a background connection, so that the checkpoint's fsyncs
 //! happen beside requests instead of inside the one whose commit crossed SQLite's threshold.
 

@@ -43,7 +43,8 @@ pub fn ingest(
     now: DateTime<Utc>,
 ) -> Result<IngestOutcome, TicketError> {
     let fingerprint = format!("{}@{}", ticket.fingerprint(), contracts.versions());
-    if let Some(stored) = store::find_by_key(conn, &ticket.source, &ticket.external_id)?
+    let stored = store::find_by_key(conn, &ticket.source, &ticket.external_id)?;
+    if let Some(stored) = &stored
         && stored.fingerprint.as_deref() == Some(fingerprint.as_str())
         && let Ok(routing) = serde_json::from_str::<RoutingDecision>(&stored.routing)
         && matches!(
@@ -58,7 +59,8 @@ pub fn ingest(
             routing,
         });
     }
-    let (row, created) = store::upsert(conn, ticket, &fingerprint, now)?;
+    let existing = stored.map(|s| s.id);
+    let (row, created) = store::upsert(conn, ticket, existing, &fingerprint, now)?;
     let mut comments_added = 0;
     let mut customer_wrote = false;
     for c in &ticket.comments {

@@ -552,7 +552,7 @@ pub fn preview(
     let mut scratch = ticket.clone();
     scratch.source = "preview".into();
     scratch.external_id = crate::random::random_hex(8);
-    let (row, _) = store::upsert(conn, &scratch, "", now)?;
+    let (row, _) = store::upsert(conn, &scratch, None, "", now)?;
     for c in &scratch.comments {
         store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;
     }

@@ -270,11 +270,13 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>>
         .optional()
 }
 
-/// Inserts a new ticket or overwrites the fields of an existing one; returns the row and
-/// whether it was created.
+/// Inserts a new ticket, or overwrites the fields of `existing` (its id, when the caller found
+/// it stored under the same key with [`find_by_key`]); returns the row and whether it was
+/// created.
 pub fn upsert(
     conn: &mut AnyConnection,
     t: &NewTicket,
+    existing: Option<i64>,
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<(TicketRow, bool)> {
@@ -298,8 +300,8 @@ pub fn upsert(
         tickets::updated_at.eq(to_db(now)),
         tickets::fingerprint.eq(fingerprint),
     );
-    if let Some(existing) = find_by_key(conn, &t.source, &t.external_id)? {
-        let row = diesel::update(tickets::table.find(existing.id))
+    if let Some(existing) = existing {
+        let row = diesel::update(tickets::table.find(existing))
             .set(changes)
             .returning(tickets::all_columns)
             .get_result(conn)?;
@@ -366,15 +368,6 @@ pub fn add_comment(
     c: &NewComment,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<CommentRow>> {
-    let exists: bool = diesel::select(diesel::dsl::exists(
-        comments::table
-            .filter(comments::ticket_id.eq(ticket_id))
-            .filter(comments::dedupe_key.eq(&c.dedupe_key)),
-    ))
-    .get_result(conn)?;
-    if exists {
-        return Ok(None);
-    }
     let (origin_name, share_id, written) = match origin {
         Origin::Inhouse => (CommentOrigin::Inhouse.as_str(), None, None),
         Origin::Contractor { share_id, written } => {
@@ -382,7 +375,7 @@ pub fn add_comment(
             (origin, Some(share_id), Some(written))
         }
     };
-    diesel::insert_into(comments::table)
+    let insert = diesel::insert_into(comments::table)
         .values((
             comments::ticket_id.eq(ticket_id),
             comments::share_id.eq(share_id),
@@ -394,9 +387,16 @@ pub fn add_comment(
             comments::created_at.eq(to_db(c.created_at.unwrap_or(now))),
             comments::written_body.eq(written),
         ))
-        .returning(comments::all_columns)
-        .get_result(conn)
-        .map(Some)
+        // A re-sent comment (the same dedupe key) is not stored again: one statement, where
+        // a look-up first would be two.
+        .on_conflict((comments::ticket_id, comments::dedupe_key))
+        .do_nothing()
+        .returning(comments::all_columns);
+    // Upserts are backend-specific in diesel.
+    match conn {
+        AnyConnection::Postgresql(pg) => insert.get_result(pg).optional(),
+        AnyConnection::Sqlite(lite) => insert.get_result(lite).optional(),
+    }
 }
 
 /// A ticket's comments, oldest first.

@@ -580,7 +580,9 @@ fn writers_of_one_ticket_take_turns_on_postgres() {
         serde_json::from_value(ticket_en("L-1")).unwrap_or_else(|e| panic!("{e}"));
     let ticket = msp_bridge::tickets::NewTicket::try_from(input).unwrap_or_else(|e| panic!("{e}"));
     let id = db
-        .write(|c| msp_bridge::tickets::store::upsert(c, &ticket, "", now).map_err(DbErr::from))
+        .write(|c| {
+            msp_bridge::tickets::store::upsert(c, &ticket, None, "", now).map_err(DbErr::from)
+        })
         .unwrap_or_else(|e| panic!("{e}"))
         .0
         .id;
