@@ -27,7 +27,7 @@ pub fn find(conn: &mut AnyConnection, scope: &str, key: &str) -> QueryResult<Opt
             idempotency_keys::status,
             idempotency_keys::response,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

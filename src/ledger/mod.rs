@@ -208,7 +208,7 @@ const SEAL_BATCH: i64 = 1_000;
 pub fn seal(conn: &mut AnyConnection) -> QueryResult<usize> {
     let waiting: Option<i64> = audit_pending::table
         .select(audit_pending::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if waiting.is_none() {
         return Ok(0);
@@ -217,8 +217,8 @@ pub fn seal(conn: &mut AnyConnection) -> QueryResult<usize> {
         .find(1)
         .select((ledger_head::seq, ledger_head::hash));
     let (mut last, mut prev_hash): (i64, String) = match conn {
-        AnyConnection::Postgresql(pg) => head.for_update().first(pg)?,
-        AnyConnection::Sqlite(lite) => head.first(lite)?,
+        AnyConnection::Postgresql(pg) => head.for_update().get_result(pg)?,
+        AnyConnection::Sqlite(lite) => head.get_result(lite)?,
     };
     let mut sealed = 0;
     loop {

@@ -294,15 +294,15 @@ pub fn sequence(conn: &mut AnyConnection) -> QueryResult<usize> {
     let waiting: Option<i64> = outbox_events::table
         .filter(outbox_events::position.is_null())
         .select(outbox_events::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if waiting.is_none() {
         return Ok(0);
     }
     let head = outbox_head::table.find(1).select(outbox_head::position);
     let mut last: i64 = match conn {
-        AnyConnection::Postgresql(pg) => head.for_update().first(pg)?,
-        AnyConnection::Sqlite(lite) => head.first(lite)?,
+        AnyConnection::Postgresql(pg) => head.for_update().get_result(pg)?,
+        AnyConnection::Sqlite(lite) => head.get_result(lite)?,
     };
     let mut given = 0;
     loop {

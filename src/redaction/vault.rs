@@ -268,7 +268,7 @@ impl<'c> Vault<'c> {
             .filter(vault_tokens::kind.eq(kind))
             .filter(vault_tokens::lookup.eq(lookup))
             .select((vault_tokens::token, vault_tokens::last_used_at))
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         let Some((token, last_used)) = found else {
             return Ok(None);
@@ -346,7 +346,7 @@ impl<'c> Vault<'c> {
             // A purged token is one the vault no longer knows.
             .filter(vault_tokens::purged_at.is_null())
             .select(vault_tokens::ciphertext)
-            .first(self.conn)
+            .get_result(self.conn)
             .optional()?;
         sealed
             .map(|s| self.keys.open(self.contract_id, token, &s))

@@ -231,7 +231,7 @@ pub fn latest_for_ticket(
         .filter(shares::ticket_id.eq(ticket_id))
         .order(shares::id.desc())
         .select(ShareRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -247,7 +247,7 @@ pub fn visible_to(
         .filter(shares::contractor.eq(contractor))
         .filter(shares::state.eq_any(ShareState::visible_names()))
         .select(ShareRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -20,7 +20,7 @@ pub fn queue_depth(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<i64, 
         .find(1)
         .filter(queue_reports::reported_at.gt(fresh_after))
         .select(queue_reports::depth)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if let Some(depth) = reported {
         return Ok(depth);

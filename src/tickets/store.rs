@@ -178,7 +178,7 @@ pub fn find_by_key(
         .filter(tickets::source.eq(source))
         .filter(tickets::external_id.eq(external_id))
         .select(TicketRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -218,7 +218,7 @@ pub fn is_drainable(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
     let found: Option<i64> = drainable_query()
         .filter(tickets::id.eq(id))
         .select(tickets::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(found.is_some())
 }
@@ -266,7 +266,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<TicketRow>>
     tickets::table
         .find(id)
         .select(TicketRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
