@@ -388,14 +388,24 @@ pub fn claim(
                 .eq(outbox_events::ticket_id),
         )
         .filter(earlier.field(outbox_events::seq).lt(outbox_events::seq));
-    let ids: Vec<i64> = outbox_events::table
+    let due = outbox_events::table
         .filter(outbox_events::state.eq(DeliveryState::Pending.as_str()))
         .filter(outbox_events::next_attempt_at.le(to_db(now)))
         .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
         .order(outbox_events::seq)
-        .limit(limit)
-        .select(outbox_events::id)
-        .load(conn)?;
+        .select(outbox_events::id);
+    // SQLite steps rows one at a time, so taking `limit` of them reads no more than a `LIMIT`
+    // would, and a bound `LIMIT` would have the statement compiled again on every claim (see
+    // `crate::db`).
+    let ids: Vec<i64> = match conn {
+        AnyConnection::Postgresql(pg) => due.limit(limit).load(pg)?,
+        AnyConnection::Sqlite(lite) => {
+            use diesel::connection::DefaultLoadingMode;
+            due.load_iter::<i64, DefaultLoadingMode>(lite)?
+                .take(usize::try_from(limit).unwrap_or(0))
+                .collect::<QueryResult<_>>()?
+        }
+    };
     if ids.is_empty() {
         return Ok(Vec::new());
     }
