@@ -5,6 +5,8 @@
 //! cargo run --release --example loadgen -- --url http://127.0.0.1:8080 --token "$INHOUSE" --rate 500 --seconds 20
 //! cargo run --release --example loadgen -- --url ... --token ... --rate 0 --concurrency 64 --seconds 20   # as fast as it goes
 //! ```
+//! `--comments N` gives every ticket N comments (default 1); `--repeat` sends the same 1,000
+//! tickets over and over, unchanged after their first push.
 //! With `--rate N` requests start on a fixed schedule (open loop) and latency is measured from
 //! each request's scheduled start, so a stalled server cannot hide its queueing delay.
 
@@ -22,6 +24,8 @@ struct Args {
     seconds: u64,
     concurrency: usize,
     prefix: String,
+    comments: usize,
+    repeat: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -32,9 +36,15 @@ fn parse_args() -> anyhow::Result<Args> {
         seconds: 20,
         concurrency: 64,
         prefix: format!("load-{}", std::process::id()),
+        comments: 1,
+        repeat: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--repeat" {
+            args.repeat = true;
+            continue;
+        }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--url" => args.url = value,
@@ -43,6 +53,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--seconds" => args.seconds = value.parse().context("--seconds")?,
             "--concurrency" => args.concurrency = value.parse().context("--concurrency")?,
             "--prefix" => args.prefix = value,
+            "--comments" => args.comments = value.parse().context("--comments")?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -118,7 +129,7 @@ const EN_PARAGRAPHS: &[&str] = &[
 const PRIORITIES: [&str; 3] = ["low", "normal", "high"];
 const CATEGORIES: [&str; 4] = ["delivery", "orders", "returns", "billing"];
 
-fn ticket(rng: &mut Rng, prefix: &str, seq: u64) -> Value {
+fn ticket(rng: &mut Rng, prefix: &str, seq: u64, comments: usize) -> Value {
     let russian = seq.is_multiple_of(2);
     let (first, last, paragraphs, language) = if russian {
         (rng.pick(RU_FIRST), rng.pick(RU_LAST), RU_PARAGRAPHS, "ru")
@@ -176,7 +187,12 @@ fn ticket(rng: &mut Rng, prefix: &str, seq: u64) -> Value {
         "tags": ["loadgen"],
         "custom_fields": { "order_id": rng.digits(7) },
         "status": "open",
-        "comments": [{ "external_id": "c1", "author": format!("{first} {last}"), "body": rng.pick(paragraphs), "public": true }]
+        "comments": (0..comments).map(|c| json!({
+            "external_id": format!("c{c}"),
+            "author": if c % 2 == 0 { format!("{first} {last}") } else { "Support agent".to_owned() },
+            "body": rng.pick(paragraphs),
+            "public": c % 2 == 0,
+        })).collect::<Vec<_>>()
     })
 }
 
@@ -202,7 +218,7 @@ async fn main() -> anyhow::Result<()> {
         args.rate * args.seconds
     };
     let bodies: Vec<Vec<u8>> = (0..1_000)
-        .map(|seq| serde_json::to_vec(&ticket(&mut rng, "tmpl", seq)))
+        .map(|seq| serde_json::to_vec(&ticket(&mut rng, "tmpl", seq, args.comments)))
         .collect::<Result<_, _>>()?;
     let mean_size = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len();
     let (tx, mut rx) = mpsc::unbounded_channel::<(Duration, bool)>();
@@ -225,11 +241,18 @@ async fn main() -> anyhow::Result<()> {
             tokio::time::sleep_until(scheduled.into()).await;
         }
         let permit = Arc::clone(&limit).acquire_owned().await?;
-        // Re-key a pre-built body: the same ~3 KB text, a new ticket each time.
+        // Re-key a pre-built body: the same ~3 KB text, a new ticket each time; with
+        // `--repeat`, the same 1,000 tickets sent again and again unchanged (a helpdesk
+        // re-sending whole tickets).
         let template = &bodies[(seq % bodies.len() as u64) as usize];
+        let key = if args.repeat {
+            "r".to_owned()
+        } else {
+            seq.to_string()
+        };
         let body = String::from_utf8_lossy(template).replacen(
             "\"tmpl-",
-            &format!("\"{}-{seq}-", args.prefix),
+            &format!("\"{}-{key}-", args.prefix),
             1,
         );
         let request = client
