@@ -262,8 +262,8 @@ pub fn can_take_more(contract: &Contract, live: LiveState, now: DateTime<Utc>) -
 
 /// Whether the contract could take a ticket handed up to it now: in force, room left (no
 /// trigger is asked of an escalation).
-pub fn can_take_escalation(contract: &Contract, live: LiveState) -> bool {
-    has_room(contract, live).is_ok()
+pub fn can_take_escalation(contract: &Contract, live: LiveState, now: DateTime<Utc>) -> bool {
+    contract.in_force(now).is_ok() && has_room(contract, live).is_ok()
 }
 
 /// Which trigger holds, in words, or why none does.

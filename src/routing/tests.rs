@@ -408,7 +408,9 @@ fn an_escalation_skips_the_trigger_but_not_scope_hours_or_room() {
         evaluate_escalation(&ticket(&[]), &l2, full, now).reason,
         "at capacity (2 of 2 open)"
     );
-    assert!(!can_take_escalation(&l2, full));
+    assert!(can_take_escalation(&l2, free, now));
+    assert!(!can_take_escalation(&l2, full, now));
+    assert!(!can_take_escalation(&l2, free, at(2027, 6, 1, 12)));
     let vip = ["vip".to_owned()];
     assert_eq!(
         evaluate_escalation(&ticket(&vip), &l2, free, now).reason,

@@ -41,10 +41,9 @@ pub fn room(
         .map(|f| {
             let state = live.get(&f.contract.id).copied().unwrap_or_default();
             let id = f.contract.id.clone();
-            let free = f.contract.in_force(now).is_ok()
-                && (routing::can_take_more(&f.contract, state, now)
-                    || (escalation_targets.contains(&id.as_str())
-                        && routing::can_take_escalation(&f.contract, state)));
+            let free = routing::can_take_more(&f.contract, state, now)
+                || (escalation_targets.contains(&id.as_str())
+                    && routing::can_take_escalation(&f.contract, state, now));
             (id, free)
         })
         .collect())

@@ -234,7 +234,8 @@ fn escalate(
         "escalated by {} under {} to {target}",
         from.contractor, from.contract_id
     );
-    let mut verdict = match contracts.get(target) {
+    let file = contracts.get(target);
+    let mut verdict = match file {
         Some(file) => {
             let live = live_states(conn, contracts, ticket_shares, now)?;
             let state = live.get(target).copied().unwrap_or_default();
@@ -247,7 +248,7 @@ fn escalate(
             reason: "no such contract".into(),
         },
     };
-    if let Some(file) = contracts.get(target).filter(|_| verdict.eligible) {
+    if let Some(file) = file.filter(|_| verdict.eligible) {
         match share_with(conn, keys, file, &placing, actor, now)? {
             Ok(()) => {
                 let contract = &file.contract;
