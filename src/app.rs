@@ -327,6 +327,7 @@ fn outbox_drain(config: &Config, state: &AppState) -> anyhow::Result<Option<Outb
         (None, _) => None,
     };
     let timeout = std::time::Duration::from_millis(config.delivery_timeout_ms.max(1));
+    crate::crypto::tls_provider();
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .build()
@@ -361,7 +362,9 @@ fn tls_config(
         .with_context(|| format!("parsing {}", cert.display()))?;
     let key = PrivateKeyDer::from_pem_file(key)
         .with_context(|| format!("reading the key {}", key.display()))?;
-    rustls::ServerConfig::builder()
+    rustls::ServerConfig::builder_with_provider(crate::crypto::tls_provider())
+        .with_safe_default_protocol_versions()
+        .context("the TLS provider offers no protocol version")?
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .context("the TLS certificate and key do not fit")

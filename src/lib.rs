@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod contracts;
+pub mod crypto;
 pub mod db;
 pub mod delivery;
 pub mod http;

@@ -33,13 +33,12 @@ pub struct ConsoleSession {
 impl ConsoleSession {
     /// Whether `sent` is this session's CSRF value (compared in constant time).
     pub fn csrf_matches(&self, sent: &str) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(sent.as_bytes(), self.csrf.as_bytes())
-            .is_ok()
+        crate::crypto::same_secret(sent.as_bytes(), self.csrf.as_bytes())
     }
 }
 
 fn id_hash(cookie: &str) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cookie.as_bytes()).as_ref())
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, cookie.as_bytes()).as_ref())
 }
 
 /// Opens a session for a verified token; returns the cookie's value (shown to nobody else,

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use aws_lc_rs::digest;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use ring::digest;
 
 pub use model::*;
 pub use parse::{Problem, parse_contract};

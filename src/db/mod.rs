@@ -119,6 +119,13 @@ impl Target {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if !cfg!(feature = "postgres-tls") && asks_for_tls(url) {
+                return Err(DbError::InvalidUrl(
+                    "the URL asks for TLS (sslmode=require, verify-ca or verify-full) and this \
+                     build has no TLS for PostgreSQL: build with `--features postgres-tls`"
+                        .into(),
+                ));
+            }
             return Ok(Self::Postgres(url.to_owned()));
         }
         Err(DbError::InvalidUrl(
@@ -130,6 +137,16 @@ impl Target {
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Self::Sqlite(_))
     }
+}
+
+/// Whether a PostgreSQL URL's `sslmode` insists on TLS (`prefer` and `allow` fall back to a
+/// plain connection, as libpq built without TLS does).
+fn asks_for_tls(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.query_pairs().any(|(key, value)| {
+            key == "sslmode" && matches!(&*value, "require" | "verify-ca" | "verify-full")
+        })
+    })
 }
 
 /// Opens connections for r2d2, choosing the backend explicitly so that libpq's error is kept
@@ -651,6 +668,28 @@ mod tests {
             "",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn a_url_insisting_on_tls_is_refused_by_a_build_without_it() {
+        for plain in ["postgres://u@h/db", "postgres://u@h/db?sslmode=prefer"] {
+            assert!(Target::parse(plain).is_ok(), "{plain}");
+        }
+        for tls in [
+            "postgres://u@h/db?sslmode=require",
+            "postgresql://u@h:5432/db?application_name=x&sslmode=verify-full",
+        ] {
+            let parsed = Target::parse(tls);
+            if cfg!(feature = "postgres-tls") {
+                assert!(parsed.is_ok(), "{tls}");
+            } else {
+                let message = parsed.err().map(|e| e.to_string()).unwrap_or_default();
+                assert!(
+                    message.contains("--features postgres-tls"),
+                    "{tls}: {message}"
+                );
+            }
         }
     }
 }

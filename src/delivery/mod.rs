@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
+use ring::hmac;
 
 /// What can go wrong with a destination's settings.
 #[derive(Debug, thiserror::Error)]

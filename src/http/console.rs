@@ -341,12 +341,7 @@ pub async fn sign_in(
 fn login_csrf_matches(req: &HttpRequest, sent: &str) -> bool {
     req.cookie(LOGIN_COOKIE).is_some_and(|expected| {
         let expected = expected.value();
-        !expected.is_empty()
-            && aws_lc_rs::constant_time::verify_slices_are_equal(
-                expected.as_bytes(),
-                sent.as_bytes(),
-            )
-            .is_ok()
+        !expected.is_empty() && crate::crypto::same_secret(expected.as_bytes(), sent.as_bytes())
     })
 }
 

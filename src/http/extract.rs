@@ -93,8 +93,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             // What an Idempotency-Key's first answer is matched against on a retry.
             req.extensions_mut()
-                .insert(BodyDigest(hex::encode(aws_lc_rs::digest::digest(
-                    &aws_lc_rs::digest::SHA256,
+                .insert(BodyDigest(hex::encode(ring::digest::digest(
+                    &ring::digest::SHA256,
                     &body,
                 ))));
             parse_json(&body).map(JsonBody)

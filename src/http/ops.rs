@@ -85,11 +85,7 @@ pub async fn metrics(state: Data<AppState>, req: actix_web::HttpRequest) -> Http
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        let allowed = aws_lc_rs::constant_time::verify_slices_are_equal(
-            sent.as_bytes(),
-            expected.expose().as_bytes(),
-        )
-        .is_ok();
+        let allowed = crate::crypto::same_secret(sent.as_bytes(), expected.expose().as_bytes());
         if !allowed {
             return super::error::ApiError::new(
                 actix_web::http::StatusCode::UNAUTHORIZED,

@@ -155,7 +155,7 @@ impl OutboxDrain {
 /// A random number in [0, 1) for backoff jitter.
 fn jitter() -> f64 {
     let mut bytes = [0u8; 4];
-    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+    if crate::random::fill(&mut bytes).is_err() {
         return 0.5;
     }
     f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)

@@ -7,9 +7,9 @@
 //! the delivery worker seals after every commit, and readers that must see the latest entries
 //! seal first. [`verify`] recomputes the chain and names the first entry that does not fit.
 
-use aws_lc_rs::digest;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use ring::digest;
 use serde::Serialize;
 
 use crate::clock::{from_db, to_db};

@@ -10,10 +10,10 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::hmac;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::hmac;
 
 use crate::clock::to_db;
 use crate::db::schema::{contracts, vault_numbers, vault_tokens};
@@ -168,7 +168,7 @@ impl VaultKeys {
 
     fn seal(&self, contract_id: &str, token: &str, value: &str) -> Result<String, VaultError> {
         let mut nonce = [0_u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| VaultError::Crypto)?;
+        crate::random::fill(&mut nonce).map_err(|_| VaultError::Crypto)?;
         let mut data = value.as_bytes().to_vec();
         let aad = format!("{contract_id}\0{token}");
         self.cipher()?

@@ -397,6 +397,7 @@ async fn logs_carry_no_tokens_secrets_or_personal_data() {
         .issue("agent", Role::Contractor, Some("acme"), hour, now)
         .unwrap_or_else(|e| panic!("{e}"));
     let base = format!("http://127.0.0.1:{port}");
+    msp_bridge::crypto::tls_provider();
     let client = reqwest::Client::new();
     let created: serde_json::Value = client
         .post(format!("{base}/api/v1/tickets"))

@@ -13,6 +13,7 @@ use crate::helpers::{TestApp, ticket_en};
 use crate::on_both_backends;
 
 fn no_redirects() -> reqwest::Client {
+    msp_bridge::crypto::tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -339,6 +340,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("{e}"));
+        msp_bridge::crypto::tls_provider();
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         for _ in 0..200 {

@@ -185,6 +185,7 @@ fn start(
     let retention = app.retention_purge();
     let drainer = app.backlog_drain();
     tokio::spawn(app.run());
+    msp_bridge::crypto::tls_provider();
     TestApp {
         base,
         client: reqwest::Client::builder()

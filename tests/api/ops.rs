@@ -118,6 +118,7 @@ async fn serves_https_when_given_a_certificate() {
     assert!(app.base.starts_with("https://"));
     let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes())
         .unwrap_or_else(|e| panic!("{e}"));
+    msp_bridge::crypto::tls_provider();
     let client = reqwest::Client::builder()
         .tls_certs_only([root])
         .build()
