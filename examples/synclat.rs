@@ -64,7 +64,7 @@ async fn receive(body: Bytes, arrivals: Data<Arrivals>) -> HttpResponse {
     let at = Instant::now();
     if let Ok(event) = serde_json::from_slice::<Value>(&body)
         && event["type"] == "ticket.shared"
-        && let Some(id) = event["data"]["id"].as_i64()
+        && let Some(id) = event["ticket"].as_i64()
     {
         arrivals
             .lock()

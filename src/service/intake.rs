@@ -61,14 +61,9 @@ pub fn ingest(
     }
     let existing = stored.map(|s| s.id);
     let (row, created) = store::upsert(conn, ticket, existing, &fingerprint, now)?;
-    let mut comments_added = 0;
-    let mut customer_wrote = false;
-    for c in &ticket.comments {
-        if let Some(added) = store::add_comment(conn, row.id, Origin::Inhouse, c, now)? {
-            comments_added += 1;
-            customer_wrote |= added.public;
-        }
-    }
+    let added = store::add_inhouse_comments(conn, row.id, &ticket.comments, now)?;
+    let comments_added = added.len();
+    let customer_wrote = added.iter().any(|c| c.public);
     let routing = route(conn, contracts, keys, &row, actor, now)?;
     if routing.outcome == RoutingOutcome::AlreadyShared {
         // The change reaches the contractor's clocks (a new priority or channel moves their

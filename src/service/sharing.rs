@@ -18,7 +18,7 @@ use crate::routing::{self, Consideration, RoutableTicket};
 use crate::service::recall::{RecallCause, take_back};
 use crate::service::timekeeping;
 use crate::shares;
-use crate::tickets::store::{self, CommentReader, Origin, TicketRow};
+use crate::tickets::store::{self, CommentReader, TicketRow};
 use crate::tickets::{NewTicket, TicketError, parse_stored, queue_depth};
 
 /// The routing decision stored on a ticket and returned to the in-house side.
@@ -554,9 +554,7 @@ pub fn preview(
     scratch.source = "preview".into();
     scratch.external_id = crate::random::random_hex(8);
     let (row, _) = store::upsert(conn, &scratch, None, "", now)?;
-    for c in &scratch.comments {
-        store::add_comment(conn, row.id, Origin::Inhouse, c, now)?;
-    }
+    store::add_inhouse_comments(conn, row.id, &scratch.comments, now)?;
     let projected = project_for(
         conn,
         keys,

@@ -399,6 +399,50 @@ pub fn add_comment(
     }
 }
 
+/// Adds in-house comments to a ticket; returns those stored (re-sent ones are not). On
+/// PostgreSQL in one multi-row statement (one round trip instead of one a comment); on SQLite
+/// one cached statement a comment, as a batch of varying length would be compiled each time
+/// and there is no round trip to save.
+pub fn add_inhouse_comments(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    new: &[NewComment],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<CommentRow>> {
+    let pg = match conn {
+        AnyConnection::Postgresql(pg) if new.len() > 1 => pg,
+        _ => {
+            let mut added = Vec::with_capacity(new.len());
+            for c in new {
+                added.extend(add_comment(conn, ticket_id, Origin::Inhouse, c, now)?);
+            }
+            return Ok(added);
+        }
+    };
+    let rows: Vec<_> = new
+        .iter()
+        .map(|c| {
+            (
+                comments::ticket_id.eq(ticket_id),
+                comments::share_id.eq(None::<i64>),
+                comments::origin.eq(CommentOrigin::Inhouse.as_str()),
+                comments::dedupe_key.eq(&c.dedupe_key),
+                comments::author.eq(c.author.expose()),
+                comments::body.eq(c.body.expose()),
+                comments::public.eq(c.public),
+                comments::created_at.eq(to_db(c.created_at.unwrap_or(now))),
+                comments::written_body.eq(None::<String>),
+            )
+        })
+        .collect();
+    diesel::insert_into(comments::table)
+        .values(rows)
+        .on_conflict((comments::ticket_id, comments::dedupe_key))
+        .do_nothing()
+        .returning(comments::all_columns)
+        .get_results(pg)
+}
+
 /// A ticket's comments, oldest first.
 pub fn comments_of(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<CommentRow>> {
     comments::table

@@ -334,6 +334,20 @@ async fn updates_and_comments_are_idempotent(app: TestApp) {
     assert_eq!(again.body["routing"]["outcome"], "already_shared");
     assert_eq!(app.count("tickets"), 1);
     assert_eq!(app.count("shares"), 1);
+    // The helpdesk re-sends the thread with one new comment: only that one is stored (on
+    // PostgreSQL the thread is one multi-row statement, the old ones skipped by conflict).
+    let mut longer = changed.clone();
+    if let Some(thread) = longer["comments"].as_array_mut() {
+        thread.push(json!({ "external_id": "c9", "author": "John Smith", "body": "Any news?", "public": true }));
+    }
+    let third = app.ingest(&longer).await;
+    assert_eq!(
+        (third.status, third.body["comments_added"].as_i64()),
+        (200, Some(1)),
+        "{:?}",
+        third.body
+    );
+    assert_eq!(app.count("comments"), 3);
 
     let path = format!("/api/v1/tickets/{id}/comments");
     let body = json!({ "external_id": "c3", "author": "Agent Kim", "body": "Escalated to billing", "public": false });
@@ -349,7 +363,7 @@ async fn updates_and_comments_are_idempotent(app: TestApp) {
         .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
         .await;
     assert_eq!(view.body["subject"], "Refund still missing");
-    assert_eq!(view.body["comments"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view.body["comments"].as_array().map(Vec::len), Some(4));
     let missing = app
         .post("/api/v1/tickets/999999/comments", &app.inhouse(), &body)
         .await;
