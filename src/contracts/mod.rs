@@ -447,6 +447,16 @@ impl ContractSet {
             .and_then(|f| f.contract.endpoint.as_ref())
     }
 
+    /// The contracts whose contractor takes webhooks ([`ContractSet::endpoint`] answers for
+    /// them): those of the set and the withdrawn ones with an `[endpoint]`.
+    pub fn endpoint_contracts(&self) -> impl Iterator<Item = &str> {
+        self.contracts
+            .iter()
+            .chain(&self.former)
+            .filter(|f| f.contract.endpoint.is_some())
+            .map(|f| f.contract.id.as_str())
+    }
+
     /// The versions of the set, in a few bytes: the sha256 of every file, in routing order.
     /// It changes when any contract of the set does.
     pub fn versions(&self) -> String {

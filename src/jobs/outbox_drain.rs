@@ -50,14 +50,17 @@ impl OutboxDrain {
     pub async fn drain_once(&self) -> Result<usize, DbError> {
         let now = self.clock.now();
         let lease = self.lease;
+        let routed = self.routed();
         // The round also chains the ledger entries and numbers the feed events committed since
         // the last one: a change that wakes the worker is audited too, and doing it here costs
-        // no extra transaction.
+        // no extra transaction. Events with nowhere to go are settled before the claim, all at
+        // once: a claim would write each of them twice more for nothing.
         let claimed = self
             .db
             .write_async(move |c| {
                 ledger::seal(c)?;
                 outbox::sequence(c)?;
+                outbox::skip_unrouted(c, &routed)?;
                 outbox::claim(c, now, lease, BATCH).map_err(DbError::from)
             })
             .await?;
@@ -80,6 +83,21 @@ impl OutboxDrain {
             .write_async(move |c| outbox::settle(c, &settled, now).map_err(DbError::from))
             .await?;
         Ok(claimed.len())
+    }
+
+    /// The destinations that have a webhook now: the in-house one if configured, and every
+    /// contract (in force or withdrawn) with an `[endpoint]`.
+    fn routed(&self) -> Vec<String> {
+        let set = self.contracts.current();
+        let contracts = set
+            .endpoint_contracts()
+            .map(|id| outbox::Audience::Contractor(id.to_owned()).destination());
+        self.inhouse
+            .as_ref()
+            .map(|_| outbox::Audience::Inhouse.destination())
+            .into_iter()
+            .chain(contracts)
+            .collect()
     }
 
     fn destination(&self, event: &EventRow) -> Result<Option<Destination>, String> {

@@ -31,7 +31,8 @@ impl Audience {
         }
     }
 
-    fn destination(&self) -> String {
+    /// Its `destination` column: `inhouse` or `contract:<id>`.
+    pub fn destination(&self) -> String {
         match self {
             Self::Inhouse => AudienceKind::Inhouse.as_str().into(),
             Self::Contractor(contract) => format!("contract:{contract}"),
@@ -430,6 +431,26 @@ pub fn claim(
         .order(outbox_events::seq)
         .select(EventRow::as_select())
         .load(conn)
+}
+
+/// Settles as skipped, in one statement, the pending events whose destination is not among
+/// `routed` (the destinations with a webhook now): nothing would be sent, so they need no
+/// claim, lease or attempt. Returns how many. Rows another replica holds are left to it.
+pub fn skip_unrouted(conn: &mut AnyConnection, routed: &[String]) -> QueryResult<usize> {
+    let unrouted = outbox_events::table
+        .filter(outbox_events::state.eq(DeliveryState::Pending.as_str()))
+        .filter(diesel::dsl::not(outbox_events::destination.eq_any(routed)))
+        .select(outbox_events::id);
+    let ids: Vec<i64> = match conn {
+        AnyConnection::Postgresql(pg) => unrouted.for_update().skip_locked().load(pg)?,
+        AnyConnection::Sqlite(lite) => unrouted.load(lite)?,
+    };
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(ids)))
+        .set(outbox_events::state.eq(DeliveryState::Skipped.as_str()))
+        .execute(conn)
 }
 
 /// How a claimed event's attempt ended.

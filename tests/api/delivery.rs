@@ -214,6 +214,16 @@ async fn a_failing_receiver_gets_each_event_once_in_order(backend: Backend) {
         .collect();
     let delivered_ids: Vec<Value> = inhouse.delivered().iter().map(|r| json!(r.id)).collect();
     assert_eq!(delivered_ids, feed_ids);
+    // acme has no endpoint here: its contractor's events were settled as skipped in the
+    // rounds that claimed the in-house ones, never claimed themselves (no attempt counted).
+    let contractor = app.count("outbox_events WHERE audience = 'contractor'");
+    assert!(contractor > 0);
+    assert_eq!(
+        app.count(
+            "outbox_events WHERE audience = 'contractor' AND state = 'skipped' AND attempts = 0"
+        ),
+        contractor
+    );
 }
 
 async fn retry_after_is_honoured(backend: Backend) {
