@@ -50,12 +50,24 @@ pub type EntityCounts = BTreeMap<String, BTreeMap<FieldAction, usize>>;
 /// Values the ticket gives about its customer, to be found in its free text.
 #[derive(Debug, Default, Clone)]
 pub struct KnownValues {
-    /// Lower-case word form → (field, the word as the ticket gives it).
-    words: HashMap<String, (String, String)>,
+    /// Lower-case word form → (field, the word as the ticket gives it). Looked up for every
+    /// word of every text, hence the fast hasher.
+    words: HashMap<String, (String, String), foldhash::fast::RandomState>,
     /// Lower-case e-mails → field.
     emails: Vec<(String, String)>,
     /// Last ten digits of phone numbers → (field, all digits).
     phones: Vec<(String, String, String)>,
+}
+
+/// `word` in lower case, borrowed when it has nothing to lower (most words of a text): only
+/// Latin and Russian lower-case letters, digits and hyphens.
+fn lower_case(word: &str) -> std::borrow::Cow<'_, str> {
+    let lower = |c: char| matches!(c, 'a'..='z' | '0'..='9' | '-' | 'а'..='я' | 'ё');
+    if word.chars().all(lower) {
+        std::borrow::Cow::Borrowed(word)
+    } else {
+        std::borrow::Cow::Owned(word.to_lowercase())
+    }
 }
 
 const NAME_STOPWORDS: &[&str] = &[
@@ -131,12 +143,12 @@ impl KnownValues {
                 .char_indices()
                 .chain(std::iter::once((text.len(), ' ')))
             {
-                let in_word = c.is_alphanumeric() || (c == '-' && start.is_some());
+                let in_word = detect::alphanumeric(c) || (c == '-' && start.is_some());
                 match (in_word, start) {
                     (true, None) => start = Some(i),
                     (false, Some(s)) => {
                         let word = text[s..i].trim_end_matches('-');
-                        if let Some((field, base)) = self.words.get(&word.to_lowercase()) {
+                        if let Some((field, base)) = self.words.get(lower_case(word).as_ref()) {
                             out.push((
                                 Finding {
                                     start: s,
@@ -543,6 +555,20 @@ pub fn mask(label: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_lowered_as_to_lowercase_does_and_borrowed_when_already_lower() {
+        use std::borrow::Cow;
+        for word in ["иван", "smith-jones", "ёлкин", "r2d2"] {
+            assert!(
+                matches!(lower_case(word), Cow::Borrowed(w) if w == word),
+                "{word}"
+            );
+        }
+        for word in ["Иван", "SMITH", "Ёлкин", "Søren", "ǅemal", "ΣΟΦΙΑ"] {
+            assert_eq!(lower_case(word), word.to_lowercase(), "{word}");
+        }
+    }
 
     #[test]
     fn spellings_of_one_value_share_one_canonical_form() {

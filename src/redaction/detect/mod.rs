@@ -17,6 +17,7 @@ mod scan;
 mod words;
 
 pub use scan::{number_runs, scan};
+pub(crate) use words::alphanumeric;
 
 use crate::contracts::DetectorKind;
 

@@ -54,7 +54,7 @@ pub(super) fn upper(c: char) -> bool {
 }
 
 /// A letter or a digit, told as fast as [`letter`].
-pub(super) fn alphanumeric(c: char) -> bool {
+pub(crate) fn alphanumeric(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
     } else {
