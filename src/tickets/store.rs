@@ -368,6 +368,31 @@ pub fn add_comment(
     c: &NewComment,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<CommentRow>> {
+    Ok(add_comments(conn, ticket_id, origin, std::slice::from_ref(c), now)?.pop())
+}
+
+/// Adds in-house comments to a ticket; returns those stored (re-sent ones are not).
+pub fn add_inhouse_comments(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    new: &[NewComment],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<CommentRow>> {
+    add_comments(conn, ticket_id, Origin::Inhouse, new, now)
+}
+
+/// Adds comments from one origin, skipping those whose dedupe key the ticket has already (a
+/// re-sent comment: one statement, where a look-up first would be two); returns those stored.
+/// Several go to PostgreSQL in one multi-row statement (one round trip instead of one a
+/// comment); one, and all on SQLite, as the single-row statement diesel caches — a batch of
+/// varying length would be compiled each time, and SQLite has no round trip to save.
+fn add_comments(
+    conn: &mut AnyConnection,
+    ticket_id: i64,
+    origin: Origin<'_>,
+    new: &[NewComment],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<CommentRow>> {
     let (origin_name, share_id, written) = match origin {
         Origin::Inhouse => (CommentOrigin::Inhouse.as_str(), None, None),
         Origin::Contractor { share_id, written } => {
@@ -375,72 +400,46 @@ pub fn add_comment(
             (origin, Some(share_id), Some(written))
         }
     };
-    let insert = diesel::insert_into(comments::table)
-        .values((
-            comments::ticket_id.eq(ticket_id),
-            comments::share_id.eq(share_id),
-            comments::origin.eq(origin_name),
-            comments::dedupe_key.eq(&c.dedupe_key),
-            comments::author.eq(c.author.expose()),
-            comments::body.eq(c.body.expose()),
-            comments::public.eq(c.public),
-            comments::created_at.eq(to_db(c.created_at.unwrap_or(now))),
-            comments::written_body.eq(written),
-        ))
-        // A re-sent comment (the same dedupe key) is not stored again: one statement, where
-        // a look-up first would be two.
-        .on_conflict((comments::ticket_id, comments::dedupe_key))
-        .do_nothing()
-        .returning(comments::all_columns);
-    // Upserts are backend-specific in diesel.
-    match conn {
-        AnyConnection::Postgresql(pg) => insert.get_result(pg).optional(),
-        AnyConnection::Sqlite(lite) => insert.get_result(lite).optional(),
-    }
-}
-
-/// Adds in-house comments to a ticket; returns those stored (re-sent ones are not). On
-/// PostgreSQL in one multi-row statement (one round trip instead of one a comment); on SQLite
-/// one cached statement a comment, as a batch of varying length would be compiled each time
-/// and there is no round trip to save.
-pub fn add_inhouse_comments(
-    conn: &mut AnyConnection,
-    ticket_id: i64,
-    new: &[NewComment],
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<CommentRow>> {
-    let pg = match conn {
-        AnyConnection::Postgresql(pg) if new.len() > 1 => pg,
-        _ => {
-            let mut added = Vec::with_capacity(new.len());
-            for c in new {
-                added.extend(add_comment(conn, ticket_id, Origin::Inhouse, c, now)?);
-            }
-            return Ok(added);
-        }
-    };
     let rows: Vec<_> = new
         .iter()
         .map(|c| {
             (
                 comments::ticket_id.eq(ticket_id),
-                comments::share_id.eq(None::<i64>),
-                comments::origin.eq(CommentOrigin::Inhouse.as_str()),
+                comments::share_id.eq(share_id),
+                comments::origin.eq(origin_name),
                 comments::dedupe_key.eq(&c.dedupe_key),
                 comments::author.eq(c.author.expose()),
                 comments::body.eq(c.body.expose()),
                 comments::public.eq(c.public),
                 comments::created_at.eq(to_db(c.created_at.unwrap_or(now))),
-                comments::written_body.eq(None::<String>),
+                comments::written_body.eq(written),
             )
         })
         .collect();
-    diesel::insert_into(comments::table)
-        .values(rows)
-        .on_conflict((comments::ticket_id, comments::dedupe_key))
-        .do_nothing()
-        .returning(comments::all_columns)
-        .get_results(pg)
+    // Upserts are backend-specific in diesel.
+    if let AnyConnection::Postgresql(pg) = conn
+        && rows.len() > 1
+    {
+        return diesel::insert_into(comments::table)
+            .values(rows)
+            .on_conflict((comments::ticket_id, comments::dedupe_key))
+            .do_nothing()
+            .returning(comments::all_columns)
+            .get_results(pg);
+    }
+    let mut added = Vec::with_capacity(rows.len());
+    for row in rows {
+        let insert = diesel::insert_into(comments::table)
+            .values(row)
+            .on_conflict((comments::ticket_id, comments::dedupe_key))
+            .do_nothing()
+            .returning(comments::all_columns);
+        added.extend(match conn {
+            AnyConnection::Postgresql(pg) => insert.get_result(pg).optional()?,
+            AnyConnection::Sqlite(lite) => insert.get_result(lite).optional()?,
+        });
+    }
+    Ok(added)
 }
 
 /// A ticket's comments, oldest first.
