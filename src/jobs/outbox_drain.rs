@@ -58,6 +58,7 @@ impl OutboxDrain {
         let claimed = self
             .db
             .write_async(move |c| {
+                outbox::prefer_index_scans(c)?;
                 ledger::seal(c)?;
                 outbox::sequence(c)?;
                 outbox::skip_unrouted(c, &routed)?;

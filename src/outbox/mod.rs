@@ -4,8 +4,9 @@
 //! loses its event.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Bool};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -360,6 +361,31 @@ pub fn list(
         .load(conn)
 }
 
+/// Has the rest of the caller's transaction read the outbox's partial indexes with plain
+/// index scans (PostgreSQL; nothing to do on SQLite). Every settled or positioned event
+/// leaves a dead entry in `outbox_pending`, `outbox_ticket_order` and `outbox_unpositioned`
+/// until vacuum runs (once a minute at best); a plain index scan marks the entries it finds
+/// dead so that later scans pass over them, a bitmap scan — which the planner prefers for
+/// these small result sets — never does. Measured on a 600-ticket full-share run: the claim
+/// read 1,112 dead entries and 315 heap pages to find nothing (0.8 ms) with a bitmap scan,
+/// 6 pages (0.045 ms) with index scans from the second round on.
+pub fn prefer_index_scans(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// `state = 'pending'` written as a literal, not a bound value: the partial indexes
+/// `outbox_pending` and `outbox_ticket_order` are for that state only, and a planner may use
+/// them only when it can see the query asks for it. PostgreSQL's generic plan for a bound
+/// `state = $1` (chosen after a statement's fifth run) scanned the whole table on every claim
+/// — 0.8 ms a claim at 3,000 events and growing with the table — and SQLite re-prepared the
+/// statement on each run to look at the bound value.
+fn pending() -> diesel::expression::SqlLiteral<Bool> {
+    sql::<Bool>(r#""outbox_events"."state" = 'pending'"#)
+}
+
 /// The next events to deliver: pending, due at `now`, and each the oldest pending event of its
 /// ticket for its destination, so a later event of a ticket waits for the earlier one. Claimed
 /// events get `attempts + 1` and a lease (`next_attempt_at = now + lease`): if the claimer dies
@@ -373,11 +399,7 @@ pub fn claim(
 ) -> QueryResult<Vec<EventRow>> {
     let earlier = diesel::alias!(outbox_events as earlier);
     let blocked = earlier
-        .filter(
-            earlier
-                .field(outbox_events::state)
-                .eq(DeliveryState::Pending.as_str()),
-        )
+        .filter(sql::<Bool>(r#""earlier"."state" = 'pending'"#))
         .filter(
             earlier
                 .field(outbox_events::destination)
@@ -390,7 +412,7 @@ pub fn claim(
         )
         .filter(earlier.field(outbox_events::seq).lt(outbox_events::seq));
     let due = outbox_events::table
-        .filter(outbox_events::state.eq(DeliveryState::Pending.as_str()))
+        .filter(pending())
         .filter(outbox_events::next_attempt_at.le(to_db(now)))
         .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
         .order(outbox_events::seq)
@@ -438,7 +460,7 @@ pub fn claim(
 /// claim, lease or attempt. Returns how many. Rows another replica holds are left to it.
 pub fn skip_unrouted(conn: &mut AnyConnection, routed: &[String]) -> QueryResult<usize> {
     let unrouted = outbox_events::table
-        .filter(outbox_events::state.eq(DeliveryState::Pending.as_str()))
+        .filter(pending())
         .filter(diesel::dsl::not(outbox_events::destination.eq_any(routed)))
         .select(outbox_events::id);
     let ids: Vec<i64> = match conn {

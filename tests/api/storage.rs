@@ -224,3 +224,78 @@ fn sqlite_sla_clock_migration_carries_due_times() {
 fn postgres_sla_clock_migration_carries_due_times() {
     sla_clock_migration_carries_due_times(Backend::Postgres);
 }
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    enable_bitmapscan: String,
+}
+
+fn bitmap_scans(c: &mut AnyConnection) -> QueryResult<String> {
+    let AnyConnection::Postgresql(pg) = c else {
+        return Ok("n/a".into());
+    };
+    diesel::sql_query("SHOW enable_bitmapscan")
+        .get_result::<Setting>(pg)
+        .map(|s| s.enable_bitmapscan)
+}
+
+/// The drain round reads the outbox with plain index scans for the rest of its transaction
+/// only, and the claim finds what is pending past the events settled before it.
+fn claims_past_settled_events(backend: Backend) {
+    use msp_bridge::model::EventType;
+    use msp_bridge::outbox::{self, Audience, NewEvent, Settled};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let Some((db, _guard)) = migrated(backend, dir.path()) else {
+        return;
+    };
+    let now = crate::helpers::start_time();
+    let lease = chrono::Duration::seconds(30);
+    let event = |n: i64| NewEvent {
+        audience: Audience::Inhouse,
+        ticket_id: None,
+        event_type: EventType::TicketShared,
+        data: serde_json::json!({ "n": n }),
+    };
+    let claimed = db
+        .write(|c| {
+            outbox::enqueue(c, now, (0..50).map(event).collect())?;
+            let claimed = outbox::claim(c, now, lease, 100)?;
+            let settled: Vec<(i64, Settled)> =
+                claimed.iter().map(|e| (e.id, Settled::Delivered)).collect();
+            outbox::settle(c, &settled, now)?;
+            outbox::enqueue(c, now, vec![event(50)])?;
+            Ok::<_, DbError>(claimed.len())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claimed, 50);
+    let (inside, next) = db
+        .write(|c| {
+            outbox::prefer_index_scans(c)?;
+            let inside = bitmap_scans(c)?;
+            Ok::<_, DbError>((inside, outbox::claim(c, now, lease, 100)?))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let after = db
+        .write(|c| bitmap_scans(c).map_err(DbError::from))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        next.len(),
+        1,
+        "only the event enqueued after the settled ones"
+    );
+    assert!(next[0].payload.contains(r#""n":50"#), "{}", next[0].payload);
+    if backend == Backend::Postgres {
+        assert_eq!((inside.as_str(), after.as_str()), ("off", "on"));
+    }
+}
+
+#[test]
+fn sqlite_claims_past_settled_events() {
+    claims_past_settled_events(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_claims_past_settled_events() {
+    claims_past_settled_events(Backend::Postgres);
+}
