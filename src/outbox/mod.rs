@@ -4,8 +4,9 @@
 //! loses its event.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -379,11 +380,39 @@ pub fn prefer_index_scans(conn: &mut AnyConnection) -> QueryResult<()> {
 /// `state = 'pending'` written as a literal, not a bound value: the partial indexes
 /// `outbox_pending` and `outbox_ticket_order` are for that state only, and a planner may use
 /// them only when it can see the query asks for it. PostgreSQL's generic plan for a bound
-/// `state = $1` (chosen after a statement's fifth run) scanned the whole table on every claim
-/// — 0.8 ms a claim at 3,000 events and growing with the table — and SQLite re-prepared the
-/// statement on each run to look at the bound value.
-fn pending() -> diesel::expression::SqlLiteral<Bool> {
-    sql::<Bool>(r#""outbox_events"."state" = 'pending'"#)
+/// `state = $1` (chosen after a statement's fifth run) could not use them, and SQLite
+/// re-prepared the statement on each run to look at the bound value. Unlike diesel's `sql()`
+/// literal, this one keeps the statement in the prepared-statement cache: its text is fixed
+/// by its type. `EARLIER` qualifies the column with the claim's `earlier` alias.
+#[derive(Debug, Clone, Copy)]
+struct Pending<const EARLIER: bool>;
+
+impl<const EARLIER: bool> Expression for Pending<EARLIER> {
+    type SqlType = Bool;
+}
+
+impl<const EARLIER: bool, DB: diesel::backend::Backend> QueryFragment<DB> for Pending<EARLIER> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(if EARLIER {
+            r#""earlier"."state" = 'pending'"#
+        } else {
+            r#""outbox_events"."state" = 'pending'"#
+        });
+        Ok(())
+    }
+}
+
+impl<const EARLIER: bool> QueryId for Pending<EARLIER> {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<QS, const EARLIER: bool> AppearsOnTable<QS> for Pending<EARLIER> {}
+
+impl<QS, const EARLIER: bool> SelectableExpression<QS> for Pending<EARLIER> {}
+
+impl<GB, const EARLIER: bool> ValidGrouping<GB> for Pending<EARLIER> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
 /// The next events to deliver: pending, due at `now`, and each the oldest pending event of its
@@ -399,7 +428,7 @@ pub fn claim(
 ) -> QueryResult<Vec<EventRow>> {
     let earlier = diesel::alias!(outbox_events as earlier);
     let blocked = earlier
-        .filter(sql::<Bool>(r#""earlier"."state" = 'pending'"#))
+        .filter(Pending::<true>)
         .filter(
             earlier
                 .field(outbox_events::destination)
@@ -412,7 +441,7 @@ pub fn claim(
         )
         .filter(earlier.field(outbox_events::seq).lt(outbox_events::seq));
     let due = outbox_events::table
-        .filter(pending())
+        .filter(Pending::<false>)
         .filter(outbox_events::next_attempt_at.le(to_db(now)))
         .filter(diesel::dsl::not(diesel::dsl::exists(blocked)))
         .order(outbox_events::seq)
@@ -460,7 +489,7 @@ pub fn claim(
 /// claim, lease or attempt. Returns how many. Rows another replica holds are left to it.
 pub fn skip_unrouted(conn: &mut AnyConnection, routed: &[String]) -> QueryResult<usize> {
     let unrouted = outbox_events::table
-        .filter(pending())
+        .filter(Pending::<false>)
         .filter(diesel::dsl::not(outbox_events::destination.eq_any(routed)))
         .select(outbox_events::id);
     let ids: Vec<i64> = match conn {
@@ -620,4 +649,38 @@ pub fn last_projection(
     Ok(payload
         .and_then(|p| serde_json::from_str::<Value>(&p).ok())
         .map(|mut envelope| envelope["data"].take()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::pg::Pg;
+    use diesel::sqlite::Sqlite;
+
+    #[test]
+    fn the_pending_literal_is_inlined_and_keeps_statements_cacheable() {
+        let pending = outbox_events::table
+            .filter(Pending::<false>)
+            .select(outbox_events::id);
+        let sql = diesel::debug_query::<Sqlite, _>(&pending).to_string();
+        assert!(
+            sql.contains(r#""outbox_events"."state" = 'pending'"#),
+            "{sql}"
+        );
+        assert!(!sql.contains("-- binds: [\"pending\"]"), "{sql}");
+        let cacheable = |q: &dyn QueryFragment<Sqlite>| q.is_safe_to_cache_prepared(&Sqlite);
+        assert_eq!(cacheable(&pending), Ok(true));
+        assert_eq!(
+            QueryFragment::<Pg>::is_safe_to_cache_prepared(&pending, &Pg),
+            Ok(true)
+        );
+        let earlier = diesel::debug_query::<Pg, _>(&Pending::<true>).to_string();
+        assert!(
+            earlier.starts_with(r#""earlier"."state" = 'pending'"#),
+            "{earlier}"
+        );
+        // What it replaced: diesel's own literal takes the statement out of the cache.
+        let literal = diesel::dsl::sql::<Bool>("1 = 1");
+        assert_eq!(cacheable(&literal), Ok(false));
+    }
 }
