@@ -58,11 +58,10 @@ impl OutboxDrain {
         let claimed = self
             .db
             .write_async(move |c| {
-                outbox::prefer_index_scans(c)?;
                 ledger::seal(c)?;
                 outbox::sequence(c)?;
                 outbox::skip_unrouted(c, &routed)?;
-                outbox::claim(c, now, lease, BATCH).map_err(DbError::from)
+                outbox::claim(c, now, lease, BATCH, &routed).map_err(DbError::from)
             })
             .await?;
         if claimed.is_empty() {

@@ -362,15 +362,15 @@ pub fn list(
         .load(conn)
 }
 
-/// Has the rest of the caller's transaction read the outbox's partial indexes with plain
-/// index scans (PostgreSQL; nothing to do on SQLite). Every settled or positioned event
-/// leaves a dead entry in `outbox_pending`, `outbox_ticket_order` and `outbox_unpositioned`
-/// until vacuum runs (once a minute at best); a plain index scan marks the entries it finds
-/// dead so that later scans pass over them, a bitmap scan — which the planner prefers for
-/// these small result sets — never does. Measured on a 600-ticket full-share run: the claim
-/// read 1,112 dead entries and 315 heap pages to find nothing (0.8 ms) with a bitmap scan,
-/// 6 pages (0.045 ms) with index scans from the second round on.
-pub fn prefer_index_scans(conn: &mut AnyConnection) -> QueryResult<()> {
+/// Has the rest of the caller's transaction read the outbox's partial indexes of pending
+/// events with plain index scans (PostgreSQL; nothing to do on SQLite). Every settled event
+/// leaves a dead entry in `outbox_pending` and `outbox_ticket_order` until vacuum runs (once
+/// a minute at best); a plain index scan marks the entries it finds dead so that later scans
+/// pass over them, a bitmap scan — which the planner prefers for these small result sets —
+/// never does. Measured on a 600-ticket full-share run: the claim read 1,112 dead entries and
+/// 315 heap pages to find nothing (0.8 ms) with a bitmap scan, 6 pages (0.045 ms) with index
+/// scans from the second round on. Called by [`claim`] and [`skip_unrouted`], which read them.
+fn prefer_index_scans(conn: &mut AnyConnection) -> QueryResult<()> {
     if let AnyConnection::Postgresql(pg) = conn {
         diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(pg)?;
     }
@@ -419,13 +419,19 @@ impl<GB, const EARLIER: bool> ValidGrouping<GB> for Pending<EARLIER> {
 /// ticket for its destination, so a later event of a ticket waits for the earlier one. Claimed
 /// events get `attempts + 1` and a lease (`next_attempt_at = now + lease`): if the claimer dies
 /// mid-send, the event is tried again when the lease runs out. On PostgreSQL the claim locks
-/// with `FOR UPDATE SKIP LOCKED`, so replicas draining at once take different events.
+/// with `FOR UPDATE SKIP LOCKED`, so replicas draining at once take different events, and
+/// takes only events bound for `routed` (see [`skip_unrouted`]): in READ COMMITTED each
+/// statement sees the commits made before it, so an event with nowhere to go committed after
+/// the round's skip would otherwise be claimed, given an attempt and then skipped. (SQLite's
+/// write transaction sees no other commits: the skip before it has settled them all.)
 pub fn claim(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     lease: chrono::Duration,
     limit: i64,
+    routed: &[String],
 ) -> QueryResult<Vec<EventRow>> {
+    prefer_index_scans(conn)?;
     let earlier = diesel::alias!(outbox_events as earlier);
     let blocked = earlier
         .filter(Pending::<true>)
@@ -450,7 +456,10 @@ pub fn claim(
     // would, and a bound `LIMIT` would have the statement compiled again on every claim (see
     // `crate::db`).
     let ids: Vec<i64> = match conn {
-        AnyConnection::Postgresql(pg) => due.limit(limit).load(pg)?,
+        AnyConnection::Postgresql(pg) => due
+            .filter(outbox_events::destination.eq_any(routed))
+            .limit(limit)
+            .load(pg)?,
         AnyConnection::Sqlite(lite) => {
             use diesel::connection::DefaultLoadingMode;
             due.load_iter::<i64, DefaultLoadingMode>(lite)?
@@ -488,6 +497,7 @@ pub fn claim(
 /// `routed` (the destinations with a webhook now): nothing would be sent, so they need no
 /// claim, lease or attempt. Returns how many. Rows another replica holds are left to it.
 pub fn skip_unrouted(conn: &mut AnyConnection, routed: &[String]) -> QueryResult<usize> {
+    prefer_index_scans(conn)?;
     let unrouted = outbox_events::table
         .filter(Pending::<false>)
         .filter(diesel::dsl::not(outbox_events::destination.eq_any(routed)))

@@ -240,8 +240,8 @@ fn bitmap_scans(c: &mut AnyConnection) -> QueryResult<String> {
         .map(|s| s.enable_bitmapscan)
 }
 
-/// The drain round reads the outbox with plain index scans for the rest of its transaction
-/// only, and the claim finds what is pending past the events settled before it.
+/// The claim reads the outbox with plain index scans, for the rest of its transaction only,
+/// and finds what is pending past the events settled before it.
 fn claims_past_settled_events(backend: Backend) {
     use msp_bridge::model::EventType;
     use msp_bridge::outbox::{self, Audience, NewEvent, Settled};
@@ -251,6 +251,7 @@ fn claims_past_settled_events(backend: Backend) {
     };
     let now = crate::helpers::start_time();
     let lease = chrono::Duration::seconds(30);
+    let routed = [Audience::Inhouse.destination()];
     let event = |n: i64| NewEvent {
         audience: Audience::Inhouse,
         ticket_id: None,
@@ -260,7 +261,7 @@ fn claims_past_settled_events(backend: Backend) {
     let claimed = db
         .write(|c| {
             outbox::enqueue(c, now, (0..50).map(event).collect())?;
-            let claimed = outbox::claim(c, now, lease, 100)?;
+            let claimed = outbox::claim(c, now, lease, 100, &routed)?;
             let settled: Vec<(i64, Settled)> =
                 claimed.iter().map(|e| (e.id, Settled::Delivered)).collect();
             outbox::settle(c, &settled, now)?;
@@ -271,9 +272,8 @@ fn claims_past_settled_events(backend: Backend) {
     assert_eq!(claimed, 50);
     let (inside, next) = db
         .write(|c| {
-            outbox::prefer_index_scans(c)?;
-            let inside = bitmap_scans(c)?;
-            Ok::<_, DbError>((inside, outbox::claim(c, now, lease, 100)?))
+            let next = outbox::claim(c, now, lease, 100, &routed)?;
+            Ok::<_, DbError>((bitmap_scans(c)?, next))
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let after = db
