@@ -2,6 +2,7 @@
 //! file and a line in [`ALL`].
 
 mod generic;
+pub mod rt;
 mod zendesk;
 
 use serde_json::Value;
@@ -26,7 +27,7 @@ pub trait Helpdesk: Sync {
 }
 
 /// Every adapter.
-pub const ALL: &[&dyn Helpdesk] = &[&generic::Generic, &zendesk::Zendesk];
+pub const ALL: &[&dyn Helpdesk] = &[&generic::Generic, &zendesk::Zendesk, &rt::RequestTracker];
 
 /// The adapter called `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn Helpdesk> {

@@ -41,7 +41,8 @@ pub async fn ingest(
     upsert(state, req, who, input).await
 }
 
-/// `POST /api/v1/inbound/{adapter}`: a helpdesk's own ticket payload (`generic`, `zendesk`),
+/// `POST /api/v1/inbound/{adapter}`: a helpdesk's own ticket payload (`generic`, `zendesk`,
+/// `rt`),
 /// mapped to ours and then handled as `POST /api/v1/tickets`.
 #[utoipa::path(
     post,
@@ -50,9 +51,9 @@ pub async fn ingest(
     tag = "in-house",
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
-        ("adapter" = String, Path, description = "A helpdesk adapter: `generic` or `zendesk`."),
+        ("adapter" = String, Path, description = "A helpdesk adapter: `generic`, `zendesk` or `rt` (Request Tracker)."),
     ),
-    request_body(content = serde_json::Value, description = "The helpdesk's own payload: for `zendesk` a Zendesk ticket object (`{\"ticket\": {…}}`, as its webhooks and API give it), for `generic` the body `POST /api/v1/tickets` takes.",
+    request_body(content = serde_json::Value, description = "The helpdesk's own payload: for `zendesk` a Zendesk ticket object (`{\"ticket\": {…}}`, as its webhooks and API give it), for `rt` a Request Tracker REST2 ticket with `queue`, `requestor` (its user record) and `transactions` (with their `attachments`) beside it, for `generic` the body `POST /api/v1/tickets` takes.",
         example = json!({"ticket": {"id": 35436, "subject": "Refund for order 7781", "description": "Hi, I'm John Smith, mail john.smith@example.com.", "priority": "normal", "status": "open", "tags": ["refund"], "via": {"channel": "email"}, "custom_fields": [{"id": 360001, "value": "pro"}], "requester": {"name": "John Smith", "email": "john.smith@example.com", "locale": "en-US"}, "comments": [{"id": 1274, "author": {"name": "John Smith"}, "body": "Still waiting", "public": true}]}})),
     responses(
         (status = 201, description = "Mapped, created and routed, as `POST /api/v1/tickets`.", body = IngestOutcome),
@@ -435,7 +436,7 @@ pub struct FeedQuery {
     /// Page size, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// An adapter name (`generic`, `zendesk`): each event also carries the helpdesk update
+    /// An adapter name (`generic`, `zendesk`, `rt`): each event also carries the helpdesk update
     /// that applies it.
     #[param(pattern = "^(generic|zendesk)$")]
     format: Option<String>,
