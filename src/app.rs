@@ -10,13 +10,19 @@ use anyhow::Context;
 use crate::auth::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::connectors::rt::RtClient;
 use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::delivery::{Destination, Signer};
 use crate::http::{self, AppState};
-use crate::jobs::{BacklogDrain, OutboxDrain, ReportScheduler, RetentionPurge, SlaSweeper};
+use crate::jobs::{
+    BacklogDrain, ConnectorPoller, OutboxDrain, ReportScheduler, RetentionPurge, SlaSweeper,
+};
 use crate::redaction::{NumberBlocks, VaultKeys};
 use crate::telemetry::Metrics;
+
+/// How long a request to a helpdesk may take.
+const CONNECTOR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A built gateway, listening and ready to run.
 pub struct Application {
@@ -29,6 +35,7 @@ pub struct Application {
     drain_poll: Option<std::time::Duration>,
     wal_checkpoint: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
+    connectors: Vec<Arc<RtClient>>,
 }
 
 impl Application {
@@ -111,6 +118,15 @@ impl Application {
                 std::time::Duration::from_millis(config.delivery_poll_ms),
             )
         });
+        let connectors =
+            crate::connectors::load_dir(&config.connectors_dir, |name| std::env::var(name).ok())?
+                .into_iter()
+                .map(|c| RtClient::new(c, CONNECTOR_TIMEOUT).map(Arc::new))
+                .collect::<Result<Vec<_>, _>>()?;
+        for c in &connectors {
+            let c = c.connector();
+            tracing::info!(connector = %c.id, queues = ?c.queues, "helpdesk connector configured");
+        }
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -151,6 +167,7 @@ impl Application {
             wal_checkpoint: (config.wal_checkpoint_ms > 0 && sqlite)
                 .then(|| std::time::Duration::from_millis(config.wal_checkpoint_ms)),
             delivery,
+            connectors,
         })
     }
 
@@ -210,6 +227,24 @@ impl Application {
         }
     }
 
+    /// A poller for each configured helpdesk connection (also for tests, which poll on
+    /// demand).
+    pub fn connector_pollers(&self) -> Vec<ConnectorPoller> {
+        self.connectors
+            .iter()
+            .map(|client| ConnectorPoller {
+                db: self.state.db.for_jobs(),
+                contracts: self.state.contracts.clone(),
+                keys: self.state.vault_keys.clone(),
+                clock: self.state.clock.clone(),
+                metrics: self.state.metrics.clone(),
+                client: client.clone(),
+                sla_wake: self.state.sla_wake.clone(),
+                outbox_wake: self.state.outbox_wake.clone(),
+            })
+            .collect()
+    }
+
     /// Starts the background jobs; they stop when the returned guard is dropped.
     fn start_jobs(&self) -> Jobs {
         let sweeper = self
@@ -242,6 +277,11 @@ impl Application {
                 .chain(retention)
                 .chain(backlog)
                 .chain(checkpoints)
+                .chain(
+                    self.connector_pollers()
+                        .into_iter()
+                        .map(|poller| tokio::spawn(poller.run())),
+                )
                 .collect(),
         )
     }

@@ -26,6 +26,15 @@ pub struct Config {
         global = true
     )]
     pub contracts_dir: PathBuf,
+    /// Folder of helpdesk connector files (`*.toml`; see README "Helpdesk connectors"). No
+    /// folder, no connectors.
+    #[arg(
+        long,
+        env = "BRIDGE_CONNECTORS_DIR",
+        default_value = "connectors",
+        global = true
+    )]
+    pub connectors_dir: PathBuf,
     /// Folder whose `reports/` overrides the built-in report templates and labels.
     #[arg(
         long,

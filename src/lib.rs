@@ -10,6 +10,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod connectors;
 pub mod contracts;
 pub mod crypto;
 pub mod db;

@@ -99,6 +99,13 @@ pub struct ContractLabels {
     pub contract: String,
 }
 
+/// Labels of a helpdesk connection.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConnectorLabels {
+    /// Connection id.
+    pub connector: String,
+}
+
 /// The gateway's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -129,6 +136,17 @@ pub struct Metrics {
     pub below_floor: Family<ContractLabels, Gauge>,
     /// Backlog drain passes run on this replica.
     pub drain_passes: Counter,
+    /// Connector rounds that worked, by connection.
+    pub connector_rounds: Family<ConnectorLabels, Counter>,
+    /// Helpdesk changes read, by connection.
+    pub connector_changes: Family<ConnectorLabels, Counter>,
+    /// Connector rounds that failed, by connection.
+    pub connector_failures: Family<ConnectorLabels, Counter>,
+    /// When a connection's last round worked (Unix seconds).
+    pub connector_last_success: Family<ConnectorLabels, Gauge>,
+    /// How far behind the helpdesk a connection reads: the age of the newest change it took
+    /// in while more were waiting, 0 once caught up (seconds).
+    pub connector_lag: Family<ConnectorLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -215,6 +233,36 @@ impl Default for Metrics {
             "Backlog drain passes run (on its interval or woken by a freed place)",
             drain_passes.clone(),
         );
+        let connector_rounds = Family::<ConnectorLabels, Counter>::default();
+        let connector_changes = Family::<ConnectorLabels, Counter>::default();
+        let connector_failures = Family::<ConnectorLabels, Counter>::default();
+        let connector_last_success = Family::<ConnectorLabels, Gauge>::default();
+        let connector_lag = Family::<ConnectorLabels, Gauge>::default();
+        registry.register(
+            "connector_rounds",
+            "Helpdesk connector rounds that worked",
+            connector_rounds.clone(),
+        );
+        registry.register(
+            "connector_changes",
+            "Helpdesk changes read by a connector",
+            connector_changes.clone(),
+        );
+        registry.register(
+            "connector_failures",
+            "Helpdesk connector rounds that failed",
+            connector_failures.clone(),
+        );
+        registry.register(
+            "connector_last_success_timestamp_seconds",
+            "When a connector's last round worked",
+            connector_last_success.clone(),
+        );
+        registry.register(
+            "connector_lag_seconds",
+            "Age of the newest helpdesk change a connector took in while more were waiting; 0 once caught up",
+            connector_lag.clone(),
+        );
         Self {
             registry,
             requests,
@@ -230,6 +278,11 @@ impl Default for Metrics {
             attainment,
             below_floor,
             drain_passes,
+            connector_rounds,
+            connector_changes,
+            connector_failures,
+            connector_last_success,
+            connector_lag,
         }
     }
 }

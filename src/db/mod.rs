@@ -347,6 +347,23 @@ impl Db {
         off_the_executor(move || job(&db)).await
     }
 
+    /// Runs `work` (one read) waiting at most two seconds for a connection, so a readiness
+    /// probe gets its answer before it gives up.
+    pub async fn probe<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> diesel::QueryResult<T> + Send + 'static,
+    ) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+    {
+        let pool = self.reader.clone();
+        off_the_executor(move || {
+            let mut conn = pool.get_timeout(Duration::from_secs(2))?;
+            Ok(work(&mut conn)?)
+        })
+        .await
+    }
+
     /// [`Db::read`] on a blocking thread, for async callers.
     pub async fn read_async<T, E>(
         &self,
@@ -411,18 +428,6 @@ impl Db {
     {
         let db = self.clone();
         off_the_executor(move || db.dry_run(work)).await
-    }
-
-    /// Checks that the database answers, waiting at most two seconds for a connection so a
-    /// readiness probe gets its answer before it gives up.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        let pool = self.reader.clone();
-        off_the_executor(move || {
-            let mut conn = pool.get_timeout(Duration::from_secs(2))?;
-            conn.batch_execute("SELECT 1")?;
-            Ok(())
-        })
-        .await
     }
 }
 

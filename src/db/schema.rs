@@ -292,3 +292,15 @@ diesel::table! {
         ended_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    connector_cursors (connector) {
+        connector -> Text,
+        position -> BigInt,
+        last_change_at -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        failures -> BigInt,
+    }
+}

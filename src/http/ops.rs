@@ -13,13 +13,17 @@ pub struct Alive {
     status: &'static str,
 }
 
-/// `{"status": "ready", "database": "ok"}`.
+/// `{"status": "ready", "database": "ok", "connectors": […]}`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Ready {
     /// Always `ready`.
     status: &'static str,
     /// Always `ok`: the database answered.
     database: &'static str,
+    /// Each helpdesk connection that has run: where it has read up to and how its last
+    /// rounds went. A failing connection does not make the gateway unready (it still takes
+    /// pushed tickets and serves contractors); monitor `failures` and `last_success_at`.
+    connectors: Vec<crate::connectors::cursor::Health>,
 }
 
 /// The process is up.
@@ -36,21 +40,23 @@ pub async fn healthz() -> impl Responder {
     HttpResponse::Ok().json(Alive { status: "ok" })
 }
 
-/// The database answers.
+/// The database answers; how the helpdesk connections fare.
 #[utoipa::path(
     get,
     path = "/readyz",
     operation_id = "ops_readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "The database answers.", body = Ready),
+        (status = 200, description = "The database answers; the helpdesk connections' state.", body = Ready),
     ),
 )]
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(Ready {
+    let health = state.db.probe(crate::connectors::cursor::health).await;
+    match health {
+        Ok(connectors) => HttpResponse::Ok().json(Ready {
             status: "ready",
             database: "ok",
+            connectors,
         }),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

@@ -2,6 +2,7 @@
 //! functions; the domains know nothing of schedules.
 
 pub mod backlog_drain;
+pub mod connector_poll;
 pub mod outbox_drain;
 pub mod report_schedule;
 pub mod retention;
@@ -9,6 +10,7 @@ pub mod sla_sweep;
 pub mod wal_checkpoint;
 
 pub use backlog_drain::BacklogDrain;
+pub use connector_poll::ConnectorPoller;
 pub use outbox_drain::OutboxDrain;
 pub use report_schedule::ReportScheduler;
 pub use retention::RetentionPurge;

@@ -86,6 +86,9 @@ pub struct TestApp {
     pub retention: msp_bridge::jobs::RetentionPurge,
     /// Drains the backlog on demand.
     pub drainer: msp_bridge::jobs::BacklogDrain,
+    /// Polls each configured helpdesk connection on demand (their background jobs wait a
+    /// whole `poll_ms` before the first round).
+    pub pollers: Vec<msp_bridge::jobs::ConnectorPoller>,
     config: Config,
     handle: ServerHandle,
     _dir: tempfile::TempDir,
@@ -114,6 +117,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         data_dir: dir.to_path_buf(),
         contracts_dir,
         templates_dir: dir.join("templates"),
+        connectors_dir: dir.join("connectors"),
         listen: "127.0.0.1:0".into(),
         jwt_secret: Some(Sensitive(SECRET.into())),
         vault_key: Some(Sensitive(VAULT_KEY.into())),
@@ -184,6 +188,7 @@ fn start(
     let reports = app.report_scheduler();
     let retention = app.retention_purge();
     let drainer = app.backlog_drain();
+    let pollers = app.connector_pollers();
     tokio::spawn(app.run());
     msp_bridge::crypto::tls_provider();
     TestApp {
@@ -199,6 +204,7 @@ fn start(
         reports,
         retention,
         drainer,
+        pollers,
         config,
         handle,
         _dir: dir,

@@ -8,6 +8,7 @@ mod adapters;
 mod auth;
 mod bad_input;
 pub(crate) mod cli;
+mod connectors;
 mod console;
 mod delivery;
 mod drain;

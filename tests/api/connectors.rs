@@ -1,0 +1,379 @@
+//! Helpdesk connectors against a real Request Tracker 5 (`scripts/rt up` installs and starts
+//! one on loopback and prints the `BRIDGE_TEST_RT_*` variables; `scripts/test` does this).
+//! Without them the RT scenarios say so and do not run; the failure scenarios need no RT.
+
+use diesel::prelude::*;
+use msp_bridge::config::Config;
+use msp_bridge::connectors::ConnectorError;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, use_contracts};
+use crate::on_both_backends;
+
+/// The agent's side of the test RT: what a helpdesk user does there.
+struct Rt {
+    url: String,
+    agent: String,
+    gateway: String,
+    client: reqwest::Client,
+}
+
+impl Rt {
+    fn from_env() -> Option<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let Some(url) = var("BRIDGE_TEST_RT_URL") else {
+            eprintln!(
+                "BRIDGE_TEST_RT_URL unset (run `eval \"$(scripts/rt up)\"`): RT scenario not run"
+            );
+            return None;
+        };
+        Some(Self {
+            url,
+            agent: var("BRIDGE_TEST_RT_AGENT_TOKEN").unwrap_or_default(),
+            gateway: var("BRIDGE_TEST_RT_GATEWAY_TOKEN").unwrap_or_default(),
+            client: reqwest::Client::new(),
+        })
+    }
+
+    async fn call(&self, token: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .header("Authorization", format!("token {token}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {answer}");
+        answer
+    }
+
+    async fn as_agent(&self, path: &str, body: Value) -> Value {
+        self.call(&self.agent, reqwest::Method::POST, path, body)
+            .await
+    }
+
+    /// Creates a ticket in `queue` as the agent; returns its RT id.
+    async fn create(&self, queue: &str, subject: &str, content: &str) -> String {
+        let created = self
+            .as_agent(
+                "/ticket",
+                json!({ "Queue": queue, "Subject": subject, "Content": content,
+                        "ContentType": "text/plain", "Requestor": "ivan.petrov@example.ru",
+                        "Priority": 50 }),
+            )
+            .await;
+        created["id"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{created}"))
+    }
+}
+
+/// The queue the connector of this app reads.
+fn queue_of(app: &TestApp) -> String {
+    app.pollers[0].client.connector().queues[0].clone()
+}
+
+/// A contract that shares every RT ticket (they come in through the API, in any language).
+fn rt_contract(config: &mut Config) {
+    let acme = std::fs::read_to_string(crate::helpers::test_contracts_dir().join("acme-en.toml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .replace(
+            "channels = [\"email\", \"chat\"]",
+            "channels = [\"email\", \"chat\", \"api\"]",
+        )
+        .replace("languages = [\"en\"]\n", "");
+    use_contracts(config, &[("acme-en.toml", &acme)]);
+}
+
+/// Writes a connector file for a fresh queue of the test RT, polled only on demand.
+fn rt_connector(config: &mut Config) {
+    rt_contract(config);
+    match std::env::var("BRIDGE_TEST_RT_URL") {
+        Ok(url) => write_connector(
+            config,
+            &url,
+            Token::Env("BRIDGE_TEST_RT_GATEWAY_TOKEN"),
+            3_600_000,
+        ),
+        // No RT: the scenario will not run, but the gateway must still start.
+        Err(_) => unreachable_helpdesk(config),
+    }
+}
+
+/// Where a connector file says its token is.
+enum Token {
+    Env(&'static str),
+    File(&'static str),
+}
+
+fn write_connector(config: &mut Config, url: &str, token: Token, poll_ms: u64) {
+    let token = match token {
+        Token::Env(var) => format!("token_env = \"{var}\""),
+        Token::File(path) => format!("token_file = \"{path}\""),
+    };
+    let queue = format!("gw-{}", msp_bridge::random::random_hex(6));
+    std::fs::create_dir_all(&config.connectors_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        config.connectors_dir.join("rt.toml"),
+        format!(
+            "id = \"rt-test\"\nkind = \"rt\"\nurl = \"{url}\"\n{token}\n\
+             user = \"msp-bridge\"\nqueues = [\"{queue}\"]\npoll_ms = {poll_ms}\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The gateway's id of RT ticket `rt_id`, if it was taken in.
+fn gateway_id(app: &TestApp, rt_id: &str) -> Option<i64> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let rt_id = rt_id.to_owned();
+    app.db
+        .read(move |c| {
+            diesel::sql_query(format!(
+                "SELECT id FROM tickets WHERE source = 'rt' AND external_id = '{rt_id}'"
+            ))
+            .get_result::<Id>(c)
+            .optional()
+            .map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|row| row.id)
+}
+
+async fn poll(app: &TestApp) -> msp_bridge::jobs::connector_poll::PollReport {
+    app.pollers[0]
+        .poll_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn rt_tickets_are_taken_in_once_with_their_messages(app: TestApp) {
+    let Some(rt) = Rt::from_env() else { return };
+    let queue = queue_of(&app);
+    rt.as_agent("/queue", json!({ "Name": queue })).await;
+    let ticket = rt
+        .create(&queue, "Refund", "Please call me on +7 912 345-67-89.")
+        .await;
+    rt.as_agent(
+        &format!("/ticket/{ticket}/correspond"),
+        json!({ "Content": "We are on it.", "ContentType": "text/plain" }),
+    )
+    .await;
+    rt.as_agent(
+        &format!("/ticket/{ticket}/comment"),
+        json!({ "Content": "Internal: VIP customer", "ContentType": "text/plain" }),
+    )
+    .await;
+
+    let first = poll(&app).await;
+    assert_eq!(first.ingested, 1, "{first:?}");
+    assert!(first.rejected.is_empty());
+    let id = gateway_id(&app, &ticket).unwrap_or_else(|| panic!("RT ticket {ticket} not taken in"));
+    let stored = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(stored.status, 200, "{:?}", stored.body);
+    assert_eq!(stored.body["category"], json!(queue));
+    assert_eq!(
+        stored.body["description"],
+        "Please call me on +7 912 345-67-89."
+    );
+    let bodies = |v: &Value| -> Vec<(String, bool)> {
+        v["comments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["body"].as_str().unwrap_or_default().to_owned(),
+                    c["public"].as_bool().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        bodies(&stored.body),
+        [
+            ("We are on it.".to_owned(), true),
+            ("Internal: VIP customer".to_owned(), false)
+        ]
+    );
+    // Shared, and the contractor sees it redacted: no phone, no address, no internal note.
+    assert_eq!(
+        stored.body["routing"]["outcome"], "shared",
+        "{:?}",
+        stored.body
+    );
+    let seen = app.contractor_view("acme", id).await;
+    assert_eq!(seen.status, 200);
+    let text = seen.body.to_string();
+    for secret in ["345-67-89", "ivan.petrov@example.ru", "VIP customer"] {
+        assert!(
+            !text.contains(secret),
+            "{secret} reached the contractor: {text}"
+        );
+    }
+
+    // Nothing new: nothing read again.
+    let idle = poll(&app).await;
+    assert_eq!((idle.changes, idle.ingested), (0, 0), "{idle:?}");
+
+    // What the gateway writes as its own RT user is not news (no echo) …
+    rt.call(
+        &rt.gateway,
+        reqwest::Method::POST,
+        &format!("/ticket/{ticket}/correspond"),
+        json!({ "Content": "Reply from the contractor", "ContentType": "text/plain" }),
+    )
+    .await;
+    let own = poll(&app).await;
+    assert_eq!(own.ingested, 0, "{own:?}");
+    // … and a later change by the agent brings only the agent's message.
+    rt.as_agent(
+        &format!("/ticket/{ticket}/correspond"),
+        json!({ "Content": "Any news?", "ContentType": "text/plain" }),
+    )
+    .await;
+    let app = app.restarted().await;
+    let next = poll(&app).await;
+    assert_eq!(next.ingested, 1, "{next:?}");
+    let stored = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    let comments = bodies(&stored.body);
+    assert_eq!(comments.len(), 3, "{comments:?}");
+    assert_eq!(comments[2], ("Any news?".to_owned(), true));
+    assert!(
+        !comments
+            .iter()
+            .any(|(b, _)| b.contains("from the contractor")),
+        "{comments:?}"
+    );
+    // The cursor survived the restart: the earlier changes were not read again.
+    let after = poll(&app).await;
+    assert_eq!(after.changes, 0);
+    let ready = app.get("/readyz", "").await;
+    assert_eq!(ready.body["connectors"][0]["connector"], "rt-test");
+    assert_eq!(ready.body["connectors"][0]["failures"], 0);
+    assert!(ready.body["connectors"][0]["position"].as_i64() > Some(0));
+}
+
+async fn replicas_take_each_rt_change_once(app: TestApp) {
+    let Some(rt) = Rt::from_env() else { return };
+    let queue = queue_of(&app);
+    rt.as_agent("/queue", json!({ "Name": queue })).await;
+    let ticket = rt.create(&queue, "Two readers", "Hello").await;
+    rt.as_agent(
+        &format!("/ticket/{ticket}/correspond"),
+        json!({ "Content": "Once", "ContentType": "text/plain" }),
+    )
+    .await;
+    let other = app.replica();
+    let (a, b) = tokio::join!(app.pollers[0].poll_once(), other.pollers[0].poll_once());
+    let mut ingested = 0;
+    for round in [a, b] {
+        match round {
+            Ok(report) => ingested += report.ingested,
+            Err(ConnectorError::Overtaken) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(ingested, 1, "the changes were taken by exactly one replica");
+    let id = gateway_id(&app, &ticket).unwrap_or_else(|| panic!("not taken in"));
+    assert_eq!(
+        app.count(&format!("comments WHERE ticket_id = {id}")),
+        1,
+        "one comment, once"
+    );
+    // The replica that lost finds nothing left.
+    let again = other.pollers[0].poll_once().await;
+    assert!(matches!(again, Ok(ref r) if r.changes == 0), "{again:?}");
+}
+
+/// As [`rt_connector`], with the background poll every 0.2 s.
+fn rt_connector_polling(config: &mut Config) {
+    rt_connector(config);
+    let file = config.connectors_dir.join("rt.toml");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, text.replace("poll_ms = 3600000", "poll_ms = 200"))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn the_background_poll_takes_rt_tickets_in(app: TestApp) {
+    let Some(rt) = Rt::from_env() else { return };
+    let queue = queue_of(&app);
+    rt.as_agent("/queue", json!({ "Name": queue })).await;
+    let ticket = rt.create(&queue, "By itself", "Hello").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // RT is a real server on its own clock: the test waits for the job as a user would.
+    while gateway_id(&app, &ticket).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not take RT ticket {ticket} in within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let metrics = app.get("/metrics", "").await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert!(
+        text.contains("bridge_connector_rounds_total{connector=\"rt-test\"}"),
+        "{text}"
+    );
+}
+
+fn unreachable_helpdesk(config: &mut Config) {
+    std::fs::create_dir_all(&config.connectors_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(config.connectors_dir.join("rt.token"), "1-2-nothing")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Port 9 (discard) is closed on loopback: the connection is refused at once.
+    write_connector(
+        config,
+        "http://127.0.0.1:9/REST/2.0",
+        Token::File("rt.token"),
+        3_600_000,
+    );
+}
+
+async fn an_unreachable_helpdesk_is_noted_and_moves_nothing(app: TestApp) {
+    for round in 1..=2 {
+        let failed = app.pollers[0].poll_once().await;
+        assert!(
+            matches!(failed, Err(ConnectorError::Unreachable { .. })),
+            "{failed:?}"
+        );
+        let ready = app.get("/readyz", "").await;
+        assert_eq!(
+            ready.status, 200,
+            "a helpdesk outage leaves the gateway ready"
+        );
+        let health = &ready.body["connectors"][0];
+        assert_eq!(
+            (&health["failures"], &health["position"]),
+            (&json!(round), &json!(0))
+        );
+        let why = health["last_error"].as_str().unwrap_or_default();
+        assert!(why.starts_with("GET /transactions"), "{why}");
+        assert!(!why.contains("nothing"), "the token is never shown: {why}");
+    }
+    let metrics = app.get("/metrics", "").await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert!(
+        text.contains("bridge_connector_failures_total{connector=\"rt-test\"} 2"),
+        "{text}"
+    );
+}
+
+on_both_backends!(with rt_connector:
+    rt_tickets_are_taken_in_once_with_their_messages,
+    replicas_take_each_rt_change_once,
+);
+on_both_backends!(with rt_connector_polling: the_background_poll_takes_rt_tickets_in);
+on_both_backends!(with unreachable_helpdesk: an_unreachable_helpdesk_is_noted_and_moves_nothing);
