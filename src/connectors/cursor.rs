@@ -81,7 +81,8 @@ pub fn idle(conn: &mut AnyConnection, connector: &str, now: DateTime<Utc>) -> Qu
     Ok(())
 }
 
-fn ensure_row(conn: &mut AnyConnection, connector: &str) -> QueryResult<()> {
+/// Makes the connection's row if it has none.
+pub(super) fn ensure_row(conn: &mut AnyConnection, connector: &str) -> QueryResult<()> {
     let insert = diesel::insert_into(cc::table)
         .values((
             cc::connector.eq(connector),

@@ -16,6 +16,7 @@
 
 pub mod cursor;
 pub mod rt;
+pub mod writes;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -64,6 +65,9 @@ pub enum ConnectorError {
     /// Another replica moved this connection's cursor first; its round wins.
     #[error("another replica took these changes first")]
     Overtaken,
+    /// The in-house feed could not be read.
+    #[error("the in-house feed: {0}")]
+    Feed(String),
     /// Storing what was read failed.
     #[error(transparent)]
     Ticket(#[from] crate::tickets::TicketError),

@@ -55,26 +55,38 @@ impl RtClient {
         &self.connector
     }
 
-    /// GETs `path` (under the base URL) with `query`; `call` names it in errors without the
-    /// query, which may hold names.
+    /// GETs `path` (under the base URL) with `query`.
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ConnectorError> {
+        self.call(reqwest::Method::GET, path, query, None).await
+    }
+
+    /// Calls `path` (under the base URL) with `query` and a JSON `body`; errors name the call
+    /// without the query, which may hold names.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, ConnectorError> {
         // A user's id is a name or an address: errors and logs say only which call failed.
         let call = match path.strip_prefix("/user/") {
-            Some(_) => "GET /user/…".to_owned(),
-            None => format!("GET {path}"),
+            Some(_) => format!("{method} /user/…"),
+            None => format!("{method} {path}"),
         };
         let mut url = url::Url::parse(&format!("{}{path}", self.connector.url))
             .map_err(|e| answer(&call, &e.to_string()))?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let response = self
-            .http
-            .get(url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("token {}", self.connector.token.expose()),
-            )
+        let mut request = self.http.request(method, url).header(
+            reqwest::header::AUTHORIZATION,
+            format!("token {}", self.connector.token.expose()),
+        );
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| ConnectorError::Unreachable {
@@ -92,6 +104,86 @@ impl RtClient {
             call,
             why: e.without_url().to_string(),
         })
+    }
+
+    /// Applies an update [`crate::adapters::rt`] computed (`{"call": …, "body": …}`) to ticket
+    /// `id`.
+    pub async fn apply(&self, id: &str, update: &Value) -> Result<(), ConnectorError> {
+        let body = update.get("body");
+        let path = format!("/ticket/{}", segment(id));
+        match update.get("call").and_then(Value::as_str) {
+            Some(call @ ("correspond" | "comment")) => {
+                self.call(reqwest::Method::POST, &format!("{path}/{call}"), &[], body)
+                    .await?;
+            }
+            Some("update") => {
+                self.call(reqwest::Method::PUT, &path, &[], body).await?;
+            }
+            _ => return Err(answer("update", "not a Request Tracker call")),
+        }
+        Ok(())
+    }
+
+    /// Whether the gateway's user already wrote this update into ticket `id` since `since`:
+    /// a `correspond` or `comment` is looked for by its text among the user's messages (a
+    /// crash may have come between RT's answer and the commit that notes it); an `update`
+    /// sets fields and is the same whether sent once or twice, so it counts as not written.
+    pub async fn written_since(
+        &self,
+        id: &str,
+        update: &Value,
+        since: DateTime<Utc>,
+    ) -> Result<bool, ConnectorError> {
+        let kind = match update.get("call").and_then(Value::as_str) {
+            Some("correspond") => "Correspond",
+            Some("comment") => "Comment",
+            _ => return Ok(false),
+        };
+        let content = update
+            .get("body")
+            .and_then(|b| b.get("Content"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        // RT keeps seconds: an attempt begun within the second before `since` counts.
+        let from = since - chrono::Duration::seconds(1);
+        for item in self.history(&format!("/ticket/{}", segment(id))).await? {
+            let created = text(item.get("Created"))
+                .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
+                .map(|c| c.with_timezone(&Utc));
+            let mine = text(item.get("Creator").and_then(|c| c.get("id"))).as_deref()
+                == Some(self.connector.user.as_str());
+            if !mine
+                || item.get("Type").and_then(Value::as_str) != Some(kind)
+                || created.is_some_and(|c| c < from)
+            {
+                continue;
+            }
+            let txn = text(item.get("id")).unwrap_or_default();
+            let parts = self.attachments(&txn).await?;
+            let same = parts.as_array().into_iter().flatten().any(|part| {
+                part.get("Content")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| c.trim_end() == content.trim_end())
+            });
+            if same {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The attachments (message parts) of transaction `txn`.
+    async fn attachments(&self, txn: &str) -> Result<Value, ConnectorError> {
+        let page = self
+            .get(
+                &format!("/transaction/{}/attachments", segment(txn)),
+                &[
+                    ("fields", "ContentType,Content,Headers,Filename".into()),
+                    ("per_page", PAGE.to_string()),
+                ],
+            )
+            .await?;
+        Ok(page.get("items").cloned().unwrap_or(json!([])))
     }
 
     /// Up to [`PAGE`] transactions of the configured queues after transaction `after`, in
@@ -179,17 +271,8 @@ impl RtClient {
             let Some(txn) = text(item.get("id")) else {
                 return Err(answer("GET /ticket/history", "a transaction without an id"));
             };
-            let attachments = self
-                .get(
-                    &format!("/transaction/{}/attachments", segment(&txn)),
-                    &[
-                        ("fields", "ContentType,Content,Headers,Filename".into()),
-                        ("per_page", PAGE.to_string()),
-                    ],
-                )
-                .await?;
             let mut item = item;
-            item["attachments"] = attachments.get("items").cloned().unwrap_or(json!([]));
+            item["attachments"] = self.attachments(&txn).await?;
             transactions.push(item);
         }
         Ok(json!({

@@ -297,10 +297,23 @@ diesel::table! {
     connector_cursors (connector) {
         connector -> Text,
         position -> BigInt,
+        write_position -> BigInt,
         last_change_at -> Nullable<Timestamp>,
         last_success_at -> Nullable<Timestamp>,
         last_failure_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         failures -> BigInt,
+    }
+}
+
+diesel::table! {
+    connector_writes (connector, event_id) {
+        connector -> Text,
+        event_id -> Text,
+        state -> Text,
+        attempted_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
     }
 }

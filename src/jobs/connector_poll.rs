@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use crate::adapters::{Helpdesk, rt::RequestTracker};
 use crate::clock::SharedClock;
 use crate::connectors::rt::{PAGE, RtClient};
+use crate::connectors::writes::{self, Claim};
 use crate::connectors::{ConnectorError, cursor};
 use crate::contracts::Registry;
 use crate::db::Db;
@@ -42,6 +43,21 @@ pub struct PollReport {
     /// True when more changes were waiting than one round reads.
     pub more: bool,
 }
+
+/// What one write-back round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Writes made in the helpdesk.
+    pub written: usize,
+    /// Writes found already made (a crash came between the helpdesk's answer and our note).
+    pub found: usize,
+    /// Writes the helpdesk refused for good.
+    pub dead: usize,
+}
+
+/// How long a write's claim holds: past the request timeout, so a live round is never taken
+/// over.
+const WRITE_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// One connection's poller; cheap to clone.
 #[derive(Clone, Debug)]
@@ -77,7 +93,6 @@ impl ConnectorPoller {
         };
         let result = self.round().await;
         let now = self.clock.now();
-        let id = self.id().to_owned();
         match &result {
             Ok(report) => {
                 self.metrics.connector_rounds.get_or_create(&labels).inc();
@@ -91,20 +106,26 @@ impl ConnectorPoller {
                     .set(now.timestamp());
             }
             Err(ConnectorError::Overtaken) => {}
-            Err(e) => {
-                self.metrics.connector_failures.get_or_create(&labels).inc();
-                let why = e.to_string();
-                tracing::warn!(connector = %id, error = %why, "connector round failed");
-                let db = self.db.clone();
-                // Noting the failure may itself fail (the database is what broke): the round's
-                // own error is the one returned.
-                let _ = tokio::task::spawn_blocking(move || {
-                    db.write(|c| cursor::failed(c, &id, &why, now).map_err(ConnectorError::from))
-                })
-                .await;
-            }
+            Err(e) => self.note_failure("read", e).await,
         }
         result
+    }
+
+    /// Counts a failed round and notes why on the connection, for `/readyz`.
+    async fn note_failure(&self, direction: &str, error: &ConnectorError) {
+        let labels = ConnectorLabels {
+            connector: self.id().to_owned(),
+        };
+        self.metrics.connector_failures.get_or_create(&labels).inc();
+        let why = format!("{direction}: {error}");
+        tracing::warn!(connector = %self.id(), error = %why, "connector round failed");
+        let (db, id, now) = (self.db.clone(), self.id().to_owned(), self.clock.now());
+        // Noting the failure may itself fail (the database is what broke): the round's own
+        // error is the one that counts.
+        let _ = blocking(move || {
+            db.write(|c| cursor::failed(c, &id, &why, now).map_err(ConnectorError::from))
+        })
+        .await;
     }
 
     async fn round(&self) -> Result<PollReport, ConnectorError> {
@@ -136,7 +157,14 @@ impl ConnectorPoller {
         let mut mapped: Vec<NewTicket> = Vec::with_capacity(tickets.len());
         for ticket in &tickets {
             let payload = self.client.ticket(ticket).await?;
-            let input = RequestTracker.ticket(payload).map_err(|e| e.to_string());
+            // The connection's id is the tickets' source: two RT instances number alike.
+            let input = RequestTracker
+                .ticket(payload)
+                .map(|mut input| {
+                    input.source = self.id().to_owned();
+                    input
+                })
+                .map_err(|e| e.to_string());
             match input.and_then(|i| NewTicket::try_from(i).map_err(|e| e.to_string())) {
                 Ok(new) => mapped.push(new),
                 Err(why) => {
@@ -193,18 +221,149 @@ impl ConnectorPoller {
         Ok(report)
     }
 
-    /// Polls until the task is dropped: the first round one `poll_ms` after the start, then
-    /// at once again while changes are waiting, every `poll_ms` when idle, and after failures
-    /// with a pause that doubles up to [`MAX_BACKOFF`].
+    /// Writes the in-house events of this connection's tickets into the helpdesk, in feed
+    /// order, each at most once (see [`writes`]); stops at the first write that fails (to be
+    /// tried again, after a recheck, by a later round) or that another round is making.
+    pub async fn write_back_once(&self) -> Result<WriteReport, ConnectorError> {
+        let id = self.id().to_owned();
+        let db = self.db.clone();
+        let after =
+            blocking(move || db.read(|c| writes::position(c, &id).map_err(ConnectorError::from)))
+                .await?;
+        let db = self.db.clone();
+        let page = blocking(move || {
+            crate::service::feed::inhouse_page(&db, Some(&RequestTracker), after, PAGE as i64)
+                .map_err(|e| ConnectorError::Feed(e.to_string()))
+        })
+        .await?;
+        let mut report = WriteReport::default();
+        for item in page.items {
+            let position = item.position;
+            let event = item.envelope.id.clone();
+            let target = item
+                .helpdesk
+                .and_then(|h| match (h.source, h.external_id, h.update) {
+                    (Some(source), Some(ticket), Some(update)) if source == self.id() => {
+                        Some((ticket, update))
+                    }
+                    _ => None,
+                });
+            let Some((ticket, update)) = target else {
+                self.settle_write(None, position).await?;
+                continue;
+            };
+            let (db, id, now) = (self.db.clone(), self.id().to_owned(), self.clock.now());
+            let claimed = {
+                let event = event.clone();
+                blocking(move || {
+                    db.write(|c| {
+                        writes::claim(c, &id, &event, now, WRITE_LEASE)
+                            .map_err(ConnectorError::from)
+                    })
+                })
+                .await?
+            };
+            let send = match claimed {
+                Claim::Settled => {
+                    self.settle_write(None, position).await?;
+                    continue;
+                }
+                Claim::Busy => break,
+                Claim::Fresh => true,
+                Claim::Recheck { since } => {
+                    let found = self.client.written_since(&ticket, &update, since).await;
+                    match found {
+                        Ok(found) => {
+                            report.found += usize::from(found);
+                            !found
+                        }
+                        Err(e) => return Err(self.write_failed(&event, e).await),
+                    }
+                }
+            };
+            if send {
+                match self.client.apply(&ticket, &update).await {
+                    Ok(()) => report.written += 1,
+                    // RT refused it for good (the ticket is gone, the change is not allowed):
+                    // noted as dead, and the events after it go on.
+                    Err(ConnectorError::Status { call, status })
+                        if (400..500).contains(&status) && !matches!(status, 408 | 429) =>
+                    {
+                        let why = format!("{call}: HTTP {status}");
+                        tracing::warn!(connector = %self.id(), event = %event, error = %why,
+                            "helpdesk refused a write; given up");
+                        self.settle_write(Some((&event, &why)), position).await?;
+                        report.dead += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(self.write_failed(&event, e).await),
+                }
+            }
+            self.settle_write(Some((&event, "")), position).await?;
+        }
+        Ok(report)
+    }
+
+    /// Settles a write (`done`, or `dead` with a reason) — or, with `None`, an event that
+    /// needs none — and moves the write position past it.
+    async fn settle_write(
+        &self,
+        write: Option<(&str, &str)>,
+        position: i64,
+    ) -> Result<(), ConnectorError> {
+        let (db, id, now) = (self.db.clone(), self.id().to_owned(), self.clock.now());
+        let write = write.map(|(event, why)| (event.to_owned(), why.to_owned()));
+        blocking(move || {
+            db.write(|c| {
+                match &write {
+                    Some((event, why)) => {
+                        let dead = (!why.is_empty()).then_some(why.as_str());
+                        writes::settle(c, &id, event, dead, position, now)?;
+                    }
+                    None => writes::advance(c, &id, position)?,
+                }
+                Ok::<_, ConnectorError>(())
+            })
+        })
+        .await
+    }
+
+    /// Notes a write whose outcome is unknown (the next round rechecks it) and returns why.
+    async fn write_failed(&self, event: &str, error: ConnectorError) -> ConnectorError {
+        let (db, id, event, why) = (
+            self.db.clone(),
+            self.id().to_owned(),
+            event.to_owned(),
+            error.to_string(),
+        );
+        // Noting it may itself fail: then the claim's lease runs out and a later round
+        // rechecks it all the same.
+        let _ = blocking(move || {
+            db.write(|c| writes::failed(c, &id, &event, &why).map_err(ConnectorError::from))
+        })
+        .await;
+        error
+    }
+
+    /// Polls until the task is dropped: each round reads the helpdesk's changes and then
+    /// writes the in-house events back. The first round runs one `poll_ms` after the start,
+    /// then at once again while changes are waiting, every `poll_ms` when idle, and after
+    /// failures with a pause that doubles up to [`MAX_BACKOFF`].
     pub async fn run(self) {
         let poll = self.client.connector().poll;
         let mut pause = poll;
         loop {
             tokio::time::sleep(pause).await;
-            pause = match self.poll_once().await {
-                Ok(report) if report.more => Duration::ZERO,
-                Ok(_) | Err(ConnectorError::Overtaken) => poll,
-                Err(_) => (pause * 2).max(poll).min(MAX_BACKOFF.max(poll)),
+            let read = self.poll_once().await;
+            let written = self.write_back_once().await;
+            if let Err(e) = &written {
+                self.note_failure("write", e).await;
+            }
+            pause = match (read, written) {
+                (Err(ConnectorError::Overtaken), Ok(_)) => poll,
+                (Err(_), _) | (_, Err(_)) => (pause * 2).max(poll).min(MAX_BACKOFF.max(poll)),
+                (Ok(report), Ok(_)) if report.more => Duration::ZERO,
+                (Ok(_), Ok(_)) => poll,
             };
         }
     }

@@ -25,6 +25,9 @@ pub struct FeedItem {
     /// Only with `?format=`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub helpdesk: Option<HelpdeskUpdate>,
+    /// Its feed position (what `after` takes; the page's `next_after` is the last one's).
+    #[serde(skip)]
+    pub position: i64,
 }
 
 /// What the named adapter makes of an event for the helpdesk the ticket came from.
@@ -57,6 +60,7 @@ pub fn inhouse_page(
             row.envelope().map(|envelope| FeedItem {
                 envelope,
                 helpdesk: None,
+                position: row.position.unwrap_or(after),
             })
         })
         .collect::<Result<Vec<_>, _>>()

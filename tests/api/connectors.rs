@@ -138,7 +138,7 @@ fn gateway_id(app: &TestApp, rt_id: &str) -> Option<i64> {
     app.db
         .read(move |c| {
             diesel::sql_query(format!(
-                "SELECT id FROM tickets WHERE source = 'rt' AND external_id = '{rt_id}'"
+                "SELECT id FROM tickets WHERE source = 'rt-test' AND external_id = '{rt_id}'"
             ))
             .get_result::<Id>(c)
             .optional()
@@ -266,6 +266,165 @@ async fn rt_tickets_are_taken_in_once_with_their_messages(app: TestApp) {
     assert!(ready.body["connectors"][0]["position"].as_i64() > Some(0));
 }
 
+/// The messages the gateway's RT user wrote into ticket `id`: (type, text).
+async fn written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String)> {
+    let history = rt
+        .call(
+            &rt.agent,
+            reqwest::Method::GET,
+            &format!("/ticket/{id}/history?per_page=100&fields=Type,Creator"),
+            Value::Null,
+        )
+        .await;
+    let mut out = Vec::new();
+    for item in history["items"].as_array().into_iter().flatten() {
+        let kind = item["Type"].as_str().unwrap_or_default();
+        if item["Creator"]["id"] != "msp-bridge" || !matches!(kind, "Correspond" | "Comment") {
+            continue;
+        }
+        let txn = item["id"].as_str().unwrap_or_default();
+        let parts = rt
+            .call(
+                &rt.agent,
+                reqwest::Method::GET,
+                &format!("/transaction/{txn}/attachments?fields=Content"),
+                Value::Null,
+            )
+            .await;
+        let text = parts["items"][0]["Content"].as_str().unwrap_or_default();
+        out.push((kind.to_owned(), text.trim_end().to_owned()));
+    }
+    out
+}
+
+async fn rt_status(rt: &Rt, id: &str) -> (String, String) {
+    let ticket = rt
+        .call(
+            &rt.agent,
+            reqwest::Method::GET,
+            &format!("/ticket/{id}"),
+            Value::Null,
+        )
+        .await;
+    (
+        ticket["Status"].as_str().unwrap_or_default().to_owned(),
+        ticket["Priority"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn contractor_work_is_written_back_into_rt_once(app: TestApp) {
+    let Some(rt) = Rt::from_env() else { return };
+    let queue = queue_of(&app);
+    rt.as_agent("/queue", json!({ "Name": queue })).await;
+    let ticket = rt
+        .create(&queue, "Refund", "Mail me at ivan.petrov@example.ru")
+        .await;
+    poll(&app).await;
+    let id = gateway_id(&app, &ticket).unwrap_or_else(|| panic!("not taken in"));
+    let acme = app.contractor("acme");
+    let seen = app.contractor_view("acme", id).await;
+    // The contractor answers with the token it sees; RT gets the real address back.
+    let token = seen.body["requester"]["email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(token, "[EMAIL_1]", "{:?}", seen.body);
+    for (path, body) in [
+        (
+            "replies",
+            json!({ "body": format!("Refund sent to {token}."), "public": true }),
+        ),
+        (
+            "replies",
+            json!({ "body": "Checked with billing.", "public": false }),
+        ),
+        ("status", json!({ "status": "pending" })),
+    ] {
+        let done = app
+            .post(
+                &format!("/api/v1/contractor/tickets/{id}/{path}"),
+                &acme,
+                &body,
+            )
+            .await;
+        assert!(done.status < 300, "{path}: {:?}", done.body);
+    }
+    let report = app.pollers[0]
+        .write_back_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (report.written, report.found, report.dead),
+        (3, 0, 0),
+        "{report:?}"
+    );
+    let expected_reply = "Refund sent to ivan.petrov@example.ru.".to_owned();
+    assert_eq!(
+        written_by_gateway(&rt, &ticket).await,
+        [
+            ("Correspond".to_owned(), expected_reply.clone()),
+            ("Comment".to_owned(), "Checked with billing.".to_owned())
+        ]
+    );
+    assert_eq!(rt_status(&rt, &ticket).await.0, "stalled");
+    // Written once: a second round has nothing to do, and reading RT brings no echo.
+    let again = app.pollers[0]
+        .write_back_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.written, 0, "{again:?}");
+    let comments = app.count(&format!("comments WHERE ticket_id = {id}"));
+    poll(&app).await;
+    assert_eq!(
+        app.count(&format!("comments WHERE ticket_id = {id}")),
+        comments
+    );
+
+    // A crash after RT answered but before the gateway noted it: the writes are found in RT
+    // and not made again (the status, which is the same sent twice, is simply sent again).
+    app.execute(
+        "UPDATE connector_writes SET state = 'failed'; \
+         UPDATE connector_cursors SET write_position = 0",
+    );
+    let recovered = app.pollers[0]
+        .write_back_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (recovered.found, recovered.written),
+        (2, 1),
+        "{recovered:?}"
+    );
+    assert_eq!(written_by_gateway(&rt, &ticket).await.len(), 2);
+
+    // A write claimed but never made (the process died before calling RT) is made once.
+    let later = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &acme,
+            &json!({ "body": "One more thing.", "public": true }),
+        )
+        .await;
+    assert_eq!(later.status, 201, "{:?}", later.body);
+    app.execute(
+        "INSERT INTO connector_writes (connector, event_id, state, attempted_at, attempts) \
+         SELECT 'rt-test', event_id, 'failed', created_at, 1 FROM outbox_events \
+         WHERE audience = 'inhouse' AND event_type = 'share.replied' \
+         AND event_id NOT IN (SELECT event_id FROM connector_writes)",
+    );
+    let resumed = app.pollers[0]
+        .write_back_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((resumed.found, resumed.written), (0, 1), "{resumed:?}");
+    let written = written_by_gateway(&rt, &ticket).await;
+    assert_eq!(
+        written.last(),
+        Some(&("Correspond".to_owned(), "One more thing.".to_owned()))
+    );
+    assert_eq!(written.len(), 3);
+}
+
 async fn replicas_take_each_rt_change_once(app: TestApp) {
     let Some(rt) = Rt::from_env() else { return };
     let queue = queue_of(&app);
@@ -360,7 +519,7 @@ async fn an_unreachable_helpdesk_is_noted_and_moves_nothing(app: TestApp) {
             (&json!(round), &json!(0))
         );
         let why = health["last_error"].as_str().unwrap_or_default();
-        assert!(why.starts_with("GET /transactions"), "{why}");
+        assert!(why.starts_with("read: GET /transactions"), "{why}");
         assert!(!why.contains("nothing"), "the token is never shown: {why}");
     }
     let metrics = app.get("/metrics", "").await;
@@ -373,6 +532,7 @@ async fn an_unreachable_helpdesk_is_noted_and_moves_nothing(app: TestApp) {
 
 on_both_backends!(with rt_connector:
     rt_tickets_are_taken_in_once_with_their_messages,
+    contractor_work_is_written_back_into_rt_once,
     replicas_take_each_rt_change_once,
 );
 on_both_backends!(with rt_connector_polling: the_background_poll_takes_rt_tickets_in);

@@ -1,1 +1,2 @@
+DROP TABLE connector_writes;
 DROP TABLE connector_cursors;
