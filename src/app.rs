@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::auth::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::connectors::rt::RtClient;
+use crate::connectors::HelpdeskClient;
 use crate::contracts::{self, ContractSet, Registry};
 use crate::db::Db;
 use crate::delivery::{Destination, Signer};
@@ -35,7 +35,7 @@ pub struct Application {
     drain_poll: Option<std::time::Duration>,
     wal_checkpoint: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
-    connectors: Vec<Arc<RtClient>>,
+    connectors: Vec<Arc<HelpdeskClient>>,
 }
 
 impl Application {
@@ -121,7 +121,7 @@ impl Application {
         let connectors =
             crate::connectors::load_dir(&config.connectors_dir, |name| std::env::var(name).ok())?
                 .into_iter()
-                .map(|c| RtClient::new(c, CONNECTOR_TIMEOUT).map(Arc::new))
+                .map(|c| HelpdeskClient::new(c, CONNECTOR_TIMEOUT).map(Arc::new))
                 .collect::<Result<Vec<_>, _>>()?;
         for c in &connectors {
             let c = c.connector();

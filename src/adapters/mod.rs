@@ -3,7 +3,7 @@
 
 mod generic;
 pub mod rt;
-mod zendesk;
+pub mod zendesk;
 
 use serde_json::Value;
 

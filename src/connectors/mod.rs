@@ -17,6 +17,7 @@
 pub mod cursor;
 pub mod rt;
 pub mod writes;
+pub mod zendesk;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,6 +63,14 @@ pub enum ConnectorError {
         /// What was wrong with it.
         why: String,
     },
+    /// The helpdesk asked to slow down (HTTP 429), for `retry_after` when it said.
+    #[error("{call}: rate limited")]
+    RateLimited {
+        /// The call (method and path).
+        call: String,
+        /// How long to wait, when the helpdesk said (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
     /// Another replica moved this connection's cursor first; its round wins.
     #[error("another replica took these changes first")]
     Overtaken,
@@ -86,8 +95,81 @@ impl From<diesel::result::Error> for ConnectorError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectorKind {
-    /// Request Tracker 5 over REST2.
+    /// Request Tracker 5 over REST2: read and written.
     Rt,
+    /// Zendesk Support: written back (its tickets come in through its webhooks and
+    /// `POST /api/v1/inbound/zendesk`).
+    Zendesk,
+}
+
+/// A connection's client.
+#[derive(Debug)]
+pub enum HelpdeskClient {
+    /// Request Tracker.
+    Rt(rt::RtClient),
+    /// Zendesk.
+    Zendesk(zendesk::ZendeskClient),
+}
+
+impl HelpdeskClient {
+    /// The client `connector` needs, with `timeout` per request.
+    pub fn new(connector: Connector, timeout: Duration) -> Result<Self, ConnectorError> {
+        Ok(match connector.kind {
+            ConnectorKind::Rt => Self::Rt(rt::RtClient::new(connector, timeout)?),
+            ConnectorKind::Zendesk => {
+                Self::Zendesk(zendesk::ZendeskClient::new(connector, timeout)?)
+            }
+        })
+    }
+
+    /// The connection it serves.
+    pub fn connector(&self) -> &Connector {
+        match self {
+            Self::Rt(c) => c.connector(),
+            Self::Zendesk(c) => c.connector(),
+        }
+    }
+
+    /// The source of the tickets this connection owns: a Request Tracker connection's own id
+    /// (it reads them in), `zendesk` for Zendesk (its webhooks push them).
+    pub fn source(&self) -> &str {
+        match self {
+            Self::Rt(c) => &c.connector().id,
+            Self::Zendesk(_) => "zendesk",
+        }
+    }
+
+    /// Applies an update its adapter computed to ticket `id`.
+    pub async fn apply(&self, id: &str, update: &serde_json::Value) -> Result<(), ConnectorError> {
+        match self {
+            Self::Rt(c) => c.apply(id, update).await,
+            Self::Zendesk(c) => c.apply(id, update).await,
+        }
+    }
+
+    /// Whether the message of this update is already in ticket `id`, written since `since`.
+    pub async fn written_since(
+        &self,
+        id: &str,
+        update: &serde_json::Value,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, ConnectorError> {
+        match self {
+            Self::Rt(c) => c.written_since(id, update, since).await,
+            Self::Zendesk(c) => c.written_since(id, update, since).await,
+        }
+    }
+}
+
+/// The HTTP client of a connection.
+fn http_client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| ConnectorError::Unreachable {
+            call: "client".into(),
+            why: e.to_string(),
+        })
 }
 
 /// A connector file as written.
@@ -102,6 +184,7 @@ struct ConnectorFile {
     #[serde(default)]
     token_file: Option<PathBuf>,
     user: String,
+    #[serde(default)]
     queues: Vec<String>,
     #[serde(default = "default_poll_ms")]
     poll_ms: u64,
@@ -122,9 +205,10 @@ pub struct Connector {
     pub url: String,
     /// The API token.
     pub token: Sensitive<String>,
-    /// The helpdesk user the gateway acts as: its own changes are not read back.
+    /// The helpdesk user the gateway acts as: its own changes are not read back (for
+    /// Zendesk, the agent's e-mail the API token belongs to).
     pub user: String,
-    /// The queues whose tickets are taken in.
+    /// The queues whose tickets are taken in (Request Tracker).
     pub queues: Vec<String>,
     /// How often to look for changes.
     pub poll: Duration,
@@ -207,8 +291,18 @@ pub fn parse(
     }
     // Names go into TicketSQL between single quotes.
     let quotable = |s: &str| !s.is_empty() && !s.contains(['\'', '\\', '\n', '\r']);
-    if raw.queues.is_empty() {
-        return Err(wrong("queues", "name at least one queue".into()));
+    match raw.kind {
+        ConnectorKind::Rt if raw.queues.is_empty() => {
+            return Err(wrong("queues", "name at least one queue".into()));
+        }
+        ConnectorKind::Zendesk if !raw.queues.is_empty() => {
+            return Err(wrong(
+                "queues",
+                "a Zendesk connection only writes back; its tickets come in through its webhooks"
+                    .into(),
+            ));
+        }
+        _ => {}
     }
     if let Some(i) = raw.queues.iter().position(|q| !quotable(q)) {
         return Err(wrong(
@@ -325,6 +419,15 @@ mod tests {
         );
         assert_eq!(key_at_fault(&format!("{GOOD}\npoll_ms = 5")), "poll_ms");
         assert_eq!(key_at_fault(&format!("{GOOD}\nsurprise = 1")), "file");
+        // Zendesk pushes its tickets: a Zendesk connection names no queues to read.
+        assert_eq!(
+            key_at_fault(&with("kind = \"rt\"", "kind = \"zendesk\"")),
+            "queues"
+        );
+        let zendesk =
+            with("kind = \"rt\"", "kind = \"zendesk\"").replace("queues = [\"Support\"]", "");
+        let c = parse(Path::new("z.toml"), &zendesk, env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.kind, ConnectorKind::Zendesk);
     }
 
     #[test]

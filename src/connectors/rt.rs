@@ -36,15 +36,8 @@ pub struct Change {
 impl RtClient {
     /// A client for `connector`, with `timeout` per request.
     pub fn new(connector: Connector, timeout: std::time::Duration) -> Result<Self, ConnectorError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| ConnectorError::Unreachable {
-                call: "client".into(),
-                why: e.to_string(),
-            })?;
         Ok(Self {
-            http,
+            http: super::http_client(timeout)?,
             connector,
             queue_names: Mutex::new(HashMap::new()),
         })
@@ -350,7 +343,7 @@ fn number(v: Option<&Value>) -> Option<i64> {
 }
 
 /// `value` as one path segment (an RT user id may be an e-mail address, or hold `/`).
-fn segment(value: &str) -> String {
+pub(super) fn segment(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes())
         .collect::<String>()
         .replace('+', "%20")

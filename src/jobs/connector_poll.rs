@@ -16,9 +16,11 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::adapters::zendesk::Zendesk;
 use crate::adapters::{Helpdesk, rt::RequestTracker};
 use crate::clock::SharedClock;
-use crate::connectors::rt::{PAGE, RtClient};
+use crate::connectors::HelpdeskClient;
+use crate::connectors::rt::PAGE;
 use crate::connectors::writes::{self, Claim};
 use crate::connectors::{ConnectorError, cursor};
 use crate::contracts::Registry;
@@ -73,7 +75,7 @@ pub struct ConnectorPoller {
     /// Rounds, changes and failures are counted here.
     pub metrics: Arc<Metrics>,
     /// The helpdesk.
-    pub client: Arc<RtClient>,
+    pub client: Arc<HelpdeskClient>,
     /// Poked when a shared ticket changed (its clocks may move).
     pub sla_wake: Arc<Notify>,
     /// Poked when events were written.
@@ -134,7 +136,11 @@ impl ConnectorPoller {
         let from =
             blocking(move || db.read(|c| cursor::position(c, &id).map_err(ConnectorError::from)))
                 .await?;
-        let changes = self.client.changes(from).await?;
+        // Zendesk pushes its tickets (webhooks to `/api/v1/inbound/zendesk`): nothing to read.
+        let HelpdeskClient::Rt(client) = self.client.as_ref() else {
+            return Ok(PollReport::default());
+        };
+        let changes = client.changes(from).await?;
         let mut report = PollReport {
             changes: changes.len(),
             more: changes.len() >= PAGE,
@@ -156,7 +162,7 @@ impl ConnectorPoller {
         }
         let mut mapped: Vec<NewTicket> = Vec::with_capacity(tickets.len());
         for ticket in &tickets {
-            let payload = self.client.ticket(ticket).await?;
+            let payload = client.ticket(ticket).await?;
             // The connection's id is the tickets' source: two RT instances number alike.
             let input = RequestTracker
                 .ticket(payload)
@@ -231,8 +237,12 @@ impl ConnectorPoller {
             blocking(move || db.read(|c| writes::position(c, &id).map_err(ConnectorError::from)))
                 .await?;
         let db = self.db.clone();
+        let adapter: &'static dyn Helpdesk = match self.client.as_ref() {
+            HelpdeskClient::Rt(_) => &RequestTracker,
+            HelpdeskClient::Zendesk(_) => &Zendesk,
+        };
         let page = blocking(move || {
-            crate::service::feed::inhouse_page(&db, Some(&RequestTracker), after, PAGE as i64)
+            crate::service::feed::inhouse_page(&db, Some(adapter), after, PAGE as i64)
                 .map_err(|e| ConnectorError::Feed(e.to_string()))
         })
         .await?;
@@ -243,7 +253,9 @@ impl ConnectorPoller {
             let target = item
                 .helpdesk
                 .and_then(|h| match (h.source, h.external_id, h.update) {
-                    (Some(source), Some(ticket), Some(update)) if source == self.id() => {
+                    (Some(source), Some(ticket), Some(update))
+                        if source == self.client.source() =>
+                    {
                         Some((ticket, update))
                     }
                     _ => None,
@@ -360,6 +372,13 @@ impl ConnectorPoller {
                 self.note_failure("write", e).await;
             }
             pause = match (read, written) {
+                (
+                    _,
+                    Err(ConnectorError::RateLimited {
+                        retry_after: Some(wait),
+                        ..
+                    }),
+                ) => wait.max(poll),
                 (Err(ConnectorError::Overtaken), Ok(_)) => poll,
                 (Err(_), _) | (_, Err(_)) => (pause * 2).max(poll).min(MAX_BACKOFF.max(poll)),
                 (Ok(report), Ok(_)) if report.more => Duration::ZERO,

@@ -27,3 +27,4 @@ mod security;
 mod sla;
 mod slice;
 mod storage;
+mod zendesk_writeback;
