@@ -36,6 +36,7 @@ pub struct Application {
     wal_checkpoint: Option<std::time::Duration>,
     delivery: Option<(OutboxDrain, std::time::Duration)>,
     connectors: Vec<Arc<HelpdeskClient>>,
+    connector_jobs: bool,
 }
 
 impl Application {
@@ -85,6 +86,15 @@ impl Application {
                 .context("connecting to the database for token numbers")?;
             vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(numbering));
         }
+        let connectors =
+            crate::connectors::load_dir(&config.connectors_dir, |name| std::env::var(name).ok())?
+                .into_iter()
+                .map(|c| HelpdeskClient::new(c, CONNECTOR_TIMEOUT).map(Arc::new))
+                .collect::<Result<Vec<_>, _>>()?;
+        for c in &connectors {
+            let c = c.connector();
+            tracing::info!(connector = %c.id, queues = ?c.queues, "helpdesk connector configured");
+        }
         let sqlite = db.is_sqlite();
         let state = AppState {
             body_timeout: std::time::Duration::from_millis(config.body_timeout_ms.max(1)),
@@ -101,6 +111,12 @@ impl Application {
             sla_wake: Arc::new(tokio::sync::Notify::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             drain_wake: Arc::new(tokio::sync::Notify::new()),
+            connector_wakes: Arc::new(
+                connectors
+                    .iter()
+                    .map(|_| Arc::new(tokio::sync::Notify::new()))
+                    .collect(),
+            ),
             reports: Arc::new(
                 crate::reports::Renderer::load(Some(&config.templates_dir))
                     .context("loading report templates")?,
@@ -118,15 +134,6 @@ impl Application {
                 std::time::Duration::from_millis(config.delivery_poll_ms),
             )
         });
-        let connectors =
-            crate::connectors::load_dir(&config.connectors_dir, |name| std::env::var(name).ok())?
-                .into_iter()
-                .map(|c| HelpdeskClient::new(c, CONNECTOR_TIMEOUT).map(Arc::new))
-                .collect::<Result<Vec<_>, _>>()?;
-        for c in &connectors {
-            let c = c.connector();
-            tracing::info!(connector = %c.id, queues = ?c.queues, "helpdesk connector configured");
-        }
         let listener = TcpListener::bind(&config.listen)
             .with_context(|| format!("binding {}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -168,6 +175,7 @@ impl Application {
                 .then(|| std::time::Duration::from_millis(config.wal_checkpoint_ms)),
             delivery,
             connectors,
+            connector_jobs: config.connector_jobs,
         })
     }
 
@@ -232,13 +240,15 @@ impl Application {
     pub fn connector_pollers(&self) -> Vec<ConnectorPoller> {
         self.connectors
             .iter()
-            .map(|client| ConnectorPoller {
+            .zip(self.state.connector_wakes.iter())
+            .map(|(client, wake)| ConnectorPoller {
                 db: self.state.db.for_jobs(),
                 contracts: self.state.contracts.clone(),
                 keys: self.state.vault_keys.clone(),
                 clock: self.state.clock.clone(),
                 metrics: self.state.metrics.clone(),
                 client: client.clone(),
+                wake: wake.clone(),
                 sla_wake: self.state.sla_wake.clone(),
                 outbox_wake: self.state.outbox_wake.clone(),
             })
@@ -280,6 +290,7 @@ impl Application {
                 .chain(
                     self.connector_pollers()
                         .into_iter()
+                        .filter(|_| self.connector_jobs)
                         .map(|poller| tokio::spawn(poller.run())),
                 )
                 .collect(),

@@ -35,6 +35,16 @@ pub struct Config {
         global = true
     )]
     pub connectors_dir: PathBuf,
+    /// Whether this replica runs the helpdesk connections' jobs (`false`: another replica
+    /// does, or they are run on demand).
+    #[arg(
+        long,
+        env = "BRIDGE_CONNECTOR_JOBS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub connector_jobs: bool,
     /// Folder whose `reports/` overrides the built-in report templates and labels.
     #[arg(
         long,

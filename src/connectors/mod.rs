@@ -163,6 +163,9 @@ impl HelpdeskClient {
 
 /// The HTTP client of a connection.
 fn http_client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
+    // reqwest is built without a TLS provider of its own: the gateway's (ring) must be in
+    // place first, or building the client panics.
+    crate::crypto::tls_provider();
     reqwest::Client::builder()
         .timeout(timeout)
         .build()

@@ -47,6 +47,9 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Wakes the backlog drain when a contract may take more.
     pub drain_wake: Arc<tokio::sync::Notify>,
+    /// One per helpdesk connection: poked when events were written, so a contractor's reply
+    /// is written back into the helpdesk at once rather than at the next poll.
+    pub connector_wakes: Arc<Vec<Arc<tokio::sync::Notify>>>,
     /// Report templates, checked when loaded.
     pub reports: Arc<crate::reports::Renderer>,
     /// The gateway-wide report schedule, if configured.
@@ -88,9 +91,13 @@ impl AppState {
         self.drain_wake.notify_one();
     }
 
-    /// Tells the delivery worker that events wait (a change that moved no SLA clock).
+    /// Tells the delivery worker and the helpdesk connections that events wait (a change
+    /// that moved no SLA clock).
     pub fn events_written(&self) {
         self.outbox_wake.notify_one();
+        for wake in self.connector_wakes.iter() {
+            wake.notify_one();
+        }
     }
 }
 

@@ -76,6 +76,9 @@ pub struct ConnectorPoller {
     pub metrics: Arc<Metrics>,
     /// The helpdesk.
     pub client: Arc<HelpdeskClient>,
+    /// Poked when in-house events were written: a round runs at once (unless the last one
+    /// failed or was told to wait).
+    pub wake: Arc<Notify>,
     /// Poked when a shared ticket changed (its clocks may move).
     pub sla_wake: Arc<Notify>,
     /// Poked when events were written.
@@ -358,14 +361,23 @@ impl ConnectorPoller {
     }
 
     /// Polls until the task is dropped: each round reads the helpdesk's changes and then
-    /// writes the in-house events back. The first round runs one `poll_ms` after the start,
-    /// then at once again while changes are waiting, every `poll_ms` when idle, and after
-    /// failures with a pause that doubles up to [`MAX_BACKOFF`].
+    /// writes the in-house events back. The first round runs one `poll_ms` after the start
+    /// (or when events are written), then at once again while changes are waiting, every
+    /// `poll_ms` when idle or when woken by new events, and after failures with a pause that
+    /// doubles up to [`MAX_BACKOFF`] (or the helpdesk's `Retry-After`), not woken early.
     pub async fn run(self) {
         let poll = self.client.connector().poll;
         let mut pause = poll;
         loop {
-            tokio::time::sleep(pause).await;
+            if pause == poll {
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = self.wake.notified() => {}
+                }
+            } else {
+                // Backing off, or told by the helpdesk when to come back: events wait.
+                tokio::time::sleep(pause).await;
+            }
             let read = self.poll_once().await;
             let written = self.write_back_once().await;
             if let Err(e) = &written {

@@ -457,9 +457,10 @@ async fn replicas_take_each_rt_change_once(app: TestApp) {
     assert!(matches!(again, Ok(ref r) if r.changes == 0), "{again:?}");
 }
 
-/// As [`rt_connector`], with the background poll every 0.2 s.
+/// As [`rt_connector`], with the background job on and polling every 0.2 s.
 fn rt_connector_polling(config: &mut Config) {
     rt_connector(config);
+    config.connector_jobs = true;
     let file = config.connectors_dir.join("rt.toml");
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&file, text.replace("poll_ms = 3600000", "poll_ms = 200"))
@@ -485,6 +486,42 @@ async fn the_background_poll_takes_rt_tickets_in(app: TestApp) {
     assert!(
         text.contains("bridge_connector_rounds_total{connector=\"rt-test\"}"),
         "{text}"
+    );
+}
+
+/// As [`rt_connector`] (polled once an hour), with the background job on.
+fn rt_connector_job(config: &mut Config) {
+    rt_connector(config);
+    config.connector_jobs = true;
+}
+
+async fn a_contractor_reply_is_written_into_rt_at_once(app: TestApp) {
+    let Some(rt) = Rt::from_env() else { return };
+    let queue = queue_of(&app);
+    rt.as_agent("/queue", json!({ "Name": queue })).await;
+    let ticket = rt.create(&queue, "Quick", "Hello").await;
+    poll(&app).await;
+    let id = gateway_id(&app, &ticket).unwrap_or_else(|| panic!("not taken in"));
+    let reply = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &app.contractor("acme"),
+            &json!({ "body": "On it.", "public": true }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    // The job polls once an hour, but the reply's event wakes it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while written_by_gateway(&rt, &ticket).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply did not reach RT within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        written_by_gateway(&rt, &ticket).await,
+        [("Correspond".to_owned(), "On it.".to_owned())]
     );
 }
 
@@ -536,4 +573,5 @@ on_both_backends!(with rt_connector:
     replicas_take_each_rt_change_once,
 );
 on_both_backends!(with rt_connector_polling: the_background_poll_takes_rt_tickets_in);
+on_both_backends!(with rt_connector_job: a_contractor_reply_is_written_into_rt_at_once);
 on_both_backends!(with unreachable_helpdesk: an_unreachable_helpdesk_is_noted_and_moves_nothing);

@@ -118,6 +118,8 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         contracts_dir,
         templates_dir: dir.join("templates"),
         connectors_dir: dir.join("connectors"),
+        // Tests poll on demand; a test that wants the background job turns it on.
+        connector_jobs: false,
         listen: "127.0.0.1:0".into(),
         jwt_secret: Some(Sensitive(SECRET.into())),
         vault_key: Some(Sensitive(VAULT_KEY.into())),
