@@ -37,6 +37,8 @@ pub struct Application {
     delivery: Option<(OutboxDrain, std::time::Duration)>,
     connectors: Vec<Arc<HelpdeskClient>>,
     connector_jobs: bool,
+    /// This process's name in the connections' leases.
+    replica: String,
 }
 
 impl Application {
@@ -176,6 +178,7 @@ impl Application {
             delivery,
             connectors,
             connector_jobs: config.connector_jobs,
+            replica: crate::random::random_hex(8),
         })
     }
 
@@ -246,6 +249,7 @@ impl Application {
                 contracts: self.state.contracts.clone(),
                 keys: self.state.vault_keys.clone(),
                 clock: self.state.clock.clone(),
+                replica: self.replica.clone(),
                 metrics: self.state.metrics.clone(),
                 client: client.clone(),
                 wake: wake.clone(),

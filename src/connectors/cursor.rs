@@ -72,6 +72,43 @@ pub fn advance(
     Ok(moved == 1)
 }
 
+/// Takes the connection for a round by `owner` until `now + lease`, unless another replica
+/// holds it; false when one does.
+pub fn take_lease(
+    conn: &mut AnyConnection,
+    connector: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> QueryResult<bool> {
+    ensure_row(conn, connector)?;
+    let taken = diesel::update(
+        cc::table.find(connector).filter(
+            cc::lease_until
+                .is_null()
+                .or(cc::lease_until.lt(to_db(now)))
+                .or(cc::lease_owner.eq(owner)),
+        ),
+    )
+    .set((
+        cc::lease_owner.eq(owner),
+        cc::lease_until.eq(to_db(now + lease)),
+    ))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Gives the connection back after a round by `owner`.
+pub fn release_lease(conn: &mut AnyConnection, connector: &str, owner: &str) -> QueryResult<()> {
+    diesel::update(cc::table.find(connector).filter(cc::lease_owner.eq(owner)))
+        .set((
+            cc::lease_owner.eq(None::<String>),
+            cc::lease_until.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Notes a round that found nothing new.
 pub fn idle(conn: &mut AnyConnection, connector: &str, now: DateTime<Utc>) -> QueryResult<()> {
     ensure_row(conn, connector)?;

@@ -303,6 +303,8 @@ diesel::table! {
         last_failure_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         failures -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 

@@ -44,6 +44,8 @@ pub struct PollReport {
     pub rejected: Vec<String>,
     /// True when more changes were waiting than one round reads.
     pub more: bool,
+    /// True when another replica was running this connection's round: nothing was done.
+    pub skipped: bool,
 }
 
 /// What one write-back round did.
@@ -55,7 +57,13 @@ pub struct WriteReport {
     pub found: usize,
     /// Writes the helpdesk refused for good.
     pub dead: usize,
+    /// True when another replica was running this connection's round: nothing was done.
+    pub skipped: bool,
 }
+
+/// How long a replica holds a connection for a round (it gives it back when the round ends;
+/// after a crash, another replica takes over once this has passed).
+const ROUND_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// How long a write's claim holds: past the request timeout, so a live round is never taken
 /// over.
@@ -72,6 +80,8 @@ pub struct ConnectorPoller {
     pub keys: VaultKeys,
     /// Time.
     pub clock: SharedClock,
+    /// This replica's name for the connection's lease (random per process).
+    pub replica: String,
     /// Rounds, changes and failures are counted here.
     pub metrics: Arc<Metrics>,
     /// The helpdesk.
@@ -96,7 +106,14 @@ impl ConnectorPoller {
         let labels = ConnectorLabels {
             connector: self.id().to_owned(),
         };
+        if !self.lease().await? {
+            return Ok(PollReport {
+                skipped: true,
+                ..PollReport::default()
+            });
+        }
         let result = self.round().await;
+        self.release().await;
         let now = self.clock.now();
         match &result {
             Ok(report) => {
@@ -234,6 +251,43 @@ impl ConnectorPoller {
     /// order, each at most once (see [`writes`]); stops at the first write that fails (to be
     /// tried again, after a recheck, by a later round) or that another round is making.
     pub async fn write_back_once(&self) -> Result<WriteReport, ConnectorError> {
+        if !self.lease().await? {
+            return Ok(WriteReport {
+                skipped: true,
+                ..WriteReport::default()
+            });
+        }
+        let result = self.write_back().await;
+        self.release().await;
+        result
+    }
+
+    /// Takes the connection for a round; false when another replica holds it.
+    async fn lease(&self) -> Result<bool, ConnectorError> {
+        let (db, id, replica, now) = (
+            self.db.clone(),
+            self.id().to_owned(),
+            self.replica.clone(),
+            self.clock.now(),
+        );
+        blocking(move || {
+            db.write(|c| {
+                cursor::take_lease(c, &id, &replica, now, ROUND_LEASE).map_err(ConnectorError::from)
+            })
+        })
+        .await
+    }
+
+    /// Gives the connection back; if that fails, the lease runs out by itself.
+    async fn release(&self) {
+        let (db, id, replica) = (self.db.clone(), self.id().to_owned(), self.replica.clone());
+        let _ = blocking(move || {
+            db.write(|c| cursor::release_lease(c, &id, &replica).map_err(ConnectorError::from))
+        })
+        .await;
+    }
+
+    async fn write_back(&self) -> Result<WriteReport, ConnectorError> {
         let id = self.id().to_owned();
         let db = self.db.clone();
         let after =

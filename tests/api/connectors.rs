@@ -3,6 +3,7 @@
 //! Without them the RT scenarios say so and do not run; the failure scenarios need no RT.
 
 use diesel::prelude::*;
+use msp_bridge::clock::Clock as _;
 use msp_bridge::config::Config;
 use msp_bridge::connectors::ConnectorError;
 use serde_json::{Value, json};
@@ -574,4 +575,42 @@ on_both_backends!(with rt_connector:
 );
 on_both_backends!(with rt_connector_polling: the_background_poll_takes_rt_tickets_in);
 on_both_backends!(with rt_connector_job: a_contractor_reply_is_written_into_rt_at_once);
-on_both_backends!(with unreachable_helpdesk: an_unreachable_helpdesk_is_noted_and_moves_nothing);
+async fn a_connection_held_by_another_replica_is_left_alone(app: TestApp) {
+    let now = app.clock.now();
+    let held = app
+        .db
+        .write(move |c| {
+            msp_bridge::connectors::cursor::take_lease(
+                c,
+                "rt-test",
+                "another-replica",
+                now,
+                chrono::Duration::minutes(5),
+            )
+            .map_err(msp_bridge::db::DbError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(held);
+    // The helpdesk is unreachable: a round that talked to it would fail.
+    let read = app.pollers[0]
+        .poll_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let write = app.pollers[0]
+        .write_back_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(read.skipped && write.skipped, "{read:?} {write:?}");
+    // The other replica died holding it: once its lease has run out, this one takes over.
+    app.clock.advance(chrono::Duration::minutes(6));
+    let taken = app.pollers[0].poll_once().await;
+    assert!(
+        matches!(taken, Err(ConnectorError::Unreachable { .. })),
+        "{taken:?}"
+    );
+}
+
+on_both_backends!(with unreachable_helpdesk:
+    an_unreachable_helpdesk_is_noted_and_moves_nothing,
+    a_connection_held_by_another_replica_is_left_alone,
+);

@@ -10,7 +10,11 @@ CREATE TABLE connector_cursors (
     last_success_at  TIMESTAMP,
     last_failure_at  TIMESTAMP,
     last_error       TEXT,
-    failures         BIGINT NOT NULL DEFAULT 0
+    failures         BIGINT NOT NULL DEFAULT 0,
+    -- The replica running the connection's round, until when (released when it ends): one
+    -- replica talks to the helpdesk at a time.
+    lease_owner      TEXT,
+    lease_until      TIMESTAMP
 );
 -- Each in-house event a connection writes into its helpdesk: `sending` is committed before the
 -- helpdesk is called and `done` after it answered, so a crash in between leaves `sending`,
