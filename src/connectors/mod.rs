@@ -161,6 +161,49 @@ impl HelpdeskClient {
     }
 }
 
+/// Sends `request` (named `call` in errors: method and path, never a query or a token) and
+/// reads its JSON answer. A 429 says how long to wait when the helpdesk did (`Retry-After`, in
+/// seconds); a success that is not JSON (a proxy's or a login page) is no answer of the API's.
+async fn send_json(
+    call: String,
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, ConnectorError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ConnectorError::Unreachable {
+            call: call.clone(),
+            why: e.without_url().to_string(),
+        })?;
+    let status = response.status();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        return Err(ConnectorError::RateLimited { call, retry_after });
+    }
+    if !status.is_success() {
+        return Err(ConnectorError::Status {
+            call,
+            status: status.as_u16(),
+        });
+    }
+    response.json().await.map_err(|e| ConnectorError::Answer {
+        call,
+        why: e.without_url().to_string(),
+    })
+}
+
+/// `value` as one path segment (an RT user id may be an e-mail address, or hold `/`).
+fn segment(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// The HTTP client of a connection.
 fn http_client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
     // reqwest is built without a TLS provider of its own: the gateway's (ring) must be in

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{Connector, ConnectorError};
+use super::{Connector, ConnectorError, segment};
 
 /// Transactions read per request.
 pub const PAGE: usize = 100;
@@ -79,24 +79,7 @@ impl RtClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ConnectorError::Unreachable {
-                call: call.clone(),
-                why: e.without_url().to_string(),
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ConnectorError::Status {
-                call,
-                status: status.as_u16(),
-            });
-        }
-        response.json().await.map_err(|e| ConnectorError::Answer {
-            call,
-            why: e.without_url().to_string(),
-        })
+        super::send_json(call, request).await
     }
 
     /// Applies an update [`crate::adapters::rt`] computed (`{"call": …, "body": …}`) to ticket
@@ -340,11 +323,4 @@ fn text(v: Option<&Value>) -> Option<String> {
 
 fn number(v: Option<&Value>) -> Option<i64> {
     text(v)?.parse().ok()
-}
-
-/// `value` as one path segment (an RT user id may be an e-mail address, or hold `/`).
-pub(super) fn segment(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }

@@ -48,41 +48,14 @@ impl ZendeskClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| ConnectorError::Unreachable {
-                call: call.clone(),
-                why: e.without_url().to_string(),
-            })?;
-        let status = response.status();
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs);
-            return Err(ConnectorError::RateLimited { call, retry_after });
-        }
-        if !status.is_success() {
-            return Err(ConnectorError::Status {
-                call,
-                status: status.as_u16(),
-            });
-        }
-        // A success that is not JSON (a proxy's or a login page) is no answer of the API's.
-        response.json().await.map_err(|e| ConnectorError::Answer {
-            call,
-            why: e.without_url().to_string(),
-        })
+        super::send_json(call, request).await
     }
 
     /// Applies an update body (`{"ticket": {…}}`) to ticket `id`.
     pub async fn apply(&self, id: &str, update: &Value) -> Result<(), ConnectorError> {
         self.call(
             reqwest::Method::PUT,
-            &format!("/api/v2/tickets/{}.json", super::rt::segment(id)),
+            &format!("/api/v2/tickets/{}.json", super::segment(id)),
             Some(update),
         )
         .await
@@ -110,7 +83,7 @@ impl ZendeskClient {
                 reqwest::Method::GET,
                 &format!(
                     "/api/v2/tickets/{}/comments.json?sort_order=desc",
-                    super::rt::segment(id)
+                    super::segment(id)
                 ),
                 None,
             )

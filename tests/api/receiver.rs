@@ -81,6 +81,29 @@ async fn receive(req: HttpRequest, body: Bytes, receiver: Data<Receiver>) -> Htt
     response.finish()
 }
 
+/// Serves every request with `handler` (given `state` as `Data`) on a free port of
+/// 127.0.0.1, one worker, until the test ends; returns the port.
+pub fn serve_on_loopback<T, F, Args>(state: T, handler: F) -> u16
+where
+    T: Clone + Send + 'static,
+    F: actix_web::Handler<Args> + Clone + Send + 'static,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(Data::new(state.clone()))
+            .default_service(web::to(handler.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .unwrap_or_else(|e| panic!("{e}"));
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    port
+}
+
 impl Receiver {
     pub fn start(script: &[Reply]) -> (Self, String) {
         let receiver = Self::default();
@@ -89,18 +112,7 @@ impl Receiver {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(script.iter().cloned());
-        let shared = receiver.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(Data::new(shared.clone()))
-                .default_service(web::to(receive))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
-        .unwrap_or_else(|e| panic!("{e}"));
-        let port = server.addrs()[0].port();
-        tokio::spawn(server.run());
+        let port = serve_on_loopback(receiver.clone(), receive);
         (receiver, format!("http://127.0.0.1:{port}/hooks"))
     }
 

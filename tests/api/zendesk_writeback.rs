@@ -7,8 +7,8 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use actix_web::web::{self, Bytes, Data};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::web::{Bytes, Data};
+use actix_web::{HttpRequest, HttpResponse};
 use msp_bridge::connectors::ConnectorError;
 use serde_json::{Value, json};
 
@@ -139,18 +139,7 @@ async fn answer(req: HttpRequest, body: Bytes, fake: Data<FakeZendesk>) -> HttpR
 impl FakeZendesk {
     fn start() -> (Self, String) {
         let fake = Self::default();
-        let shared = fake.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(Data::new(shared.clone()))
-                .default_service(web::to(answer))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
-        .unwrap_or_else(|e| panic!("{e}"));
-        let port = server.addrs()[0].port();
-        tokio::spawn(server.run());
+        let port = crate::receiver::serve_on_loopback(fake.clone(), answer);
         (fake, format!("http://127.0.0.1:{port}"))
     }
 
