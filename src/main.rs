@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: ContractsCommand,
     },
+    /// Check the helpdesk connector files.
+    Connectors {
+        #[command(subcommand)]
+        command: ConnectorsCommand,
+    },
     /// Issue or revoke access tokens.
     Token {
         #[command(subcommand)]
@@ -52,6 +57,13 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ConnectorsCommand {
+    /// Check every connector file (and that its token is there); print one line per
+    /// connection, or the problem (file, key, why) and exit non-zero.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -187,6 +199,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("  {name}");
             }
         }
+        Command::Connectors {
+            command: ConnectorsCommand::Check,
+        } => match msp_bridge::connectors::load_dir(&config.connectors_dir, |name| {
+            std::env::var(name).ok()
+        }) {
+            Ok(connections) => {
+                for c in &connections {
+                    println!(
+                        "{}: ok ({:?}, {}, queues {:?})",
+                        c.id, c.kind, c.url, c.queues
+                    );
+                }
+                println!("{} connection(s)", connections.len());
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
         Command::Contracts { command } => match contracts::load_dir(&config.contracts_dir) {
             Err(ContractError::Invalid(problems)) => {
                 for p in &problems {

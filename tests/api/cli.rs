@@ -660,3 +660,55 @@ fn report_run_stores_and_writes_each_format() {
         );
     }
 }
+
+#[test]
+fn connector_files_are_checked_and_a_wrong_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let connectors = dir.path().join("connectors");
+    std::fs::create_dir_all(&connectors).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(connectors.join("rt.token"), "1-27-abc").unwrap_or_else(|e| panic!("{e}"));
+    let good = "id = \"rt-support\"\nkind = \"rt\"\nurl = \"http://127.0.0.1:9/REST/2.0\"\n\
+                token_file = \"rt.token\"\nuser = \"msp-bridge\"\nqueues = [\"Support\"]\n";
+    std::fs::write(connectors.join("rt.toml"), good).unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_msp-bridge"))
+            .args(args)
+            .env(
+                "BRIDGE_DATABASE_URL",
+                format!("sqlite://{}/bridge.db", dir.path().display()),
+            )
+            .env("BRIDGE_DATA_DIR", dir.path())
+            .env("BRIDGE_CONTRACTS_DIR", test_contracts_dir())
+            .env("BRIDGE_CONNECTORS_DIR", &connectors)
+            .env("BRIDGE_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let checked = run(&["connectors", "check"]);
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{out}");
+    assert!(
+        out.contains("rt-support: ok") && out.contains("1 connection(s)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("1-27-abc"),
+        "the token is never printed: {out}"
+    );
+
+    std::fs::write(
+        connectors.join("rt.toml"),
+        good.replace("[\"Support\"]", "[]"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for args in [&["connectors", "check"][..], &["serve"][..]] {
+        let refused = run(args);
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?} went on");
+        assert!(
+            err.contains("rt.toml") && err.contains("queues"),
+            "{args:?}: {err}"
+        );
+    }
+}
