@@ -95,6 +95,11 @@ impl Application {
                 .collect::<Result<Vec<_>, _>>()?;
         for c in &connectors {
             let c = c.connector();
+            db.write(|conn| {
+                let end = crate::outbox::feed_end(conn)?;
+                crate::connectors::cursor::register(conn, &c.id, end)
+                    .map_err(crate::db::DbError::from)
+            })?;
             tracing::info!(connector = %c.id, queues = ?c.queues, "helpdesk connector configured");
         }
         let sqlite = db.is_sqlite();

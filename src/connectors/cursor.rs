@@ -118,6 +118,28 @@ pub fn idle(conn: &mut AnyConnection, connector: &str, now: DateTime<Utc>) -> Qu
     Ok(())
 }
 
+/// Registers a connection when it is first configured: it reads the helpdesk from the
+/// beginning, and writes back only in-house events from `feed_end` on — events of earlier
+/// days were the in-house side's to apply (through its webhook or the feed), and sending them
+/// again would double them in the helpdesk. A known connection keeps its positions.
+pub fn register(conn: &mut AnyConnection, connector: &str, feed_end: i64) -> QueryResult<()> {
+    let insert = diesel::insert_into(cc::table)
+        .values((
+            cc::connector.eq(connector),
+            cc::position.eq(0_i64),
+            cc::write_position.eq(feed_end),
+            cc::failures.eq(0_i64),
+        ))
+        .on_conflict(cc::connector)
+        .do_nothing();
+    // Upserts are backend-specific in diesel.
+    match conn {
+        AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+        AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(())
+}
+
 /// Makes the connection's row if it has none.
 pub(super) fn ensure_row(conn: &mut AnyConnection, connector: &str) -> QueryResult<()> {
     let insert = diesel::insert_into(cc::table)

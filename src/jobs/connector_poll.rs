@@ -182,7 +182,21 @@ impl ConnectorPoller {
         }
         let mut mapped: Vec<NewTicket> = Vec::with_capacity(tickets.len());
         for ticket in &tickets {
-            let payload = client.ticket(ticket).await?;
+            let payload = match client.ticket(ticket).await {
+                Ok(payload) => payload,
+                // Gone from the gateway user's sight since the change (moved to a queue it may
+                // not read, shredded): nothing to take in, and no reason to stop the others.
+                Err(ConnectorError::Status {
+                    status: 403 | 404,
+                    call,
+                }) => {
+                    tracing::warn!(connector = %self.id(), rt_ticket = %ticket, call = %call,
+                        "helpdesk ticket no longer readable; not taken in");
+                    report.rejected.push(ticket.clone());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             // The connection's id is the tickets' source: two RT instances number alike.
             let input = RequestTracker
                 .ticket(payload)

@@ -285,6 +285,15 @@ pub fn enqueue(
     Ok(())
 }
 
+/// The feed's end: every committed event numbered first, the last position given.
+pub fn feed_end(conn: &mut AnyConnection) -> QueryResult<i64> {
+    sequence(conn)?;
+    outbox_head::table
+        .find(1)
+        .select(outbox_head::position)
+        .get_result(conn)
+}
+
 /// Events given feed positions per statement by [`sequence`].
 const SEQUENCE_BATCH: i64 = 1_000;
 

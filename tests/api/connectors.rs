@@ -610,7 +610,54 @@ async fn a_connection_held_by_another_replica_is_left_alone(app: TestApp) {
     );
 }
 
+/// A stand-in for RT whose feed names two tickets the gateway user can no longer read.
+async fn vanishing_rt(
+    req: actix_web::HttpRequest,
+    _state: actix_web::web::Data<()>,
+) -> actix_web::HttpResponse {
+    let query = urlencoding_decode(req.query_string());
+    if req.path() == "/REST/2.0/transactions" && query.contains("id > 0 ") {
+        return actix_web::HttpResponse::Ok().json(json!({ "items": [
+            { "id": "5", "ObjectId": "1", "Created": "2026-06-01T09:00:00Z" },
+            { "id": "6", "ObjectId": "2", "Created": "2026-06-01T09:01:00Z" } ] }));
+    }
+    if req.path() == "/REST/2.0/transactions" {
+        return actix_web::HttpResponse::Ok().json(json!({ "items": [] }));
+    }
+    let status = if req.path().ends_with("/1") { 404 } else { 403 };
+    actix_web::HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::NOT_FOUND),
+    )
+    .json(json!({ "message": "Not Found" }))
+}
+
+fn urlencoding_decode(query: &str) -> String {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| format!("{k}={v} "))
+        .collect()
+}
+
+async fn tickets_gone_from_sight_are_passed_over(app: TestApp) {
+    let port = crate::receiver::serve_on_loopback((), vanishing_rt);
+    let mut config = app.config().clone();
+    write_connector(
+        &mut config,
+        &format!("http://127.0.0.1:{port}/REST/2.0"),
+        Token::File("rt.token"),
+        3_600_000,
+    );
+    let app = app.restarted().await;
+    let report = poll(&app).await;
+    assert_eq!(report.rejected, ["1", "2"], "{report:?}");
+    assert_eq!(report.ingested, 0);
+    // The round went on and moved past them: the next one asks from transaction 6.
+    let next = poll(&app).await;
+    assert_eq!(next.changes, 0, "{next:?}");
+}
+
 on_both_backends!(with unreachable_helpdesk:
+    tickets_gone_from_sight_are_passed_over,
     an_unreachable_helpdesk_is_noted_and_moves_nothing,
     a_connection_held_by_another_replica_is_left_alone,
 );

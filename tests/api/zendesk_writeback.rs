@@ -158,21 +158,23 @@ impl FakeZendesk {
 async fn start(backend: Backend) -> Option<(TestApp, FakeZendesk)> {
     let (fake, url) = FakeZendesk::start();
     let app = spawn_with(backend, move |config| {
-        let dir = &config.connectors_dir;
-        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(dir.join("zendesk.token"), "zd-api-token\n")
-            .unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(
-            dir.join("zendesk.toml"),
-            format!(
-                "id = \"zendesk-main\"\nkind = \"zendesk\"\nurl = \"{url}\"\n\
-                 token_file = \"zendesk.token\"\nuser = \"agent@example.com\"\npoll_ms = 3600000\n"
-            ),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        write_connector_file(&config.connectors_dir, &url);
     })
     .await?;
     Some((app, fake))
+}
+
+fn write_connector_file(dir: &std::path::Path, url: &str) {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("zendesk.token"), "zd-api-token\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("zendesk.toml"),
+        format!(
+            "id = \"zendesk-main\"\nkind = \"zendesk\"\nurl = \"{url}\"\n\
+             token_file = \"zendesk.token\"\nuser = \"agent@example.com\"\npoll_ms = 3600000\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn write_back(
@@ -303,6 +305,64 @@ async fn zendesk_updates_are_sent_once_within_its_rate_limits(app: TestApp, fake
         1
     );
     assert_eq!(app.count("connector_writes WHERE state = 'done'"), 2);
+}
+
+/// A connection configured on a gateway that has run for a while writes back only what
+/// happens from then on: the earlier events were the in-house side's to apply.
+async fn earlier_events_are_not_written_back(backend: Backend) {
+    let Some(app) = spawn_with(backend, |_| {}).await else {
+        eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run");
+        return;
+    };
+    let ticket = json!({ "ticket": {
+        "id": 501, "subject": "Old", "description": "Hello", "priority": "normal",
+        "status": "open", "via": { "channel": "email" },
+        "requester": { "name": "Ann Lee", "email": "ann@example.com", "locale": "en-US" }
+    }});
+    let created = app
+        .post("/api/v1/inbound/zendesk", &app.inhouse(), &ticket)
+        .await;
+    let id = created.body["id"].as_i64().unwrap_or_default();
+    let replies = format!("/api/v1/contractor/tickets/{id}/replies");
+    let old = app
+        .post(
+            &replies,
+            &app.contractor("acme"),
+            &json!({ "body": "Applied long ago by the in-house side.", "public": true }),
+        )
+        .await;
+    assert_eq!(old.status, 201, "{:?}", old.body);
+    let (fake, url) = FakeZendesk::start();
+    write_connector_file(&app.config().connectors_dir, &url);
+    let app = app.restarted().await;
+    let nothing = write_back(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(nothing.written, 0);
+    assert!(fake.asked().is_empty(), "history is not sent");
+    let new = app
+        .post(
+            &replies,
+            &app.contractor("acme"),
+            &json!({ "body": "New since the connection.", "public": true }),
+        )
+        .await;
+    assert_eq!(new.status, 201, "{:?}", new.body);
+    fake.will(&[updated()]);
+    let sent = write_back(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sent.written, 1);
+    assert_eq!(
+        fake.asked()[0].body["ticket"]["comment"]["body"],
+        "New since the connection."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earlier_events_sqlite() {
+    earlier_events_are_not_written_back(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earlier_events_postgres() {
+    earlier_events_are_not_written_back(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
