@@ -1,15 +1,18 @@
-//! The connector poll: for each helpdesk connection, every `poll_ms`, the changes after the
-//! stored cursor are read, the tickets they touch are fetched whole and ingested as
-//! `POST /api/v1/tickets` would, and the cursor moves in that same transaction. A round that
-//! fails moves nothing and is tried again after a growing pause (up to
-//! [`MAX_BACKOFF`]); its reason is kept for `/readyz` and the metrics.
+//! The connector job: for each helpdesk connection, every `poll_ms` (and at once when in-house
+//! events are written), a round under the connection's lease (one replica at a time) reads the
+//! helpdesk's changes after the stored cursor — the tickets they touch are fetched whole and
+//! ingested as `POST /api/v1/tickets` would, and the cursor moves in that same transaction —
+//! and then writes the in-house events of the connection's tickets back into the helpdesk, each
+//! at most once (see [`writes`]). A round that fails moves nothing and is tried again after a
+//! growing pause (up to [`MAX_BACKOFF`], or the helpdesk's `Retry-After`); its reason is kept
+//! for `/readyz` and the metrics.
 //!
 //! Exactly once: the cursor's move is a compare-and-set inside the ingest's transaction, so
-//! when two replicas read the same changes only the first to commit takes them (the other
-//! rolls back and reads on from the new cursor), and a crash before the commit leaves the
-//! cursor where it was, for the next round to read the same changes again. Ingest itself is
-//! idempotent (a ticket by its helpdesk id, a comment by its transaction id), so a ticket read
-//! twice by overlapping rounds is stored once.
+//! even when two rounds overlap (a lease ran out under a slow one) only the first to commit
+//! takes the changes (the other rolls back and reads on from the new cursor), and a crash
+//! before the commit leaves the cursor where it was, for the next round to read the same
+//! changes again. Ingest itself is idempotent (a ticket by its helpdesk id, a comment by its
+//! transaction id), so a ticket read twice by overlapping rounds is stored once.
 
 use std::sync::Arc;
 use std::time::Duration;
