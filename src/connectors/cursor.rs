@@ -140,22 +140,9 @@ pub fn register(conn: &mut AnyConnection, connector: &str, feed_end: i64) -> Que
     Ok(())
 }
 
-/// Makes the connection's row if it has none.
+/// Makes the connection's row if it has none (its write-back from the feed's start).
 pub(super) fn ensure_row(conn: &mut AnyConnection, connector: &str) -> QueryResult<()> {
-    let insert = diesel::insert_into(cc::table)
-        .values((
-            cc::connector.eq(connector),
-            cc::position.eq(0_i64),
-            cc::failures.eq(0_i64),
-        ))
-        .on_conflict(cc::connector)
-        .do_nothing();
-    // Upserts are backend-specific in diesel.
-    match conn {
-        AnyConnection::Postgresql(pg) => insert.execute(pg)?,
-        AnyConnection::Sqlite(lite) => insert.execute(lite)?,
-    };
-    Ok(())
+    register(conn, connector, 0)
 }
 
 /// Notes a failed round and why; the position stays.

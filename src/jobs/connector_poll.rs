@@ -335,7 +335,7 @@ impl ConnectorPoller {
                     _ => None,
                 });
             let Some((ticket, update)) = target else {
-                self.settle_write(None, position).await?;
+                self.settle_write(None, None, position).await?;
                 continue;
             };
             let (db, id, now) = (self.db.clone(), self.id().to_owned(), self.clock.now());
@@ -351,7 +351,7 @@ impl ConnectorPoller {
             };
             let send = match claimed {
                 Claim::Settled => {
-                    self.settle_write(None, position).await?;
+                    self.settle_write(None, None, position).await?;
                     continue;
                 }
                 Claim::Busy => break,
@@ -378,34 +378,33 @@ impl ConnectorPoller {
                         let why = format!("{call}: HTTP {status}");
                         tracing::warn!(connector = %self.id(), event = %event, error = %why,
                             "helpdesk refused a write; given up");
-                        self.settle_write(Some((&event, &why)), position).await?;
+                        self.settle_write(Some(&event), Some(&why), position)
+                            .await?;
                         report.dead += 1;
                         continue;
                     }
                     Err(e) => return Err(self.write_failed(&event, e).await),
                 }
             }
-            self.settle_write(Some((&event, "")), position).await?;
+            self.settle_write(Some(&event), None, position).await?;
         }
         Ok(report)
     }
 
-    /// Settles a write (`done`, or `dead` with a reason) — or, with `None`, an event that
-    /// needs none — and moves the write position past it.
+    /// Settles the write of `event` (`done`, or `dead` with a reason) — or, with no event, an
+    /// event that needs none — and moves the write position past it.
     async fn settle_write(
         &self,
-        write: Option<(&str, &str)>,
+        event: Option<&str>,
+        dead: Option<&str>,
         position: i64,
     ) -> Result<(), ConnectorError> {
         let (db, id, now) = (self.db.clone(), self.id().to_owned(), self.clock.now());
-        let write = write.map(|(event, why)| (event.to_owned(), why.to_owned()));
+        let (event, dead) = (event.map(str::to_owned), dead.map(str::to_owned));
         blocking(move || {
             db.write(|c| {
-                match &write {
-                    Some((event, why)) => {
-                        let dead = (!why.is_empty()).then_some(why.as_str());
-                        writes::settle(c, &id, event, dead, position, now)?;
-                    }
+                match &event {
+                    Some(event) => writes::settle(c, &id, event, dead.as_deref(), position, now)?,
                     None => writes::advance(c, &id, position)?,
                 }
                 Ok::<_, ConnectorError>(())
