@@ -6,6 +6,11 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use subtle::ConstantTimeEq;
 
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
 /// Whether two secrets are equal, in time that does not depend on where they differ (their
 /// lengths are not secret).
 pub fn same_secret(a: &[u8], b: &[u8]) -> bool {

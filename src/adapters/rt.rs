@@ -92,6 +92,28 @@ struct Message<'a> {
     created: Value,
     body: String,
     interface: Option<String>,
+    /// Its files, in the form `attachments` of [`TicketInput`] takes.
+    files: Vec<Value>,
+}
+
+/// A message part that is a file (it has a name), in our form. Its `Content` is base64, as
+/// `GET /attachment/{id}` gives it (RT's collection listing gives binary content mangled, so
+/// the connector reads each file by itself); base64 line breaks are dropped.
+fn file(part: &Value) -> Option<Value> {
+    let name = text(part.get("Filename")).filter(|n| !n.trim().is_empty())?;
+    let content: String = part
+        .get("Content")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    Some(json!({
+        "external_id": text(part.get("id")).map(|id| format!("rt-attachment-{id}")),
+        "file_name": name,
+        "media_type": part.get("ContentType").cloned().unwrap_or(json!("application/octet-stream")),
+        "content": content,
+    }))
 }
 
 /// The message transactions (`Create`, `Correspond`, `Comment`) in id order; status changes,
@@ -115,12 +137,14 @@ fn messages(transactions: &[Value]) -> Result<Vec<Message<'_>>, AdapterError> {
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        // The text part: plain text first, HTML when that is all there is.
+        // The text part: plain text first, HTML when that is all there is; a part with a file
+        // name is a file, not the message's text.
         let part = |media: &str| {
             attachments.iter().find(|a| {
                 a.get("ContentType")
                     .and_then(Value::as_str)
                     .is_some_and(|c| c.eq_ignore_ascii_case(media))
+                    && text(a.get("Filename")).is_none_or(|n| n.trim().is_empty())
             })
         };
         let body = part("text/plain")
@@ -143,6 +167,7 @@ fn messages(transactions: &[Value]) -> Result<Vec<Message<'_>>, AdapterError> {
             created: t.get("Created").cloned().unwrap_or(Value::Null),
             body,
             interface,
+            files: attachments.iter().filter_map(file).collect(),
         });
     }
     out.sort_by_key(|m| m.id.parse::<u64>().unwrap_or(u64::MAX));
@@ -218,6 +243,7 @@ impl Helpdesk for RequestTracker {
                     "body": m.body,
                     "public": m.kind == "Correspond",
                     "created_at": m.created,
+                    "attachments": m.files,
                 })
             })
             .collect();
@@ -254,6 +280,7 @@ impl Helpdesk for RequestTracker {
             "custom_fields": custom_fields,
             "status": state,
             "comments": comments,
+            "attachments": created.map(|m| m.files.clone()).unwrap_or_default(),
         }))
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{Connector, ConnectorError, segment};
+use crate::tickets::attachments::MAX_ATTACHMENT_BYTES;
 
 /// Transactions read per request.
 pub const PAGE: usize = 100;
@@ -159,7 +160,31 @@ impl RtClient {
                 ],
             )
             .await?;
-        Ok(page.get("items").cloned().unwrap_or(json!([])))
+        let mut parts = match page.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => return Ok(json!([])),
+        };
+        // A file's content comes from its own record, base64: the listing gives binary
+        // content as text, which loses bytes. A file larger than the gateway takes is left
+        // out, and said so in the log (the ticket and its other files still come in).
+        let mut kept = Vec::with_capacity(parts.len());
+        for mut part in parts.drain(..) {
+            let named = text(part.get("Filename")).is_some_and(|n| !n.trim().is_empty());
+            if named && let Some(id) = text(part.get("id")) {
+                let record = self
+                    .get(&format!("/attachment/{}", segment(&id)), &[])
+                    .await?;
+                let content = record.get("Content").cloned().unwrap_or(json!(""));
+                let encoded = content.as_str().map_or(0, |c| c.trim().len());
+                if encoded / 4 * 3 > MAX_ATTACHMENT_BYTES {
+                    tracing::warn!(connector = %self.connector.id, transaction = txn, attachment = %id, "file larger than the gateway takes; left out");
+                    continue;
+                }
+                part["Content"] = content;
+            }
+            kept.push(part);
+        }
+        Ok(Value::Array(kept))
     }
 
     /// Up to [`PAGE`] transactions of the configured queues after transaction `after`, in

@@ -15,7 +15,6 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use ring::digest;
 
 pub use model::*;
 pub use parse::{Problem, parse_contract};
@@ -71,7 +70,7 @@ pub struct ContractFile {
 
 /// Hex sha256 of a text.
 pub fn sha256_hex(text: &str) -> String {
-    hex::encode(digest::digest(&digest::SHA256, text.as_bytes()).as_ref())
+    crate::crypto::sha256_hex(text.as_bytes())
 }
 
 /// Reads and checks every `*.toml` in `dir`, in name order. All problems of all files are

@@ -340,6 +340,20 @@ pub enum CommentVisibility {
     All,
 }
 
+/// True for media types whose content is text a person can write personal data into: plain
+/// text, CSV, logs, JSON, XML, YAML, HTML and e-mail messages.
+pub fn is_text_media_type(media_type: &str) -> bool {
+    let (kind, sub) = media_type.split_once('/').unwrap_or((media_type, ""));
+    kind == "text"
+        || (kind == "message" && matches!(sub, "rfc822" | "global"))
+        || (kind == "application"
+            && (matches!(
+                sub,
+                "json" | "xml" | "csv" | "x-ndjson" | "ndjson" | "yaml" | "x-yaml" | "x-log"
+            ) || sub.ends_with("+json")
+                || sub.ends_with("+xml")))
+}
+
 /// What happens to attachments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttachmentPolicy {
@@ -469,11 +483,23 @@ impl Confidentiality {
             out.push(format!("leaves unscanned (raw): {}", raw.join(", ")));
         }
         if let AttachmentPolicy::Allow(types) = &self.attachments {
-            out.push(format!(
-                "warning: confidentiality.attachments allows {} but has no effect yet: tickets \
-                 carry no attachments, so none is sent",
-                types.join(", ")
-            ));
+            let (scanned, unscanned): (Vec<&str>, Vec<&str>) = types
+                .iter()
+                .map(String::as_str)
+                .partition(|t| is_text_media_type(t));
+            if !scanned.is_empty() {
+                out.push(format!(
+                    "sends attachments of {} scanned and redacted like free text (withheld when \
+                     they cannot be scanned)",
+                    scanned.join(", ")
+                ));
+            }
+            if !unscanned.is_empty() {
+                out.push(format!(
+                    "sends attachments of {} as they are, unscanned: whatever they hold leaves",
+                    unscanned.join(", ")
+                ));
+            }
         }
         let left_out = self.detectors_left_out();
         if !left_out.is_empty() {
@@ -598,8 +624,8 @@ mod tests {
             parse_contract("acme-en.toml", &allowing).unwrap_or_else(|p| panic!("{p:?}"));
         assert!(
             contract.confidentiality.notices().iter().any(|n| n
-                == "warning: confidentiality.attachments allows image/png but has no effect yet: \
-                    tickets carry no attachments, so none is sent"),
+                == "sends attachments of image/png as they are, unscanned: whatever they hold \
+                    leaves"),
             "{:?}",
             contract.confidentiality.notices()
         );

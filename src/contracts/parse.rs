@@ -682,15 +682,30 @@ fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option
             AttachmentPolicy::Drop
         }
         Some(RawAttachments::Allow(types)) => {
+            let token = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+            };
+            let mut allowed = Vec::with_capacity(types.len());
             for (i, t) in types.iter().enumerate() {
-                if !t.contains('/') {
+                let t = t.trim().to_ascii_lowercase();
+                let fits = match t.split_once('/') {
+                    Some(("*", "*")) => true,
+                    Some((kind, "*")) => token(kind),
+                    Some((kind, sub)) => token(kind) && token(sub),
+                    None => false,
+                };
+                if fits {
+                    allowed.push(t);
+                } else {
                     c.fail(
                         format!("confidentiality.attachments[{i}]"),
-                        format!("`{t}` is not a MIME type"),
+                        format!("`{t}` is not a media type (`text/plain`, `image/*`)"),
                     );
                 }
             }
-            AttachmentPolicy::Allow(types)
+            AttachmentPolicy::Allow(allowed)
         }
     };
     for (key, list) in [

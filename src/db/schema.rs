@@ -319,3 +319,28 @@ diesel::table! {
         last_error -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        comment_key -> Nullable<Text>,
+        share_id -> Nullable<BigInt>,
+        origin -> Text,
+        dedupe_key -> Text,
+        file_name -> Text,
+        media_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        written_sha256 -> Nullable<Text>,
+        written_size -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachment_contents (sha256) {
+        sha256 -> Text,
+        content -> Binary,
+    }
+}

@@ -79,7 +79,10 @@ pub struct PreviewInput {
 pub async fn preview(
     state: Data<AppState>,
     _who: Oversight,
-    super::extract::JsonBody(input): super::extract::JsonBody<PreviewInput>,
+    super::extract::JsonBody(input): super::extract::JsonBody<
+        PreviewInput,
+        { super::extract::MAX_BODY_WITH_FILES },
+    >,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = crate::tickets::NewTicket::try_from(input.ticket).map_err(|e| match e {
         crate::tickets::TicketError::Invalid { field, message } => {

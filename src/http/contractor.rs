@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{Contractor, JsonBody};
+use super::extract::{Contractor, JsonBody, MAX_BODY_WITH_FILES};
 use super::idempotency;
 use crate::ids::TicketId;
 use crate::model::ShareState;
@@ -103,6 +103,63 @@ pub async fn show(
     }
 }
 
+/// `GET /api/v1/contractor/tickets/{id}/attachments/{attachment}`: a file as the contract
+/// lets it leave.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contractor/tickets/{id}/attachments/{attachment}",
+    operation_id = "contractor_attachment",
+    tag = "contractor",
+    params(
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("attachment" = i64, Path, description = "The file's id, as the ticket lists it."),
+    ),
+    responses(
+        (status = 200, description = "The file: text files redacted like free text, others as they are (a type the contract passes). The media type is the file's; the name is in `Content-Disposition`.", body = Vec<u8>, content_type = "application/octet-stream"),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
+pub async fn attachment(
+    state: Data<AppState>,
+    who: Contractor,
+    path: Path<(TicketId, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, attachment) = path.into_inner();
+    let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
+    let now = state.clock.now();
+    let actor = who.0.clone();
+    // A file id that is not a positive number names no file: the same 404 as a missing one.
+    let download = match attachment.parse::<i64>() {
+        Ok(aid) if aid > 0 => {
+            state
+                .db
+                .write_async(move |c| service::download(c, &contracts, &keys, &actor, id, aid, now))
+                .await
+        }
+        _ => Err(crate::tickets::TicketError::NotFound),
+    };
+    match denial_audited(&state, &who, id, "attachment", download).await? {
+        service::Download::File(file) => Ok(super::file_response(file)),
+        service::Download::Withheld(why) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "attachment_withheld",
+            format!(
+                "the contract withholds this file ({})",
+                serde_json::to_value(why)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+        )),
+        service::Download::Refused => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "redaction_failed",
+            "this file cannot be given safely right now; the failure has been recorded",
+        )),
+    }
+}
+
 /// `POST /api/v1/contractor/tickets/{id}/replies`.
 #[utoipa::path(
     post,
@@ -124,7 +181,7 @@ pub async fn reply(
     req: HttpRequest,
     who: Contractor,
     id: Path<TicketId>,
-    JsonBody(input): JsonBody<ReplyInput>,
+    JsonBody(input): JsonBody<ReplyInput, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let contracts = state.contracts.current();

@@ -37,6 +37,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "method_not_allowed",
     "conflict",
     "redaction_failed",
+    "attachment_withheld",
     "unavailable",
     "internal_error",
 ];

@@ -20,19 +20,23 @@ pub struct BodyDigest(pub String);
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// A JSON body deserialised with the path of any field at fault.
-#[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+/// Largest body of a request that may carry files (a ticket push, a comment, a reply): files
+/// come base64-encoded inside the JSON.
+pub const MAX_BODY_WITH_FILES: usize = 24 * 1024 * 1024;
 
-fn too_large() -> ApiError {
+/// A JSON body of at most `LIMIT` bytes, deserialised with the path of any field at fault.
+#[derive(Debug)]
+pub struct JsonBody<T, const LIMIT: usize = MAX_BODY>(pub T);
+
+fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("the body is larger than {MAX_BODY} bytes"),
+        format!("the body is larger than {limit} bytes"),
     )
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody<T, LIMIT> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -66,8 +70,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     format!("send application/json, not {ct}"),
                 ));
             }
-            if declared_len.is_some_and(|n| n > MAX_BODY) {
-                return Err(too_large());
+            if declared_len.is_some_and(|n| n > LIMIT) {
+                return Err(too_large(LIMIT));
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
@@ -86,8 +90,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                         )
                     }
                 })?;
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(too_large());
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(too_large(LIMIT));
                 }
                 body.extend_from_slice(&chunk);
             }

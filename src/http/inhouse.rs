@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{Inhouse, JsonBody};
+use super::extract::{Inhouse, JsonBody, MAX_BODY_WITH_FILES};
 use super::idempotency::{self, Once};
 use crate::ids::TicketId;
 use crate::model::RoutingOutcome;
@@ -36,7 +36,7 @@ pub async fn ingest(
     state: Data<AppState>,
     req: HttpRequest,
     who: Inhouse,
-    JsonBody(input): JsonBody<TicketInput>,
+    JsonBody(input): JsonBody<TicketInput, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
     upsert(state, req, who, input).await
 }
@@ -66,7 +66,7 @@ pub async fn inbound(
     req: HttpRequest,
     who: Inhouse,
     adapter: Path<String>,
-    JsonBody(payload): JsonBody<serde_json::Value>,
+    JsonBody(payload): JsonBody<serde_json::Value, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
     let adapter = crate::adapters::by_name(&adapter).ok_or_else(ApiError::not_found)?;
     let input = adapter.ticket(payload)?;
@@ -157,6 +157,37 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// `GET /api/v1/tickets/{id}/attachments/{attachment}`: a file in clear.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/attachments/{attachment}",
+    operation_id = "inhouse_attachment",
+    tag = "in-house",
+    params(
+        ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
+        ("attachment" = i64, Path, description = "The file's id, as the ticket lists it."),
+    ),
+    responses(
+        (status = 200, description = "The file in clear (a contractor's text file with its tokens turned back into values). The media type is the file's; the name is in `Content-Disposition`.", body = Vec<u8>, content_type = "application/octet-stream"),
+    ),
+    security(("bearer" = ["inhouse"])),
+)]
+pub async fn attachment(
+    state: Data<AppState>,
+    _who: Inhouse,
+    path: Path<(TicketId, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, attachment) = path.into_inner();
+    let Some(aid) = attachment.parse::<i64>().ok().filter(|a| *a > 0) else {
+        return Err(crate::tickets::TicketError::NotFound.into());
+    };
+    let file = state
+        .db
+        .read_async(move |c| crate::tickets::attachments::inhouse_download(c, id.get(), aid))
+        .await?;
+    Ok(super::file_response(file))
+}
+
 /// `POST /api/v1/tickets/{id}/comments`: an in-house comment.
 #[utoipa::path(
     post,
@@ -177,7 +208,7 @@ pub async fn comment(
     state: Data<AppState>,
     who: Inhouse,
     id: Path<TicketId>,
-    JsonBody(input): JsonBody<CommentInput>,
+    JsonBody(input): JsonBody<CommentInput, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let contracts = state.contracts.current();

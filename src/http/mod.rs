@@ -108,6 +108,48 @@ pub(crate) const PAGE_CSP: (&str, &str) = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 );
 
+/// A file download: its media type, its name in `Content-Disposition` (RFC 6266, UTF-8), and
+/// headers that keep a browser from running or sniffing it.
+fn file_response(file: crate::tickets::attachments::FileDownload) -> HttpResponse {
+    use actix_web::http::header::{
+        Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
+    let ascii: String = file
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: file.file_name.into_bytes(),
+            }),
+        ],
+    };
+    let media_type = if crate::redaction::attachments::is_text(&file.media_type) {
+        format!("{}; charset=utf-8", file.media_type)
+    } else {
+        file.media_type
+    };
+    HttpResponse::Ok()
+        .content_type(media_type)
+        .insert_header(disposition)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .body(file.content)
+}
+
 /// A page size from the query: `default` when absent, else 1–`max`.
 fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
     let limit = limit.unwrap_or(default);
@@ -151,6 +193,7 @@ route_table! {
     post "/api/v1/tickets" => inhouse::ingest,
     post "/api/v1/inbound/{adapter}" => inhouse::inbound,
     get "/api/v1/tickets/{id}" => inhouse::show,
+    get "/api/v1/tickets/{id}/attachments/{attachment}" => inhouse::attachment,
     post "/api/v1/tickets/{id}/comments" => inhouse::comment,
     post "/api/v1/tickets/{id}/recall" => inhouse::recall,
     post "/api/v1/tickets/{id}/satisfaction" => inhouse::satisfaction,
@@ -161,6 +204,7 @@ route_table! {
     post "/api/v1/contracts/{id}/overflow" => admin::switch_overflow,
     get "/api/v1/contractor/tickets" => contractor::list,
     get "/api/v1/contractor/tickets/{id}" => contractor::show,
+    get "/api/v1/contractor/tickets/{id}/attachments/{attachment}" => contractor::attachment,
     post "/api/v1/contractor/tickets/{id}/replies" => contractor::reply,
     post "/api/v1/contractor/tickets/{id}/status" => contractor::status,
     post "/api/v1/contractor/tickets/{id}/handback" => contractor::handback,

@@ -28,6 +28,7 @@ use super::{admin, console, contractor, inhouse, ops};
         inhouse::inbound,
         inhouse::show,
         inhouse::comment,
+        inhouse::attachment,
         inhouse::recall,
         inhouse::satisfaction,
         inhouse::routing_preview,
@@ -48,6 +49,7 @@ use super::{admin, console, contractor, inhouse, ops};
         contractor::list,
         contractor::show,
         contractor::reply,
+        contractor::attachment,
         contractor::status,
         contractor::handback,
         console::home,
@@ -240,7 +242,17 @@ fn add_problems(path: &str, operation: &mut Operation) {
             "No usable token: `missing_token`, `malformed_token`, `invalid_token`, \
              `expired_token` or `revoked_token`.",
         ));
-        problems.push(("403", "The token's role may not do this: `forbidden`."));
+        problems.push(
+            if path.starts_with("/api/v1/contractor/") && path.ends_with("{attachment}") {
+                (
+                    "403",
+                    "`forbidden`: the token's role may not do this; or `attachment_withheld`: the \
+                 contract withholds this file (the ticket lists it, with why).",
+                )
+            } else {
+                ("403", "The token's role may not do this: `forbidden`.")
+            },
+        );
     }
     if path == "/metrics" {
         problems.push((
@@ -447,7 +459,7 @@ mod tests {
         documented.sort();
         registered.sort();
         assert_eq!(documented, registered);
-        assert_eq!(registered.len(), 39);
+        assert_eq!(registered.len(), 41);
     }
 
     #[test]

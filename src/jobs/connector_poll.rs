@@ -17,6 +17,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use serde_json::Value;
+
 use tokio::sync::Notify;
 
 use crate::adapters::zendesk::Zendesk;
@@ -334,10 +337,16 @@ impl ConnectorPoller {
                     }
                     _ => None,
                 });
-            let Some((ticket, update)) = target else {
+            let Some((ticket, mut update)) = target else {
                 self.settle_write(None, None, position).await?;
                 continue;
             };
+            if let (HelpdeskClient::Rt(_), Some(gateway_ticket)) =
+                (self.client.as_ref(), item.envelope.ticket)
+            {
+                self.attach_files(&mut update, gateway_ticket.get(), &item.envelope.data)
+                    .await?;
+            }
             let (db, id, now) = (self.db.clone(), self.id().to_owned(), self.clock.now());
             let claimed = {
                 let event = event.clone();
@@ -389,6 +398,47 @@ impl ConnectorPoller {
             self.settle_write(Some(&event), None, position).await?;
         }
         Ok(report)
+    }
+
+    /// Puts the files a contractor's reply carries into its Request Tracker call (REST2's
+    /// `Attachments`: name, type, base64 content), read from the gateway's store in clear.
+    async fn attach_files(
+        &self,
+        update: &mut Value,
+        ticket_id: i64,
+        data: &Value,
+    ) -> Result<(), ConnectorError> {
+        let ids: Vec<i64> = data
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("id").and_then(Value::as_i64))
+            .collect();
+        if ids.is_empty() || update.get("body").is_none() {
+            return Ok(());
+        }
+        let db = self.db.clone();
+        let files = blocking(move || {
+            db.read(|c| {
+                ids.iter()
+                    .map(|id| crate::tickets::attachments::inhouse_download(c, ticket_id, *id))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ConnectorError::Feed(e.to_string()))
+            })
+        })
+        .await?;
+        update["body"]["Attachments"] = files
+            .into_iter()
+            .map(|f| {
+                serde_json::json!({
+                    "FileName": f.file_name,
+                    "FileType": f.media_type,
+                    "FileContent": base64::engine::general_purpose::STANDARD.encode(&f.content),
+                })
+            })
+            .collect();
+        Ok(())
     }
 
     /// Settles the write of `event` (`done`, or `dead` with a reason) — or, with no event, an

@@ -33,6 +33,8 @@ pub enum Action {
     TicketKept,
     /// A contractor read a shared ticket.
     ShareRead,
+    /// A contractor downloaded a file of a shared ticket.
+    AttachmentDownload,
     /// A contractor replied on a shared ticket.
     ShareReply,
     /// A contractor changed a share's status.
@@ -78,6 +80,7 @@ impl Action {
             Self::TicketShare => "ticket.share",
             Self::TicketKept => "ticket.kept",
             Self::ShareRead => "share.read",
+            Self::AttachmentDownload => "share.attachment_download",
             Self::ShareReply => "share.reply",
             Self::ShareStatus => "share.status",
             Self::ShareHandback => "share.handback",

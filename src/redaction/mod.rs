@@ -6,6 +6,7 @@
 //! dropped as the contract says. Tokens in contractor replies are turned back into real values
 //! by [`rehydrate`]. Any failure fails the whole projection closed.
 
+pub mod attachments;
 pub mod detect;
 pub mod engine;
 pub mod projection;

@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::attachments::{
+    self, Disposition, Plan, ProjectedAttachment, SentContent, SourceAttachment, Withheld,
+};
 use super::engine::{EntityCounts, RedactionError, Redactor};
 use super::vault::Vault;
 use crate::contracts::{CommentVisibility, Confidentiality, FieldAction};
@@ -17,6 +20,8 @@ pub struct SourceTicket {
     pub fields: BTreeMap<String, Value>,
     /// Comments, oldest first.
     pub comments: Vec<SourceComment>,
+    /// Files of the ticket and of the comments above, oldest first.
+    pub attachments: Vec<SourceAttachment>,
 }
 
 /// A comment before projection.
@@ -52,6 +57,11 @@ pub struct Receipt {
     pub comments_sent: usize,
     /// In-house comments not sent.
     pub comments_withheld: usize,
+    /// In-house files sent (redacted or as they are).
+    pub attachments_sent: usize,
+    /// In-house files not sent (the contractor sees those of shown comments listed as
+    /// withheld).
+    pub attachments_withheld: usize,
     /// Personal data found, by kind, and the action applied, with counts.
     #[schema(value_type = std::collections::BTreeMap<String, std::collections::BTreeMap<FieldAction, usize>>)]
     pub entities: EntityCounts,
@@ -67,6 +77,10 @@ pub struct Projection {
     /// The vault tokens this view holds: the only ones its contractor can have been given for
     /// this ticket, and so the only ones a reply on it may turn back into values.
     pub tokens: BTreeSet<String>,
+    /// The files listed in `body`.
+    pub attachments: Vec<ProjectedAttachment>,
+    /// What a download of each file sent gives, by file id.
+    pub files: BTreeMap<i64, SentContent>,
 }
 
 /// The fields of a ticket as one contract lets its contractor see them, nested by path
@@ -106,6 +120,12 @@ impl utoipa::PartialSchema for ProjectedFields {
         let custom_fields = ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("The custom fields the contract lets leave, by name."));
+        let attachments = ArrayBuilder::new()
+            .items(ProjectedAttachment::schema())
+            .description(Some(
+                "Files of the ticket and of the comments shown, each redacted, as it is, or \
+                 listed as withheld; absent when none.",
+            ));
         let comments = ArrayBuilder::new()
             .items(ProjectedComment::schema())
             .description(Some(
@@ -133,6 +153,7 @@ impl utoipa::PartialSchema for ProjectedFields {
             )
             .property("custom_fields", custom_fields)
             .property("comments", comments)
+            .property("attachments", attachments)
             .into()
     }
 }
@@ -146,6 +167,9 @@ impl utoipa::ToSchema for ProjectedFields {
     ) {
         use utoipa::PartialSchema;
         schemas.push(("ProjectedComment".into(), ProjectedComment::schema()));
+        schemas.push(("ProjectedAttachment".into(), ProjectedAttachment::schema()));
+        schemas.push(("Disposition".into(), Disposition::schema()));
+        schemas.push(("Withheld".into(), Withheld::schema()));
     }
 }
 
@@ -208,14 +232,98 @@ pub fn project(
         }
     }
     let comments = project_comments(ticket, policy, &redactor, vault, &mut receipt)?;
+    let shown: BTreeSet<i64> = comments.iter().map(|c| c.id).collect();
     if !comments.is_empty() {
         body.insert("comments".into(), serde_json::json!(comments));
+    }
+    let (listed, files) =
+        project_attachments(ticket, policy, &redactor, &shown, vault, &mut receipt)?;
+    if !listed.is_empty() {
+        body.insert("attachments".into(), serde_json::json!(listed));
     }
     Ok(Projection {
         body,
         receipt,
         tokens: vault.tokens_handed_out(),
+        attachments: listed,
+        files,
     })
+}
+
+/// The files the contractor sees listed, and what downloading each sent one gives. Files of
+/// comments it is not shown are not listed (that would tell the comment is there), only
+/// counted as withheld.
+fn project_attachments(
+    ticket: &SourceTicket,
+    policy: &Confidentiality,
+    redactor: &Redactor<'_>,
+    shown_comments: &BTreeSet<i64>,
+    vault: &mut Vault<'_>,
+    receipt: &mut Receipt,
+) -> Result<(Vec<ProjectedAttachment>, BTreeMap<i64, SentContent>), RedactionError> {
+    let mut listed = Vec::new();
+    let mut files = BTreeMap::new();
+    for a in &ticket.attachments {
+        if a.comment_id.is_some_and(|c| !shown_comments.contains(&c)) {
+            receipt.attachments_withheld += usize::from(!a.own);
+            continue;
+        }
+        let plan = if a.own {
+            Plan::Pass
+        } else {
+            attachments::plan(&policy.attachments, &a.media_type)
+        };
+        let sent = match plan {
+            Plan::Withhold(why) => Err(why),
+            Plan::Pass => Ok(SentContent::Stored(a.sha256.clone())),
+            Plan::Scan => {
+                let content = a.content.as_deref().map(Vec::as_slice).unwrap_or_default();
+                match attachments::redact_text(redactor, content, vault, &mut receipt.entities)? {
+                    Some(text) => Ok(SentContent::Redacted(std::sync::Arc::new(text))),
+                    None => Err(Withheld::NotScannable),
+                }
+            }
+        };
+        let file_name = if a.own {
+            a.file_name.clone()
+        } else {
+            let (field, action) = ("attachments.file_name", FieldAction::Redact);
+            redactor.text(field, action, &a.file_name, vault, &mut receipt.entities)?
+        };
+        let mut shown = ProjectedAttachment {
+            id: a.id,
+            comment_id: a.comment_id,
+            file_name,
+            media_type: a.media_type.clone(),
+            disposition: Disposition::Withheld,
+            withheld: None,
+            size: None,
+            sha256: None,
+        };
+        match sent {
+            Err(why) => {
+                shown.withheld = Some(why);
+                receipt.attachments_withheld += usize::from(!a.own);
+            }
+            Ok(content) => {
+                let (disposition, size, sha256) = match &content {
+                    SentContent::Redacted(text) => (
+                        Disposition::Redacted,
+                        text.len() as i64,
+                        crate::crypto::sha256_hex(text),
+                    ),
+                    SentContent::Stored(sha256) => (Disposition::Original, a.size, sha256.clone()),
+                };
+                shown.disposition = disposition;
+                shown.size = Some(size);
+                shown.sha256 = Some(sha256);
+                receipt.attachments_sent += usize::from(!a.own);
+                files.insert(a.id, content);
+            }
+        }
+        listed.push(shown);
+    }
+    Ok((listed, files))
 }
 
 fn project_comments(

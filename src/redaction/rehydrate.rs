@@ -22,6 +22,14 @@ pub struct Rehydrated {
     pub foreign: usize,
 }
 
+impl std::ops::AddAssign for Rehydrated {
+    fn add_assign(&mut self, other: Self) {
+        self.replaced += other.replaced;
+        self.unknown += other.unknown;
+        self.foreign += other.foreign;
+    }
+}
+
 /// Longest token-shaped string considered (`[` kind `_` number `]`).
 const MAX_TOKEN: usize = 48;
 

@@ -63,6 +63,8 @@ pub struct ReportData {
     pub overflow_activations: u64,
     /// Copies removed after `retention_days`.
     pub purges: PurgeCounts,
+    /// Files sent and withheld when tickets were shared, and files contractors downloaded.
+    pub attachments: AttachmentCounts,
     /// SLA figures per contract.
     pub sla: Vec<SlaFigures>,
     /// Per day: shares and SLA clocks decided.
@@ -153,6 +155,17 @@ pub struct Rehydrations {
     /// Of those, tokens this contract issued for another ticket: replies probing for other
     /// customers' values.
     pub foreign_tokens: u64,
+}
+
+/// Files of the period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AttachmentCounts {
+    /// In-house files sent with shares (redacted or as they are).
+    pub sent: u64,
+    /// In-house files withheld from shares (dropped, a type not allowed, not scannable).
+    pub withheld: u64,
+    /// Files contractors downloaded.
+    pub downloads: u64,
 }
 
 /// Retention purges of the period.
@@ -318,6 +331,7 @@ struct Fold {
     denied: BTreeMap<String, u64>,
     overflow_activations: u64,
     purges: PurgeCounts,
+    attachments: AttachmentCounts,
     days: BTreeMap<NaiveDate, DayCounts>,
     disclosures: Vec<Disclosure>,
 }
@@ -338,6 +352,10 @@ impl Fold {
                 self.tickets.shared += 1;
                 self.day(from_db(e.at), timezone).shared += 1;
                 self.receipt(&details.receipt, true);
+                self.disclose(e, &details);
+            }
+            "share.attachment_download" => {
+                self.attachments.downloads += 1;
                 self.disclose(e, &details);
             }
             "share.read" => {
@@ -417,6 +435,8 @@ impl Fold {
         for (field, action) in &receipt.fields_withheld {
             bump_pair(&mut self.fields_withheld, field, action, 1);
         }
+        self.attachments.sent += receipt.attachments_sent;
+        self.attachments.withheld += receipt.attachments_withheld;
         for (kind, actions) in &receipt.entities {
             for (action, n) in actions {
                 bump_pair(&mut self.personal_data, kind, action, *n);
@@ -510,6 +530,7 @@ impl Fold {
             denied_access: counted(self.denied),
             overflow_activations: self.overflow_activations,
             purges: self.purges,
+            attachments: self.attachments,
             sla,
             daily,
             disclosure_rows: self.disclosures.len(),
@@ -546,6 +567,10 @@ struct ReceiptView<'a> {
     fields_withheld: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
     #[serde(borrow, default)]
     entities: BTreeMap<Cow<'a, str>, BTreeMap<Cow<'a, str>, u64>>,
+    #[serde(default)]
+    attachments_sent: u64,
+    #[serde(default)]
+    attachments_withheld: u64,
 }
 
 /// What reports read of a stored routing decision.
@@ -682,6 +707,7 @@ pub fn sample() -> ReportData {
         denied_access: counted(),
         overflow_activations: 0,
         purges: PurgeCounts::default(),
+        attachments: AttachmentCounts::default(),
         sla: vec![SlaFigures {
             contract: "sample".into(),
             from: period.from,

@@ -15,12 +15,14 @@ use crate::ledger::{self, Action, NewEntry};
 use crate::model::{EventType, ShareState};
 use crate::outbox::{self, NewEvent};
 use crate::redaction::ProjectedFields;
+use crate::redaction::attachments::{SentContent, Withheld, is_text};
 use crate::redaction::rehydrate::rehydrate;
 use crate::redaction::vault::VaultError;
 use crate::redaction::{Vault, VaultKeys};
 use crate::service::sharing::{project_for, reader_of, route};
 use crate::service::timekeeping;
 use crate::shares::{self, Ending, ShareRow};
+use crate::tickets::attachments::{self, Attached, FileDownload, NewAttachment};
 use crate::tickets::store::{self, Origin};
 use crate::tickets::{CommentInput, TicketError, checked_reason};
 
@@ -157,6 +159,97 @@ pub fn view(
     }))
 }
 
+/// What a contractor's download of a file produced.
+#[derive(Debug)]
+pub enum Download {
+    /// The file as the contract lets it leave (redacted, or as it is).
+    File(FileDownload),
+    /// The contract withholds it: the contractor sees it listed, never its content.
+    Withheld(Withheld),
+    /// Redaction failed, so nothing is given (fail closed); the refusal is audited.
+    Refused,
+}
+
+/// File `attachment_id` of a ticket shared with the caller, as its contract lets it leave:
+/// the same projection the ticket's view is (so the same tokens), never the helpdesk's copy.
+/// A file the caller is not shown (another ticket's, a hidden comment's) is missing to it.
+/// Each download is audited.
+pub fn download(
+    conn: &mut AnyConnection,
+    contracts: &ContractSet,
+    keys: &VaultKeys,
+    who: &ContractorActor,
+    ticket_id: TicketId,
+    attachment_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Download, TicketError> {
+    let ticket_id = ticket_id.get();
+    let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
+    let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
+    let actor = who.ledger_name();
+    let mut projection = match project_for(
+        conn,
+        keys,
+        &file.contract,
+        &ticket,
+        reader_of(&share),
+        now,
+    )? {
+        Ok(projection) => projection,
+        Err(e) => {
+            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; download refused");
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor: &actor,
+                    action: Action::ReadRefused,
+                    contract_id: Some(&share.contract_id),
+                    ticket_id: Some(ticket_id),
+                    details: json!({ "share_id": share.id, "attachment_id": attachment_id, "reason": e.to_string() }),
+                },
+            )?;
+            return Ok(Download::Refused);
+        }
+    };
+    let shown = projection
+        .attachments
+        .into_iter()
+        .find(|a| a.id == attachment_id)
+        .ok_or(TicketError::NotFound)?;
+    let Some(sent) = projection.files.remove(&attachment_id) else {
+        return Ok(Download::Withheld(
+            shown.withheld.unwrap_or(Withheld::TypeNotAllowed),
+        ));
+    };
+    let content = match sent {
+        SentContent::Redacted(text) => std::sync::Arc::unwrap_or_clone(text),
+        SentContent::Stored(sha256) => attachments::content(conn, &sha256)?,
+    };
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: &actor,
+            action: Action::AttachmentDownload,
+            contract_id: Some(&share.contract_id),
+            ticket_id: Some(ticket_id),
+            details: json!({
+                "share_id": share.id,
+                "attachment_id": attachment_id,
+                "media_type": shown.media_type,
+                "disposition": shown.disposition,
+                "size": content.len(),
+            }),
+        },
+    )?;
+    Ok(Download::File(FileDownload {
+        file_name: shown.file_name,
+        media_type: shown.media_type,
+        content,
+    }))
+}
+
 /// A contractor's reply, as posted.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"body": "Hello [PERSON_1], the refund is on its way to [EMAIL_1].", "public": true}))]
@@ -167,6 +260,10 @@ pub struct ReplyInput {
     pub body: crate::sensitive::Sensitive<String>,
     /// Visible to the customer (a public reply) or an internal note.
     pub public: bool,
+    /// Files sent with it: text files have their tokens turned back into values on the way
+    /// home, like the reply's text.
+    #[serde(default)]
+    pub attachments: Vec<crate::tickets::attachments::AttachmentInput>,
 }
 
 /// A contractor's reply as stored: what it wrote, never the values its tokens stand for.
@@ -220,19 +317,40 @@ pub fn reply(
         body: crate::sensitive::Sensitive(written.clone()),
         public: input.public,
         created_at: Some(now),
+        attachments: input.attachments,
     }
     .check("reply")?;
+    // Each file as the in-house side gets it, with what the contractor sent when that differs.
+    let mut files: Vec<(NewAttachment, Option<NewAttachment>)> = comment
+        .attachments
+        .iter()
+        .map(|f| (f.clone(), None))
+        .collect();
     // Tokens this contract issued become the real values again for the in-house side, when
     // the contract allows, but only those the contractor was given for this ticket; anything
     // else stays as written and is counted in the audit.
     let rehydrated = if file.contract.confidentiality.rehydrate_replies {
         let given = tokens_given(conn, keys, file, &share, now)?;
         let mut vault = Vault::new(conn, keys, &share.contract_id, now);
-        let (text, stats) = rehydrate(&written, &mut vault, &given).map_err(|e| match e {
+        let vault_error = |e| match e {
             VaultError::Db(e) => TicketError::from(e),
             other => TicketError::Corrupt(other.to_string()),
-        })?;
+        };
+        let (text, mut stats) = rehydrate(&written, &mut vault, &given).map_err(vault_error)?;
         comment.body = crate::sensitive::Sensitive(text);
+        // Text files are re-hydrated like the reply's text; other files go home as sent.
+        for (file, original) in &mut files {
+            let text = std::str::from_utf8(file.content.expose())
+                .ok()
+                .filter(|_| is_text(&file.media_type));
+            let Some(text) = text else { continue };
+            let (home, found) = rehydrate(text, &mut vault, &given).map_err(vault_error)?;
+            if home != text {
+                *original = Some(file.clone());
+                *file = file.with_content(home.into_bytes());
+            }
+            stats += found;
+        }
         Some(stats)
     } else {
         None
@@ -251,6 +369,12 @@ pub fn reply(
         now,
     )?
     .ok_or_else(|| TicketError::Conflict("duplicate reply".into()))?;
+    let attached = Attached {
+        comment_key: Some(&comment.dedupe_key),
+        share_id: Some(share.id),
+    };
+    let pairs = files.iter().map(|(f, w)| (f, w.as_ref()));
+    let files = attachments::add(conn, ticket_id, attached, pairs, now)?;
     ledger::append(
         conn,
         now,
@@ -264,6 +388,7 @@ pub fn reply(
                 "comment_id": row.id,
                 "public": row.public,
                 "characters": written.chars().count(),
+                "attachments": files.len(),
                 "rehydration": rehydrated,
             }),
         },
@@ -280,6 +405,7 @@ pub fn reply(
                 "author": who.ledger_name(),
                 "public": row.public,
                 "body": row.body,
+                "attachments": files.iter().map(|f| f.view(Some(row.id))).collect::<Vec<_>>(),
             }),
         )],
     )?;

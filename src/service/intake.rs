@@ -12,6 +12,7 @@ use crate::redaction::VaultKeys;
 use crate::service::sharing::{RoutingDecision, route, send_update};
 use crate::service::timekeeping;
 use crate::shares;
+use crate::tickets::attachments;
 use crate::tickets::store::{self, Origin};
 use crate::tickets::{CommentInput, NewTicket, TicketError, parse_stored};
 
@@ -63,6 +64,7 @@ pub fn ingest(
     let (row, created) = store::upsert(conn, ticket, existing, &fingerprint, now)?;
     let added = store::add_inhouse_comments(conn, row.id, &ticket.comments, now)?;
     let comments_added = added.len();
+    attachments::add_inhouse(conn, row.id, &ticket.attachments, &ticket.comments, now)?;
     let customer_wrote = added.iter().any(|c| c.public);
     let routing = route(conn, contracts, keys, &row, actor, now)?;
     if routing.outcome == RoutingOutcome::AlreadyShared {
@@ -105,6 +107,7 @@ pub fn add_inhouse_comment(
     let Some(added) = store::add_comment(conn, id, Origin::Inhouse, &comment, now)? else {
         return Ok(None);
     };
+    attachments::add_inhouse(conn, id, &[], std::slice::from_ref(&comment), now)?;
     if added.public {
         timekeeping::customer_wrote(conn, contracts, id, now)?;
     }

@@ -18,6 +18,7 @@ use crate::routing::{self, Consideration, RoutableTicket};
 use crate::service::recall::{RecallCause, take_back};
 use crate::service::timekeeping;
 use crate::shares;
+use crate::tickets::attachments;
 use crate::tickets::store::{self, CommentReader, TicketRow};
 use crate::tickets::{NewTicket, TicketError, parse_stored, queue_depth};
 
@@ -508,7 +509,19 @@ pub(crate) fn project_for(
     now: DateTime<Utc>,
 ) -> Result<Result<redaction::Projection, RedactionError>, TicketError> {
     let comments = store::comments_of(conn, row.id)?;
-    let source = store::source_ticket(row, &comments, reader);
+    let files = attachments::of_ticket(conn, row.id)?;
+    let mut source = store::source_ticket(row, &comments, &files, reader);
+    // Only the files the contract scans are read: the others are sent or withheld unread.
+    for file in &mut source.attachments {
+        let plan =
+            redaction::attachments::plan(&contract.confidentiality.attachments, &file.media_type);
+        if !file.own && plan == redaction::attachments::Plan::Scan {
+            file.content = Some(std::sync::Arc::new(attachments::content(
+                conn,
+                &file.sha256,
+            )?));
+        }
+    }
     let attempt = conn.transaction(|c| {
         let mut vault = Vault::new(c, keys, &contract.id, now);
         redaction::project(&source, &contract.confidentiality, &mut vault)
@@ -555,6 +568,7 @@ pub fn preview(
     scratch.external_id = crate::random::random_hex(8);
     let (row, _) = store::upsert(conn, &scratch, None, "", now)?;
     store::add_inhouse_comments(conn, row.id, &scratch.comments, now)?;
+    attachments::add_inhouse(conn, row.id, &scratch.attachments, &scratch.comments, now)?;
     let projected = project_for(
         conn,
         keys,

@@ -57,6 +57,8 @@ pub struct InhouseTicket {
     pub routing: Option<RoutingDecision>,
     /// The contractor's replies (public and internal), re-hydrated, oldest first.
     pub replies: Vec<CommentView>,
+    /// Files of the ticket, its comments and the replies, oldest first.
+    pub attachments: Vec<crate::tickets::attachments::AttachmentView>,
 }
 
 /// The customer, in clear.
@@ -84,6 +86,20 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: TicketId) -> Result<InhouseTic
     let id = id.get();
     let row = store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comments = store::comments_of(conn, id)?;
+    let comment_ids: std::collections::HashMap<&str, i64> = comments
+        .iter()
+        .map(|c| (c.dedupe_key.as_str(), c.id))
+        .collect();
+    let attachments = crate::tickets::attachments::of_ticket(conn, id)?
+        .iter()
+        .map(|f| {
+            let comment_id = f
+                .comment_key
+                .as_deref()
+                .and_then(|k| comment_ids.get(k).copied());
+            f.view(comment_id)
+        })
+        .collect();
     let share = match shares::latest_for_ticket(conn, id)? {
         Some(s) => {
             let clocks = shares::clocks::of_share(conn, s.id)?;
@@ -116,6 +132,7 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: TicketId) -> Result<InhouseTic
         }),
         routing: serde_json::from_str(&row.routing).ok(),
         replies: replies.iter().map(|c| c.view()).collect(),
+        attachments,
         source: row.source,
         external_id: row.external_id,
         subject: row.subject,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::TicketError;
+use super::attachments::{AttachmentInput, MAX_ATTACHMENTS, NewAttachment, check_all};
 use crate::model::{Channel, Priority, TicketStatus, is_identifier};
 use crate::sensitive::Sensitive;
 
@@ -48,6 +49,9 @@ pub struct CommentInput {
     /// When it was written; defaults to now.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
+    /// Files that came with it.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
 }
 
 fn yes() -> bool {
@@ -95,6 +99,9 @@ pub struct TicketInput {
     /// Comments so far.
     #[serde(default)]
     pub comments: Vec<CommentInput>,
+    /// Files attached to the ticket itself (files of a comment go with the comment).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
 }
 
 fn new_status() -> TicketStatus {
@@ -114,6 +121,8 @@ pub struct NewComment {
     pub public: bool,
     /// When written.
     pub created_at: Option<DateTime<Utc>>,
+    /// Files that came with it.
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// A checked ticket, ready to store.
@@ -149,6 +158,8 @@ pub struct NewTicket {
     pub status: TicketStatus,
     /// Comments.
     pub comments: Vec<NewComment>,
+    /// Files attached to the ticket itself.
+    pub attachments: Vec<NewAttachment>,
 }
 
 const MAX_KEY: usize = 200;
@@ -237,12 +248,18 @@ impl CommentInput {
                 )
             ),
         };
+        let attachments = check_all(
+            self.attachments,
+            &format!("{prefix}.attachments"),
+            &dedupe_key,
+        )?;
         Ok(NewComment {
             dedupe_key,
             author,
             body,
             public: self.public,
             created_at: self.created_at,
+            attachments,
         })
     }
 }
@@ -252,6 +269,14 @@ impl NewTicket {
     /// in order. Equal digests mean a re-push that changes nothing.
     pub fn fingerprint(&self) -> String {
         let expose = |v: &Option<Sensitive<String>>| v.as_ref().map(|s| s.expose().clone());
+        let files = |files: &[NewAttachment]| -> Vec<Value> {
+            files
+                .iter()
+                .map(|f| {
+                    serde_json::json!([f.dedupe_key, f.file_name.expose(), f.media_type, f.sha256])
+                })
+                .collect()
+        };
         let comments: Vec<Value> = self
             .comments
             .iter()
@@ -262,6 +287,7 @@ impl NewTicket {
                     c.body.expose(),
                     c.public,
                     c.created_at,
+                    files(&c.attachments),
                 ])
             })
             .collect();
@@ -279,6 +305,7 @@ impl NewTicket {
             self.custom_fields,
             self.status,
             comments,
+            files(&self.attachments),
         ]);
         crate::contracts::sha256_hex(&all.to_string())
     }
@@ -334,6 +361,14 @@ impl TryFrom<TicketInput> for NewTicket {
             .enumerate()
             .map(|(i, c)| c.check(&format!("comments[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
+        let attachments = check_all(t.attachments, "attachments", "")?;
+        let files = attachments.len() + comments.iter().map(|c| c.attachments.len()).sum::<usize>();
+        if files > MAX_ATTACHMENTS {
+            return Err(invalid(
+                "attachments",
+                format!("at most {MAX_ATTACHMENTS} files in one push, with its comments'"),
+            ));
+        }
         Ok(Self {
             source: key("source", &t.source)?,
             external_id: key("external_id", &t.external_id)?,
@@ -350,6 +385,7 @@ impl TryFrom<TicketInput> for NewTicket {
             custom_fields: t.custom_fields,
             status: t.status,
             comments,
+            attachments,
         })
     }
 }

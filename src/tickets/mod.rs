@@ -2,6 +2,7 @@
 //! its storage (tickets and comments) and the in-house queue. The workflows that route, share,
 //! recall and time tickets across domains are in [`crate::service`].
 
+pub mod attachments;
 pub mod input;
 mod queue;
 pub mod store;

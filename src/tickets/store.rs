@@ -4,11 +4,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use super::attachments::AttachmentRow;
 use super::input::{NewComment, NewTicket};
 use crate::clock::{from_db, to_db};
 use crate::db::AnyConnection;
 use crate::db::schema::{comments, tickets};
 use crate::model::CommentOrigin;
+use crate::redaction::attachments::SourceAttachment;
 use crate::redaction::{SourceComment, SourceTicket};
 
 /// A stored ticket.
@@ -451,23 +453,31 @@ pub fn comments_of(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// The ticket and its comments in the form projection takes, as `reader` may see them.
+/// The ticket, its comments and files in the form projection takes, as `reader` may see them.
+/// File contents are not loaded here: only those the contract scans are needed.
 pub fn source_ticket(
     ticket: &TicketRow,
     comments: &[CommentRow],
+    files: &[AttachmentRow],
     reader: CommentReader,
 ) -> SourceTicket {
+    // Replies written under another (earlier) share are never shown to this contractor,
+    // except those of the share it was escalated from.
+    let readable = |c: &&CommentRow| {
+        c.origin == CommentOrigin::Inhouse
+            || reader.is_own(c.share_id)
+            || reader.is_handed_over(c.share_id)
+    };
+    let comment_ids: std::collections::HashMap<&str, i64> = comments
+        .iter()
+        .filter(readable)
+        .map(|c| (c.dedupe_key.as_str(), c.id))
+        .collect();
     SourceTicket {
         fields: ticket.source_fields(),
         comments: comments
             .iter()
-            // Replies written under another (earlier) share are never shown to this contractor,
-            // except those of the share it was escalated from.
-            .filter(|c| {
-                c.origin == CommentOrigin::Inhouse
-                    || reader.is_own(c.share_id)
-                    || reader.is_handed_over(c.share_id)
-            })
+            .filter(readable)
             .map(|c| {
                 let own = reader.is_own(c.share_id);
                 // Its own replies come back to the contractor as it wrote them; replies handed
@@ -482,6 +492,31 @@ pub fn source_ticket(
                     as_written: as_written.is_some(),
                     created_at: from_db(c.created_at).to_rfc3339(),
                 }
+            })
+            .collect(),
+        attachments: files
+            .iter()
+            .filter_map(|f| {
+                let comment_id = match &f.comment_key {
+                    Some(key) => Some(*comment_ids.get(key.as_str())?),
+                    None => None,
+                };
+                let own = reader.is_own(f.share_id);
+                // The contractor's own file comes back as it sent it.
+                let (sha256, size) = match (&f.written_sha256, own) {
+                    (Some(written), true) => (written.clone(), f.written_size.unwrap_or(f.size)),
+                    _ => (f.sha256.clone(), f.size),
+                };
+                Some(SourceAttachment {
+                    id: f.id,
+                    comment_id,
+                    file_name: f.file_name.clone(),
+                    media_type: f.media_type.clone(),
+                    size,
+                    sha256,
+                    own,
+                    content: None,
+                })
             })
             .collect(),
     }

@@ -199,9 +199,18 @@ async fn every_bad_input_class_gets_a_problem(app: TestApp) {
         (415, Some("unsupported_media_type"))
     );
 
+    // A request that may carry files takes 24 MiB; the others 1 MiB.
     let mut huge = ticket_en("B");
-    huge["description"] = json!("x".repeat(1024 * 1024 + 1));
+    huge["description"] = json!("x".repeat(24 * 1024 * 1024 + 1));
     let too_big = app.ingest(&huge).await;
+    assert_eq!(
+        (too_big.status, too_big.body["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    let mut big = ticket_en("B");
+    big["description"] = json!("x".repeat(1024 * 1024 + 1));
+    let body = serde_json::to_vec(&big).unwrap_or_default();
+    let too_big = raw(&app, "/api/v1/routing/preview", "application/json", body).await;
     assert_eq!(
         (too_big.status, too_big.body["code"].as_str()),
         (413, Some("payload_too_large"))

@@ -5,6 +5,7 @@ mod helpers;
 mod hostile;
 
 mod adapters;
+mod attachments;
 mod auth;
 mod bad_input;
 pub(crate) mod cli;

@@ -1,0 +1,2 @@
+DROP TABLE attachment_contents;
+DROP TABLE attachments;
