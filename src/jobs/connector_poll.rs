@@ -431,8 +431,16 @@ impl ConnectorPoller {
         update["body"]["Attachments"] = files
             .into_iter()
             .map(|f| {
+                // RT 5.0 fails (HTTP 500, "Wide character") on a file name that is not ASCII;
+                // an RFC 2047 encoded word comes through and RT decodes it to the name.
+                let name = if f.file_name.is_ascii() {
+                    f.file_name
+                } else {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&f.file_name);
+                    format!("=?UTF-8?B?{encoded}?=")
+                };
                 serde_json::json!({
-                    "FileName": f.file_name,
+                    "FileName": name,
                     "FileType": f.media_type,
                     "FileContent": base64::engine::general_purpose::STANDARD.encode(&f.content),
                 })

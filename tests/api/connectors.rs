@@ -574,6 +574,195 @@ on_both_backends!(with rt_connector:
     replicas_take_each_rt_change_once,
 );
 on_both_backends!(with rt_connector_polling: the_background_poll_takes_rt_tickets_in);
+
+/// [`rt_connector`], under a contract that sends text files (scanned) and no other type.
+fn rt_connector_with_files(config: &mut Config) {
+    rt_connector(config);
+    let path = config.contracts_dir.join("acme-en.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let text = text.replace(
+        "[confidentiality]\n",
+        "[confidentiality]\nattachments = [\"text/plain\"]\n",
+    );
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The files of the gateway's messages in RT ticket `id`: (name, type, content).
+async fn files_written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String, Vec<u8>)> {
+    use base64::Engine as _;
+    let history = rt
+        .call(
+            &rt.agent,
+            reqwest::Method::GET,
+            &format!("/ticket/{id}/history?per_page=100&fields=Type,Creator"),
+            Value::Null,
+        )
+        .await;
+    let mut out = Vec::new();
+    for item in history["items"].as_array().into_iter().flatten() {
+        if item["Creator"]["id"] != "msp-bridge" {
+            continue;
+        }
+        let txn = item["id"].as_str().unwrap_or_default();
+        let parts = rt
+            .call(
+                &rt.agent,
+                reqwest::Method::GET,
+                &format!("/transaction/{txn}/attachments?fields=Filename,ContentType"),
+                Value::Null,
+            )
+            .await;
+        for part in parts["items"].as_array().into_iter().flatten() {
+            let name = part["Filename"].as_str().unwrap_or_default();
+            if name.is_empty() {
+                continue;
+            }
+            let record = rt
+                .call(
+                    &rt.agent,
+                    reqwest::Method::GET,
+                    &format!("/attachment/{}", part["id"].as_str().unwrap_or_default()),
+                    Value::Null,
+                )
+                .await;
+            let encoded: String = record["Content"]
+                .as_str()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect();
+            let content = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap_or_default();
+            let media = part["ContentType"].as_str().unwrap_or_default().to_owned();
+            out.push((name.to_owned(), media, content));
+        }
+    }
+    out
+}
+
+async fn rt_files_are_redacted_or_withheld_and_reply_files_go_back(app: TestApp) {
+    use base64::Engine as _;
+    let Some(rt) = Rt::from_env() else { return };
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let queue = queue_of(&app);
+    rt.as_agent("/queue", json!({ "Name": queue })).await;
+    let scan = "Паспорт 4510 654321, почта ivan.petrov@example.ru\n";
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x01\xff";
+    let created = rt
+        .as_agent(
+            "/ticket",
+            json!({ "Queue": queue, "Subject": "Документы", "Content": "Файлы во вложении",
+                    "ContentType": "text/plain", "Requestor": "ivan.petrov@example.ru",
+                    "Attachments": [
+                        { "FileName": "scan.txt", "FileType": "text/plain", "FileContent": b64(scan.as_bytes()) },
+                        { "FileName": "shot.png", "FileType": "image/png", "FileContent": b64(png) },
+                    ] }),
+        )
+        .await;
+    let ticket = created["id"].as_str().unwrap_or_default().to_owned();
+    poll(&app).await;
+    let id = gateway_id(&app, &ticket).unwrap_or_else(|| panic!("not taken in"));
+
+    // The in-house copy holds both files byte for byte (binary content read from each file's
+    // own record, not from RT's listing, which mangles it); the text part is not a file.
+    let inhouse = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    assert_eq!(inhouse.body["description"], "Файлы во вложении");
+    let files = inhouse.body["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let shot = files
+        .iter()
+        .find(|f| f["file_name"] == "shot.png")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        shot["sha256"],
+        msp_bridge::crypto::sha256_hex(png),
+        "{shot}"
+    );
+
+    // The contractor: the text file redacted, the image withheld (not a passed type).
+    let acme = app.contractor("acme");
+    let view = app.contractor_view("acme", id).await;
+    let listed = view.body["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let find = |name: &str| {
+        listed
+            .iter()
+            .find(|f| f["file_name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in {listed:?}"))
+    };
+    assert_eq!(find("shot.png")["withheld"], "type_not_allowed");
+    let text = find("scan.txt");
+    assert_eq!(text["disposition"], "redacted");
+    let got = app
+        .client
+        .get(format!(
+            "{}/api/v1/contractor/tickets/{id}/attachments/{}",
+            app.base, text["id"]
+        ))
+        .bearer_auth(&acme)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(got.starts_with("Паспорт"), "{got}");
+    for secret in ["4510 654321", "ivan.petrov@example.ru"] {
+        assert!(!got.contains(secret), "{secret} in {got}");
+    }
+    let token = view.body["requester"]["email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(got.contains(&token), "{got}");
+
+    // A reply's file goes into RT with the correspondence, its token turned back.
+    let summary = format!("Возврат отправлен на {token}\n");
+    let reply = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &acme,
+            &json!({ "body": "Готово, справка во вложении.", "public": true,
+                     "attachments": [{ "file_name": "справка.txt", "media_type": "text/plain",
+                                       "content": b64(summary.as_bytes()) }] }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let report = app.pollers[0]
+        .write_back_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.written, 1, "{report:?}");
+    let written = files_written_by_gateway(&rt, &ticket).await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    let (name, media, content) = &written[0];
+    assert_eq!(
+        (name.as_str(), media.as_str()),
+        ("справка.txt", "text/plain")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(content),
+        "Возврат отправлен на ivan.petrov@example.ru\n"
+    );
+    // The gateway's own correspondence is not read back as news.
+    let files_before = app.count(&format!("attachments WHERE ticket_id = {id}"));
+    poll(&app).await;
+    assert_eq!(
+        app.count(&format!("attachments WHERE ticket_id = {id}")),
+        files_before
+    );
+}
+
+on_both_backends!(with rt_connector_with_files: rt_files_are_redacted_or_withheld_and_reply_files_go_back);
 on_both_backends!(with rt_connector_job: a_contractor_reply_is_written_into_rt_at_once);
 async fn a_connection_held_by_another_replica_is_left_alone(app: TestApp) {
     let now = app.clock.now();
