@@ -124,6 +124,7 @@ impl Application {
                     .map(|_| Arc::new(tokio::sync::Notify::new()))
                     .collect(),
             ),
+            helpdesks: Arc::new(connectors.clone()),
             reports: Arc::new(
                 crate::reports::Renderer::load(Some(&config.templates_dir))
                     .context("loading report templates")?,

@@ -52,6 +52,17 @@ fn text(v: Option<&Value>) -> Option<String> {
     })
 }
 
+/// A comment's file as Zendesk lists it: the gateway fetches its `content_url` (see
+/// [`crate::tickets::attachments::AttachmentInput::url`]).
+fn file(a: &Value) -> Value {
+    json!({
+        "external_id": text(a.get("id")).map(|id| format!("zendesk-attachment-{id}")),
+        "file_name": a.get("file_name").cloned().unwrap_or(Value::Null),
+        "media_type": a.get("content_type").cloned().unwrap_or(json!("application/octet-stream")),
+        "url": a.get("content_url").cloned().unwrap_or(Value::Null),
+    })
+}
+
 impl Helpdesk for Zendesk {
     fn name(&self) -> &'static str {
         "zendesk"
@@ -102,6 +113,8 @@ impl Helpdesk for Zendesk {
                     "body": c.get("plain_body").or_else(|| c.get("body")).cloned().unwrap_or(Value::Null),
                     "public": c.get("public").cloned().unwrap_or(Value::Bool(true)),
                     "created_at": c.get("created_at").cloned().unwrap_or(Value::Null),
+                    "attachments": c.get("attachments").and_then(Value::as_array)
+                        .into_iter().flatten().map(file).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -25,6 +25,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::sensitive::Sensitive;
+use crate::tickets::attachments::MAX_ATTACHMENT_BYTES;
 
 /// A connection that cannot be used: which file, which key, why (never a secret's value).
 #[derive(Debug, thiserror::Error)]
@@ -168,11 +169,24 @@ async fn send_json(
     call: String,
     request: reqwest::RequestBuilder,
 ) -> Result<serde_json::Value, ConnectorError> {
+    let response = send(&call, request).await?;
+    response.json().await.map_err(|e| ConnectorError::Answer {
+        call,
+        why: e.without_url().to_string(),
+    })
+}
+
+/// Sends a request: a 429 is [`ConnectorError::RateLimited`] (with its `Retry-After`), any
+/// other status but success is [`ConnectorError::Status`].
+async fn send(
+    call: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ConnectorError> {
     let response = request
         .send()
         .await
         .map_err(|e| ConnectorError::Unreachable {
-            call: call.clone(),
+            call: call.to_owned(),
             why: e.without_url().to_string(),
         })?;
     let status = response.status();
@@ -183,18 +197,51 @@ async fn send_json(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        return Err(ConnectorError::RateLimited { call, retry_after });
+        return Err(ConnectorError::RateLimited {
+            call: call.to_owned(),
+            retry_after,
+        });
     }
     if !status.is_success() {
         return Err(ConnectorError::Status {
-            call,
+            call: call.to_owned(),
             status: status.as_u16(),
         });
     }
-    response.json().await.map_err(|e| ConnectorError::Answer {
-        call,
-        why: e.without_url().to_string(),
-    })
+    Ok(response)
+}
+
+/// Fetches the content of every file of `ticket` (its own and its comments') that names a
+/// `url` instead, from the helpdesk connection that serves that URL (Zendesk's
+/// `content_url`), at most [`MAX_ATTACHMENT_BYTES`] each. A URL no connection serves is left
+/// as it is: the ticket's check refuses it, so the gateway never fetches from anywhere a
+/// payload points.
+pub async fn fetch_files(
+    helpdesks: &[std::sync::Arc<HelpdeskClient>],
+    ticket: &mut crate::tickets::TicketInput,
+) -> Result<(), ConnectorError> {
+    use base64::Engine as _;
+    let files = ticket.attachments.iter_mut().chain(
+        ticket
+            .comments
+            .iter_mut()
+            .flat_map(|c| c.attachments.iter_mut()),
+    );
+    for file in files.filter(|f| f.content.is_none()) {
+        let Some(url) = file.url.as_deref() else {
+            continue;
+        };
+        let serving = helpdesks.iter().find_map(|h| match h.as_ref() {
+            HelpdeskClient::Zendesk(z) if z.serves(url) => Some(z),
+            _ => None,
+        });
+        if let Some(zendesk) = serving {
+            let content = zendesk.download(url, MAX_ATTACHMENT_BYTES).await?;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(content);
+            file.content = Some(Sensitive(encoded));
+        }
+    }
+    Ok(())
 }
 
 /// `value` as one path segment (an RT user id may be an e-mail address, or hold `/`).

@@ -51,6 +51,88 @@ impl ZendeskClient {
         super::send_json(call, request).await
     }
 
+    /// Whether `url` is served by this connection's Zendesk: the same scheme, host and port
+    /// as its base URL (a file's `content_url` is on the account's own host).
+    pub fn serves(&self, url: &str) -> bool {
+        match (
+            reqwest::Url::parse(url),
+            reqwest::Url::parse(&self.connector.url),
+        ) {
+            (Ok(file), Ok(base)) => {
+                file.scheme() == base.scheme()
+                    && file.host_str() == base.host_str()
+                    && file.port_or_known_default() == base.port_or_known_default()
+            }
+            _ => false,
+        }
+    }
+
+    /// The content of a file this connection serves ([`Self::serves`]), at most `limit`
+    /// bytes. Zendesk answers with a redirect to its file store, which is followed without
+    /// the credentials (reqwest drops them on a redirect to another host).
+    pub async fn download(&self, url: &str, limit: usize) -> Result<Vec<u8>, ConnectorError> {
+        let call = "GET attachment content_url".to_owned();
+        if !self.serves(url) {
+            return Err(ConnectorError::Answer {
+                call,
+                why: "not a file of this Zendesk".into(),
+            });
+        }
+        let request = self.http.get(url).basic_auth(
+            format!("{}/token", self.connector.user),
+            Some(self.connector.token.expose()),
+        );
+        let mut response = super::send(&call, request).await?;
+        let unreachable = |e: reqwest::Error| ConnectorError::Unreachable {
+            call: call.clone(),
+            why: e.without_url().to_string(),
+        };
+        let mut content = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if content.len() + chunk.len() > limit {
+                return Err(ConnectorError::Answer {
+                    call,
+                    why: format!("the file is larger than {limit} bytes"),
+                });
+            }
+            content.extend_from_slice(&chunk);
+        }
+        Ok(content)
+    }
+
+    /// Uploads a file for a comment (`POST /api/v2/uploads.json`); returns the token a
+    /// comment's `uploads` takes. An upload no comment takes expires in Zendesk by itself.
+    pub async fn upload(
+        &self,
+        file_name: &str,
+        media_type: &str,
+        content: Vec<u8>,
+    ) -> Result<String, ConnectorError> {
+        let call = "POST /api/v2/uploads.json".to_owned();
+        let request = self
+            .http
+            .post(format!(
+                "{}/api/v2/uploads.json?filename={}",
+                self.connector.url,
+                super::segment(file_name)
+            ))
+            .basic_auth(
+                format!("{}/token", self.connector.user),
+                Some(self.connector.token.expose()),
+            )
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .body(content);
+        let answer = super::send_json(call.clone(), request).await?;
+        answer
+            .pointer("/upload/token")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ConnectorError::Answer {
+                call,
+                why: "no upload token".into(),
+            })
+    }
+
     /// Applies an update body (`{"ticket": {…}}`) to ticket `id`.
     pub async fn apply(&self, id: &str, update: &Value) -> Result<(), ConnectorError> {
         self.call(

@@ -69,7 +69,18 @@ pub async fn inbound(
     JsonBody(payload): JsonBody<serde_json::Value, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
     let adapter = crate::adapters::by_name(&adapter).ok_or_else(ApiError::not_found)?;
-    let input = adapter.ticket(payload)?;
+    let mut input = adapter.ticket(payload)?;
+    // Files the payload names by URL come from the helpdesk now, before anything is stored.
+    crate::connectors::fetch_files(&state.helpdesks, &mut input)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "a file of the payload could not be fetched");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("a file could not be fetched from the helpdesk ({e}); send it again later"),
+            )
+        })?;
     upsert(state, req, who, input).await
 }
 

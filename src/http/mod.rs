@@ -50,6 +50,8 @@ pub struct AppState {
     /// One per helpdesk connection: poked when events were written, so a contractor's reply
     /// is written back into the helpdesk at once rather than at the next poll.
     pub connector_wakes: Arc<Vec<Arc<tokio::sync::Notify>>>,
+    /// The helpdesk connections: where files a payload names by URL are fetched from.
+    pub helpdesks: Arc<Vec<Arc<crate::connectors::HelpdeskClient>>>,
     /// Report templates, checked when loaded.
     pub reports: Arc<crate::reports::Renderer>,
     /// The gateway-wide report schedule, if configured.

@@ -341,9 +341,7 @@ impl ConnectorPoller {
                 self.settle_write(None, None, position).await?;
                 continue;
             };
-            if let (HelpdeskClient::Rt(_), Some(gateway_ticket)) =
-                (self.client.as_ref(), item.envelope.ticket)
-            {
+            if let Some(gateway_ticket) = item.envelope.ticket {
                 self.attach_files(&mut update, gateway_ticket.get(), &item.envelope.data)
                     .await?;
             }
@@ -400,8 +398,9 @@ impl ConnectorPoller {
         Ok(report)
     }
 
-    /// Puts the files a contractor's reply carries into its Request Tracker call (REST2's
-    /// `Attachments`: name, type, base64 content), read from the gateway's store in clear.
+    /// Puts the files a contractor's reply carries into its helpdesk call, read from the
+    /// gateway's store in clear: Request Tracker takes them inline (REST2 `Attachments`: name,
+    /// type, base64), Zendesk as upload tokens on the comment (each file uploaded first).
     async fn attach_files(
         &self,
         update: &mut Value,
@@ -415,7 +414,7 @@ impl ConnectorPoller {
             .flatten()
             .filter_map(|a| a.get("id").and_then(Value::as_i64))
             .collect();
-        if ids.is_empty() || update.get("body").is_none() {
+        if ids.is_empty() {
             return Ok(());
         }
         let db = self.db.clone();
@@ -428,24 +427,23 @@ impl ConnectorPoller {
             })
         })
         .await?;
-        update["body"]["Attachments"] = files
-            .into_iter()
-            .map(|f| {
-                // RT 5.0 fails (HTTP 500, "Wide character") on a file name that is not ASCII;
-                // an RFC 2047 encoded word comes through and RT decodes it to the name.
-                let name = if f.file_name.is_ascii() {
-                    f.file_name
-                } else {
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(&f.file_name);
-                    format!("=?UTF-8?B?{encoded}?=")
-                };
-                serde_json::json!({
-                    "FileName": name,
-                    "FileType": f.media_type,
-                    "FileContent": base64::engine::general_purpose::STANDARD.encode(&f.content),
-                })
-            })
-            .collect();
+        match self.client.as_ref() {
+            HelpdeskClient::Rt(_) if update.get("body").is_some() => {
+                update["body"]["Attachments"] = files.into_iter().map(rt_attachment).collect();
+            }
+            HelpdeskClient::Zendesk(zendesk) if update.pointer("/ticket/comment").is_some() => {
+                let mut tokens = Vec::with_capacity(files.len());
+                for f in files {
+                    tokens.push(
+                        zendesk
+                            .upload(&f.file_name, &f.media_type, f.content)
+                            .await?,
+                    );
+                }
+                update["ticket"]["comment"]["uploads"] = serde_json::json!(tokens);
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -526,6 +524,23 @@ impl ConnectorPoller {
             };
         }
     }
+}
+
+/// A file as Request Tracker's REST2 takes it with a message. RT 5.0 fails (HTTP 500, "Wide
+/// character") on a file name that is not ASCII; an RFC 2047 encoded word comes through and RT
+/// decodes it to the name.
+fn rt_attachment(f: crate::tickets::attachments::FileDownload) -> Value {
+    let name = if f.file_name.is_ascii() {
+        f.file_name
+    } else {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&f.file_name);
+        format!("=?UTF-8?B?{encoded}?=")
+    };
+    serde_json::json!({
+        "FileName": name,
+        "FileType": f.media_type,
+        "FileContent": base64::engine::general_purpose::STANDARD.encode(&f.content),
+    })
 }
 
 /// Runs diesel work on the blocking pool.

@@ -37,8 +37,14 @@ pub struct AttachmentInput {
     /// Its media type (`text/plain`, `image/png`, …); parameters such as `charset` are dropped.
     pub media_type: String,
     /// The content, base64 (at most 8 MiB decoded).
-    #[schema(value_type = String, format = Byte)]
-    pub content: Sensitive<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Byte)]
+    pub content: Option<Sensitive<String>>,
+    /// Instead of `content`, where the helpdesk serves the file (a Zendesk `content_url`): the
+    /// gateway fetches it from a helpdesk connection of its own on that host, with that
+    /// connection's credentials, and from nowhere else.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// A checked file, ready to store.
@@ -104,8 +110,20 @@ impl AttachmentInput {
                 "is not a media type such as `text/plain`",
             )
         })?;
+        let Some(encoded) = &self.content else {
+            return Err(invalid(
+                format!("{prefix}.content"),
+                match self.url {
+                    Some(_) => {
+                        "is missing: no helpdesk connection of the gateway serves this `url`"
+                    }
+                    None => "is required (base64), or a `url` a helpdesk connection serves",
+                },
+            ));
+        };
+        let encoded = encoded.expose();
         // Base64 is at most 4/3 of the content: refuse what cannot fit before decoding it.
-        let encoded = self.content.expose();
+
         if encoded.len() > MAX_ATTACHMENT_BYTES / 3 * 4 + 4 {
             return Err(invalid(
                 format!("{prefix}.content"),

@@ -380,3 +380,127 @@ async fn postgres() {
         None => eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run"),
     }
 }
+
+/// Files: a comment's `content_url` is fetched from the connection's own Zendesk (and from no
+/// other host); a contractor's reply file is uploaded and its token put on the comment.
+async fn zendesk_files_come_in_and_go_out(app: TestApp, fake: FakeZendesk, url: String) {
+    use base64::Engine as _;
+    let with_file = |id: u64, content_url: &str| {
+        json!({ "ticket": {
+            "id": id, "subject": "Crash", "description": "See the log",
+            "priority": "normal", "status": "open", "via": { "channel": "email" },
+            "requester": { "name": "John Smith", "email": "john.smith@example.com", "locale": "en-US" },
+            "comments": [ { "id": 1274, "author_id": 42, "body": "Log attached", "public": true,
+                "attachments": [ { "id": 498483, "file_name": "crash.log", "content_type": "text/plain",
+                                   "size": 31, "content_url": content_url } ] } ]
+        }})
+    };
+    // A URL on a host the gateway has no connection to is never fetched.
+    let elsewhere = app
+        .post(
+            "/api/v1/inbound/zendesk",
+            &app.inhouse(),
+            &with_file(
+                35437,
+                "http://127.0.0.1:9/attachments/token/x/?name=crash.log",
+            ),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 400, "{}", elsewhere.body);
+    assert_eq!(
+        elsewhere.body["field"],
+        "comments[0].attachments[0].content"
+    );
+    assert!(fake.asked().is_empty());
+    assert_eq!(app.count("tickets"), 0);
+
+    let log = "login by john.smith@example.com";
+    fake.will(&[Recorded {
+        status: 200,
+        retry_after: None,
+        content_type: "text/plain",
+        body: log.into(),
+    }]);
+    let content_url = format!("{url}/attachments/token/vx9/?name=crash.log");
+    let created = app
+        .post(
+            "/api/v1/inbound/zendesk",
+            &app.inhouse(),
+            &with_file(35436, &content_url),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let fetched = fake.asked();
+    assert_eq!(fetched.len(), 1);
+    assert_eq!(fetched[0].path, "/attachments/token/vx9/?name=crash.log");
+    assert!(fetched[0].authorization.starts_with("Basic "));
+    let id = created.body["id"].as_i64().unwrap_or_default();
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await;
+    let file = &ticket.body["attachments"][0];
+    assert_eq!(file["file_name"], "crash.log");
+    assert_eq!(
+        file["sha256"],
+        msp_bridge::crypto::sha256_hex(log.as_bytes())
+    );
+    assert!(file["comment_id"].is_i64(), "{file}");
+
+    // A reply's file: uploaded first, then the comment names its token.
+    let summary = "Refund sent to [EMAIL_1].";
+    let reply = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &app.contractor("acme"),
+            &json!({ "body": "See the summary.", "public": true, "attachments": [
+                { "file_name": "summary.txt", "media_type": "text/plain",
+                  "content": base64::engine::general_purpose::STANDARD.encode(summary) } ] }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    fake.will(&[
+        Recorded::json(
+            201,
+            json!({ "upload": { "token": "6bk3gql82em5nmf", "attachment": { "id": 498490,
+                    "file_name": "summary.txt", "content_type": "text/plain" } } }),
+        ),
+        updated(),
+    ]);
+    let sent = write_back(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sent.written, 1, "{sent:?}");
+    let asked = fake.asked();
+    assert_eq!(
+        (asked[0].method.as_str(), asked[0].path.as_str()),
+        ("POST", "/api/v2/uploads.json?filename=summary.txt")
+    );
+    assert_eq!(
+        asked[1].body["ticket"]["comment"],
+        json!({ "body": "See the summary.", "public": true, "uploads": ["6bk3gql82em5nmf"] })
+    );
+}
+
+async fn start_with_url(backend: Backend) -> Option<(TestApp, FakeZendesk, String)> {
+    let (fake, url) = FakeZendesk::start();
+    let file_url = url.clone();
+    let app = spawn_with(backend, move |config| {
+        write_connector_file(&config.connectors_dir, &file_url);
+    })
+    .await?;
+    Some((app, fake, url))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_sqlite() {
+    let (app, fake, url) = start_with_url(Backend::Sqlite)
+        .await
+        .unwrap_or_else(|| panic!("sqlite always runs"));
+    zendesk_files_come_in_and_go_out(app, fake, url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_postgres() {
+    match start_with_url(Backend::Postgres).await {
+        Some((app, fake, url)) => zendesk_files_come_in_and_go_out(app, fake, url).await,
+        None => eprintln!("BRIDGE_TEST_POSTGRES_URL unset: PostgreSQL variant not run"),
+    }
+}
