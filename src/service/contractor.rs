@@ -115,26 +115,10 @@ pub fn view(
 ) -> Result<View, TicketError> {
     let ticket_id = ticket_id.get();
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
-    let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     let actor = who.ledger_name();
-    let projection = match project_for(conn, keys, &file.contract, &ticket, reader_of(&share), now)?
-    {
-        Ok(projection) => projection,
-        Err(e) => {
-            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; read refused");
-            ledger::append(
-                conn,
-                now,
-                NewEntry {
-                    actor: &actor,
-                    action: Action::ReadRefused,
-                    contract_id: Some(&share.contract_id),
-                    ticket_id: Some(ticket_id),
-                    details: json!({ "share_id": share.id, "reason": e.to_string() }),
-                },
-            )?;
-            return Ok(View::Refused);
-        }
+    let Some(projection) = projection_or_refusal(conn, keys, &actor, &share, file, None, now)?
+    else {
+        return Ok(View::Refused);
     };
     ledger::append(
         conn,
@@ -157,6 +141,44 @@ pub fn view(
         sla: clocks.iter().map(shares::ClockRow::view).collect(),
         fields: ProjectedFields(projection.body),
     }))
+}
+
+/// The share's ticket as its contract lets the contractor see it; when redaction fails, the
+/// refusal is logged and audited (naming the file asked for, if one was) and there is nothing
+/// to show (fail closed).
+fn projection_or_refusal(
+    conn: &mut AnyConnection,
+    keys: &VaultKeys,
+    actor: &str,
+    share: &ShareRow,
+    file: &ContractFile,
+    attachment_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::redaction::Projection>, TicketError> {
+    let ticket_id = share.ticket_id;
+    let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
+    match project_for(conn, keys, &file.contract, &ticket, reader_of(share), now)? {
+        Ok(projection) => Ok(Some(projection)),
+        Err(e) => {
+            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; nothing shown");
+            let mut details = json!({ "share_id": share.id, "reason": e.to_string() });
+            if let Some(id) = attachment_id {
+                details["attachment_id"] = json!(id);
+            }
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor,
+                    action: Action::ReadRefused,
+                    contract_id: Some(&share.contract_id),
+                    ticket_id: Some(ticket_id),
+                    details,
+                },
+            )?;
+            Ok(None)
+        }
+    }
 }
 
 /// What a contractor's download of a file produced.
@@ -185,32 +207,11 @@ pub fn download(
 ) -> Result<Download, TicketError> {
     let ticket_id = ticket_id.get();
     let (share, file) = visible_share(conn, contracts, who, ticket_id, now)?;
-    let ticket = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     let actor = who.ledger_name();
-    let mut projection = match project_for(
-        conn,
-        keys,
-        &file.contract,
-        &ticket,
-        reader_of(&share),
-        now,
-    )? {
-        Ok(projection) => projection,
-        Err(e) => {
-            tracing::warn!(ticket = ticket_id, contract = %share.contract_id, error = %e, "redaction failed; download refused");
-            ledger::append(
-                conn,
-                now,
-                NewEntry {
-                    actor: &actor,
-                    action: Action::ReadRefused,
-                    contract_id: Some(&share.contract_id),
-                    ticket_id: Some(ticket_id),
-                    details: json!({ "share_id": share.id, "attachment_id": attachment_id, "reason": e.to_string() }),
-                },
-            )?;
-            return Ok(Download::Refused);
-        }
+    let asked = Some(attachment_id);
+    let Some(mut projection) = projection_or_refusal(conn, keys, &actor, &share, file, asked, now)?
+    else {
+        return Ok(Download::Refused);
     };
     let shown = projection
         .attachments

@@ -68,6 +68,14 @@ async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String, Strin
         header("content-type"),
         header("content-disposition"),
     );
+    if status == 200 {
+        // Nothing in a file runs in a browser, nor is it taken for another type.
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert!(
+            header("content-security-policy").contains("sandbox"),
+            "{path}"
+        );
+    }
     let bytes = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     (status, media, disposition, bytes)
 }

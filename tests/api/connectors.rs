@@ -268,7 +268,8 @@ async fn rt_tickets_are_taken_in_once_with_their_messages(app: TestApp) {
 }
 
 /// The messages the gateway's RT user wrote into ticket `id`: (type, text).
-async fn written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String)> {
+/// The gateway's messages in RT ticket `id`: (type, transaction id), oldest first.
+async fn gateway_messages(rt: &Rt, id: &str) -> Vec<(String, String)> {
     let history = rt
         .call(
             &rt.agent,
@@ -284,6 +285,14 @@ async fn written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String)> {
             continue;
         }
         let txn = item["id"].as_str().unwrap_or_default();
+        out.push((kind.to_owned(), txn.to_owned()));
+    }
+    out
+}
+
+async fn written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (kind, txn) in gateway_messages(rt, id).await {
         let parts = rt
             .call(
                 &rt.agent,
@@ -293,7 +302,7 @@ async fn written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String)> {
             )
             .await;
         let text = parts["items"][0]["Content"].as_str().unwrap_or_default();
-        out.push((kind.to_owned(), text.trim_end().to_owned()));
+        out.push((kind, text.trim_end().to_owned()));
     }
     out
 }
@@ -590,20 +599,8 @@ fn rt_connector_with_files(config: &mut Config) {
 /// The files of the gateway's messages in RT ticket `id`: (name, type, content).
 async fn files_written_by_gateway(rt: &Rt, id: &str) -> Vec<(String, String, Vec<u8>)> {
     use base64::Engine as _;
-    let history = rt
-        .call(
-            &rt.agent,
-            reqwest::Method::GET,
-            &format!("/ticket/{id}/history?per_page=100&fields=Type,Creator"),
-            Value::Null,
-        )
-        .await;
     let mut out = Vec::new();
-    for item in history["items"].as_array().into_iter().flatten() {
-        if item["Creator"]["id"] != "msp-bridge" {
-            continue;
-        }
-        let txn = item["id"].as_str().unwrap_or_default();
+    for (_, txn) in gateway_messages(rt, id).await {
         let parts = rt
             .call(
                 &rt.agent,
