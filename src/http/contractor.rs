@@ -115,7 +115,7 @@ pub async fn show(
         ("attachment" = i64, Path, description = "The file's id, as the ticket lists it."),
     ),
     responses(
-        (status = 200, description = "The file: text files redacted like free text, others as they are (a type the contract passes). The media type is the file's; the name is in `Content-Disposition`.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The file: text files redacted like free text, others as they are (a type the contract passes). The media type is the file's; the name is in `Content-Disposition`.", body = Vec<u8>, content_type = "*/*"),
     ),
     security(("bearer" = ["contractor"])),
 )]

@@ -179,7 +179,7 @@ pub async fn show(
         ("attachment" = i64, Path, description = "The file's id, as the ticket lists it."),
     ),
     responses(
-        (status = 200, description = "The file in clear (a contractor's text file with its tokens turned back into values). The media type is the file's; the name is in `Content-Disposition`.", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The file in clear (a contractor's text file with its tokens turned back into values). The media type is the file's; the name is in `Content-Disposition`.", body = Vec<u8>, content_type = "*/*"),
     ),
     security(("bearer" = ["inhouse"])),
 )]
