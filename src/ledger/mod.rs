@@ -35,6 +35,8 @@ pub enum Action {
     ShareRead,
     /// A contractor downloaded a file of a shared ticket.
     AttachmentDownload,
+    /// A shared ticket changed in-house and its contractor was sent the fresh projection.
+    ShareUpdate,
     /// A contractor replied on a shared ticket.
     ShareReply,
     /// A contractor changed a share's status.
@@ -81,6 +83,7 @@ impl Action {
             Self::TicketKept => "ticket.kept",
             Self::ShareRead => "share.read",
             Self::AttachmentDownload => "share.attachment_download",
+            Self::ShareUpdate => "share.update",
             Self::ShareReply => "share.reply",
             Self::ShareStatus => "share.status",
             Self::ShareHandback => "share.handback",

@@ -358,6 +358,10 @@ impl Fold {
                 self.attachments.downloads += 1;
                 self.disclose(e, &details);
             }
+            "share.update" => {
+                self.receipt(&details.receipt, false);
+                self.disclose(e, &details);
+            }
             "share.read" => {
                 bump(&mut self.reads, &e.actor, 1);
                 self.receipt(&details.receipt, false);

@@ -78,31 +78,32 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
         }
         let until = now + chrono::Duration::seconds(1);
         let ledger = crate::ledger::walk_period(c, month_ago, until, |_| {})?;
-        let disclosures = crate::ledger::recent(c, &["ticket.share", "share.read"], 20)?
-            .into_iter()
-            .map(|e| {
-                let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
-                let fields = details["receipt"]["fields_sent"]
-                    .as_array()
-                    .map(|f| {
-                        f.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default();
-                DisclosureLine {
-                    at: crate::clock::from_db(e.at)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string(),
-                    action: e.action,
-                    contract: e.contract_id,
-                    ticket: e.ticket_id,
-                    actor: e.actor,
-                    fields,
-                }
-            })
-            .collect();
+        let disclosures =
+            crate::ledger::recent(c, &["ticket.share", "share.update", "share.read"], 20)?
+                .into_iter()
+                .map(|e| {
+                    let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
+                    let fields = details["receipt"]["fields_sent"]
+                        .as_array()
+                        .map(|f| {
+                            f.iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default();
+                    DisclosureLine {
+                        at: crate::clock::from_db(e.at)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string(),
+                        action: e.action,
+                        contract: e.contract_id,
+                        ticket: e.ticket_id,
+                        actor: e.actor,
+                        fields,
+                    }
+                })
+                .collect();
         Ok(Overview {
             ledger,
             contracts,

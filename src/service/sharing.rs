@@ -623,6 +623,18 @@ pub(crate) fn send_update(
             {
                 return Ok(());
             }
+            // A disclosure like the share itself: what the update sends is on the record.
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor,
+                    action: Action::ShareUpdate,
+                    contract_id: Some(&share.contract_id),
+                    ticket_id: Some(ticket_id),
+                    details: json!({ "share_id": share.id, "receipt": projection.receipt }),
+                },
+            )?;
             outbox::enqueue(
                 conn,
                 now,

@@ -165,3 +165,61 @@ async fn parallel_writers_and_sealers_keep_one_chain() {
     );
     assert_eq!(verify(&app).await["first_broken"], Value::Null);
 }
+
+/// A change of a shared ticket that reaches its contractor is a disclosure like the share:
+/// recorded with its receipt, and counted in the report; a re-push that changes nothing the
+/// contractor sees sends and records nothing.
+async fn updates_sent_to_a_contractor_are_recorded(app: TestApp) {
+    let id = app.ingest(&ticket_en("L-U")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let mut changed = ticket_en("L-U");
+    changed["comments"][0]["external_id"] = json!("c3");
+    changed["comments"][0]["body"] = json!("Call me on +44 20 7946 0958 today");
+    let pushed = app.ingest(&changed).await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let again = app.ingest(&changed).await;
+    assert_eq!(again.status, 200);
+    let updates: Vec<Value> = app
+        .ledger()
+        .into_iter()
+        .filter(|e| e.action == "share.update" && e.ticket_id == Some(id))
+        .map(|e| serde_json::from_str(&e.details).unwrap_or_default())
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    let receipt = &updates[0]["receipt"];
+    assert_eq!(receipt["comments_sent"], 2, "{receipt}");
+    assert!(receipt["entities"]["PHONE"].is_object(), "{receipt}");
+    assert!(!updates[0].to_string().contains("7946"));
+    let updated = app
+        .contractor_events("acme-en")
+        .into_iter()
+        .filter(|e| e["type"] == "ticket.updated")
+        .count();
+    assert_eq!(updated, 1);
+
+    let now = msp_bridge::clock::Clock::now(&app.clock);
+    let (from, to) = (
+        now - chrono::Duration::days(1),
+        now + chrono::Duration::days(1),
+    );
+    let report = app
+        .post(
+            "/api/v1/reports",
+            &app.admin(),
+            &json!({ "contract": "acme-en", "from": from, "to": to, "formats": ["csv"] }),
+        )
+        .await;
+    let rid = report.body["items"][0]["id"].clone();
+    let csv = app
+        .get(&format!("/api/v1/reports/{rid}"), &app.admin())
+        .await;
+    let csv = csv.body.as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        csv.lines().filter(|r| r.contains(",share.update,")).count(),
+        1,
+        "{csv}"
+    );
+}
+
+on_both_backends!(updates_sent_to_a_contractor_are_recorded);
