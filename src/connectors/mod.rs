@@ -211,23 +211,16 @@ async fn send(
     Ok(response)
 }
 
-/// Fetches the content of every file of `ticket` (its own and its comments') that names a
-/// `url` instead, from the helpdesk connection that serves that URL (Zendesk's
-/// `content_url`), at most [`MAX_ATTACHMENT_BYTES`] each. A URL no connection serves is left
-/// as it is: the ticket's check refuses it, so the gateway never fetches from anywhere a
-/// payload points.
-pub async fn fetch_files(
+/// Fetches the content of every file among `files` that names a `url` instead, from the
+/// helpdesk connection that serves that URL (Zendesk's `content_url`), at most
+/// [`MAX_ATTACHMENT_BYTES`] each. A URL no connection serves is left as it is: the file's
+/// check refuses it, so the gateway never fetches from anywhere a payload points.
+pub async fn fetch_files<'f>(
     helpdesks: &[std::sync::Arc<HelpdeskClient>],
-    ticket: &mut crate::tickets::TicketInput,
+    files: impl IntoIterator<Item = &'f mut crate::tickets::attachments::AttachmentInput>,
 ) -> Result<(), ConnectorError> {
     use base64::Engine as _;
-    let files = ticket.attachments.iter_mut().chain(
-        ticket
-            .comments
-            .iter_mut()
-            .flat_map(|c| c.attachments.iter_mut()),
-    );
-    for file in files.filter(|f| f.content.is_none()) {
+    for file in files.into_iter().filter(|f| f.content.is_none()) {
         let Some(url) = file.url.as_deref() else {
             continue;
         };

@@ -69,27 +69,41 @@ pub async fn inbound(
     JsonBody(payload): JsonBody<serde_json::Value, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
     let adapter = crate::adapters::by_name(&adapter).ok_or_else(ApiError::not_found)?;
-    let mut input = adapter.ticket(payload)?;
-    // Files the payload names by URL come from the helpdesk now, before anything is stored.
-    crate::connectors::fetch_files(&state.helpdesks, &mut input)
+    let input = adapter.ticket(payload)?;
+    upsert(state, req, who, input).await
+}
+
+/// Files named by URL come from the helpdesk connection that serves them, before anything is
+/// stored; a fetch that fails answers 503, so the sender tries again.
+async fn fetch_files<'f>(
+    state: &AppState,
+    files: impl IntoIterator<Item = &'f mut crate::tickets::attachments::AttachmentInput>,
+) -> Result<(), ApiError> {
+    crate::connectors::fetch_files(&state.helpdesks, files)
         .await
         .map_err(|e| {
-            tracing::warn!(error = %e, "a file of the payload could not be fetched");
+            tracing::warn!(error = %e, "a file could not be fetched from its helpdesk");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 format!("a file could not be fetched from the helpdesk ({e}); send it again later"),
             )
-        })?;
-    upsert(state, req, who, input).await
+        })
 }
 
 async fn upsert(
     state: Data<AppState>,
     req: HttpRequest,
     who: Inhouse,
-    input: TicketInput,
+    mut input: TicketInput,
 ) -> Result<HttpResponse, ApiError> {
+    let files = input.attachments.iter_mut().chain(
+        input
+            .comments
+            .iter_mut()
+            .flat_map(|c| c.attachments.iter_mut()),
+    );
+    fetch_files(&state, files).await?;
     let ticket = NewTicket::try_from(input)?;
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();
@@ -219,8 +233,9 @@ pub async fn comment(
     state: Data<AppState>,
     who: Inhouse,
     id: Path<TicketId>,
-    JsonBody(input): JsonBody<CommentInput, MAX_BODY_WITH_FILES>,
+    JsonBody(mut input): JsonBody<CommentInput, MAX_BODY_WITH_FILES>,
 ) -> Result<HttpResponse, ApiError> {
+    fetch_files(&state, input.attachments.iter_mut()).await?;
     let id = id.into_inner();
     let contracts = state.contracts.current();
     let keys = state.vault_keys.clone();

@@ -477,6 +477,29 @@ async fn zendesk_files_come_in_and_go_out(app: TestApp, fake: FakeZendesk, url: 
         asked[1].body["ticket"]["comment"],
         json!({ "body": "See the summary.", "public": true, "uploads": ["6bk3gql82em5nmf"] })
     );
+
+    // An in-house comment may name its file by URL too: fetched the same way.
+    fake.will(&[Recorded {
+        status: 200,
+        retry_after: None,
+        content_type: "text/plain",
+        body: "second log".into(),
+    }]);
+    let comment = app
+        .post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            &app.inhouse(),
+            &json!({ "external_id": "1275", "author": "agent", "body": "One more", "attachments": [
+                { "file_name": "more.log", "media_type": "text/plain",
+                  "url": format!("{url}/attachments/token/vx10/?name=more.log") } ] }),
+        )
+        .await;
+    assert_eq!(comment.status, 201, "{}", comment.body);
+    assert_eq!(
+        fake.asked()[0].path,
+        "/attachments/token/vx10/?name=more.log"
+    );
+    assert_eq!(app.count(&format!("attachments WHERE ticket_id = {id}")), 3);
 }
 
 async fn start_with_url(backend: Backend) -> Option<(TestApp, FakeZendesk, String)> {
