@@ -120,8 +120,13 @@ pub struct ProjectedAttachment {
 /// What a download of a file sent to a contractor gives.
 #[derive(Debug, Clone)]
 pub enum SentContent {
-    /// The redacted text, made by this projection.
-    Redacted(Arc<Vec<u8>>),
+    /// The redacted text, made by this projection, and the personal data found in it.
+    Redacted {
+        /// The text.
+        text: Arc<Vec<u8>>,
+        /// What was found and done, by kind and action.
+        found: EntityCounts,
+    },
     /// The stored content under this SHA-256.
     Stored(String),
 }
@@ -141,14 +146,14 @@ fn pieces(text: &str) -> Option<Vec<&str>> {
     Some(out)
 }
 
-/// The text of a file, redacted: `None` when it cannot be scanned (not UTF-8, longer than
-/// [`MAX_SCANNED_BYTES`], a line longer than a scan takes). A vault failure is an error.
+/// The text of a file, redacted, with what was found in it: `None` when it cannot be scanned
+/// (not UTF-8, longer than [`MAX_SCANNED_BYTES`], a line longer than a scan takes). A vault
+/// failure is an error.
 pub(super) fn redact_text(
     redactor: &Redactor<'_>,
     content: &[u8],
     vault: &mut Vault<'_>,
-    counts: &mut EntityCounts,
-) -> Result<Option<Vec<u8>>, RedactionError> {
+) -> Result<Option<(Vec<u8>, EntityCounts)>, RedactionError> {
     if content.len() > MAX_SCANNED_BYTES {
         return Ok(None);
     }
@@ -169,13 +174,17 @@ pub(super) fn redact_text(
             Err(e) => return Err(e),
         }
     }
+    Ok(Some((out.into_bytes(), found)))
+}
+
+/// Adds the counts of `found` to `counts`.
+pub(super) fn add_counts(counts: &mut EntityCounts, found: &EntityCounts) {
     for (kind, actions) in found {
-        let entry = counts.entry(kind).or_default();
+        let entry = counts.entry(kind.clone()).or_default();
         for (action, n) in actions {
-            *entry.entry(action).or_default() += n;
+            *entry.entry(*action).or_default() += n;
         }
     }
-    Ok(Some(out.into_bytes()))
 }
 
 #[cfg(test)]

@@ -278,8 +278,12 @@ fn project_attachments(
             Plan::Pass => Ok(SentContent::Stored(a.sha256.clone())),
             Plan::Scan => {
                 let content = a.content.as_deref().map(Vec::as_slice).unwrap_or_default();
-                match attachments::redact_text(redactor, content, vault, &mut receipt.entities)? {
-                    Some(text) => Ok(SentContent::Redacted(std::sync::Arc::new(text))),
+                match attachments::redact_text(redactor, content, vault)? {
+                    Some((text, found)) => {
+                        attachments::add_counts(&mut receipt.entities, &found);
+                        let text = std::sync::Arc::new(text);
+                        Ok(SentContent::Redacted { text, found })
+                    }
                     None => Err(Withheld::NotScannable),
                 }
             }
@@ -307,7 +311,7 @@ fn project_attachments(
             }
             Ok(content) => {
                 let (disposition, size, sha256) = match &content {
-                    SentContent::Redacted(text) => (
+                    SentContent::Redacted { text, .. } => (
                         Disposition::Redacted,
                         text.len() as i64,
                         crate::crypto::sha256_hex(text),

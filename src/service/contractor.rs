@@ -223,9 +223,9 @@ pub fn download(
             shown.withheld.unwrap_or(Withheld::TypeNotAllowed),
         ));
     };
-    let content = match sent {
-        SentContent::Redacted(text) => std::sync::Arc::unwrap_or_clone(text),
-        SentContent::Stored(sha256) => attachments::content(conn, &sha256)?,
+    let (content, found) = match sent {
+        SentContent::Redacted { text, found } => (std::sync::Arc::unwrap_or_clone(text), found),
+        SentContent::Stored(sha256) => (attachments::content(conn, &sha256)?, Default::default()),
     };
     ledger::append(
         conn,
@@ -241,6 +241,7 @@ pub fn download(
                 "media_type": shown.media_type,
                 "disposition": shown.disposition,
                 "size": content.len(),
+                "entities": found,
             }),
         },
     )?;

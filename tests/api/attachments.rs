@@ -184,6 +184,14 @@ async fn files_reach_the_contractor_as_the_contract_says(app: TestApp) {
         .collect();
     assert_eq!(downloads.len(), 2, "the text file and the image");
     assert!(downloads.iter().all(|e| !e.details.contains("John")));
+    // Each download names what its file held, in kinds and counts: the text file's e-mail was
+    // tokenised, the image was not scanned.
+    let found: Vec<Value> = downloads
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(&e.details).unwrap_or_default()["entities"].clone())
+        .collect();
+    assert_eq!(found[0]["EMAIL"]["tokenize"], 1, "{found:?}");
+    assert_eq!(found[1], json!({}), "{found:?}");
     assert!(ledger.iter().any(|e| e.action == "access.denied"
         && e.actor.contains("ural")
         && e.details.contains("attachment")));
