@@ -30,6 +30,14 @@ impl ZendeskClient {
         &self.connector
     }
 
+    /// `request` with API-token authentication: `{agent e-mail}/token` and the token, as Basic.
+    fn signed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.basic_auth(
+            format!("{}/token", self.connector.user),
+            Some(self.connector.token.expose()),
+        )
+    }
+
     async fn call(
         &self,
         method: reqwest::Method,
@@ -37,14 +45,10 @@ impl ZendeskClient {
         body: Option<&Value>,
     ) -> Result<Value, ConnectorError> {
         let call = format!("{method} {path}");
-        // API token authentication: `{agent e-mail}/token` and the token, as Basic.
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.connector.url))
-            .basic_auth(
-                format!("{}/token", self.connector.user),
-                Some(self.connector.token.expose()),
-            );
+        let mut request = self.signed(
+            self.http
+                .request(method, format!("{}{path}", self.connector.url)),
+        );
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -78,10 +82,7 @@ impl ZendeskClient {
                 why: "not a file of this Zendesk".into(),
             });
         }
-        let request = self.http.get(url).basic_auth(
-            format!("{}/token", self.connector.user),
-            Some(self.connector.token.expose()),
-        );
+        let request = self.signed(self.http.get(url));
         let mut response = super::send(&call, request).await?;
         let unreachable = |e: reqwest::Error| ConnectorError::Unreachable {
             call: call.clone(),
@@ -109,17 +110,13 @@ impl ZendeskClient {
         content: Vec<u8>,
     ) -> Result<String, ConnectorError> {
         let call = "POST /api/v2/uploads.json".to_owned();
+        let url = format!(
+            "{}/api/v2/uploads.json?filename={}",
+            self.connector.url,
+            super::segment(file_name)
+        );
         let request = self
-            .http
-            .post(format!(
-                "{}/api/v2/uploads.json?filename={}",
-                self.connector.url,
-                super::segment(file_name)
-            ))
-            .basic_auth(
-                format!("{}/token", self.connector.user),
-                Some(self.connector.token.expose()),
-            )
+            .signed(self.http.post(url))
             .header(reqwest::header::CONTENT_TYPE, media_type)
             .body(content);
         let answer = super::send_json(call.clone(), request).await?;

@@ -354,6 +354,38 @@ pub fn is_text_media_type(media_type: &str) -> bool {
                 || sub.ends_with("+xml")))
 }
 
+/// A media type reduced to `type/subtype` in lower case (parameters such as `charset`
+/// dropped), if it is one: each part a token of RFC 6838's characters, at most 127 long.
+pub fn media_type_essence(value: &str) -> Option<String> {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (kind, sub) = essence.split_once('/')?;
+    (media_token(kind) && media_token(sub)).then_some(essence)
+}
+
+/// One part of a media type.
+fn media_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 127
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+}
+
+/// An entry of an `attachments` list: a media type, `type/*` or `*/*`, in lower case.
+pub fn media_type_pattern(value: &str) -> Option<String> {
+    let t = value.trim().to_ascii_lowercase();
+    let fits = match t.split_once('/')? {
+        ("*", "*") => true,
+        (kind, "*") => media_token(kind),
+        _ => return media_type_essence(&t).filter(|e| *e == t),
+    };
+    fits.then_some(t)
+}
+
 /// What happens to attachments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttachmentPolicy {
@@ -590,6 +622,7 @@ pub const FREE_TEXT_FIELDS: &[&str] = &["subject", "description", "comments"];
 
 #[cfg(test)]
 mod tests {
+    use super::{media_type_essence, media_type_pattern};
     use crate::contracts::parse_contract;
 
     #[test]
@@ -629,6 +662,25 @@ mod tests {
             "{:?}",
             contract.confidentiality.notices()
         );
+    }
+
+    #[test]
+    fn media_types_and_their_patterns() {
+        assert_eq!(
+            media_type_essence(" Text/Plain; charset=UTF-8").as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(media_type_essence("plain"), None);
+        assert_eq!(media_type_essence("text/"), None);
+        assert_eq!(media_type_essence("text/pl ain"), None);
+        assert_eq!(media_type_pattern("IMAGE/*").as_deref(), Some("image/*"));
+        assert_eq!(media_type_pattern("*/*").as_deref(), Some("*/*"));
+        assert_eq!(
+            media_type_pattern("application/pdf").as_deref(),
+            Some("application/pdf")
+        );
+        assert_eq!(media_type_pattern("*/png"), None);
+        assert_eq!(media_type_pattern("text/plain; charset=utf-8"), None);
     }
 
     #[test]

@@ -682,27 +682,14 @@ fn build_confidentiality(c: &mut Checker<'_>, raw: RawConfidentiality) -> Option
             AttachmentPolicy::Drop
         }
         Some(RawAttachments::Allow(types)) => {
-            let token = |s: &str| {
-                !s.is_empty()
-                    && s.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-            };
             let mut allowed = Vec::with_capacity(types.len());
             for (i, t) in types.iter().enumerate() {
-                let t = t.trim().to_ascii_lowercase();
-                let fits = match t.split_once('/') {
-                    Some(("*", "*")) => true,
-                    Some((kind, "*")) => token(kind),
-                    Some((kind, sub)) => token(kind) && token(sub),
-                    None => false,
-                };
-                if fits {
-                    allowed.push(t);
-                } else {
-                    c.fail(
+                match super::media_type_pattern(t) {
+                    Some(pattern) => allowed.push(pattern),
+                    None => c.fail(
                         format!("confidentiality.attachments[{i}]"),
                         format!("`{t}` is not a media type (`text/plain`, `image/*`)"),
-                    );
+                    ),
                 }
             }
             AttachmentPolicy::Allow(allowed)

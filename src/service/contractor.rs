@@ -218,11 +218,14 @@ pub fn download(
         .into_iter()
         .find(|a| a.id == attachment_id)
         .ok_or(TicketError::NotFound)?;
-    let Some(sent) = projection.files.remove(&attachment_id) else {
-        return Ok(Download::Withheld(
-            shown.withheld.unwrap_or(Withheld::TypeNotAllowed),
-        ));
-    };
+    if let Some(why) = shown.withheld {
+        return Ok(Download::Withheld(why));
+    }
+    let sent = projection.files.remove(&attachment_id).ok_or_else(|| {
+        TicketError::Corrupt(format!(
+            "file {attachment_id} is listed as sent without content"
+        ))
+    })?;
     let (content, found) = match sent {
         SentContent::Redacted { text, found } => (std::sync::Arc::unwrap_or_clone(text), found),
         SentContent::Stored(sha256) => (attachments::content(conn, &sha256)?, Default::default()),

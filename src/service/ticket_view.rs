@@ -86,10 +86,7 @@ pub fn inhouse_view(conn: &mut AnyConnection, id: TicketId) -> Result<InhouseTic
     let id = id.get();
     let row = store::find(conn, id)?.ok_or(TicketError::NotFound)?;
     let comments = store::comments_of(conn, id)?;
-    let comment_ids: std::collections::HashMap<&str, i64> = comments
-        .iter()
-        .map(|c| (c.dedupe_key.as_str(), c.id))
-        .collect();
+    let comment_ids = store::ids_by_key(&comments);
     let attachments = crate::tickets::attachments::of_ticket(conn, id)?
         .iter()
         .map(|f| {

@@ -69,24 +69,6 @@ fn invalid(field: String, message: impl Into<String>) -> TicketError {
     }
 }
 
-/// A media type reduced to `type/subtype` in lower case, if it is one.
-pub fn media_type(value: &str) -> Option<String> {
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 127
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-    };
-    let (kind, sub) = essence.split_once('/')?;
-    (token(kind) && token(sub)).then_some(essence)
-}
-
 /// The last part of a file name a helpdesk may send as a path, trimmed.
 fn base_name(name: &str) -> &str {
     name.rsplit(['/', '\\']).next().unwrap_or(name).trim()
@@ -104,12 +86,13 @@ impl AttachmentInput {
             ));
         }
         let file_name = Sensitive(name.to_owned());
-        let media_type = media_type(&self.media_type).ok_or_else(|| {
-            invalid(
-                format!("{prefix}.media_type"),
-                "is not a media type such as `text/plain`",
-            )
-        })?;
+        let media_type =
+            crate::contracts::media_type_essence(&self.media_type).ok_or_else(|| {
+                invalid(
+                    format!("{prefix}.media_type"),
+                    "is not a media type such as `text/plain`",
+                )
+            })?;
         let Some(encoded) = &self.content else {
             return Err(invalid(
                 format!("{prefix}.content"),
@@ -141,15 +124,10 @@ impl AttachmentInput {
         }
         let sha256 = crate::crypto::sha256_hex(&content);
         let dedupe_key = match self.external_id {
-            Some(id) if !id.trim().is_empty() && id.len() <= 200 => {
-                format!("ext:{}", id.trim())
-            }
-            Some(_) => {
-                return Err(invalid(
-                    format!("{prefix}.external_id"),
-                    "must be 1–200 characters",
-                ));
-            }
+            Some(id) => format!(
+                "ext:{}",
+                super::input::key(&format!("{prefix}.external_id"), &id)?
+            ),
             // Without an id, the same file under the same name with the same comment is the
             // same file.
             None => format!(

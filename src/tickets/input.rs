@@ -174,7 +174,8 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> TicketError 
     }
 }
 
-fn key(field: &str, value: &str) -> Result<String, TicketError> {
+/// A helpdesk key (`external_id`, `source`): trimmed, 1–200 characters, no control characters.
+pub(super) fn key(field: &str, value: &str) -> Result<String, TicketError> {
     let v = value.trim();
     if v.is_empty() || v.len() > MAX_KEY || v.chars().any(char::is_control) {
         return Err(invalid(

@@ -468,16 +468,12 @@ pub fn source_ticket(
             || reader.is_own(c.share_id)
             || reader.is_handed_over(c.share_id)
     };
-    let comment_ids: std::collections::HashMap<&str, i64> = comments
-        .iter()
-        .filter(readable)
-        .map(|c| (c.dedupe_key.as_str(), c.id))
-        .collect();
+    let readable_comments: Vec<&CommentRow> = comments.iter().filter(readable).collect();
+    let comment_ids = ids_by_key(readable_comments.iter().copied());
     SourceTicket {
         fields: ticket.source_fields(),
-        comments: comments
+        comments: readable_comments
             .iter()
-            .filter(readable)
             .map(|c| {
                 let own = reader.is_own(c.share_id);
                 // Its own replies come back to the contractor as it wrote them; replies handed
@@ -520,6 +516,16 @@ pub fn source_ticket(
             })
             .collect(),
     }
+}
+
+/// Comment ids by dedupe key: how a file finds the comment it came with.
+pub fn ids_by_key<'c>(
+    comments: impl IntoIterator<Item = &'c CommentRow>,
+) -> std::collections::HashMap<&'c str, i64> {
+    comments
+        .into_iter()
+        .map(|c| (c.dedupe_key.as_str(), c.id))
+        .collect()
 }
 
 /// Whose view of a ticket's comments a projection is.
