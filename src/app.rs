@@ -68,6 +68,18 @@ impl Application {
             tracing::warn!(recalled, "shares of contracts out of force recalled");
         }
         warn_of_unusable_secrets(&set);
+        let articles = crate::knowledge::load_dir(&config.knowledge_dir)?;
+        let applied = db.write(|c| crate::knowledge::apply(c, &articles, "system:startup", now))?;
+        for a in applied.iter().filter(|a| a.changed) {
+            if a.withdrawn {
+                tracing::warn!(article = %a.id, "knowledge article withdrawn: its file is gone");
+            } else {
+                tracing::info!(article = %a.id, version = a.version, "knowledge article applied");
+            }
+        }
+        for problem in crate::knowledge::unknown_grants(&set, &articles) {
+            tracing::warn!("{problem}");
+        }
         let former =
             db.read(|c| contracts::withdrawn_files(c).map_err(contracts::ContractError::from))?;
         let set = set.with_former(former);

@@ -26,6 +26,15 @@ pub struct Config {
         global = true
     )]
     pub contracts_dir: PathBuf,
+    /// Folder of knowledge-base articles (`*.md` with front matter; see README "Knowledge
+    /// base"). No folder, no articles.
+    #[arg(
+        long,
+        env = "BRIDGE_KNOWLEDGE_DIR",
+        default_value = "knowledge",
+        global = true
+    )]
+    pub knowledge_dir: PathBuf,
     /// Folder of helpdesk connector files (`*.toml`; see README "Helpdesk connectors"). No
     /// folder, no connectors.
     #[arg(

@@ -19,6 +19,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod json_input;
+pub mod knowledge;
 pub mod ledger;
 pub mod model;
 pub mod names;

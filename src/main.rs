@@ -37,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: ContractsCommand,
     },
+    /// Check or apply the knowledge-base articles.
+    Knowledge {
+        #[command(subcommand)]
+        command: KnowledgeCommand,
+    },
     /// Check the helpdesk connector files.
     Connectors {
         #[command(subcommand)]
@@ -122,6 +127,15 @@ enum ContractsCommand {
         /// A ticket as `POST /api/v1/tickets` takes it.
         ticket: std::path::PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum KnowledgeCommand {
+    /// Validate every article file; print each problem as `file: key: what is wrong`, and
+    /// warn of contracts granting article ids no file holds.
+    Check,
+    /// Store each changed article as a new version; withdraw articles whose file is gone.
+    Apply,
 }
 
 #[derive(Subcommand)]
@@ -285,14 +299,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         )
                     })?;
                     for a in applied {
-                        let what = match (a.changed, a.withdrawn) {
-                            (_, true) => "withdrawn",
-                            (true, false) => "applied",
-                            (false, false) => "unchanged",
-                        };
                         println!(
-                            "{}: {what}, version {} (sha256 {})",
+                            "{}: {}, version {} (sha256 {})",
                             a.id,
+                            a.outcome(),
                             a.version,
                             &a.sha256[..12]
                         );
@@ -303,6 +313,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             },
         },
+        Command::Knowledge { command } => {
+            let articles = match msp_bridge::knowledge::load_dir(&config.knowledge_dir) {
+                Err(msp_bridge::knowledge::KnowledgeError::Invalid(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("{} problem(s) found", problems.len());
+                    return Ok(ExitCode::FAILURE);
+                }
+                other => other?,
+            };
+            match command {
+                KnowledgeCommand::Check => {
+                    for f in &articles {
+                        let a = &f.article;
+                        println!(
+                            "{}: ok ({}, {}, {}, tags {:?}, sha256 {})",
+                            f.file_name,
+                            a.id,
+                            a.language.as_str(),
+                            a.audience.as_str(),
+                            a.tags,
+                            &f.sha256[..12]
+                        );
+                    }
+                    println!("{} article(s)", articles.len());
+                    if let Ok(files) = contracts::load_dir(&config.contracts_dir) {
+                        let set = contracts::ContractSet::new(files);
+                        for warning in msp_bridge::knowledge::unknown_grants(&set, &articles) {
+                            println!("warning: {warning}");
+                        }
+                    }
+                }
+                KnowledgeCommand::Apply => {
+                    let db = Db::connect(config.database_url.expose())?;
+                    db.migrate()?;
+                    let actor = cli_actor();
+                    let applied = db.write(|c| {
+                        msp_bridge::knowledge::apply(c, &articles, &actor, clock.now())
+                    })?;
+                    for a in applied {
+                        println!(
+                            "{}: {}, version {} (sha256 {})",
+                            a.id,
+                            a.outcome(),
+                            a.version,
+                            &a.sha256[..12]
+                        );
+                    }
+                }
+            }
+        }
         Command::Token { command } => match command {
             TokenCommand::Issue {
                 role,

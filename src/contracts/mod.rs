@@ -160,6 +160,17 @@ pub struct Applied {
     pub withdrawn: bool,
 }
 
+impl Applied {
+    /// What applying did, in a word: `applied`, `withdrawn` or `unchanged`.
+    pub fn outcome(&self) -> &'static str {
+        match (self.changed, self.withdrawn) {
+            (_, true) => "withdrawn",
+            (true, false) => "applied",
+            (false, false) => "unchanged",
+        }
+    }
+}
+
 /// Stores each file whose text differs from the stored version (or whose contract was
 /// withdrawn) as a new version, keeps the history, withdraws every stored contract whose file
 /// is gone, and audits every change, all in the caller's transaction. A withdrawn contract is

@@ -37,6 +37,8 @@ pub struct Contract {
     pub reporting: Reporting,
     /// Where its webhooks go.
     pub endpoint: Option<Endpoint>,
+    /// Knowledge-base articles its contractor may read.
+    pub knowledge: KnowledgeGrant,
 }
 
 impl Contract {
@@ -568,6 +570,24 @@ pub enum ReportFormat {
     Csv,
 }
 
+/// The knowledge-base articles a contract lets its contractor read: those carrying one of
+/// `tags`, and those named in `articles`. Articles written for the in-house team only are never
+/// granted, whatever is listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KnowledgeGrant {
+    /// Tags granted.
+    pub tags: Vec<String>,
+    /// Article ids granted.
+    pub articles: Vec<String>,
+}
+
+impl KnowledgeGrant {
+    /// Whether the grant covers an article with this id and these tags (audience aside).
+    pub fn covers(&self, article_id: &str, tags: &[String]) -> bool {
+        self.articles.iter().any(|a| a == article_id) || tags.iter().any(|t| self.tags.contains(t))
+    }
+}
+
 /// Report language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -576,6 +596,16 @@ pub enum Locale {
     Ru,
     /// English.
     En,
+}
+
+impl Locale {
+    /// The language code: `en` or `ru`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ru => "ru",
+        }
+    }
 }
 
 /// Compliance reporting.

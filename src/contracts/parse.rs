@@ -51,6 +51,17 @@ struct RawContract {
     reporting: RawReporting,
     #[serde(default)]
     endpoint: Option<RawEndpoint>,
+    #[serde(default)]
+    knowledge: RawKnowledge,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawKnowledge {
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    articles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -359,6 +370,17 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
     let confidentiality = build_confidentiality(c, raw.confidentiality);
     let reporting = build_reporting(c, raw.reporting);
     let endpoint = raw.endpoint.and_then(|e| build_endpoint(c, e));
+    for (key, names) in [
+        ("knowledge.tags", &raw.knowledge.tags),
+        ("knowledge.articles", &raw.knowledge.articles),
+    ] {
+        if let Some(bad) = names.iter().find(|n| !is_identifier(n)) {
+            c.fail(
+                key,
+                format!("`{bad}` must be lower-case letters, digits, `-`, `_` or `.` (1–64)"),
+            );
+        }
+    }
     Some(Contract {
         id: raw.id,
         contractor: raw.contractor,
@@ -372,6 +394,10 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         confidentiality: confidentiality?,
         reporting: reporting?,
         endpoint,
+        knowledge: KnowledgeGrant {
+            tags: raw.knowledge.tags,
+            articles: raw.knowledge.articles,
+        },
     })
 }
 
@@ -793,7 +819,32 @@ fn build_endpoint(c: &mut Checker<'_>, raw: RawEndpoint) -> Option<Endpoint> {
 
 #[cfg(test)]
 mod tests {
-    use super::webhook_url;
+    use super::{parse_contract, webhook_url};
+
+    const ACME: &str = include_str!("../../tests/fixtures/contracts/acme-en.toml");
+
+    #[test]
+    fn knowledge_grants_are_read_and_bad_names_refused() {
+        let contract = parse_contract("acme-en.toml", ACME).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(contract.knowledge.tags, ["billing"]);
+        assert!(contract.knowledge.covers("shipping-en", &[]));
+        assert!(contract.knowledge.covers("any", &["billing".into()]));
+        assert!(!contract.knowledge.covers("legal-ru", &["legal".into()]));
+        let bad = ACME.replace("tags = [\"billing\"]", "tags = [\"Billing Team\"]");
+        let problems = match parse_contract("acme-en.toml", &bad) {
+            Ok(_) => panic!("taken"),
+            Err(p) => p,
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "knowledge.tags");
+        let none = ACME.split("\n[knowledge]").next().unwrap_or_default();
+        let contract = parse_contract("acme-en.toml", none).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(
+            !contract
+                .knowledge
+                .covers("shipping-en", &["billing".into()])
+        );
+    }
 
     #[test]
     fn plain_http_only_to_this_machine_judged_by_the_parsed_host() {

@@ -344,3 +344,21 @@ diesel::table! {
         content -> Binary,
     }
 }
+
+diesel::table! {
+    knowledge_articles (id) {
+        id -> Text,
+        version -> Integer,
+        sha256 -> Text,
+        file_name -> Text,
+        title -> Text,
+        language -> Text,
+        tags -> Text,
+        audience -> Text,
+        markdown -> Text,
+        html -> Text,
+        plain -> Text,
+        applied_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+    }
+}

@@ -245,6 +245,19 @@ impl From<ContractError> for ApiError {
     }
 }
 
+impl From<crate::knowledge::KnowledgeError> for ApiError {
+    fn from(e: crate::knowledge::KnowledgeError) -> Self {
+        use crate::knowledge::KnowledgeError;
+        match e {
+            KnowledgeError::BadQuery { field, message } => {
+                Self::invalid("invalid_query", field, message)
+            }
+            KnowledgeError::Db(db) => db.into(),
+            other => Self::internal(&other),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         DbError::Query(e).into()

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod idempotency;
 mod inhouse;
+mod knowledge;
 pub mod openapi;
 mod ops;
 
@@ -209,6 +210,8 @@ route_table! {
     post "/api/v1/contractor/tickets/{id}/replies" => contractor::reply,
     post "/api/v1/contractor/tickets/{id}/status" => contractor::status,
     post "/api/v1/contractor/tickets/{id}/handback" => contractor::handback,
+    get "/api/v1/contractor/knowledge" => knowledge::list,
+    get "/api/v1/contractor/knowledge/{id}" => knowledge::read,
     get "/api/v1/contracts" => admin::contracts,
     get "/api/v1/deliveries" => admin::deliveries,
     post "/api/v1/deliveries/{id}/replay" => admin::replay_delivery,

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr};
 
 use super::error::PROBLEM_CODES;
-use super::{admin, console, contractor, inhouse, ops};
+use super::{admin, console, contractor, inhouse, knowledge, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -52,6 +52,8 @@ use super::{admin, console, contractor, inhouse, ops};
         contractor::attachment,
         contractor::status,
         contractor::handback,
+        knowledge::list,
+        knowledge::read,
         console::home,
         console::sign_in_page,
         console::sign_in,
@@ -459,7 +461,7 @@ mod tests {
         documented.sort();
         registered.sort();
         assert_eq!(documented, registered);
-        assert_eq!(registered.len(), 41);
+        assert_eq!(registered.len(), 43);
     }
 
     #[test]

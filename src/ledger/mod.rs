@@ -71,6 +71,12 @@ pub enum Action {
     AccessDenied,
     /// Contractor-visible copies past a contract's retention were removed.
     RetentionPurge,
+    /// A knowledge-base article's version was stored.
+    KnowledgeApply,
+    /// A knowledge-base article's file was removed.
+    KnowledgeWithdraw,
+    /// A contractor read a knowledge-base article.
+    KnowledgeRead,
 }
 
 impl Action {
@@ -101,6 +107,9 @@ impl Action {
             Self::DeliveryReplay => "delivery.replay",
             Self::AccessDenied => "access.denied",
             Self::RetentionPurge => "retention.purge",
+            Self::KnowledgeApply => "knowledge.apply",
+            Self::KnowledgeWithdraw => "knowledge.withdraw",
+            Self::KnowledgeRead => "knowledge.read",
         }
     }
 }

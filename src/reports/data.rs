@@ -3,7 +3,7 @@
 //! the same report, byte for byte.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -65,6 +65,8 @@ pub struct ReportData {
     pub purges: PurgeCounts,
     /// Files sent and withheld when tickets were shared, and files contractors downloaded.
     pub attachments: AttachmentCounts,
+    /// Knowledge-base articles contractors read, per contract, most read first.
+    pub knowledge: Vec<KnowledgeUse>,
     /// SLA figures per contract.
     pub sla: Vec<SlaFigures>,
     /// Per day: shares and SLA clocks decided.
@@ -166,6 +168,21 @@ pub struct AttachmentCounts {
     pub withheld: u64,
     /// Files contractors downloaded.
     pub downloads: u64,
+}
+
+/// How much one knowledge-base article was read under one contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnowledgeUse {
+    /// The contract it was read under.
+    pub contract: String,
+    /// Article id.
+    pub article: String,
+    /// Its title when last read.
+    pub title: String,
+    /// Reads.
+    pub reads: u64,
+    /// Different users who read it.
+    pub readers: u64,
 }
 
 /// Retention purges of the period.
@@ -332,6 +349,8 @@ struct Fold {
     overflow_activations: u64,
     purges: PurgeCounts,
     attachments: AttachmentCounts,
+    /// (contract, article) → (title, reads, readers).
+    knowledge: BTreeMap<(String, String), (String, u64, BTreeSet<String>)>,
     days: BTreeMap<NaiveDate, DayCounts>,
     disclosures: Vec<Disclosure>,
 }
@@ -383,6 +402,16 @@ impl Fold {
                     self.rehydrations.unknown_tokens += r.unknown;
                     self.rehydrations.foreign_tokens += r.foreign;
                 }
+            }
+            "knowledge.read" => {
+                let key = (
+                    e.contract_id.clone().unwrap_or_default(),
+                    details.article.as_deref().unwrap_or_default().to_owned(),
+                );
+                let used = self.knowledge.entry(key).or_default();
+                used.0 = details.title.as_deref().unwrap_or_default().to_owned();
+                used.1 += 1;
+                used.2.insert(e.actor.clone());
             }
             "share.status" => self.tickets.status_changes += 1,
             "share.handback" => self.tickets.handed_back += 1,
@@ -535,6 +564,23 @@ impl Fold {
             overflow_activations: self.overflow_activations,
             purges: self.purges,
             attachments: self.attachments,
+            knowledge: {
+                let mut used: Vec<KnowledgeUse> = self
+                    .knowledge
+                    .into_iter()
+                    .map(
+                        |((contract, article), (title, reads, readers))| KnowledgeUse {
+                            contract,
+                            article,
+                            title,
+                            reads,
+                            readers: readers.len() as u64,
+                        },
+                    )
+                    .collect();
+                used.sort_by(|a, b| a.contract.cmp(&b.contract).then(b.reads.cmp(&a.reads)));
+                used
+            },
             sla,
             daily,
             disclosure_rows: self.disclosures.len(),
@@ -561,6 +607,10 @@ struct Details<'a> {
     tokens: Option<u64>,
     #[serde(default)]
     events: Option<u64>,
+    #[serde(borrow, default)]
+    article: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -712,6 +762,13 @@ pub fn sample() -> ReportData {
         overflow_activations: 0,
         purges: PurgeCounts::default(),
         attachments: AttachmentCounts::default(),
+        knowledge: vec![KnowledgeUse {
+            contract: "sample".into(),
+            article: "sample-article".into(),
+            title: "Sample".into(),
+            reads: 1,
+            readers: 1,
+        }],
         sla: vec![SlaFigures {
             contract: "sample".into(),
             from: period.from,

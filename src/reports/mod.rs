@@ -347,7 +347,7 @@ fn store(
                 reports::period_from.eq(to_db(request.period.from)),
                 reports::period_to.eq(to_db(request.period.to)),
                 reports::format.eq(format_name),
-                reports::locale.eq(locale_name(*locale)),
+                reports::locale.eq(locale.as_str()),
                 reports::trigger.eq(request.trigger),
                 reports::requested_by.eq(&request.requested_by),
                 reports::sha256.eq(sha256_hex(content)),
@@ -473,13 +473,6 @@ pub fn media_type(format: &str) -> &'static str {
         "html" => "text/html; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
         _ => "application/json",
-    }
-}
-
-fn locale_name(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => "en",
-        Locale::Ru => "ru",
     }
 }
 

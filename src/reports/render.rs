@@ -118,7 +118,7 @@ impl Renderer {
         let context = json!({
             "report": data,
             "t": labels,
-            "locale": locale_code(locale),
+            "locale": locale.as_str(),
         });
         self.html
             .render(name, &context)
@@ -129,13 +129,6 @@ impl Renderer {
 fn add(reg: &mut Handlebars<'static>, name: &str, text: &str) -> Result<(), ReportError> {
     reg.register_template_string(name, text)
         .map_err(|e| ReportError::Template(format!("{name}: {e}")))
-}
-
-fn locale_code(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => "en",
-        Locale::Ru => "ru",
-    }
 }
 
 fn registry() -> Handlebars<'static> {

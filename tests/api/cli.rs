@@ -132,6 +132,28 @@ fn the_shipped_contracts_are_valid() {
 }
 
 #[test]
+fn the_shipped_articles_are_valid_and_every_grant_names_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let articles =
+        msp_bridge::knowledge::load_dir(&root.join("knowledge")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(articles.len() >= 4, "{articles:?}");
+    let contracts = msp_bridge::contracts::ContractSet::new(
+        msp_bridge::contracts::load_dir(&root.join("contracts")).unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert!(msp_bridge::knowledge::unknown_grants(&contracts, &articles).is_empty());
+    for file in contracts.in_rank_order() {
+        let grant = &file.contract.knowledge;
+        assert!(
+            articles
+                .iter()
+                .any(|a| grant.covers(&a.article.id, &a.article.tags)),
+            "{} grants no shipped article",
+            file.contract.id
+        );
+    }
+}
+
+#[test]
 fn contract_problems_are_reported_as_file_key_message() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = bridge(
@@ -711,4 +733,97 @@ fn connector_files_are_checked_and_a_wrong_one_stops_the_start() {
             "{args:?}: {err}"
         );
     }
+}
+
+#[test]
+fn knowledge_check_names_each_bad_file_and_apply_versions_articles() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let articles = dir.path().join("knowledge");
+    std::fs::create_dir_all(&articles).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(fixtures().join("knowledge")).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, articles.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_msp-bridge"))
+            .args(args)
+            .env(
+                "BRIDGE_DATABASE_URL",
+                format!("sqlite://{}/bridge.db", dir.path().display()),
+            )
+            .env("BRIDGE_DATA_DIR", dir.path())
+            .env("BRIDGE_CONTRACTS_DIR", test_contracts_dir())
+            .env("BRIDGE_KNOWLEDGE_DIR", &articles)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let text = |o: &Output| {
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+
+    let checked = run(&["knowledge", "check"]);
+    let (out, err) = text(&checked);
+    assert!(checked.status.success(), "{out}{err}");
+    assert!(
+        out.contains("refund-ru.md: ok (refund-ru, ru, contractors"),
+        "{out}"
+    );
+    assert!(out.contains("5 article(s)"), "{out}");
+
+    let applied = run(&["knowledge", "apply"]);
+    let (out, err) = text(&applied);
+    assert!(applied.status.success(), "{out}{err}");
+    assert!(out.contains("refund-en: applied, version 1"), "{out}");
+    let again = run(&["knowledge", "apply"]);
+    assert!(text(&again).0.contains("refund-en: unchanged, version 1"));
+
+    // A contract granting an article no file holds is warned of.
+    let contracts = dir.path().join("contracts");
+    std::fs::create_dir_all(&contracts).unwrap_or_else(|e| panic!("{e}"));
+    let acme = std::fs::read_to_string(test_contracts_dir().join("acme-en.toml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .replace(
+            "articles = [\"shipping-en\"]",
+            "articles = [\"shiping-en\"]",
+        );
+    std::fs::write(contracts.join("acme-en.toml"), acme).unwrap_or_else(|e| panic!("{e}"));
+    let warned = Command::new(env!("CARGO_BIN_EXE_msp-bridge"))
+        .args(["knowledge", "check"])
+        .env("BRIDGE_CONTRACTS_DIR", &contracts)
+        .env("BRIDGE_KNOWLEDGE_DIR", &articles)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text(&warned)
+            .0
+            .contains("warning: acme-en: knowledge.articles: no article `shiping-en`"),
+        "{:?}",
+        text(&warned)
+    );
+
+    // Bad files: each named with its key; nothing applied.
+    std::fs::write(articles.join("broken.md"), "# no front matter\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dup = std::fs::read_to_string(articles.join("refund-en.md"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .replace("Issuing refunds", "Refunds again");
+    std::fs::write(articles.join("zz-copy.md"), dup).unwrap_or_else(|e| panic!("{e}"));
+    let refused = run(&["knowledge", "apply"]);
+    let (out, err) = text(&refused);
+    assert!(!refused.status.success(), "{out}{err}");
+    assert!(
+        err.contains("broken.md: -: must start with front matter"),
+        "{err}"
+    );
+    assert!(
+        err.contains("zz-copy.md: id: `refund-en` is also the id in refund-en.md"),
+        "{err}"
+    );
+    assert!(err.contains("2 problem(s) found"), "{err}");
 }

@@ -117,6 +117,7 @@ pub fn base_config(dir: &Path, database_url: String, contracts_dir: PathBuf) -> 
         data_dir: dir.to_path_buf(),
         contracts_dir,
         templates_dir: dir.join("templates"),
+        knowledge_dir: dir.join("knowledge"),
         connectors_dir: dir.join("connectors"),
         // Tests poll on demand; a test that wants the background job turns it on.
         connector_jobs: false,

@@ -16,6 +16,7 @@ mod drain;
 mod escalation;
 mod events;
 mod idempotency;
+mod knowledge;
 mod ledger;
 mod ops;
 mod overflow;

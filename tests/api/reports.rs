@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, ticket_en};
 use crate::on_both_backends;
 
 /// Runs a report and returns, per stored format: format, content, sha256, id.
-async fn report_of(app: &TestApp, body: &Value) -> Vec<(String, Value, String, i64)> {
+pub(crate) async fn report_of(app: &TestApp, body: &Value) -> Vec<(String, Value, String, i64)> {
     let answer = app.post("/api/v1/reports", &app.admin(), body).await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     let mut out = Vec::new();

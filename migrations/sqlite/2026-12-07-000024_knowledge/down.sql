@@ -1,0 +1,2 @@
+DROP TABLE knowledge_search;
+DROP TABLE knowledge_articles;
