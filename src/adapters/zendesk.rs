@@ -63,6 +63,23 @@ fn file(a: &Value) -> Value {
     })
 }
 
+/// Zendesk's `satisfaction_rating` as feedback: its CSAT is good or bad, read as 5 and 1 on
+/// the gateway's 1–5 scale; `offered` and `unoffered` are no answer yet.
+fn satisfaction(rating: Option<&Value>) -> Value {
+    let Some(rating) = rating.filter(|r| r.is_object()) else {
+        return Value::Null;
+    };
+    let score = match rating.get("score").and_then(Value::as_str) {
+        Some("good") => 5,
+        Some("bad") => 1,
+        _ => return Value::Null,
+    };
+    json!({
+        "score": score,
+        "comment": rating.get("comment").filter(|c| c.is_string()).cloned().unwrap_or(Value::Null),
+    })
+}
+
 impl Helpdesk for Zendesk {
     fn name(&self) -> &'static str {
         "zendesk"
@@ -140,6 +157,7 @@ impl Helpdesk for Zendesk {
             "custom_fields": custom_fields,
             "status": status(t.get("status").and_then(Value::as_str))?,
             "comments": comments,
+            "satisfaction": satisfaction(t.get("satisfaction_rating")),
         }))
     }
 

@@ -69,6 +69,8 @@ diesel::table! {
         keep_in_house -> Bool,
         escalate_to -> Nullable<Text>,
         escalated_from -> Nullable<BigInt>,
+        reopened_count -> Integer,
+        reopened_at -> Nullable<Timestamp>,
     }
 }
 
@@ -166,11 +168,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    satisfaction (share_id) {
+    feedback (share_id, kind) {
         share_id -> BigInt,
+        kind -> Text,
         ticket_id -> BigInt,
         contract_id -> Text,
         score -> Integer,
+        comment -> Nullable<Text>,
+        source -> Text,
         rated_at -> Timestamp,
     }
 }
@@ -191,7 +196,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     vault_tokens,
     queue_reports,
     sla_clocks,
-    satisfaction,
+    feedback,
     outbox_events,
     outbox_head,
     idempotency_keys,

@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
+use chrono::{DateTime, Utc};
 
 use super::AppState;
 use super::error::ApiError;
@@ -190,11 +191,25 @@ pub struct Replayed {
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct PeriodQuery {
+pub(super) struct PeriodQuery {
     /// Start (inclusive); default 30 days before `to`.
     from: Option<crate::reports::Bound>,
     /// End (exclusive); default now.
     to: Option<crate::reports::Bound>,
+}
+
+impl PeriodQuery {
+    /// The period asked for: dates read in the gateway's report timezone.
+    pub(super) fn resolve(&self, state: &AppState) -> (DateTime<Utc>, DateTime<Utc>) {
+        let zone = state.report_timezone;
+        let to = self
+            .to
+            .map_or_else(|| state.clock.now(), |b| b.resolve(zone));
+        let from = self
+            .from
+            .map_or(to - chrono::Duration::days(30), |b| b.resolve(zone));
+        (from, to)
+    }
 }
 
 /// `GET /api/v1/contracts/{id}/sla?from=&to=`: the contractor's SLA figures for the tickets
@@ -223,13 +238,7 @@ pub async fn sla_figures(
     if state.contracts.current().get(&id).is_none() {
         return Err(ApiError::not_found());
     }
-    let zone = state.report_timezone;
-    let to = query
-        .to
-        .map_or_else(|| state.clock.now(), |b| b.resolve(zone));
-    let from = query
-        .from
-        .map_or(to - chrono::Duration::days(30), |b| b.resolve(zone));
+    let (from, to) = query.resolve(&state);
     let figures = state
         .db
         .read_async(move |c| crate::service::figures::figures(c, &id, from, to))

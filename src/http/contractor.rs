@@ -308,3 +308,55 @@ async fn denial_audited<T, E: Into<ApiError>>(
     }
     Err(error)
 }
+
+/// The caller's own figures, per contract.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ContractorFigures {
+    /// Start of the period (inclusive).
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// End of the period (exclusive).
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// One entry per contract of the caller's in the current set, in routing order: the same
+    /// numbers the company's reports and `GET /api/v1/contracts/{id}/sla` show.
+    pub contracts: Vec<crate::service::figures::SlaFigures>,
+}
+
+/// `GET /api/v1/contractor/figures?from=&to=`: how the caller performs under its contracts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contractor/figures",
+    operation_id = "contractor_figures",
+    tag = "contractor",
+    params(super::admin::PeriodQuery),
+    responses(
+        (status = 200, description = "First response and resolution (median, p90), SLA attainment, first-contact resolution, reopen rate, CSAT, NPS, hand-back and recall rates of the tickets shared in the period, per contract of the caller's.", body = ContractorFigures),
+    ),
+    security(("bearer" = ["contractor"])),
+)]
+pub async fn figures(
+    state: Data<AppState>,
+    who: Contractor,
+    query: Query<super::admin::PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (from, to) = query.resolve(&state);
+    let ids: Vec<String> = state
+        .contracts
+        .current()
+        .in_rank_order()
+        .filter(|f| f.contract.contractor == who.0.contractor)
+        .map(|f| f.contract.id.clone())
+        .collect();
+    let contracts = state
+        .db
+        .read_async(move |c| {
+            ids.iter()
+                .map(|id| crate::service::figures::figures(c, id, from, to))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ContractorFigures {
+        from,
+        to,
+        contracts,
+    }))
+}

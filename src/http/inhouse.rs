@@ -439,17 +439,8 @@ pub async fn report_queue(
     }))
 }
 
-/// Body of a satisfaction rating.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"score": 5}))]
-#[serde(deny_unknown_fields)]
-pub struct SatisfactionInput {
-    /// 1 (very unhappy) to 5 (very happy).
-    #[schema(minimum = 1, maximum = 5)]
-    score: i32,
-}
-
-/// `POST /api/v1/tickets/{id}/satisfaction`: the customer's rating of the contractor's work.
+/// `POST /api/v1/tickets/{id}/satisfaction`: the customer's feedback on the contractor's work
+/// (CSAT, NPS, their words).
 #[utoipa::path(
     post,
     path = "/api/v1/tickets/{id}/satisfaction",
@@ -458,9 +449,9 @@ pub struct SatisfactionInput {
     params(
         ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
-    request_body = SatisfactionInput,
+    request_body = crate::service::feedback::FeedbackInput,
     responses(
-        (status = 200, description = "The rating, stored on the ticket's latest share.", body = crate::service::satisfaction::Rated),
+        (status = 200, description = "The feedback, stored on the ticket's latest share (a new answer of a kind replaces the previous one).", body = crate::service::feedback::Rated),
     ),
     security(("bearer" = ["inhouse"])),
 )]
@@ -468,16 +459,14 @@ pub async fn satisfaction(
     state: Data<AppState>,
     who: Inhouse,
     id: Path<TicketId>,
-    JsonBody(input): JsonBody<SatisfactionInput>,
+    JsonBody(input): JsonBody<crate::service::feedback::FeedbackInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let now = state.clock.now();
     let actor = format!("inhouse:{}", who.0.sub);
     let out = state
         .db
-        .write_async(move |c| {
-            crate::service::satisfaction::rate_satisfaction(c, id, input.score, &actor, now)
-        })
+        .write_async(move |c| crate::service::feedback::record(c, id, &input, "api", &actor, now))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -210,6 +210,7 @@ route_table! {
     post "/api/v1/contractor/tickets/{id}/replies" => contractor::reply,
     post "/api/v1/contractor/tickets/{id}/status" => contractor::status,
     post "/api/v1/contractor/tickets/{id}/handback" => contractor::handback,
+    get "/api/v1/contractor/figures" => contractor::figures,
     get "/api/v1/contractor/knowledge" => knowledge::list,
     get "/api/v1/contractor/knowledge/{id}" => knowledge::read,
     get "/api/v1/contracts" => admin::contracts,

@@ -52,6 +52,7 @@ use super::{admin, console, contractor, inhouse, knowledge, ops};
         contractor::attachment,
         contractor::status,
         contractor::handback,
+        contractor::figures,
         knowledge::list,
         knowledge::read,
         console::home,
@@ -391,7 +392,7 @@ mod tests {
             "CommentInput" => read::<crate::tickets::CommentInput>(example),
             "RecallInput" => read::<inhouse::RecallInput>(example),
             "QueueInput" => read::<inhouse::QueueInput>(example),
-            "SatisfactionInput" => read::<inhouse::SatisfactionInput>(example),
+            "FeedbackInput" => read::<crate::service::feedback::FeedbackInput>(example),
             "StatusInput" => read::<contractor::StatusInput>(example),
             "HandBack" => read::<crate::service::contractor::HandBack>(example),
             "ReplyInput" => read::<crate::service::contractor::ReplyInput>(example),
@@ -461,7 +462,7 @@ mod tests {
         documented.sort();
         registered.sort();
         assert_eq!(documented, registered);
-        assert_eq!(registered.len(), 43);
+        assert_eq!(registered.len(), 44);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum Action {
     ShareReply,
     /// A contractor changed a share's status.
     ShareStatus,
+    /// The customer wrote on a solved share: it is open again.
+    ShareReopen,
     /// A contractor handed a ticket back.
     ShareHandback,
     /// A share was not made because redaction failed (fail closed).
@@ -92,6 +94,7 @@ impl Action {
             Self::ShareUpdate => "share.update",
             Self::ShareReply => "share.reply",
             Self::ShareStatus => "share.status",
+            Self::ShareReopen => "share.reopen",
             Self::ShareHandback => "share.handback",
             Self::ShareRefused => "ticket.share_refused",
             Self::ReadRefused => "share.read_refused",

@@ -15,6 +15,7 @@ pub mod vault;
 
 pub use engine::RedactionError;
 pub use projection::{
-    ProjectedComment, ProjectedFields, Projection, Receipt, SourceComment, SourceTicket, project,
+    ProjectedComment, ProjectedFeedback, ProjectedFields, Projection, Receipt, SourceComment,
+    SourceFeedback, SourceTicket, project,
 };
 pub use vault::{NumberBlocks, Vault, VaultKeys};

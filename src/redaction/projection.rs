@@ -22,6 +22,36 @@ pub struct SourceTicket {
     pub comments: Vec<SourceComment>,
     /// Files of the ticket and of the comments above, oldest first.
     pub attachments: Vec<SourceAttachment>,
+    /// The customer's feedback on the reading contractor's work.
+    pub feedback: Vec<SourceFeedback>,
+}
+
+/// Customer feedback before projection.
+#[derive(Debug, Clone)]
+pub struct SourceFeedback {
+    /// `csat` or `nps`.
+    pub kind: &'static str,
+    /// The score.
+    pub score: i32,
+    /// The customer's words, as written.
+    pub comment: Option<String>,
+    /// When given (RFC 3339).
+    pub rated_at: String,
+}
+
+/// Customer feedback as the contractor sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProjectedFeedback {
+    /// `csat` (1–5) or `nps` (0–10).
+    pub kind: &'static str,
+    /// The score.
+    pub score: i32,
+    /// The customer's words, redacted as an in-house public comment is; absent when there are
+    /// none or the contract shows no comments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// When given (RFC 3339).
+    pub rated_at: String,
 }
 
 /// A comment before projection.
@@ -126,6 +156,11 @@ impl utoipa::PartialSchema for ProjectedFields {
                 "Files of the ticket and of the comments shown, each redacted, as it is, or \
                  listed as withheld; absent when none.",
             ));
+        let feedback = ArrayBuilder::new()
+            .items(ProjectedFeedback::schema())
+            .description(Some(
+                "The customer's feedback on this contractor's work (CSAT, NPS); absent when none.",
+            ));
         let comments = ArrayBuilder::new()
             .items(ProjectedComment::schema())
             .description(Some(
@@ -154,6 +189,7 @@ impl utoipa::PartialSchema for ProjectedFields {
             .property("custom_fields", custom_fields)
             .property("comments", comments)
             .property("attachments", attachments)
+            .property("feedback", feedback)
             .into()
     }
 }
@@ -168,6 +204,7 @@ impl utoipa::ToSchema for ProjectedFields {
         use utoipa::PartialSchema;
         schemas.push(("ProjectedComment".into(), ProjectedComment::schema()));
         schemas.push(("ProjectedAttachment".into(), ProjectedAttachment::schema()));
+        schemas.push(("ProjectedFeedback".into(), ProjectedFeedback::schema()));
         schemas.push(("Disposition".into(), Disposition::schema()));
         schemas.push(("Withheld".into(), Withheld::schema()));
     }
@@ -235,6 +272,10 @@ pub fn project(
     let shown: BTreeSet<i64> = comments.iter().map(|c| c.id).collect();
     if !comments.is_empty() {
         body.insert("comments".into(), serde_json::json!(comments));
+    }
+    let feedback = project_feedback(ticket, policy, &redactor, vault, &mut receipt)?;
+    if !feedback.is_empty() {
+        body.insert("feedback".into(), serde_json::json!(feedback));
     }
     let (listed, files) =
         project_attachments(ticket, policy, &redactor, &shown, vault, &mut receipt)?;
@@ -328,6 +369,36 @@ fn project_attachments(
         listed.push(shown);
     }
     Ok((listed, files))
+}
+
+/// The customer's feedback: scores as they are, words only where the contract shows the
+/// customer's public comments, and then redacted as those are.
+fn project_feedback(
+    ticket: &SourceTicket,
+    policy: &Confidentiality,
+    redactor: &Redactor<'_>,
+    vault: &mut Vault<'_>,
+    receipt: &mut Receipt,
+) -> Result<Vec<ProjectedFeedback>, RedactionError> {
+    let action = policy.action_for("comments");
+    let words_shown = action != FieldAction::Drop && policy.comments != CommentVisibility::None;
+    let mut out = Vec::with_capacity(ticket.feedback.len());
+    for f in &ticket.feedback {
+        let comment = match &f.comment {
+            Some(words) if words_shown && action == FieldAction::Raw => Some(words.clone()),
+            Some(words) if words_shown => {
+                Some(redactor.text("comments", action, words, vault, &mut receipt.entities)?)
+            }
+            _ => None,
+        };
+        out.push(ProjectedFeedback {
+            kind: f.kind,
+            score: f.score,
+            comment,
+            rated_at: f.rated_at.clone(),
+        });
+    }
+    Ok(out)
 }
 
 fn project_comments(

@@ -696,7 +696,7 @@ fn every_day(period: Period, timezone: Tz) -> impl Iterator<Item = NaiveDate> {
 
 /// A report with one row in every list, for checking templates when they are loaded.
 pub fn sample() -> ReportData {
-    use crate::service::figures::{Attainment, Csat, Rate, Times};
+    use crate::service::figures::{Attainment, Csat, Nps, Rate, Times};
     let at = DateTime::<Utc>::from_timestamp(1_780_000_000, 0).unwrap_or_default();
     let period = Period {
         from: at,
@@ -780,6 +780,8 @@ pub fn sample() -> ReportData {
             attainment: attainment.clone(),
             attainment_by_clock: BTreeMap::from([("first_response".into(), attainment)]),
             one_touch_resolution: rate.clone(),
+            first_contact_resolution: rate.clone(),
+            reopened: rate.clone(),
             solved: 1,
             handed_back: rate.clone(),
             recalled: rate,
@@ -787,6 +789,14 @@ pub fn sample() -> ReportData {
                 ratings: 1,
                 average: Some(5.0),
                 satisfied_percent: Some(100.0),
+                with_comment: 1,
+            },
+            nps: Nps {
+                responses: 1,
+                promoters: 1,
+                passives: 0,
+                detractors: 0,
+                score: Some(100.0),
             },
         }],
         daily: every_day(period, Tz::UTC)

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::clock::to_db;
 use crate::db::AnyConnection;
-use crate::db::schema::{comments, satisfaction, shares, sla_clocks};
+use crate::db::schema::{comments, feedback, shares, sla_clocks};
 use crate::model::{ClockKind, ClockOutcome, ShareState};
 use crate::sla::{attainment_percent, percentile};
 use crate::tickets::TicketError;
@@ -66,6 +66,23 @@ pub struct Csat {
     pub average: Option<f64>,
     /// Ratings of 4 or 5, as a percentage.
     pub satisfied_percent: Option<f64>,
+    /// Ratings that came with the customer's words.
+    pub with_comment: u64,
+}
+
+/// Net promoter answers (0–10) reported for the period's shares.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Nps {
+    /// Answers received.
+    pub responses: u64,
+    /// Answers of 9 or 10.
+    pub promoters: u64,
+    /// Answers of 7 or 8.
+    pub passives: u64,
+    /// Answers of 0 to 6.
+    pub detractors: u64,
+    /// Promoters minus detractors, in percent of the answers (−100 to 100).
+    pub score: Option<f64>,
 }
 
 /// A contractor's SLA figures for tickets shared in `[from, to)`.
@@ -91,6 +108,13 @@ pub struct SlaFigures {
     pub attainment_by_clock: std::collections::BTreeMap<String, Attainment>,
     /// Solved with a single public reply, of the solved tickets.
     pub one_touch_resolution: Rate,
+    /// First-contact resolution: solved with a single public reply and never reopened, of
+    /// the tickets the contractor solved at least once (a reopened ticket counts as not
+    /// resolved, whatever happened after).
+    pub first_contact_resolution: Rate,
+    /// Reopened (the customer wrote again after it was solved), of the tickets the contractor
+    /// solved at least once.
+    pub reopened: Rate,
     /// Tickets solved by the contractor.
     pub solved: u64,
     /// Handed back, of the shared tickets.
@@ -99,6 +123,8 @@ pub struct SlaFigures {
     pub recalled: Rate,
     /// Customer satisfaction.
     pub csat: Csat,
+    /// Net promoter answers.
+    pub nps: Nps,
 }
 
 fn times(mut values: Vec<i64>) -> Times {
@@ -158,7 +184,9 @@ pub fn figures(
             .filter(shares::created_at.ge(to_db(from)))
             .filter(shares::created_at.lt(to_db(to)))
     };
-    let states: Vec<(i64, String)> = cohort().select((shares::id, shares::state)).load(conn)?;
+    let states: Vec<(i64, String, i32)> = cohort()
+        .select((shares::id, shares::state, shares::reopened_count))
+        .load(conn)?;
     let clocks: Vec<(String, Option<String>, Option<i64>, bool)> = sla_clocks::table
         .filter(sla_clocks::share_id.eq_any(cohort().select(shares::id)))
         .select((
@@ -184,10 +212,18 @@ pub fn figures(
         .group_by(comments::share_id)
         .select((comments::share_id, diesel::dsl::count_star()))
         .load(conn)?;
-    let scores: Vec<i32> = satisfaction::table
-        .filter(satisfaction::share_id.eq_any(cohort().select(shares::id)))
-        .select(satisfaction::score)
+    let answers: Vec<(String, i32, bool)> = feedback::table
+        .filter(feedback::share_id.eq_any(cohort().select(shares::id)))
+        .select((
+            feedback::kind,
+            feedback::score,
+            feedback::comment.is_not_null(),
+        ))
         .load(conn)?;
+    let answers_of = |kind: &'static str| answers.iter().filter(move |a| a.0 == kind);
+    let scores: Vec<i32> = answers_of("csat").map(|a| a.1).collect();
+    let nps: Vec<i32> = answers_of("nps").map(|a| a.1).collect();
+    let csat_with_comment = answers_of("csat").filter(|a| a.2).count() as u64;
 
     let of_kind = |kind: ClockKind| clocks.iter().filter(move |c| c.kind == kind.as_str());
     let elapsed_of = |kind: ClockKind| {
@@ -205,9 +241,17 @@ pub fn figures(
         .filter(|r| r.1 == ShareState::Solved.as_str())
         .map(|r| r.0)
         .collect();
-    let one_touch = solved
+    let one_reply = |id: i64| replies.iter().any(|(s, n)| *s == Some(id) && *n == 1);
+    let one_touch = solved.iter().filter(|id| one_reply(**id)).count() as u64;
+    // Solved at least once: solved now, or reopened (only a solved share is reopened).
+    let ever_solved = states
         .iter()
-        .filter(|id| replies.iter().any(|(s, n)| *s == Some(**id) && *n == 1))
+        .filter(|r| r.1 == ShareState::Solved.as_str() || r.2 > 0)
+        .count() as u64;
+    let reopened = states.iter().filter(|r| r.2 > 0).count() as u64;
+    let first_contact = states
+        .iter()
+        .filter(|r| r.1 == ShareState::Solved.as_str() && r.2 == 0 && one_reply(r.0))
         .count() as u64;
     let shared = states.len() as u64;
     let rated = scores.len() as u64;
@@ -222,6 +266,8 @@ pub fn figures(
         attainment: attainment(clocks.iter()),
         attainment_by_clock: by_clock,
         one_touch_resolution: rate(one_touch, solved.len() as u64),
+        first_contact_resolution: rate(first_contact, ever_solved),
+        reopened: rate(reopened, ever_solved),
         solved: solved.len() as u64,
         handed_back: rate(count_state(ShareState::HandedBack), shared),
         recalled: rate(count_state(ShareState::Recalled), shared),
@@ -233,8 +279,26 @@ pub fn figures(
             }),
             satisfied_percent: rate(scores.iter().filter(|s| **s >= 4).count() as u64, rated)
                 .percent,
+            with_comment: csat_with_comment,
         },
+        nps: nps_of(&nps),
     })
+}
+
+fn nps_of(answers: &[i32]) -> Nps {
+    let responses = answers.len() as u64;
+    let promoters = answers.iter().filter(|s| **s >= 9).count() as u64;
+    let detractors = answers.iter().filter(|s| **s <= 6).count() as u64;
+    Nps {
+        responses,
+        promoters,
+        passives: responses - promoters - detractors,
+        detractors,
+        score: (responses > 0).then(|| {
+            let net = promoters as f64 - detractors as f64;
+            (net * 1000.0 / responses as f64).round() / 10.0
+        }),
+    }
 }
 
 /// Live clock counts of one contract.

@@ -81,6 +81,11 @@ pub fn ingest(
                 timekeeping::sync(conn, contracts, &share, now)?;
             }
         }
+        // The customer's rating of the contractor's work, as the helpdesk carries it.
+        if let Some(feedback) = &ticket.satisfaction {
+            let id = row.id.into();
+            crate::service::feedback::record(conn, id, feedback, &ticket.source, actor, now)?;
+        }
         send_update(conn, contracts, keys, row.id, actor, now)?;
     }
     Ok(IngestOutcome {

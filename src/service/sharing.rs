@@ -511,6 +511,17 @@ pub(crate) fn project_for(
     let comments = store::comments_of(conn, row.id)?;
     let files = attachments::of_ticket(conn, row.id)?;
     let mut source = store::source_ticket(row, &comments, &files, reader);
+    if let Some(share_id) = reader.own {
+        source.feedback = crate::service::feedback::of_share(conn, share_id)?
+            .into_iter()
+            .map(|f| redaction::SourceFeedback {
+                kind: f.kind.as_str(),
+                score: f.score,
+                comment: f.comment,
+                rated_at: f.rated_at.to_rfc3339(),
+            })
+            .collect();
+    }
     // Only the files the contract scans are read: the others are sent or withheld unread.
     for file in &mut source.attachments {
         let plan =

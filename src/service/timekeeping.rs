@@ -3,8 +3,8 @@
 //!
 //! Clock rules: a share starts its first-response and resolution clocks; a public contractor
 //! reply stops the first-response and next-response clocks; a public in-house comment on a
-//! shared ticket is the customer writing: it reopens a share waiting for the customer and
-//! starts a next-response clock; the `pause_on` statuses (of the ticket, or `pending` set by the
+//! shared ticket is the customer writing: it reopens a share waiting for the customer (or one
+//! already solved, counted as reopened) and starts a next-response clock; the `pause_on` statuses (of the ticket, or `pending` set by the
 //! contractor) stop every clock and shift its due time by the business time paused; `solved`
 //! stops all clocks; hand-back and recall cancel them.
 
@@ -173,7 +173,22 @@ pub(crate) fn customer_wrote(
         return Ok(());
     };
     let state = share.state;
-    if !state.holds_capacity() {
+    if state == ShareState::Solved {
+        // The customer wrote again on a solved ticket: it goes back to the contractor that
+        // solved it, and its first contact did not resolve it.
+        share = shares::reopen(conn, &share, now)?;
+        ledger::append(
+            conn,
+            now,
+            NewEntry {
+                actor: SLA_ACTOR,
+                action: Action::ShareReopen,
+                contract_id: Some(&share.contract_id),
+                ticket_id: Some(ticket_id),
+                details: json!({ "share_id": share.id, "reopened": share.reopened_count, "because": "customer_wrote" }),
+            },
+        )?;
+    } else if !state.holds_capacity() {
         return Ok(());
     }
     if state == ShareState::Pending {

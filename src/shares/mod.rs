@@ -72,6 +72,10 @@ pub struct ShareRow {
     pub escalate_to: Option<String>,
     /// The share it was escalated from (an L1 agency handing the ticket up), if any.
     pub escalated_from: Option<i64>,
+    /// How often the customer wrote again after it was solved.
+    pub reopened_count: i32,
+    /// When that last happened.
+    pub reopened_at: Option<chrono::NaiveDateTime>,
 }
 
 impl ShareRow {
@@ -233,6 +237,34 @@ pub fn latest_for_ticket(
         .select(ShareRow::as_select())
         .get_result(conn)
         .optional()
+}
+
+/// A solved share goes back to its contractor because the customer wrote again: open, counted
+/// as reopened (its first contact did not resolve it), and holding a place again even if the
+/// contract is at `max_open` (it is the same customer's conversation, never refused).
+pub fn reopen(
+    conn: &mut AnyConnection,
+    share: &ShareRow,
+    now: DateTime<Utc>,
+) -> Result<ShareRow, ShareError> {
+    if share.state != ShareState::Solved {
+        return Err(ShareError::InvalidTransition {
+            from: share.state,
+            to: ShareState::Open,
+        });
+    }
+    let stripe = capacity::reserve(conn, &share.contract_id, u32::MAX, share.ticket_id)?;
+    let row: ShareRow = diesel::update(shares::table.find(share.id))
+        .set((
+            shares::state.eq(ShareState::Open.as_str()),
+            shares::capacity_stripe.eq(stripe),
+            shares::reopened_count.eq(shares::reopened_count + 1),
+            shares::reopened_at.eq(Some(to_db(now))),
+            shares::updated_at.eq(to_db(now)),
+        ))
+        .returning(shares::all_columns)
+        .get_result(conn)?;
+    Ok(row)
 }
 
 /// The share of `ticket_id` that `contractor` may see, if any. A share that was handed back or

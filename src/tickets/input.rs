@@ -102,6 +102,10 @@ pub struct TicketInput {
     /// Files attached to the ticket itself (files of a comment go with the comment).
     #[serde(default)]
     pub attachments: Vec<AttachmentInput>,
+    /// The customer's feedback on the contractor's work, when the helpdesk has it (recorded on
+    /// the ticket's share, as `POST /api/v1/tickets/{id}/satisfaction` does).
+    #[serde(default)]
+    pub satisfaction: Option<super::FeedbackInput>,
 }
 
 fn new_status() -> TicketStatus {
@@ -160,6 +164,8 @@ pub struct NewTicket {
     pub comments: Vec<NewComment>,
     /// Files attached to the ticket itself.
     pub attachments: Vec<NewAttachment>,
+    /// The customer's feedback, checked.
+    pub satisfaction: Option<super::FeedbackInput>,
 }
 
 const MAX_KEY: usize = 200;
@@ -307,6 +313,7 @@ impl NewTicket {
             self.status,
             comments,
             files(&self.attachments),
+            self.satisfaction,
         ]);
         crate::contracts::sha256_hex(&all.to_string())
     }
@@ -370,6 +377,15 @@ impl TryFrom<TicketInput> for NewTicket {
                 format!("at most {MAX_ATTACHMENTS} files in one push, with its comments'"),
             ));
         }
+        if let Some(feedback) = &t.satisfaction {
+            feedback.check().map_err(|e| match e {
+                TicketError::Invalid { field, message } => TicketError::Invalid {
+                    field: format!("satisfaction.{field}"),
+                    message,
+                },
+                other => other,
+            })?;
+        }
         Ok(Self {
             source: key("source", &t.source)?,
             external_id: key("external_id", &t.external_id)?,
@@ -387,6 +403,7 @@ impl TryFrom<TicketInput> for NewTicket {
             status: t.status,
             comments,
             attachments,
+            satisfaction: t.satisfaction,
         })
     }
 }

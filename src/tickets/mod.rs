@@ -3,12 +3,14 @@
 //! recall and time tickets across domains are in [`crate::service`].
 
 pub mod attachments;
+mod feedback;
 pub mod input;
 mod queue;
 pub mod store;
 
 use crate::db::DbError;
 use crate::shares::ShareError;
+pub use feedback::FeedbackInput;
 pub use input::{CommentInput, NewTicket, TicketInput};
 pub use queue::{QUEUE_REPORT_TTL_MINUTES, queue_depth, report_queue};
 

@@ -515,6 +515,7 @@ pub fn source_ticket(
                 })
             })
             .collect(),
+        feedback: Vec::new(),
     }
 }
 

@@ -538,8 +538,14 @@ async fn figures_for_a_period(app: TestApp) {
     assert_eq!(f["recalled"], json!({ "count": 1, "percent": 25.0 }));
     assert_eq!(
         f["csat"],
-        json!({ "ratings": 2, "average": 4.0, "satisfied_percent": 50.0 })
+        json!({ "ratings": 2, "average": 4.0, "satisfied_percent": 50.0, "with_comment": 0 })
     );
+    // A was solved with one reply and never reopened; B took two replies.
+    assert_eq!(
+        f["first_contact_resolution"],
+        json!({ "count": 1, "percent": 50.0 })
+    );
+    assert_eq!(f["reopened"], json!({ "count": 0, "percent": 0.0 }));
     // Another period holds nothing; bad requests are refused clearly.
     let empty = app
         .get(
@@ -589,6 +595,214 @@ async fn figures_for_a_period(app: TestApp) {
         (bad_score.status, bad_score.body["field"].as_str()),
         (400, Some("score"))
     );
+}
+
+async fn rate(app: &TestApp, id: i64, body: Value) -> crate::helpers::Answer {
+    app.post(
+        &format!("/api/v1/tickets/{id}/satisfaction"),
+        &app.inhouse(),
+        &body,
+    )
+    .await
+}
+
+async fn feedback_reopens_and_the_contractors_own_figures(app: TestApp) {
+    let a = share_ticket(&app, "Q-A").await;
+    let b = share_ticket(&app, "Q-B").await;
+    for id in [a, b] {
+        reply(&app, id).await;
+        set_status(&app, id, "solved").await;
+    }
+    // The customer writes on solved B: it goes back to the contractor, counted as reopened.
+    customer_writes(&app, b, "q-b-2").await;
+    let view = app.contractor_view("swift", b).await;
+    assert_eq!(view.body["state"], "open", "{:?}", view.body);
+    let reopens = entries(&app, "share.reopen");
+    assert_eq!(reopens.len(), 1);
+    assert_eq!(reopens[0].ticket_id, Some(b));
+    let running: Vec<_> = clocks(&app, b)
+        .await
+        .into_iter()
+        .filter(|c| c.1 == "running")
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(
+        running,
+        ["next_response"],
+        "the customer waits for an answer"
+    );
+    reply(&app, b).await;
+    set_status(&app, b, "solved").await;
+
+    // Feedback: CSAT and NPS with the customer's words, which reach the contractor redacted.
+    let rated = rate(
+        &app,
+        a,
+        json!({ "score": 5, "nps": 10, "comment": "Great help, write to john.smith@example.com" }),
+    )
+    .await;
+    assert_eq!(rated.status, 200, "{:?}", rated.body);
+    crate::helpers::assert_documented("post", "/api/v1/tickets/{id}/satisfaction", &rated);
+    assert_eq!(
+        (rated.body["score"].clone(), rated.body["nps"].clone()),
+        (json!(5), json!(10))
+    );
+    assert_eq!(rate(&app, b, json!({ "nps": 3 })).await.status, 200);
+    let seen = app.contractor_view("swift", a).await;
+    let feedback = &seen.body["feedback"];
+    assert_eq!(feedback[0]["kind"], "csat");
+    assert_eq!(feedback[1]["kind"], "nps");
+    assert_eq!(feedback[1]["score"], 10);
+    let words = feedback[0]["comment"].as_str().unwrap_or_default();
+    assert!(words.starts_with("Great help"), "{words}");
+    assert!(!words.contains("john.smith@example.com"), "{words}");
+    assert!(!seen.body.to_string().contains("john.smith@example.com"));
+    // The same answer again writes nothing; bad answers are refused by field.
+    let before = entries(&app, "ticket.satisfaction").len();
+    let again = rate(
+        &app,
+        a,
+        json!({ "score": 5, "nps": 10, "comment": "Great help, write to john.smith@example.com" }),
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.body["replaced"].clone()),
+        (200, json!(false))
+    );
+    assert_eq!(entries(&app, "ticket.satisfaction").len(), before);
+    let ledger_text: String = entries(&app, "ticket.satisfaction")
+        .iter()
+        .map(|e| e.details.clone())
+        .collect();
+    assert!(!ledger_text.contains("john.smith"), "{ledger_text}");
+    for (body, field) in [
+        (json!({ "nps": 11 }), "nps"),
+        (json!({ "score": 0 }), "score"),
+        (json!({ "comment": "no score" }), "score"),
+        (
+            json!({ "score": 3, "comment": "x".repeat(4_001) }),
+            "comment",
+        ),
+    ] {
+        let refused = rate(&app, a, body).await;
+        assert_eq!(
+            (refused.status, refused.body["field"].as_str()),
+            (400, Some(field)),
+            "{:?}",
+            refused.body
+        );
+    }
+
+    // The contractor's own figures: the numbers the company's API and report show.
+    let period = "from=2026-06-01T00:00:00Z&to=2026-06-02T00:00:00Z";
+    let own = app
+        .get(
+            &format!("/api/v1/contractor/figures?{period}"),
+            &app.contractor("swift"),
+        )
+        .await;
+    assert_eq!(own.status, 200, "{:?}", own.body);
+    crate::helpers::assert_documented("get", "/api/v1/contractor/figures", &own);
+    let f = &own.body["contracts"][0];
+    assert_eq!(f["contract"], "swift-en");
+    assert_eq!(f["solved"], 2);
+    assert_eq!(
+        f["first_contact_resolution"],
+        json!({ "count": 1, "percent": 50.0 }),
+        "B was reopened: not resolved at first contact"
+    );
+    assert_eq!(f["reopened"], json!({ "count": 1, "percent": 50.0 }));
+    assert_eq!(
+        f["one_touch_resolution"],
+        json!({ "count": 1, "percent": 50.0 })
+    );
+    assert_eq!(
+        f["csat"],
+        json!({ "ratings": 1, "average": 5.0, "satisfied_percent": 100.0, "with_comment": 1 })
+    );
+    assert_eq!(
+        f["nps"],
+        json!({ "responses": 2, "promoters": 1, "passives": 0, "detractors": 1, "score": 0.0 })
+    );
+    let company = app
+        .get(
+            &format!("/api/v1/contracts/swift-en/sla?{period}"),
+            &app.admin(),
+        )
+        .await;
+    assert_eq!(&company.body, f);
+    let report = crate::reports::report_of(
+        &app,
+        &json!({ "contract": "swift-en", "from": "2026-06-01", "to": "2026-06-02", "formats": ["json"] }),
+    )
+    .await;
+    assert_eq!(&report[0].1["sla"][0], f);
+    // Only the caller's contracts; other roles are refused.
+    let stranger = app
+        .get(
+            &format!("/api/v1/contractor/figures?{period}"),
+            &app.contractor("acme"),
+        )
+        .await;
+    assert_eq!(stranger.body["contracts"], json!([]));
+    let staff = app.get("/api/v1/contractor/figures", &app.inhouse()).await;
+    assert_eq!(staff.status, 403);
+}
+
+async fn feedback_comes_with_zendesk_tickets(app: TestApp) {
+    let mut ticket = json!({ "ticket": {
+        "id": 5150,
+        "subject": "Where is my parcel",
+        "description": "Ordered last week.",
+        "priority": "normal",
+        "status": "open",
+        "via": { "channel": "email" },
+        "requester": { "name": "John Smith", "email": "john.smith@example.com", "locale": "en-US" },
+        "satisfaction_rating": { "score": "offered" }
+    }});
+    let pushed = app
+        .post("/api/v1/inbound/zendesk", &app.inhouse(), &ticket)
+        .await;
+    assert_eq!(
+        pushed.body["routing"]["outcome"], "shared",
+        "{:?}",
+        pushed.body
+    );
+    let id = pushed.body["id"].as_i64().unwrap_or_default();
+    assert!(
+        entries(&app, "ticket.satisfaction").is_empty(),
+        "offered is no answer"
+    );
+    ticket["ticket"]["status"] = json!("solved");
+    ticket["ticket"]["satisfaction_rating"] =
+        json!({ "score": "bad", "comment": "Call me on +44 20 7946 0958, nobody did" });
+    let rated = app
+        .post("/api/v1/inbound/zendesk", &app.inhouse(), &ticket)
+        .await;
+    assert_eq!(rated.status, 200, "{:?}", rated.body);
+    let recorded = entries(&app, "ticket.satisfaction");
+    assert_eq!(recorded.len(), 1);
+    assert!(
+        recorded[0].details.contains("\"source\":\"zendesk\""),
+        "{}",
+        recorded[0].details
+    );
+    assert!(recorded[0].details.contains("\"score\":1"));
+    let seen = app.contractor_view("swift", id).await;
+    assert_eq!(seen.body["feedback"][0]["score"], 1);
+    let words = seen.body["feedback"][0]["comment"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        words.contains("nobody did") && !words.contains("7946"),
+        "{words}"
+    );
+    // Zendesk re-sends the rating with every update: recorded once.
+    let again = app
+        .post("/api/v1/inbound/zendesk", &app.inhouse(), &ticket)
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(entries(&app, "ticket.satisfaction").len(), 1);
 }
 
 async fn the_attainment_floor_raises_and_clears_an_alert(app: TestApp) {
@@ -651,6 +865,8 @@ swift_scenarios!(
     a_breach_escalates_and_recalls: r#"["notify", "escalate", "recall"]"#,
     parallel_sweepers_record_each_breach_once: r#"["notify"]"#,
     figures_for_a_period: r#"["notify"]"#,
+    feedback_reopens_and_the_contractors_own_figures: r#"["notify"]"#,
+    feedback_comes_with_zendesk_tickets: r#"["notify"]"#,
     the_attainment_floor_raises_and_clears_an_alert: r#"["notify"]"#,
 );
 
