@@ -213,6 +213,11 @@ vocabulary! {
         SlaEscalated => "sla.escalated",
         /// A running clock moved to a new target (the ticket's priority or channel changed).
         SlaRetargeted => "sla.retargeted",
+        /// A contract's SLA attainment, CSAT, NPS or first-contact resolution fell below its
+        /// floor.
+        QualityAlert => "quality.alert",
+        /// It is back at or above the floor.
+        QualityRestored => "quality.restored",
     }
 }
 

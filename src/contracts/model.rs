@@ -39,6 +39,37 @@ pub struct Contract {
     pub endpoint: Option<Endpoint>,
     /// Knowledge-base articles its contractor may read.
     pub knowledge: KnowledgeGrant,
+    /// Floors for what customers say of its work.
+    pub quality: QualityFloors,
+}
+
+/// Floors for customer feedback and first-contact resolution, measured like the attainment
+/// floor over a rolling window of shares; crossing one raises an alert once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QualityFloors {
+    /// Lowest acceptable share of CSAT ratings of 4 or 5, percent.
+    pub csat_floor_percent: Option<u8>,
+    /// Lowest acceptable NPS (promoters minus detractors, −100 to 100).
+    pub nps_floor: Option<i8>,
+    /// Lowest acceptable first-contact resolution, percent.
+    pub fcr_floor_percent: Option<u8>,
+    /// The rolling window: shares made in it are judged.
+    pub window: Duration,
+    /// Fewest answers (ratings, or tickets solved for first-contact resolution) in the window
+    /// before a floor is judged.
+    pub min_answers: u32,
+}
+
+impl Default for QualityFloors {
+    fn default() -> Self {
+        Self {
+            csat_floor_percent: None,
+            nps_floor: None,
+            fcr_floor_percent: None,
+            window: Duration::from_secs(7 * 24 * 3600),
+            min_answers: 10,
+        }
+    }
 }
 
 impl Contract {

@@ -53,6 +53,23 @@ struct RawContract {
     endpoint: Option<RawEndpoint>,
     #[serde(default)]
     knowledge: RawKnowledge,
+    #[serde(default)]
+    quality: Option<RawQuality>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuality {
+    #[serde(default)]
+    csat_floor_percent: Option<u8>,
+    #[serde(default)]
+    nps_floor: Option<i8>,
+    #[serde(default)]
+    fcr_floor_percent: Option<u8>,
+    #[serde(default)]
+    window: Option<String>,
+    #[serde(default)]
+    min_answers: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -370,6 +387,7 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
     let confidentiality = build_confidentiality(c, raw.confidentiality);
     let reporting = build_reporting(c, raw.reporting);
     let endpoint = raw.endpoint.and_then(|e| build_endpoint(c, e));
+    let quality = raw.quality.map(|q| build_quality(c, q)).unwrap_or_default();
     for (key, names) in [
         ("knowledge.tags", &raw.knowledge.tags),
         ("knowledge.articles", &raw.knowledge.articles),
@@ -398,7 +416,48 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
             tags: raw.knowledge.tags,
             articles: raw.knowledge.articles,
         },
+        quality,
     })
+}
+
+fn build_quality(c: &mut Checker<'_>, raw: RawQuality) -> QualityFloors {
+    let mut floors = QualityFloors::default();
+    for (key, percent) in [
+        ("quality.csat_floor_percent", raw.csat_floor_percent),
+        ("quality.fcr_floor_percent", raw.fcr_floor_percent),
+    ] {
+        if percent.is_some_and(|p| p > 100) {
+            c.fail(key, "must be at most 100");
+        }
+    }
+    if raw.nps_floor.is_some_and(|n| !(-100..=100).contains(&n)) {
+        c.fail("quality.nps_floor", "must be between -100 and 100");
+    }
+    if raw.csat_floor_percent.is_none()
+        && raw.nps_floor.is_none()
+        && raw.fcr_floor_percent.is_none()
+    {
+        c.fail(
+            "quality",
+            "sets no floor: give csat_floor_percent, nps_floor or fcr_floor_percent",
+        );
+    }
+    if let Some(text) = raw.window.as_deref()
+        && let Some(window) = c.duration("quality.window", text)
+    {
+        if window.is_zero() {
+            c.fail("quality.window", "must be longer than zero");
+        }
+        floors.window = window;
+    }
+    if raw.min_answers == Some(0) {
+        c.fail("quality.min_answers", "must be at least 1");
+    }
+    floors.min_answers = raw.min_answers.unwrap_or(floors.min_answers);
+    floors.csat_floor_percent = raw.csat_floor_percent;
+    floors.nps_floor = raw.nps_floor;
+    floors.fcr_floor_percent = raw.fcr_floor_percent;
+    floors
 }
 
 fn build_scope(c: &mut Checker<'_>, raw: RawScope) -> Scope {
@@ -822,6 +881,39 @@ mod tests {
     use super::{parse_contract, webhook_url};
 
     const ACME: &str = include_str!("../../tests/fixtures/contracts/acme-en.toml");
+
+    #[test]
+    fn quality_floors_are_checked() {
+        let with = |section: &str| parse_contract("acme-en.toml", &format!("{ACME}\n{section}"));
+        let ok = with("[quality]\ncsat_floor_percent = 80\nnps_floor = -20\nwindow = \"30d\"")
+            .unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(ok.quality.csat_floor_percent, Some(80));
+        assert_eq!(ok.quality.nps_floor, Some(-20));
+        assert_eq!(ok.quality.min_answers, 10);
+        assert_eq!(ok.quality.window.as_secs(), 30 * 24 * 3600);
+        for (section, key) in [
+            (
+                "[quality]\ncsat_floor_percent = 120",
+                "quality.csat_floor_percent",
+            ),
+            ("[quality]\nnps_floor = -101", "quality.nps_floor"),
+            (
+                "[quality]\nfcr_floor_percent = 50\nmin_answers = 0",
+                "quality.min_answers",
+            ),
+            (
+                "[quality]\nfcr_floor_percent = 50\nwindow = \"0d\"",
+                "quality.window",
+            ),
+            ("[quality]\nwindow = \"7d\"", "quality"),
+        ] {
+            let problems = match with(section) {
+                Ok(_) => panic!("taken: {section}"),
+                Err(p) => p,
+            };
+            assert_eq!(problems[0].key, key, "{section}: {problems:?}");
+        }
+    }
 
     #[test]
     fn knowledge_grants_are_read_and_bad_names_refused() {

@@ -367,3 +367,11 @@ diesel::table! {
         withdrawn_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    quality_alerts (contract_id, metric) {
+        contract_id -> Text,
+        metric -> Text,
+        since -> Timestamp,
+    }
+}

@@ -151,6 +151,18 @@ impl SlaSweeper {
         Ok(statuses)
     }
 
+    /// Checks every contract's quality floors (CSAT, NPS, first-contact resolution), raising
+    /// or clearing each alert once per crossing.
+    pub fn check_quality(&self) -> Result<Vec<floor::QualityStatus>, TicketError> {
+        let set = self.contracts.current();
+        let now = self.clock.now();
+        let mut statuses = Vec::new();
+        for file in set.in_rank_order() {
+            statuses.extend(self.db.write(|c| floor::check_quality(c, file, now))?);
+        }
+        Ok(statuses)
+    }
+
     /// Sweeps every `interval` and whenever woken; checks floors every `interval`. Runs until
     /// the task is dropped. Errors are logged and the next round tries again.
     pub async fn run(self, interval: Duration) {
@@ -167,6 +179,7 @@ impl SlaSweeper {
                 if full_round {
                     me.recall_lapsed()?;
                     me.check_floors()?;
+                    me.check_quality()?;
                 }
                 Ok::<_, TicketError>(report)
             })

@@ -65,6 +65,10 @@ pub enum Action {
     AttainmentAlert,
     /// A contract's rolling SLA attainment is back at or above its floor.
     AttainmentRestored,
+    /// A contract's CSAT, NPS or first-contact resolution fell below its floor.
+    QualityAlert,
+    /// It is back at or above the floor.
+    QualityRestored,
     /// The in-house side reported the customer's satisfaction with a contractor's work.
     Satisfaction,
     /// An operator put a dead-lettered event back in line.
@@ -106,6 +110,8 @@ impl Action {
             Self::SlaRetarget => "sla.retarget",
             Self::AttainmentAlert => "sla.attainment_alert",
             Self::AttainmentRestored => "sla.attainment_restored",
+            Self::QualityAlert => "quality.alert",
+            Self::QualityRestored => "quality.restored",
             Self::Satisfaction => "ticket.satisfaction",
             Self::DeliveryReplay => "delivery.replay",
             Self::AccessDenied => "access.denied",

@@ -729,6 +729,7 @@ pub fn sample() -> ReportData {
     let rate = Rate {
         count: 1,
         percent: Some(100.0),
+        of: 1,
     };
     ReportData {
         schema: SCHEMA,

@@ -48,11 +48,15 @@ pub struct Rate {
     pub count: u64,
     /// Percent of the base.
     pub percent: Option<f64>,
+    /// The base (not sent: the figures name it in words).
+    #[serde(skip)]
+    pub of: u64,
 }
 
 fn rate(count: u64, base: u64) -> Rate {
     Rate {
         count,
+        of: base,
         percent: (base > 0).then(|| (count as f64 * 1000.0 / base as f64).round() / 10.0),
     }
 }

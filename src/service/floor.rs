@@ -1,5 +1,6 @@
-//! The attainment floor: a contract's rolling SLA attainment measured against the floor it
-//! sets, with the alert raised and cleared once per crossing.
+//! The floors: a contract's rolling SLA attainment, CSAT, NPS and first-contact resolution
+//! measured against the floors it sets, each alert raised and cleared once per crossing, in
+//! the ledger and as an in-house event (`quality.alert`, `quality.restored`).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,9 +10,10 @@ use serde_json::json;
 use crate::clock::to_db;
 use crate::contracts::ContractFile;
 use crate::db::AnyConnection;
-use crate::db::schema::{contracts, sla_clocks};
+use crate::db::schema::{contracts, quality_alerts, sla_clocks};
 use crate::ledger::{self, Action, NewEntry};
-use crate::model::ClockOutcome;
+use crate::model::{ClockOutcome, EventType};
+use crate::outbox::{self, Audience, NewEvent};
 use crate::service::timekeeping::SLA_ACTOR;
 use crate::sla::attainment_percent;
 use crate::tickets::TicketError;
@@ -101,6 +103,11 @@ pub fn check_floor(
         } else {
             Action::AttainmentRestored
         };
+        let mut event = details.clone();
+        event["contract"] = json!(contract.id);
+        event["metric"] = json!("sla_attainment");
+        event["value"] = json!(percent);
+        event["floor"] = json!(floor);
         ledger::append(
             conn,
             now,
@@ -112,6 +119,7 @@ pub fn check_floor(
                 details,
             },
         )?;
+        announce(conn, raise, event, now)?;
         status.alert_raised = raise;
         status.alert_cleared = clear;
     }
@@ -139,6 +147,174 @@ fn flip_alert(
         diesel::update(row.filter(since.is_not_null()))
             .set(since.eq(None::<chrono::NaiveDateTime>))
             .execute(conn)?
+    };
+    Ok(changed == 1)
+}
+
+/// Tells the in-house side that a floor was crossed (`raise`) or met again.
+fn announce(
+    conn: &mut AnyConnection,
+    raise: bool,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    let event_type = if raise {
+        EventType::QualityAlert
+    } else {
+        EventType::QualityRestored
+    };
+    outbox::enqueue(
+        conn,
+        now,
+        vec![NewEvent {
+            audience: Audience::Inhouse,
+            ticket_id: None,
+            event_type,
+            data,
+        }],
+    )?;
+    Ok(())
+}
+
+/// One quality floor of a contract, as checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityStatus {
+    /// Contract id.
+    pub contract: String,
+    /// `csat` (satisfied percent), `nps` or `first_contact_resolution` (percent).
+    pub metric: &'static str,
+    /// Its value over the window, when there is any answer.
+    pub value: Option<f64>,
+    /// Answers (ratings, or tickets solved) it rests on.
+    pub base: u64,
+    /// The floor (none when the contract no longer sets it: its alert is cleared).
+    pub floor: Option<f64>,
+    /// True while below the floor (with enough answers to judge).
+    pub below: bool,
+    /// True when this check raised the alert.
+    pub alert_raised: bool,
+    /// True when this check cleared it.
+    pub alert_cleared: bool,
+}
+
+/// Measures the contract's CSAT, NPS and first-contact resolution over its `[quality]` window
+/// (the shares made in it, as the figures count them) against the floors it sets; raises or
+/// clears each alert once per crossing, in the ledger and as an in-house event. A floor the
+/// contract no longer sets has its alert cleared.
+pub fn check_quality(
+    conn: &mut AnyConnection,
+    file: &ContractFile,
+    now: DateTime<Utc>,
+) -> Result<Vec<QualityStatus>, TicketError> {
+    let contract = &file.contract;
+    let q = &contract.quality;
+    let window = chrono::Duration::from_std(q.window).unwrap_or(chrono::Duration::days(7));
+    // The figures' periods end before `to`: the window takes in what happened at `now` too.
+    let to = now + chrono::Duration::microseconds(1);
+    let f = crate::service::figures::figures(conn, &contract.id, to - window, to)?;
+    let measured = [
+        (
+            "csat",
+            q.csat_floor_percent.map(f64::from),
+            f.csat.satisfied_percent,
+            f.csat.ratings,
+        ),
+        (
+            "nps",
+            q.nps_floor.map(f64::from),
+            f.nps.score,
+            f.nps.responses,
+        ),
+        (
+            "first_contact_resolution",
+            q.fcr_floor_percent.map(f64::from),
+            f.first_contact_resolution.percent,
+            f.first_contact_resolution.of,
+        ),
+    ];
+    let active: Vec<String> = quality_alerts::table
+        .filter(quality_alerts::contract_id.eq(&contract.id))
+        .select(quality_alerts::metric)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (metric, floor, value, base) in measured {
+        let was_below = active.iter().any(|m| m == metric);
+        if floor.is_none() && !was_below {
+            continue;
+        }
+        let judged = base >= u64::from(q.min_answers);
+        let below_now = judged && matches!((value, floor), (Some(v), Some(f)) if v < f);
+        let raise = below_now && !was_below;
+        // Cleared when judged at or above the floor again, or when the floor was removed.
+        let clear = was_below && (floor.is_none() || (judged && !below_now));
+        let mut status = QualityStatus {
+            contract: contract.id.clone(),
+            metric,
+            value,
+            base,
+            floor,
+            below: was_below,
+            alert_raised: false,
+            alert_cleared: false,
+        };
+        if (raise || clear) && flip_quality(conn, &contract.id, metric, raise, now)? {
+            let details = json!({
+                "metric": metric,
+                "value": value,
+                "floor": floor,
+                "base": base,
+                "window_seconds": window.num_seconds(),
+            });
+            let mut event = details.clone();
+            event["contract"] = json!(contract.id);
+            ledger::append(
+                conn,
+                now,
+                NewEntry {
+                    actor: SLA_ACTOR,
+                    action: if raise {
+                        Action::QualityAlert
+                    } else {
+                        Action::QualityRestored
+                    },
+                    contract_id: Some(&contract.id),
+                    ticket_id: None,
+                    details,
+                },
+            )?;
+            announce(conn, raise, event, now)?;
+            status.alert_raised = raise;
+            status.alert_cleared = clear;
+            status.below = raise;
+        }
+        out.push(status);
+    }
+    Ok(out)
+}
+
+/// Raises (`raise`) or clears the contract's alert on `metric`, only if it is not already so:
+/// true when this call changed it (so that parallel checks announce a crossing once).
+fn flip_quality(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    metric: &str,
+    raise: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let changed = if raise {
+        let insert = diesel::insert_into(quality_alerts::table)
+            .values((
+                quality_alerts::contract_id.eq(contract_id),
+                quality_alerts::metric.eq(metric),
+                quality_alerts::since.eq(to_db(now)),
+            ))
+            .on_conflict_do_nothing();
+        match conn {
+            AnyConnection::Sqlite(c) => insert.execute(c)?,
+            AnyConnection::Postgresql(c) => insert.execute(c)?,
+        }
+    } else {
+        diesel::delete(quality_alerts::table.find((contract_id, metric))).execute(conn)?
     };
     Ok(changed == 1)
 }

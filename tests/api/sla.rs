@@ -73,11 +73,18 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    with_contract(backend, &swift_contract(on_breach), sweep_ms, scenario).await;
+}
+
+async fn with_contract<F, Fut>(backend: Backend, contract: &str, sweep_ms: u64, scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let folder = scratch.path().join("contracts");
     std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(folder.join("swift-en.toml"), swift_contract(on_breach))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(folder.join("swift-en.toml"), contract).unwrap_or_else(|e| panic!("{e}"));
     let configure = |c: &mut msp_bridge::config::Config| {
         c.contracts_dir = folder.clone();
         c.sla_sweep_ms = sweep_ms;
@@ -830,6 +837,11 @@ async fn the_attainment_floor_raises_and_clears_an_alert(app: TestApp) {
     assert!(status[0].below && status[0].alert_raised, "{status:?}");
     assert!(!check().await[0].alert_raised, "raised once");
     assert_eq!(entries(&app, "sla.attainment_alert").len(), 1);
+    assert_eq!(
+        quality_events(&app).await,
+        [("quality.alert".to_owned(), "sla_attainment".to_owned())],
+        "the in-house side is told once"
+    );
     let metrics = app.send(reqwest::Method::GET, "/metrics", None, None).await;
     let text = metrics.body.as_str().unwrap_or_default().to_owned();
     assert!(
@@ -869,6 +881,137 @@ swift_scenarios!(
     feedback_comes_with_zendesk_tickets: r#"["notify"]"#,
     the_attainment_floor_raises_and_clears_an_alert: r#"["notify"]"#,
 );
+
+/// The in-house feed's quality events: (type, metric).
+async fn quality_events(app: &TestApp) -> Vec<(String, String)> {
+    let feed = app
+        .get("/api/v1/events?after=0&limit=500", &app.inhouse())
+        .await;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    feed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| text(&e["type"]).starts_with("quality."))
+        .map(|e| (text(&e["type"]), text(&e["data"]["metric"])))
+        .collect()
+}
+
+/// Swift with floors for CSAT, NPS and first-contact resolution, judged on two answers.
+fn swift_with_quality_floors() -> String {
+    swift_contract(r#"["notify"]"#)
+        + "\n[quality]\ncsat_floor_percent = 80\nnps_floor = 0\nfcr_floor_percent = 60\n\
+           window = \"1d\"\nmin_answers = 2\n"
+}
+
+async fn quality_floors_alert_once_per_crossing(app: TestApp) {
+    let sweeper = app.sweeper.clone();
+    let check = || {
+        let sweeper = sweeper.clone();
+        async move {
+            let statuses = tokio::task::spawn_blocking(move || sweeper.check_quality())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("quality: {e}"));
+            statuses
+                .into_iter()
+                .map(|s| (s.metric, s.below, s.alert_raised, s.alert_cleared))
+                .collect::<Vec<_>>()
+        }
+    };
+    let a = share_ticket(&app, "QF-A").await;
+    let b = share_ticket(&app, "QF-B").await;
+    for id in [a, b] {
+        reply(&app, id).await;
+        set_status(&app, id, "solved").await;
+    }
+    // One answer is not yet a trend.
+    assert_eq!(
+        rate(&app, a, json!({ "score": 2, "nps": 3 })).await.status,
+        200
+    );
+    let fine = check().await;
+    assert!(fine.iter().all(|s| !s.1), "{fine:?}");
+    // Two unhappy customers: CSAT (0 % satisfied) and NPS (−100) cross their floors, once.
+    assert_eq!(
+        rate(&app, b, json!({ "score": 1, "nps": 2 })).await.status,
+        200
+    );
+    assert_eq!(
+        check().await,
+        [
+            ("csat", true, true, false),
+            ("nps", true, true, false),
+            ("first_contact_resolution", false, false, false),
+        ]
+    );
+    assert!(check().await.iter().all(|s| !s.2 && !s.3), "announced once");
+    assert_eq!(entries(&app, "quality.alert").len(), 2);
+    assert_eq!(
+        quality_events(&app).await,
+        [
+            ("quality.alert".to_owned(), "csat".to_owned()),
+            ("quality.alert".to_owned(), "nps".to_owned()),
+        ]
+    );
+    // A reopened ticket was not resolved at first contact: 1 of 2 is below 60 %.
+    customer_writes(&app, a, "qf-a-2").await;
+    reply(&app, a).await;
+    set_status(&app, a, "solved").await;
+    let after_reopen = check().await;
+    assert_eq!(
+        after_reopen[2],
+        ("first_contact_resolution", true, true, false)
+    );
+    // Happier answers clear CSAT and NPS, once each.
+    for id in [a, b] {
+        assert_eq!(
+            rate(&app, id, json!({ "score": 5, "nps": 10 }))
+                .await
+                .status,
+            200
+        );
+    }
+    assert_eq!(
+        check().await,
+        [
+            ("csat", false, false, true),
+            ("nps", false, false, true),
+            ("first_contact_resolution", true, false, false),
+        ]
+    );
+    assert!(check().await.iter().all(|s| !s.2 && !s.3));
+    assert_eq!(entries(&app, "quality.restored").len(), 2);
+    let restored = entries(&app, "quality.restored");
+    assert!(
+        restored[0].details.contains("\"value\":100.0"),
+        "{}",
+        restored[0].details
+    );
+    assert_eq!(quality_events(&app).await.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_floors_alert_once_per_crossing_sqlite() {
+    with_contract(
+        Backend::Sqlite,
+        &swift_with_quality_floors(),
+        0,
+        quality_floors_alert_once_per_crossing,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_floors_alert_once_per_crossing_postgres() {
+    with_contract(
+        Backend::Postgres,
+        &swift_with_quality_floors(),
+        0,
+        quality_floors_alert_once_per_crossing,
+    )
+    .await;
+}
 
 async fn the_background_sweeper_runs_by_itself(app: TestApp) {
     share_ticket(&app, "W-1").await;
