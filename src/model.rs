@@ -199,6 +199,10 @@ vocabulary! {
         TicketUpdated => "ticket.updated",
         /// The contractor replied or wrote a note.
         ShareReplied => "share.replied",
+        /// A contractor's free-text reply waits for in-house approval.
+        ReplyAwaitingApproval => "share.reply_awaiting_approval",
+        /// The in-house side rejected a contractor's waiting reply.
+        ReplyRejected => "share.reply_rejected",
         /// The contractor changed the share's status.
         ShareStatus => "share.status",
         /// The contractor handed the ticket back.

@@ -41,6 +41,57 @@ pub struct Contract {
     pub knowledge: KnowledgeGrant,
     /// Floors for what customers say of its work.
     pub quality: QualityFloors,
+    /// How its contractor may answer: approved replies (macros), categories answered only by
+    /// macro, and whether free text waits for in-house approval.
+    pub replies: ReplyRules,
+}
+
+/// How a contract's contractor may answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplyRules {
+    /// Approved replies, by id.
+    pub macros: Vec<Macro>,
+    /// Categories whose tickets are answered only with a macro.
+    pub macro_only_categories: Vec<String>,
+    /// Whether free-text replies wait for in-house approval.
+    pub approval: Approval,
+}
+
+impl ReplyRules {
+    /// The macro with this id.
+    pub fn macro_named(&self, id: &str) -> Option<&Macro> {
+        self.macros.iter().find(|m| m.id == id)
+    }
+}
+
+/// An approved reply: a handlebars template over what the contractor sees of the ticket
+/// (`{{requester.name}}` is the token it sees) and the variables it fills (`{{vars.amount}}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Macro {
+    /// Stable id the contractor names.
+    pub id: String,
+    /// A name for people.
+    pub title: String,
+    /// The template (checked to compile when the contract is read).
+    pub body: String,
+    /// Variables the contractor must fill.
+    pub vars: Vec<String>,
+    /// A public reply (default) or an internal note.
+    pub public: bool,
+    /// The share's status after it is sent (`open`, `pending` or `solved`), if it changes.
+    pub status: Option<crate::model::ShareState>,
+}
+
+/// Whether a contractor's replies wait for in-house approval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approval {
+    /// Every reply is sent at once.
+    #[default]
+    None,
+    /// Free-text replies wait in a queue the in-house side approves or rejects; macros go at
+    /// once. SLA clocks keep running while a reply waits.
+    FreeText,
 }
 
 /// Floors for customer feedback and first-contact resolution, measured like the attainment

@@ -55,6 +55,37 @@ struct RawContract {
     knowledge: RawKnowledge,
     #[serde(default)]
     quality: Option<RawQuality>,
+    #[serde(default)]
+    replies: RawReplies,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReplies {
+    #[serde(default)]
+    approval: Approval,
+    #[serde(default)]
+    macro_only_categories: Vec<String>,
+    #[serde(default)]
+    macros: Vec<RawMacro>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMacro {
+    id: String,
+    title: String,
+    body: String,
+    #[serde(default)]
+    vars: Vec<String>,
+    #[serde(default = "yes")]
+    public: bool,
+    #[serde(default)]
+    status: Option<crate::model::ShareState>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -388,6 +419,7 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
     let reporting = build_reporting(c, raw.reporting);
     let endpoint = raw.endpoint.and_then(|e| build_endpoint(c, e));
     let quality = raw.quality.map(|q| build_quality(c, q)).unwrap_or_default();
+    let replies = build_replies(c, raw.replies);
     for (key, names) in [
         ("knowledge.tags", &raw.knowledge.tags),
         ("knowledge.articles", &raw.knowledge.articles),
@@ -417,7 +449,74 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
             articles: raw.knowledge.articles,
         },
         quality,
+        replies,
     })
+}
+
+fn build_replies(c: &mut Checker<'_>, raw: RawReplies) -> ReplyRules {
+    for (i, m) in raw.macros.iter().enumerate() {
+        let key = |k: &str| format!("replies.macros[{i}].{k}");
+        if !is_identifier(&m.id) {
+            c.fail(
+                key("id"),
+                "must be lower-case letters, digits, `-`, `_` or `.` (1–64)",
+            );
+        }
+        if raw.macros[..i].iter().any(|earlier| earlier.id == m.id) {
+            c.fail(key("id"), format!("`{}` is used by an earlier macro", m.id));
+        }
+        if m.title.trim().is_empty() {
+            c.fail(key("title"), "must not be empty");
+        }
+        if m.body.trim().is_empty() {
+            c.fail(key("body"), "must not be empty");
+        } else if let Err(e) = handlebars::Template::compile(&m.body) {
+            c.fail(key("body"), format!("is not a valid template: {e}"));
+        }
+        if let Some(bad) = m.vars.iter().find(|v| !is_identifier(v)) {
+            c.fail(
+                key("vars"),
+                format!("`{bad}` must be lower-case letters, digits, `-`, `_` or `.`"),
+            );
+        }
+        if m.status.is_some_and(|s| {
+            !matches!(
+                s,
+                crate::model::ShareState::Open
+                    | crate::model::ShareState::Pending
+                    | crate::model::ShareState::Solved
+            )
+        }) {
+            c.fail(key("status"), "must be `open`, `pending` or `solved`");
+        }
+    }
+    let categories: Vec<String> = raw
+        .macro_only_categories
+        .iter()
+        .map(|cat| cat.trim().to_lowercase())
+        .collect();
+    if !categories.is_empty() && raw.macros.is_empty() {
+        c.fail(
+            "replies.macro_only_categories",
+            "lists categories answered only by macro, but the contract has no macros",
+        );
+    }
+    ReplyRules {
+        macros: raw
+            .macros
+            .into_iter()
+            .map(|m| Macro {
+                id: m.id,
+                title: m.title.trim().to_owned(),
+                body: m.body,
+                vars: m.vars,
+                public: m.public,
+                status: m.status,
+            })
+            .collect(),
+        macro_only_categories: categories,
+        approval: raw.approval,
+    }
 }
 
 fn build_quality(c: &mut Checker<'_>, raw: RawQuality) -> QualityFloors {
@@ -881,6 +980,46 @@ mod tests {
     use super::{parse_contract, webhook_url};
 
     const ACME: &str = include_str!("../../tests/fixtures/contracts/acme-en.toml");
+
+    #[test]
+    fn macros_are_checked_when_the_contract_is_read() {
+        let with = |section: &str| parse_contract("acme-en.toml", &format!("{ACME}\n{section}"));
+        let macro_with = |extra: &str| {
+            format!(
+                "[replies]\napproval = \"free_text\"\n[[replies.macros]]\nid = \"thanks\"\n\
+                 title = \"Thanks\"\nbody = \"Thank you, {{{{requester.email}}}}\"\n{extra}"
+            )
+        };
+        let ok = with(&macro_with("status = \"solved\"")).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(ok.replies.approval, crate::contracts::Approval::FreeText);
+        let m = ok
+            .replies
+            .macro_named("thanks")
+            .unwrap_or_else(|| panic!("no macro"));
+        assert!(m.public);
+        assert_eq!(m.status, Some(crate::model::ShareState::Solved));
+        for (section, key) in [
+            (
+                macro_with("status = \"recalled\""),
+                "replies.macros[0].status",
+            ),
+            (
+                macro_with("").replace("Thank you, {{", "Thank you, {{#if"),
+                "replies.macros[0].body",
+            ),
+            (macro_with("vars = [\"Amount\"]"), "replies.macros[0].vars"),
+            (
+                "[replies]\nmacro_only_categories = [\"billing\"]".to_owned(),
+                "replies.macro_only_categories",
+            ),
+        ] {
+            let problems = match with(&section) {
+                Ok(_) => panic!("taken: {section}"),
+                Err(p) => p,
+            };
+            assert_eq!(problems[0].key, key, "{section}: {problems:?}");
+        }
+    }
 
     #[test]
     fn quality_floors_are_checked() {

@@ -375,3 +375,19 @@ diesel::table! {
         since -> Timestamp,
     }
 }
+
+diesel::table! {
+    reply_approvals (id) {
+        id -> BigInt,
+        share_id -> BigInt,
+        ticket_id -> BigInt,
+        contract_id -> Text,
+        author -> Text,
+        request -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        comment_id -> Nullable<BigInt>,
+    }
+}

@@ -11,7 +11,8 @@ use super::extract::{Contractor, JsonBody, MAX_BODY_WITH_FILES};
 use super::idempotency;
 use crate::ids::TicketId;
 use crate::model::ShareState;
-use crate::service::contractor::{self as service, ReplyInput, View};
+use crate::service::contractor::{self as service, View};
+use crate::service::replies::{self, ReplyInput, ReplyOutcome};
 
 /// Paging of the ticket list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -170,9 +171,10 @@ pub async fn attachment(
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A retry with the same key answers the first answer again (the same status and body) without doing the work twice."),
         ("id" = crate::ids::TicketId, Path, description = "The ticket id (a positive integer; anything else is 404)."),
     ),
-    request_body = crate::service::contractor::ReplyInput,
+    request_body = ReplyInput,
     responses(
         (status = 201, description = "The reply, stored; its tokens are turned back into values on the way home.", body = crate::service::contractor::ReplyWritten),
+        (status = 202, description = "A free-text reply under a contract whose replies wait for in-house approval: queued, not yet sent (the SLA clocks run on).", body = crate::service::replies::Queued),
     ),
     security(("bearer" = ["contractor"])),
 )]
@@ -190,8 +192,12 @@ pub async fn reply(
     let now = state.clock.now();
     let actor = who.0.clone();
     let answer = idempotency::write_once(&state, key, move |c| {
-        let reply = service::reply(c, &contracts, &keys, &actor, id, input.clone(), now)?;
-        Ok((StatusCode::CREATED, serde_json::json!(reply), ()))
+        let outcome = replies::reply(c, &contracts, &keys, &actor, id, input.clone(), now)?;
+        let status = match outcome {
+            ReplyOutcome::Sent(_) => StatusCode::CREATED,
+            ReplyOutcome::Queued(_) => StatusCode::ACCEPTED,
+        };
+        Ok((status, serde_json::json!(outcome), ()))
     })
     .await;
     let answer = denial_audited(&state, &who, id, "reply", answer).await?;

@@ -2,6 +2,7 @@
 //! in a transaction; all routes are declared in [`routes`].
 
 mod admin;
+mod approvals;
 mod body_deadline;
 pub mod console;
 mod contractor;
@@ -211,6 +212,9 @@ route_table! {
     post "/api/v1/contractor/tickets/{id}/status" => contractor::status,
     post "/api/v1/contractor/tickets/{id}/handback" => contractor::handback,
     get "/api/v1/contractor/figures" => contractor::figures,
+    get "/api/v1/approvals" => approvals::list,
+    post "/api/v1/approvals/{id}/approve" => approvals::approve,
+    post "/api/v1/approvals/{id}/reject" => approvals::reject,
     get "/api/v1/contractor/knowledge" => knowledge::list,
     get "/api/v1/contractor/knowledge/{id}" => knowledge::read,
     get "/api/v1/contracts" => admin::contracts,

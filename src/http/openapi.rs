@@ -10,7 +10,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr};
 
 use super::error::PROBLEM_CODES;
-use super::{admin, console, contractor, inhouse, knowledge, ops};
+use super::{admin, approvals, console, contractor, inhouse, knowledge, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -53,6 +53,9 @@ use super::{admin, console, contractor, inhouse, knowledge, ops};
         contractor::status,
         contractor::handback,
         contractor::figures,
+        approvals::list,
+        approvals::approve,
+        approvals::reject,
         knowledge::list,
         knowledge::read,
         console::home,
@@ -395,7 +398,7 @@ mod tests {
             "FeedbackInput" => read::<crate::service::feedback::FeedbackInput>(example),
             "StatusInput" => read::<contractor::StatusInput>(example),
             "HandBack" => read::<crate::service::contractor::HandBack>(example),
-            "ReplyInput" => read::<crate::service::contractor::ReplyInput>(example),
+            "ReplyInput" => read::<crate::service::replies::ReplyInput>(example),
             "OverflowInput" => read::<admin::OverflowInput>(example),
             "PreviewInput" => read::<admin::PreviewInput>(example),
             "ReportInput" => read::<admin::ReportInput>(example),
@@ -462,7 +465,7 @@ mod tests {
         documented.sort();
         registered.sort();
         assert_eq!(documented, registered);
-        assert_eq!(registered.len(), 44);
+        assert_eq!(registered.len(), 47);
     }
 
     #[test]

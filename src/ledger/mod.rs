@@ -41,6 +41,10 @@ pub enum Action {
     ShareReply,
     /// A contractor changed a share's status.
     ShareStatus,
+    /// A contractor's free-text reply waits for in-house approval.
+    ReplyQueued,
+    /// The in-house side approved or rejected a waiting reply.
+    ReplyDecided,
     /// The customer wrote on a solved share: it is open again.
     ShareReopen,
     /// A contractor handed a ticket back.
@@ -98,6 +102,8 @@ impl Action {
             Self::ShareUpdate => "share.update",
             Self::ShareReply => "share.reply",
             Self::ShareStatus => "share.status",
+            Self::ReplyQueued => "share.reply_queued",
+            Self::ReplyDecided => "share.reply_decided",
             Self::ShareReopen => "share.reopen",
             Self::ShareHandback => "share.handback",
             Self::ShareRefused => "ticket.share_refused",

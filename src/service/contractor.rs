@@ -44,7 +44,7 @@ impl ContractorActor {
 
 /// [`visible_share`] for a change: the ticket is locked first, as every workflow that writes
 /// to a ticket does, so that the changes to one ticket (and their events) run in turn.
-fn share_to_change<'s>(
+pub(crate) fn share_to_change<'s>(
     conn: &mut AnyConnection,
     contracts: &'s ContractSet,
     who: &ContractorActor,
@@ -255,22 +255,6 @@ pub fn download(
     }))
 }
 
-/// A contractor's reply, as posted.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"body": "Hello [PERSON_1], the refund is on its way to [EMAIL_1].", "public": true}))]
-#[serde(deny_unknown_fields)]
-pub struct ReplyInput {
-    /// The text.
-    #[schema(value_type = String)]
-    pub body: crate::sensitive::Sensitive<String>,
-    /// Visible to the customer (a public reply) or an internal note.
-    pub public: bool,
-    /// Files sent with it: text files have their tokens turned back into values on the way
-    /// home, like the reply's text.
-    #[serde(default)]
-    pub attachments: Vec<crate::tickets::attachments::AttachmentInput>,
-}
-
 /// A contractor's reply as stored: what it wrote, never the values its tokens stand for.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReplyWritten {
@@ -295,34 +279,56 @@ pub struct ShareChanged {
     pub changed: bool,
 }
 
-/// Adds the contractor's reply to a share that is open or pending.
-pub fn reply(
+/// What a reply is, beside its text: how it was made, for the ledger.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReplyOrigin<'a> {
+    /// The contract's macro it was rendered from.
+    pub macro_id: Option<&'a str>,
+    /// The approval it waited for.
+    pub approval_id: Option<i64>,
+}
+
+/// Whether the share takes replies now (open or pending).
+pub(crate) fn check_replyable(share: &ShareRow) -> Result<(), TicketError> {
+    let state = share.state;
+    if state.holds_capacity() {
+        Ok(())
+    } else {
+        Err(TicketError::Conflict(format!(
+            "the ticket is {state}; reopen it before replying"
+        )))
+    }
+}
+
+/// Adds the contractor's reply (`written`, as it wrote it) to `share`, which takes replies:
+/// its tokens go home as values, its public replies stop the response clocks, and the
+/// in-house side is told.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn send_reply(
     conn: &mut AnyConnection,
     contracts: &ContractSet,
     keys: &VaultKeys,
     who: &ContractorActor,
-    ticket_id: TicketId,
-    input: ReplyInput,
+    (share, file): (&ShareRow, &ContractFile),
+    (written, public, attachments): (
+        String,
+        bool,
+        Vec<crate::tickets::attachments::AttachmentInput>,
+    ),
+    origin: ReplyOrigin<'_>,
     now: DateTime<Utc>,
 ) -> Result<ReplyWritten, TicketError> {
-    let ticket_id = ticket_id.get();
-    let (share, file) = share_to_change(conn, contracts, who, ticket_id, now)?;
-    let state = share.state;
-    if !state.holds_capacity() {
-        return Err(TicketError::Conflict(format!(
-            "the ticket is {state}; reopen it before replying"
-        )));
-    }
-    let written = input.body.expose().clone();
+    check_replyable(share)?;
+    let ticket_id = share.ticket_id;
     // Checked as written, before anything is looked up for it.
     let mut comment = CommentInput {
         // Every reply is new: a retry with the same text must be made idempotent by the caller.
         external_id: Some(crate::random::random_hex(16)),
         author: crate::sensitive::Sensitive(who.sub.clone()),
         body: crate::sensitive::Sensitive(written.clone()),
-        public: input.public,
+        public,
         created_at: Some(now),
-        attachments: input.attachments,
+        attachments,
     }
     .check("reply")?;
     // Each file as the in-house side gets it, with what the contractor sent when that differs.
@@ -335,7 +341,7 @@ pub fn reply(
     // the contract allows, but only those the contractor was given for this ticket; anything
     // else stays as written and is counted in the audit.
     let rehydrated = if file.contract.confidentiality.rehydrate_replies {
-        let given = tokens_given(conn, keys, file, &share, now)?;
+        let given = tokens_given(conn, keys, file, share, now)?;
         let mut vault = Vault::new(conn, keys, &share.contract_id, now);
         let vault_error = |e| match e {
             VaultError::Db(e) => TicketError::from(e),
@@ -361,7 +367,7 @@ pub fn reply(
         None
     };
     if comment.public {
-        timekeeping::contractor_replied(conn, contracts, &share, now)?;
+        timekeeping::contractor_replied(conn, contracts, share, now)?;
     }
     let row = store::add_comment(
         conn,
@@ -380,6 +386,20 @@ pub fn reply(
     };
     let pairs = files.iter().map(|(f, w)| (f, w.as_ref()));
     let files = attachments::add(conn, ticket_id, attached, pairs, now)?;
+    let mut details = json!({
+        "share_id": share.id,
+        "comment_id": row.id,
+        "public": row.public,
+        "characters": written.chars().count(),
+        "attachments": files.len(),
+        "rehydration": rehydrated,
+    });
+    if let Some(id) = origin.macro_id {
+        details["macro"] = json!(id);
+    }
+    if let Some(id) = origin.approval_id {
+        details["approval_id"] = json!(id);
+    }
     ledger::append(
         conn,
         now,
@@ -388,14 +408,7 @@ pub fn reply(
             action: Action::ShareReply,
             contract_id: Some(&share.contract_id),
             ticket_id: Some(ticket_id),
-            details: json!({
-                "share_id": share.id,
-                "comment_id": row.id,
-                "public": row.public,
-                "characters": written.chars().count(),
-                "attachments": files.len(),
-                "rehydration": rehydrated,
-            }),
+            details,
         },
     )?;
     outbox::enqueue(

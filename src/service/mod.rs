@@ -14,6 +14,7 @@ pub mod floor;
 pub mod intake;
 pub mod overview;
 pub mod recall;
+pub mod replies;
 pub mod retention;
 pub mod sharing;
 pub mod ticket_view;

@@ -267,6 +267,15 @@ pub fn reopen(
     Ok(row)
 }
 
+/// The share with this id.
+pub fn find(conn: &mut AnyConnection, share_id: i64) -> QueryResult<Option<ShareRow>> {
+    shares::table
+        .find(share_id)
+        .select(ShareRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The share of `ticket_id` that `contractor` may see, if any. A share that was handed back or
 /// recalled, or belongs to another contractor, is reported exactly like a missing one.
 pub fn visible_to(

@@ -24,7 +24,7 @@ pub const MAX_ATTACHMENT_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_ATTACHMENTS: usize = 50;
 
 /// A file as sent: its content inline, base64-encoded (standard alphabet, padded).
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"file_name": "invoice-7781.txt", "media_type": "text/plain", "content": "0JrQsNGA0YLQsCA0MTExIDExMTEgMTExMSAxMTEx"}))]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentInput {

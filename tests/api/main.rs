@@ -23,6 +23,7 @@ mod overflow;
 mod receiver;
 mod recheck;
 mod redaction;
+mod replies;
 mod reports;
 mod retention;
 mod security;
