@@ -107,7 +107,9 @@ fn samples() -> Vec<(&'static str, Value)> {
             with(json!({
                 "ledger": { "intact": false, "entries": 1, "first_broken": { "seq": 1, "problem": "p" } },
                 "contracts": [{ "id": "c", "contractor": "c", "version": 1, "overflow": "o",
-                    "open_shares": 0, "max_open": 1, "attainment": "—" }],
+                    "open_shares": 0, "max_open": 1, "attainment": "—", "csat": "—", "nps": "—",
+                    "first_contact_resolution": "—", "reopened": "—", "macro_replies": "0 of 0",
+                    "articles_read": 0 }],
                 "disclosures": [{ "at": "a", "action": "a", "contract": "c", "ticket": 1,
                     "actor": "a", "fields": "f" }],
             })),

@@ -67,6 +67,10 @@ pub struct ReportData {
     pub attachments: AttachmentCounts,
     /// Knowledge-base articles contractors read, per contract, most read first.
     pub knowledge: Vec<KnowledgeUse>,
+    /// How contractors answered: approved replies (macros) and the approval queue.
+    pub replies: ReplyCounts,
+    /// Approved replies used, per contract and macro, most used first.
+    pub macros: Vec<MacroUse>,
     /// SLA figures per contract.
     pub sla: Vec<SlaFigures>,
     /// Per day: shares and SLA clocks decided.
@@ -183,6 +187,34 @@ pub struct KnowledgeUse {
     pub reads: u64,
     /// Different users who read it.
     pub readers: u64,
+}
+
+/// How contractors answered in the period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplyCounts {
+    /// Replies sent.
+    pub sent: u64,
+    /// Of those, rendered from an approved reply (macro).
+    pub by_macro: u64,
+    /// Free-text replies put in the approval queue.
+    pub queued: u64,
+    /// Waiting replies approved (and sent).
+    pub approved: u64,
+    /// Waiting replies rejected.
+    pub rejected: u64,
+    /// Waiting replies approved too late (the share no longer took replies): not sent.
+    pub void: u64,
+}
+
+/// How often one approved reply was used under one contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct MacroUse {
+    /// The contract.
+    pub contract: String,
+    /// The macro's id.
+    pub r#macro: String,
+    /// Replies sent with it.
+    pub uses: u64,
 }
 
 /// Retention purges of the period.
@@ -351,6 +383,9 @@ struct Fold {
     attachments: AttachmentCounts,
     /// (contract, article) → (title, reads, readers).
     knowledge: BTreeMap<(String, String), (String, u64, BTreeSet<String>)>,
+    replies: ReplyCounts,
+    /// (contract, macro) → uses.
+    macros: BTreeMap<(String, String), u64>,
     days: BTreeMap<NaiveDate, DayCounts>,
     disclosures: Vec<Disclosure>,
 }
@@ -396,6 +431,12 @@ impl Fold {
             }
             "share.reply" => {
                 self.tickets.replies += 1;
+                self.replies.sent += 1;
+                if let Some(m) = details.r#macro.as_deref() {
+                    self.replies.by_macro += 1;
+                    let key = (e.contract_id.clone().unwrap_or_default(), m.to_owned());
+                    *self.macros.entry(key).or_default() += 1;
+                }
                 if let Some(r) = details.rehydration {
                     self.rehydrations.replies += 1;
                     self.rehydrations.tokens_replaced += r.replaced;
@@ -413,6 +454,13 @@ impl Fold {
                 used.1 += 1;
                 used.2.insert(e.actor.clone());
             }
+            "share.reply_queued" => self.replies.queued += 1,
+            "share.reply_decided" => match details.state.as_deref() {
+                Some("approved") => self.replies.approved += 1,
+                Some("rejected") => self.replies.rejected += 1,
+                Some("void") => self.replies.void += 1,
+                _ => {}
+            },
             "share.status" => self.tickets.status_changes += 1,
             "share.handback" => self.tickets.handed_back += 1,
             "share.recall" => self.tickets.recalled += 1,
@@ -581,6 +629,20 @@ impl Fold {
                 used.sort_by(|a, b| a.contract.cmp(&b.contract).then(b.reads.cmp(&a.reads)));
                 used
             },
+            replies: self.replies,
+            macros: {
+                let mut used: Vec<MacroUse> = self
+                    .macros
+                    .into_iter()
+                    .map(|((contract, r#macro), uses)| MacroUse {
+                        contract,
+                        r#macro,
+                        uses,
+                    })
+                    .collect();
+                used.sort_by(|a, b| a.contract.cmp(&b.contract).then(b.uses.cmp(&a.uses)));
+                used
+            },
             sla,
             daily,
             disclosure_rows: self.disclosures.len(),
@@ -611,6 +673,10 @@ struct Details<'a> {
     article: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     title: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "macro")]
+    r#macro: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    state: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -763,6 +829,12 @@ pub fn sample() -> ReportData {
         overflow_activations: 0,
         purges: PurgeCounts::default(),
         attachments: AttachmentCounts::default(),
+        replies: ReplyCounts::default(),
+        macros: vec![MacroUse {
+            contract: "sample".into(),
+            r#macro: "sample-macro".into(),
+            uses: 1,
+        }],
         knowledge: vec![KnowledgeUse {
             contract: "sample".into(),
             article: "sample-article".into(),

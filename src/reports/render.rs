@@ -138,6 +138,7 @@ fn registry() -> Handlebars<'static> {
     reg.register_helper("day", localized("day", day_text));
     reg.register_helper("number", localized("number", number_text));
     reg.register_helper("percent", localized("percent", percent_text));
+    reg.register_helper("decimal", localized("decimal", decimal_text));
     reg.register_helper("duration", localized("duration", duration_text));
     reg.register_helper("chart", Box::new(chart_helper));
     reg
@@ -236,14 +237,24 @@ fn number_text(value: &Value, ru: bool) -> Option<String> {
 
 /// A percentage with one decimal; a dash when there is none (null).
 fn percent_text(value: &Value, ru: bool) -> Option<String> {
+    let number = decimal_text(value, ru)?;
+    Some(match (value.is_null(), ru) {
+        (true, _) => number,
+        (false, true) => format!("{number}\u{a0}%"),
+        (false, false) => format!("{number}%"),
+    })
+}
+
+/// A number with one decimal (a comma in Russian, a true minus sign); a dash for null.
+fn decimal_text(value: &Value, ru: bool) -> Option<String> {
     if value.is_null() {
         return Some("—".to_owned());
     }
-    let p = value.as_f64()?;
+    let text = format!("{:.1}", value.as_f64()?);
     Some(if ru {
-        format!("{p:.1}\u{a0}%").replace('.', ",")
+        text.replace('.', ",").replace('-', "\u{2212}")
     } else {
-        format!("{p:.1}%")
+        text.replace('-', "\u{2212}")
     })
 }
 
@@ -386,6 +397,11 @@ mod tests {
             Some("98,5\u{a0}%")
         );
         assert_eq!(percent_text(&Value::Null, true).as_deref(), Some("—"));
+        assert_eq!(
+            decimal_text(&json!(-12.5), true).as_deref(),
+            Some("\u{2212}12,5")
+        );
+        assert_eq!(decimal_text(&json!(4), false).as_deref(), Some("4.0"));
         assert_eq!(percent_text(&json!("x"), false), None);
         assert_eq!(
             duration_text(&json!(7_500), false).as_deref(),

@@ -33,6 +33,30 @@ pub struct ContractLine {
     max_open: u32,
     /// Last 30 days' SLA attainment (`97.5%`), or `—` with nothing decided.
     attainment: String,
+    /// Last 30 days' CSAT: satisfied share and ratings (`80.0% of 5`), or `—`.
+    csat: String,
+    /// Last 30 days' NPS and answers (`20.0 of 10`), or `—`.
+    nps: String,
+    /// Last 30 days' first-contact resolution, or `—`.
+    first_contact_resolution: String,
+    /// Last 30 days' reopen rate, or `—`.
+    reopened: String,
+    /// Replies sent from approved replies (macros) in the last 30 days, of all replies.
+    macro_replies: String,
+    /// Knowledge-base article reads in the last 30 days.
+    articles_read: u64,
+}
+
+fn percent(p: Option<f64>) -> String {
+    p.map_or("—".to_owned(), |p| format!("{p:.1}%"))
+}
+
+/// Per contract over the month: (replies, of them by macro, article reads).
+#[derive(Default)]
+struct Activity {
+    replies: u64,
+    by_macro: u64,
+    articles_read: u64,
 }
 
 /// A share or a read, as the overview lists it.
@@ -53,6 +77,27 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
     let month_ago = now - chrono::Duration::days(30);
     crate::ledger::seal_committed(db)?;
     db.read(|c| {
+        let until = now + chrono::Duration::seconds(1);
+        let mut activity: std::collections::HashMap<String, Activity> = Default::default();
+        let ledger = crate::ledger::walk_period(c, month_ago, until, |e| {
+            let Some(contract) = e.contract_id.as_deref() else {
+                return;
+            };
+            match e.action.as_str() {
+                "share.reply" => {
+                    let a = activity.entry(contract.to_owned()).or_default();
+                    a.replies += 1;
+                    a.by_macro += u64::from(e.details.contains("\"macro\":"));
+                }
+                "knowledge.read" => {
+                    activity
+                        .entry(contract.to_owned())
+                        .or_default()
+                        .articles_read += 1;
+                }
+                _ => {}
+            }
+        })?;
         let mut contracts = Vec::new();
         for row in crate::contracts::overview(c, set)? {
             let figures = crate::service::figures::figures(c, &row.id, month_ago, now)?;
@@ -63,6 +108,7 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
                 (OverflowMode::Threshold, false) => "threshold",
                 (OverflowMode::Off, false) => "off",
             };
+            let done = activity.remove(&row.id).unwrap_or_default();
             contracts.push(ContractLine {
                 id: row.id,
                 contractor: row.contractor,
@@ -70,14 +116,19 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
                 overflow: overflow.to_owned(),
                 open_shares: row.open_shares,
                 max_open: row.max_open,
-                attainment: figures
-                    .attainment
-                    .percent
-                    .map_or("—".to_owned(), |p| format!("{p:.1}%")),
+                attainment: percent(figures.attainment.percent),
+                csat: figures.csat.satisfied_percent.map_or("—".to_owned(), |p| {
+                    format!("{p:.1}% of {}", figures.csat.ratings)
+                }),
+                nps: figures.nps.score.map_or("—".to_owned(), |n| {
+                    format!("{n:.1} of {}", figures.nps.responses)
+                }),
+                first_contact_resolution: percent(figures.first_contact_resolution.percent),
+                reopened: percent(figures.reopened.percent),
+                macro_replies: format!("{} of {}", done.by_macro, done.replies),
+                articles_read: done.articles_read,
             });
         }
-        let until = now + chrono::Duration::seconds(1);
-        let ledger = crate::ledger::walk_period(c, month_ago, until, |_| {})?;
         let disclosures =
             crate::ledger::recent(c, &["ticket.share", "share.update", "share.read"], 20)?
                 .into_iter()

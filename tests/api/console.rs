@@ -486,6 +486,30 @@ async fn a_compliance_officer_signs_in_runs_a_report_and_reads_it() {
     };
     let shared = app.ingest(&ticket_en("BROWSER-1")).await;
     assert_eq!(shared.body["routing"]["outcome"], "shared");
+    // The contractor answers and solves it; the customer is happy.
+    let id = shared.body["id"].as_i64().unwrap_or_default();
+    let acme = app.contractor("acme");
+    let path = |what: &str| format!("/api/v1/contractor/tickets/{id}/{what}");
+    let answered = app
+        .post(
+            &path("replies"),
+            &acme,
+            &json!({ "body": "Done.", "public": true }),
+        )
+        .await;
+    assert_eq!(answered.status, 201, "{:?}", answered.body);
+    let solved = app
+        .post(&path("status"), &acme, &json!({ "status": "solved" }))
+        .await;
+    assert_eq!(solved.status, 200, "{:?}", solved.body);
+    let rated = app
+        .post(
+            &format!("/api/v1/tickets/{id}/satisfaction"),
+            &app.inhouse(),
+            &json!({ "score": 5, "nps": 9 }),
+        )
+        .await;
+    assert_eq!(rated.status, 200, "{:?}", rated.body);
     // The next day, so that the form's default period (the last 30 days) holds the share.
     app.clock.set(app.clock.now() + chrono::Duration::days(1));
     browser.go(&format!("{}/console", app.base)).await;
@@ -498,10 +522,17 @@ async fn a_compliance_officer_signs_in_runs_a_report_and_reads_it() {
     assert!(browser.text("#ledger").await.contains("The chain verifies"));
     let contracts = browser.text("#contracts").await;
     assert!(
-        contracts.contains("acme-en") && contracts.contains("1 / 3"),
+        contracts.contains("acme-en") && contracts.contains("0 / 3"),
         "{contracts}"
     );
     assert!(browser.text("#disclosures").await.contains("ticket.share"));
+    let quality = browser.text("#quality").await;
+    assert!(
+        quality.contains("acme-en")
+            && quality.contains("100.0% of 1")
+            && quality.contains("100.0 of 1"),
+        "{quality}"
+    );
     browser.screenshot("console-overview.png").await;
     browser.go(&format!("{}/console/reports", app.base)).await;
     browser.click("#run").await;
@@ -524,6 +555,18 @@ async fn a_compliance_officer_signs_in_runs_a_report_and_reads_it() {
             .await
             .contains("The audit chain verifies")
     );
+    // Feedback and resolution per contract, how contractors answered, the daily chart.
+    let quality = browser.text("#quality").await;
+    assert!(
+        quality.contains("First-contact resolution") && quality.contains("acme-en"),
+        "{quality}"
+    );
+    assert!(
+        quality.contains("5.0 (1)") && quality.contains("100.0 (1)"),
+        "{quality}"
+    );
+    assert!(browser.text("#replies").await.contains("Replies sent 1"));
+    browser.find("#chart").await;
     let shot = browser.screenshot("console-report.png").await;
     assert!(
         std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0) > 10_000,

@@ -154,6 +154,31 @@ async fn macros_render_what_the_contractor_sees_and_go_home_with_values(app: Tes
         "{}",
         replies[0].details
     );
+    // The report counts the macro's use.
+    let now = app.clock.now();
+    let report = crate::reports::report_of(
+        &app,
+        &json!({
+            "contract": "acme-en",
+            "from": now - Duration::days(1),
+            "to": now + Duration::days(1),
+            "formats": ["json", "html"],
+        }),
+    )
+    .await;
+    assert_eq!(
+        report[0].1["replies"],
+        json!({ "sent": 1, "by_macro": 1, "queued": 0, "approved": 0, "rejected": 0, "void": 0 })
+    );
+    assert_eq!(
+        report[0].1["macros"],
+        json!([{ "contract": "acme-en", "macro": "refund-issued", "uses": 1 }])
+    );
+    let html = report[1].1.as_str().unwrap_or_default();
+    assert!(
+        html.contains("<td>acme-en</td><td>refund-issued</td>"),
+        "{html}"
+    );
 }
 
 async fn categories_answered_only_by_macro(app: TestApp) {
@@ -297,6 +322,16 @@ async fn free_text_waits_for_approval_with_clocks_running(app: TestApp) {
             .filter(|e| e.action == "share.reply_decided")
             .count(),
         2
+    );
+    let now = app.clock.now();
+    let report = crate::reports::report_of(
+        &app,
+        &json!({ "contract": "acme-en", "from": now - Duration::days(1), "to": now + Duration::days(1), "formats": ["json"] }),
+    )
+    .await;
+    assert_eq!(
+        report[0].1["replies"],
+        json!({ "sent": 1, "by_macro": 0, "queued": 2, "approved": 1, "rejected": 1, "void": 0 })
     );
     let sent = ledger
         .iter()

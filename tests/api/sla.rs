@@ -740,10 +740,30 @@ async fn feedback_reopens_and_the_contractors_own_figures(app: TestApp) {
     assert_eq!(&company.body, f);
     let report = crate::reports::report_of(
         &app,
-        &json!({ "contract": "swift-en", "from": "2026-06-01", "to": "2026-06-02", "formats": ["json"] }),
+        &json!({ "contract": "swift-en", "from": "2026-06-01", "to": "2026-06-02", "formats": ["json", "html"], "locale": "ru" }),
     )
     .await;
     assert_eq!(&report[0].1["sla"][0], f);
+    // The HTML report shows the same figures, in the report's language.
+    let html = report[1].1.as_str().unwrap_or_default();
+    let quality = html
+        .split("<table id=\"quality\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("no quality table: {html}"));
+    assert!(
+        html.contains("Оценки клиентов и решение обращений"),
+        "{html}"
+    );
+    for shown in [
+        "swift-en",
+        "5,0 (1)",
+        "100,0\u{a0}%",
+        "0,0 (2)",
+        "50,0\u{a0}%",
+    ] {
+        assert!(quality.contains(shown), "{shown} not in {quality}");
+    }
     // Only the caller's contracts; other roles are refused.
     let stranger = app
         .get(
