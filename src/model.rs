@@ -315,6 +315,9 @@ vocabulary! {
     }
 }
 
+/// What [`is_identifier`] asks, in words, for error messages.
+pub const IDENTIFIER_RULE: &str = "lower-case letters, digits, `-`, `_` or `.` (1–64)";
+
 /// True for a lower-case identifier of letters, digits, `-`, `_` and `.`, 1–64 characters long.
 pub fn is_identifier(s: &str) -> bool {
     (1..=64).contains(&s.len())

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::duration;
 use super::model::*;
 use super::schedule::CronSchedule;
-use crate::model::{Channel, Priority, TicketStatus, is_identifier};
+use crate::model::{Channel, IDENTIFIER_RULE, Priority, TicketStatus, is_identifier};
 
 /// One thing wrong with a contract file, printed as `file: key: what is wrong`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -366,16 +366,10 @@ pub fn parse_contract(file: &str, text: &str) -> Result<Contract, Vec<Problem>> 
 
 fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
     if !is_identifier(&raw.id) {
-        c.fail(
-            "id",
-            "must be lower-case letters, digits, `-`, `_` or `.` (1–64)",
-        );
+        c.fail("id", format!("must be {IDENTIFIER_RULE}"));
     }
     if !is_identifier(&raw.contractor) {
-        c.fail(
-            "contractor",
-            "must be lower-case letters, digits, `-`, `_` or `.` (1–64)",
-        );
+        c.fail("contractor", format!("must be {IDENTIFIER_RULE}"));
     }
     if raw.display_name.trim().is_empty() {
         c.fail("display_name", "must not be empty");
@@ -425,10 +419,7 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         ("knowledge.articles", &raw.knowledge.articles),
     ] {
         if let Some(bad) = names.iter().find(|n| !is_identifier(n)) {
-            c.fail(
-                key,
-                format!("`{bad}` must be lower-case letters, digits, `-`, `_` or `.` (1–64)"),
-            );
+            c.fail(key, format!("`{bad}` must be {IDENTIFIER_RULE}"));
         }
     }
     Some(Contract {
@@ -457,10 +448,7 @@ fn build_replies(c: &mut Checker<'_>, raw: RawReplies) -> ReplyRules {
     for (i, m) in raw.macros.iter().enumerate() {
         let key = |k: &str| format!("replies.macros[{i}].{k}");
         if !is_identifier(&m.id) {
-            c.fail(
-                key("id"),
-                "must be lower-case letters, digits, `-`, `_` or `.` (1–64)",
-            );
+            c.fail(key("id"), format!("must be {IDENTIFIER_RULE}"));
         }
         if raw.macros[..i].iter().any(|earlier| earlier.id == m.id) {
             c.fail(key("id"), format!("`{}` is used by an earlier macro", m.id));
@@ -474,10 +462,7 @@ fn build_replies(c: &mut Checker<'_>, raw: RawReplies) -> ReplyRules {
             c.fail(key("body"), format!("is not a valid template: {e}"));
         }
         if let Some(bad) = m.vars.iter().find(|v| !is_identifier(v)) {
-            c.fail(
-                key("vars"),
-                format!("`{bad}` must be lower-case letters, digits, `-`, `_` or `.`"),
-            );
+            c.fail(key("vars"), format!("`{bad}` must be {IDENTIFIER_RULE}"));
         }
         if m.status.is_some_and(|s| {
             !matches!(

@@ -5,7 +5,7 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 
 use crate::contracts::Locale;
-use crate::model::is_identifier;
+use crate::model::{IDENTIFIER_RULE, is_identifier};
 
 /// Who an article is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
@@ -90,19 +90,13 @@ pub fn parse_article(text: &str) -> Result<Article, (String, String)> {
         (key, e.message().to_owned())
     })?;
     if !is_identifier(&front.id) {
-        return Err((
-            "id".into(),
-            "must be lower-case letters, digits, `-`, `_` or `.` (1–64)".into(),
-        ));
+        return Err(("id".into(), format!("must be {IDENTIFIER_RULE}")));
     }
     if front.title.trim().is_empty() {
         return Err(("title".into(), "must not be empty".into()));
     }
     if let Some(bad) = front.tags.iter().find(|t| !is_identifier(t)) {
-        return Err((
-            "tags".into(),
-            format!("`{bad}` must be lower-case letters, digits, `-`, `_` or `.` (1–64)"),
-        ));
+        return Err(("tags".into(), format!("`{bad}` must be {IDENTIFIER_RULE}")));
     }
     let body = rest[end + 3..].trim_start_matches(['\r', '\n']);
     if body.trim().is_empty() {

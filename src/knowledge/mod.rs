@@ -321,7 +321,8 @@ pub struct ArticleView {
     pub text: String,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = knowledge_articles)]
 struct Stored {
     id: String,
     version: i32,
@@ -334,32 +335,6 @@ struct Stored {
     plain: String,
     applied_at: NaiveDateTime,
 }
-
-type StoredColumns = (
-    knowledge_articles::id,
-    knowledge_articles::version,
-    knowledge_articles::sha256,
-    knowledge_articles::title,
-    knowledge_articles::language,
-    knowledge_articles::tags,
-    knowledge_articles::audience,
-    knowledge_articles::html,
-    knowledge_articles::plain,
-    knowledge_articles::applied_at,
-);
-
-const STORED: StoredColumns = (
-    knowledge_articles::id,
-    knowledge_articles::version,
-    knowledge_articles::sha256,
-    knowledge_articles::title,
-    knowledge_articles::language,
-    knowledge_articles::tags,
-    knowledge_articles::audience,
-    knowledge_articles::html,
-    knowledge_articles::plain,
-    knowledge_articles::applied_at,
-);
 
 impl Stored {
     fn tags(&self) -> Vec<String> {
@@ -440,7 +415,7 @@ pub fn list(
             let ranked = search::matching(conn, q, 1000)?;
             let mut by_id: BTreeMap<String, Stored> = in_force()
                 .filter(knowledge_articles::id.eq_any(&ranked))
-                .select(STORED)
+                .select(Stored::as_select())
                 .load::<Stored>(conn)?
                 .into_iter()
                 .map(|s| (s.id.clone(), s))
@@ -449,7 +424,7 @@ pub fn list(
         }
         _ => in_force()
             .order((knowledge_articles::title, knowledge_articles::id))
-            .select(STORED)
+            .select(Stored::as_select())
             .load(conn)?,
     };
     let articles = rows
@@ -477,7 +452,7 @@ pub fn read(
     let stored: Option<Stored> = knowledge_articles::table
         .find(id)
         .filter(knowledge_articles::withdrawn_at.is_null())
-        .select(STORED)
+        .select(Stored::as_select())
         .first(conn)
         .optional()?;
     let granted = stored.and_then(|s| {

@@ -104,22 +104,10 @@ pub fn check_floor(
             Action::AttainmentRestored
         };
         let mut event = details.clone();
-        event["contract"] = json!(contract.id);
         event["metric"] = json!("sla_attainment");
         event["value"] = json!(percent);
         event["floor"] = json!(floor);
-        ledger::append(
-            conn,
-            now,
-            NewEntry {
-                actor: SLA_ACTOR,
-                action,
-                contract_id: Some(&contract.id),
-                ticket_id: None,
-                details,
-            },
-        )?;
-        announce(conn, raise, event, now)?;
+        announce(conn, &contract.id, action, details, event, now)?;
         status.alert_raised = raise;
         status.alert_cleared = clear;
     }
@@ -151,26 +139,41 @@ fn flip_alert(
     Ok(changed == 1)
 }
 
-/// Tells the in-house side that a floor was crossed (`raise`) or met again.
+/// Records a floor crossing (`action`: an alert or its clearing) in the ledger with `details`,
+/// and tells the in-house side with `event` (and the contract's id).
 fn announce(
     conn: &mut AnyConnection,
-    raise: bool,
-    data: serde_json::Value,
+    contract_id: &str,
+    action: Action,
+    details: serde_json::Value,
+    mut event: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), TicketError> {
-    let event_type = if raise {
-        EventType::QualityAlert
-    } else {
-        EventType::QualityRestored
-    };
+    let raise = matches!(action, Action::AttainmentAlert | Action::QualityAlert);
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: SLA_ACTOR,
+            action,
+            contract_id: Some(contract_id),
+            ticket_id: None,
+            details,
+        },
+    )?;
+    event["contract"] = json!(contract_id);
     outbox::enqueue(
         conn,
         now,
         vec![NewEvent {
             audience: Audience::Inhouse,
             ticket_id: None,
-            event_type,
-            data,
+            event_type: if raise {
+                EventType::QualityAlert
+            } else {
+                EventType::QualityRestored
+            },
+            data: event,
         }],
     )?;
     Ok(())
@@ -265,24 +268,12 @@ pub fn check_quality(
                 "base": base,
                 "window_seconds": window.num_seconds(),
             });
-            let mut event = details.clone();
-            event["contract"] = json!(contract.id);
-            ledger::append(
-                conn,
-                now,
-                NewEntry {
-                    actor: SLA_ACTOR,
-                    action: if raise {
-                        Action::QualityAlert
-                    } else {
-                        Action::QualityRestored
-                    },
-                    contract_id: Some(&contract.id),
-                    ticket_id: None,
-                    details,
-                },
-            )?;
-            announce(conn, raise, event, now)?;
+            let action = if raise {
+                Action::QualityAlert
+            } else {
+                Action::QualityRestored
+            };
+            announce(conn, &contract.id, action, details.clone(), details, now)?;
             status.alert_raised = raise;
             status.alert_cleared = clear;
             status.below = raise;
