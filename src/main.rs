@@ -487,7 +487,7 @@ fn run_report(
             let (_, content) = db.read(|c| reports::get(c, meta.id))?;
             std::fs::create_dir_all(dir)?;
             std::fs::write(
-                dir.join(format!("report-{}.{}", meta.id, meta.format)),
+                dir.join(msp_bridge::reports::file_name(meta.id.get(), &meta.format)),
                 content,
             )?;
         }

@@ -650,6 +650,9 @@ pub enum ReportFormat {
     Json,
     /// Disclosure rows.
     Csv,
+    /// One row of figures per contract (response times, attainment, first-contact resolution,
+    /// reopen rate, CSAT, NPS, macro replies, articles read).
+    FiguresCsv,
 }
 
 /// The knowledge-base articles a contract lets its contractor read: those carrying one of

@@ -431,7 +431,7 @@ pub async fn reports(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    /// `html`, `json` or `csv`: the same report in another stored format.
+    /// `html`, `json`, `csv` or `figures_csv`: the same report in another stored format.
     format: Option<String>,
 }
 
@@ -484,11 +484,11 @@ fn wanted_format(
     req: &actix_web::HttpRequest,
 ) -> Result<Option<String>, ApiError> {
     match query {
-        Some(f) if ["html", "json", "csv"].contains(&f.as_str()) => Ok(Some(f)),
+        Some(f) if ["html", "json", "csv", "figures_csv"].contains(&f.as_str()) => Ok(Some(f)),
         Some(_) => Err(ApiError::invalid(
             "invalid_query",
             "format",
-            "format must be html, json or csv",
+            "format must be html, json, csv or figures_csv",
         )),
         None => Ok(accepted_format(req)),
     }

@@ -488,7 +488,12 @@ fn report_request(form: RunForm, zone: chrono_tz::Tz, who: String) -> Result<Req
     Ok(Request {
         contract: (!form.contract.is_empty()).then_some(form.contract),
         period,
-        formats: vec![ReportFormat::Html, ReportFormat::Json, ReportFormat::Csv],
+        formats: vec![
+            ReportFormat::Html,
+            ReportFormat::Json,
+            ReportFormat::Csv,
+            ReportFormat::FiguresCsv,
+        ],
         locale,
         trigger: "demand",
         requested_by: who,

@@ -231,8 +231,8 @@ pub struct ReportMeta {
     #[serde(serialize_with = "utc")]
     #[schema(value_type = chrono::DateTime<Utc>)]
     pub period_to: chrono::NaiveDateTime,
-    /// `html`, `json` or `csv`.
-    #[schema(pattern = "^(html|json|csv)$")]
+    /// `html`, `json`, `csv` or `figures_csv`.
+    #[schema(pattern = "^(html|json|csv|figures_csv)$")]
     pub format: String,
     /// `en` or `ru`.
     #[schema(pattern = "^(en|ru)$")]
@@ -385,6 +385,7 @@ pub fn format_name(format: ReportFormat) -> &'static str {
         ReportFormat::Html => "html",
         ReportFormat::Json => "json",
         ReportFormat::Csv => "csv",
+        ReportFormat::FiguresCsv => "figures_csv",
     }
 }
 
@@ -467,11 +468,20 @@ impl utoipa::ToSchema for ReportDocument {
     }
 }
 
+/// The file a stored report is written to: `report-<id>.<html|json|csv>`, and
+/// `report-<id>.figures.csv` for the figures.
+pub fn file_name(id: i64, format: &str) -> String {
+    match format {
+        "figures_csv" => format!("report-{id}.figures.csv"),
+        other => format!("report-{id}.{other}"),
+    }
+}
+
 /// The media type a stored report is served with.
 pub fn media_type(format: &str) -> &'static str {
     match format {
         "html" => "text/html; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
+        "csv" | "figures_csv" => "text/csv; charset=utf-8",
         _ => "application/json",
     }
 }

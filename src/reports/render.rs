@@ -109,6 +109,7 @@ impl Renderer {
                     .map_err(|e| ReportError::Template(e.to_string()));
             }
             ReportFormat::Csv => return Ok(disclosure_csv(data)),
+            ReportFormat::FiguresCsv => return Ok(figures_csv(data)),
             ReportFormat::Html => {}
         }
         let labels = match locale {
@@ -314,6 +315,62 @@ fn disclosure_csv(data: &ReportData) -> String {
     }
     out
 }
+
+/// One row of figures per contract, header first: the numbers of the report's `sla` entries
+/// with the contract's macro replies and article reads. Numbers are written the same in every
+/// locale (a dot for decimals, nothing for none), so that spreadsheets read them as numbers.
+fn figures_csv(data: &ReportData) -> String {
+    use std::fmt::Write;
+    let opt = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    let secs = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut out = String::from(FIGURES_CSV_HEADER);
+    for f in &data.sla {
+        let macro_replies: u64 = data
+            .macros
+            .iter()
+            .filter(|m| m.contract == f.contract)
+            .map(|m| m.uses)
+            .sum();
+        let articles_read: u64 = data
+            .knowledge
+            .iter()
+            .filter(|k| k.contract == f.contract)
+            .map(|k| k.reads)
+            .sum();
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&f.contract),
+            f.shared,
+            f.solved,
+            secs(f.first_response.median_seconds),
+            secs(f.first_response.p90_seconds),
+            secs(f.resolution.median_seconds),
+            secs(f.resolution.p90_seconds),
+            opt(f.attainment.percent),
+            opt(f.first_contact_resolution.percent),
+            opt(f.reopened.percent),
+            opt(f.handed_back.percent),
+            opt(f.recalled.percent),
+            f.csat.ratings,
+            opt(f.csat.average),
+            opt(f.csat.satisfied_percent),
+            f.nps.responses,
+            opt(f.nps.score),
+            opt(f.one_touch_resolution.percent),
+            macro_replies,
+            articles_read,
+        );
+    }
+    out
+}
+
+/// The figures CSV's columns; fixed, like [`CSV_HEADER`].
+pub const FIGURES_CSV_HEADER: &str = "contract,shared,solved,first_response_median_seconds,\
+first_response_p90_seconds,resolution_median_seconds,resolution_p90_seconds,attainment_percent,\
+first_contact_resolution_percent,reopened_percent,handed_back_percent,recalled_percent,\
+csat_ratings,csat_average,csat_satisfied_percent,nps_responses,nps_score,\
+one_touch_resolution_percent,macro_replies,articles_read\n";
 
 /// The CSV columns; fixed, so that spreadsheets and scripts can rely on them.
 pub const CSV_HEADER: &str =

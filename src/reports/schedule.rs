@@ -69,7 +69,12 @@ pub fn streams(contracts: &ContractSet, gateway: Option<&GatewaySchedule>) -> Ve
             contract: None,
             schedule: g.schedule.clone(),
             timezone: g.timezone,
-            formats: vec![ReportFormat::Html, ReportFormat::Json, ReportFormat::Csv],
+            formats: vec![
+                ReportFormat::Html,
+                ReportFormat::Json,
+                ReportFormat::Csv,
+                ReportFormat::FiguresCsv,
+            ],
             locale: g.locale,
         });
     }

@@ -194,7 +194,11 @@ async fn the_console_signs_in_with_a_cookie_and_shows_no_script(app: TestApp) {
     )
     .await;
     assert_eq!(ran.status(), 303);
-    assert_eq!(app.count("reports"), 3);
+    assert_eq!(
+        app.count("reports"),
+        4,
+        "HTML, JSON, disclosure CSV, figures CSV"
+    );
 
     // Sign-in cannot be forced from elsewhere (login CSRF): a form from another port, or one
     // whose CSRF value is not the sign-in cookie's, opens no session.

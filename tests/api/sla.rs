@@ -740,10 +740,30 @@ async fn feedback_reopens_and_the_contractors_own_figures(app: TestApp) {
     assert_eq!(&company.body, f);
     let report = crate::reports::report_of(
         &app,
-        &json!({ "contract": "swift-en", "from": "2026-06-01", "to": "2026-06-02", "formats": ["json", "html"], "locale": "ru" }),
+        &json!({ "contract": "swift-en", "from": "2026-06-01", "to": "2026-06-02", "formats": ["json", "html", "figures_csv"], "locale": "ru" }),
     )
     .await;
     assert_eq!(&report[0].1["sla"][0], f);
+    // The figures CSV: one row per contract, numbers as spreadsheets read them.
+    let csv = report[2].1.as_str().unwrap_or_default();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(header.len(), row.len(), "{csv}");
+    let cell = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .map(|i| row[i])
+            .unwrap_or_else(|| panic!("no {name} in {csv}"))
+    };
+    assert_eq!(cell("contract"), "swift-en");
+    assert_eq!(cell("first_contact_resolution_percent"), "50.0");
+    assert_eq!(cell("reopened_percent"), "50.0");
+    assert_eq!(cell("csat_average"), "5.0");
+    assert_eq!(cell("nps_score"), "0.0");
+    assert_eq!(cell("nps_responses"), "2");
+    assert!(lines.next().is_none(), "{csv}");
     // The HTML report shows the same figures, in the report's language.
     let html = report[1].1.as_str().unwrap_or_default();
     let quality = html
