@@ -351,13 +351,7 @@ impl Stored {
         if self.audience != Audience::Contractors.as_str() {
             return None;
         }
-        let tags = self.tags();
-        contracts
-            .in_rank_order()
-            .filter(|f| f.contract.contractor == contractor)
-            .filter(|f| f.contract.in_force(now).is_ok())
-            .find(|f| f.contract.knowledge.covers(&self.id, &tags))
-            .map(|f| f.contract.id.clone())
+        granting_contract(contracts, contractor, &self.id, &self.tags(), now)
     }
 
     fn summary(self) -> ArticleSummary {
@@ -374,6 +368,23 @@ impl Stored {
             updated_at: from_db(self.applied_at),
         }
     }
+}
+
+/// The first of `contractor`'s contracts in force (routing order) that grants the article with
+/// this id and these tags, written for contractors.
+fn granting_contract(
+    contracts: &ContractSet,
+    contractor: &str,
+    article_id: &str,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> Option<String> {
+    contracts
+        .in_rank_order()
+        .filter(|f| f.contract.contractor == contractor)
+        .filter(|f| f.contract.in_force(now).is_ok())
+        .find(|f| f.contract.knowledge.covers(article_id, tags))
+        .map(|f| f.contract.id.clone())
 }
 
 /// What a contractor asks of the knowledge base.
@@ -403,7 +414,9 @@ pub fn list(
             .filter(knowledge_articles::withdrawn_at.is_null())
             .filter(knowledge_articles::audience.eq(Audience::Contractors.as_str()))
     };
-    let rows: Vec<Stored> = match request.query.as_deref().map(str::trim) {
+    // Every candidate in order (by rank for a search, else by title), then the caller's page
+    // of those it may read, chosen on ids and tags alone; only that page's text is loaded.
+    let candidates: Vec<String> = match request.query.as_deref().map(str::trim) {
         Some(q) if !q.is_empty() => {
             if q.chars().count() > search::MAX_QUERY_CHARS {
                 return Err(KnowledgeError::BadQuery {
@@ -411,28 +424,44 @@ pub fn list(
                     message: format!("must be at most {} characters", search::MAX_QUERY_CHARS),
                 });
             }
-            // Ranked ids first, then the rows; the grant filter runs on them in rank order.
-            let ranked = search::matching(conn, q, 1000)?;
-            let mut by_id: BTreeMap<String, Stored> = in_force()
-                .filter(knowledge_articles::id.eq_any(&ranked))
-                .select(Stored::as_select())
-                .load::<Stored>(conn)?
-                .into_iter()
-                .map(|s| (s.id.clone(), s))
-                .collect();
-            ranked.iter().filter_map(|id| by_id.remove(id)).collect()
+            search::matching(conn, q)?
         }
         _ => in_force()
             .order((knowledge_articles::title, knowledge_articles::id))
-            .select(Stored::as_select())
+            .select(knowledge_articles::id)
             .load(conn)?,
     };
-    let articles = rows
+    let labels: BTreeMap<String, (String, Vec<String>)> = in_force()
+        .select((
+            knowledge_articles::id,
+            knowledge_articles::language,
+            knowledge_articles::tags,
+        ))
+        .load::<(String, String, String)>(conn)?
         .into_iter()
-        .filter(|s| language.is_none_or(|l| s.language == l))
-        .filter(|s| request.tag.as_ref().is_none_or(|t| s.tags().contains(t)))
-        .filter(|s| s.granting_contract(contracts, contractor, now).is_some())
+        .map(|(id, lang, tags)| (id, (lang, serde_json::from_str(&tags).unwrap_or_default())))
+        .collect();
+    let page: Vec<String> = candidates
+        .into_iter()
+        .filter(|id| {
+            labels.get(id).is_some_and(|(lang, tags)| {
+                language.is_none_or(|l| lang == l)
+                    && request.tag.as_ref().is_none_or(|t| tags.contains(t))
+                    && granting_contract(contracts, contractor, id, tags, now).is_some()
+            })
+        })
         .take(usize::try_from(request.limit).unwrap_or(0))
+        .collect();
+    let mut rows: BTreeMap<String, Stored> = in_force()
+        .filter(knowledge_articles::id.eq_any(&page))
+        .select(Stored::as_select())
+        .load::<Stored>(conn)?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let articles = page
+        .iter()
+        .filter_map(|id| rows.remove(id))
         .map(Stored::summary)
         .collect();
     Ok(ArticleList { articles })

@@ -8,7 +8,7 @@
 //! A query matches an article holding every word of it that is not a stop word.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::db::AnyConnection;
@@ -150,9 +150,9 @@ struct Hit {
     id: String,
 }
 
-/// Ids of the articles in force matching `query`, best first (at most `limit`). A query of
-/// stop words only matches nothing.
-pub fn matching(conn: &mut AnyConnection, query: &str, limit: i64) -> QueryResult<Vec<String>> {
+/// Ids of every article in force matching `query`, best first. A query of stop words only
+/// matches nothing.
+pub fn matching(conn: &mut AnyConnection, query: &str) -> QueryResult<Vec<String>> {
     let hits: Vec<Hit> = match conn {
         AnyConnection::Sqlite(sqlite) => {
             let stems = query_stems(query);
@@ -168,20 +168,18 @@ pub fn matching(conn: &mut AnyConnection, query: &str, limit: i64) -> QueryResul
             diesel::sql_query(
                 "SELECT article_id AS id FROM knowledge_search \
                  WHERE knowledge_search MATCH ? \
-                 ORDER BY bm25(knowledge_search, 0.0, 5.0, 1.0), article_id LIMIT ?",
+                 ORDER BY bm25(knowledge_search, 0.0, 5.0, 1.0), article_id",
             )
             .bind::<Text, _>(expression)
-            .bind::<BigInt, _>(limit)
             .load(sqlite)?
         }
         AnyConnection::Postgresql(pg) => diesel::sql_query(
             "SELECT id FROM knowledge_articles, \
                  plainto_tsquery('russian', $1) AS ru, plainto_tsquery('english', $1) AS en \
              WHERE withdrawn_at IS NULL AND (search @@ ru OR search @@ en) \
-             ORDER BY greatest(ts_rank(search, ru), ts_rank(search, en)) DESC, id LIMIT $2",
+             ORDER BY greatest(ts_rank(search, ru), ts_rank(search, en)) DESC, id",
         )
         .bind::<Text, _>(query)
-        .bind::<BigInt, _>(limit)
         .load(pg)?,
     };
     Ok(hits.into_iter().map(|h| h.id).collect())
