@@ -88,6 +88,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ArticleFile>, KnowledgeError> {
     paths.sort();
     let mut problems = Vec::new();
     let mut files: Vec<ArticleFile> = Vec::new();
+    let mut first_file: std::collections::HashMap<String, String> = Default::default();
     for path in paths {
         let file_name = path
             .file_name()
@@ -107,11 +108,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ArticleFile>, KnowledgeError> {
         };
         match parse_article(&text) {
             Ok(article) => {
-                if let Some(other) = files.iter().find(|f| f.article.id == article.id) {
+                if let Some(other) = first_file.get(&article.id) {
                     problems.push(problem(
                         "id".into(),
-                        format!("`{}` is also the id in {}", article.id, other.file_name),
+                        format!("`{}` is also the id in {other}", article.id),
                     ));
+                } else {
+                    first_file.insert(article.id.clone(), file_name.clone());
                 }
                 files.push(ArticleFile {
                     sha256: crate::crypto::sha256_hex(text.as_bytes()),
@@ -239,8 +242,10 @@ pub fn apply(
             knowledge_articles::sha256,
         ))
         .load(conn)?;
+    let kept: std::collections::HashSet<&str> =
+        files.iter().map(|f| f.article.id.as_str()).collect();
     for (id, version, sha256) in in_force {
-        if files.iter().any(|f| f.article.id == id) {
+        if kept.contains(id.as_str()) {
             continue;
         }
         diesel::update(knowledge_articles::table.find(&id))

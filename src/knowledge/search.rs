@@ -108,6 +108,7 @@ pub fn query_stems(query: &str) -> Vec<String> {
 }
 
 /// Replaces the article's row in SQLite's search index (PostgreSQL's is a generated column).
+/// The index row shares the article row's `rowid`, so that it is found without a scan.
 pub fn index(
     conn: &mut AnyConnection,
     article_id: &str,
@@ -120,11 +121,12 @@ pub fn index(
     unindex_sqlite(sqlite, article_id)?;
     let stems = Stems::new();
     diesel::sql_query(
-        "INSERT INTO knowledge_search (article_id, title_stems, body_stems) VALUES (?, ?, ?)",
+        "INSERT INTO knowledge_search (rowid, article_id, title_stems, body_stems) \
+         SELECT rowid, id, ?, ? FROM knowledge_articles WHERE id = ?",
     )
-    .bind::<Text, _>(article_id)
     .bind::<Text, _>(stems.of_text(title))
     .bind::<Text, _>(stems.of_text(plain))
+    .bind::<Text, _>(article_id)
     .execute(sqlite)?;
     Ok(())
 }
@@ -138,9 +140,12 @@ pub fn unindex(conn: &mut AnyConnection, article_id: &str) -> QueryResult<()> {
 }
 
 fn unindex_sqlite(conn: &mut diesel::SqliteConnection, article_id: &str) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM knowledge_search WHERE article_id = ?")
-        .bind::<Text, _>(article_id)
-        .execute(conn)?;
+    diesel::sql_query(
+        "DELETE FROM knowledge_search \
+         WHERE rowid = (SELECT rowid FROM knowledge_articles WHERE id = ?)",
+    )
+    .bind::<Text, _>(article_id)
+    .execute(conn)?;
     Ok(())
 }
 
