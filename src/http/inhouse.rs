@@ -464,10 +464,15 @@ pub async fn satisfaction(
     let id = id.into_inner();
     let now = state.clock.now();
     let actor = format!("inhouse:{}", who.0.sub);
+    let contracts = state.contracts.current();
+    let keys = state.vault_keys.clone();
     let out = state
         .db
-        .write_async(move |c| crate::service::feedback::record(c, id, &input, "api", &actor, now))
+        .write_async(move |c| {
+            crate::service::feedback::rate(c, &contracts, &keys, id, &input, &actor, now)
+        })
         .await?;
+    state.changed();
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -145,6 +145,22 @@ pub fn record(
     })
 }
 
+/// Records the in-house side's report of the customer's feedback ([`record`]) and sends the
+/// contractor the ticket's fresh projection, which now shows it (the words redacted).
+pub fn rate(
+    conn: &mut AnyConnection,
+    contracts: &crate::contracts::ContractSet,
+    keys: &crate::redaction::VaultKeys,
+    ticket_id: TicketId,
+    input: &FeedbackInput,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Rated, TicketError> {
+    let rated = record(conn, ticket_id, input, "api", actor, now)?;
+    crate::service::sharing::send_update(conn, contracts, keys, ticket_id.get(), actor, now)?;
+    Ok(rated)
+}
+
 /// One answer as stored, for the contractor's view (its comment redacted there).
 #[derive(Debug, Clone)]
 pub struct StoredFeedback {

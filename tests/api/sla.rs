@@ -655,6 +655,15 @@ async fn feedback_reopens_and_the_contractors_own_figures(app: TestApp) {
         (json!(5), json!(10))
     );
     assert_eq!(rate(&app, b, json!({ "nps": 3 })).await.status, 200);
+    // The contractor is sent the fresh view, which shows the feedback, words redacted.
+    let updates = app.contractor_events("swift-en");
+    let told = updates
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "ticket.updated" && e["ticket"] == a)
+        .unwrap_or_else(|| panic!("no update for {a}: {updates:?}"));
+    assert_eq!(told["data"]["feedback"][0]["score"], 5, "{told}");
+    assert!(!told.to_string().contains("john.smith@example.com"));
     let seen = app.contractor_view("swift", a).await;
     let feedback = &seen.body["feedback"];
     assert_eq!(feedback[0]["kind"], "csat");
