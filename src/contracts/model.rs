@@ -44,6 +44,65 @@ pub struct Contract {
     /// How its contractor may answer: approved replies (macros), categories answered only by
     /// macro, and whether free text waits for in-house approval.
     pub replies: ReplyRules,
+    /// The processing register: what the company instructs the contractor to do with the
+    /// personal data it gets (152-FZ art. 6 §3, GDPR art. 28/30). Required when personal data
+    /// can reach the contractor.
+    pub processing: Option<Processing>,
+}
+
+/// A contract's entry in the processing register.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Processing {
+    /// Why the contractor processes the data.
+    pub purposes: Vec<String>,
+    /// The legal basis.
+    pub legal_basis: LegalBasis,
+    /// Categories of personal data it gets.
+    pub data_categories: Vec<String>,
+    /// Categories of people the data is about.
+    pub subject_categories: Vec<String>,
+    /// What the contractor may do with it.
+    pub actions: Vec<ProcessingAction>,
+    /// Safeguards in place.
+    pub safeguards: Vec<String>,
+    /// Where the contractor processes it (ISO 3166 alpha-2 country code).
+    pub location: String,
+    /// The contractor's data-protection contact.
+    pub contact: String,
+    /// How long the contractor may keep it, in days.
+    pub retention_days: u32,
+}
+
+/// The legal basis of processing (GDPR art. 6; 152-FZ art. 6 has the same grounds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// The subject's consent.
+    Consent,
+    /// Performing a contract with the subject.
+    Contract,
+    /// A legal obligation.
+    LegalObligation,
+    /// The subject's vital interests.
+    VitalInterests,
+    /// A task in the public interest.
+    PublicTask,
+    /// The company's legitimate interests.
+    LegitimateInterests,
+}
+
+/// What a contractor may do with the personal data it gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessingAction {
+    /// Read tickets.
+    Read,
+    /// Answer customers.
+    Reply,
+    /// Keep copies (retention beyond the share).
+    Store,
+    /// Download attached files.
+    Download,
 }
 
 /// How a contract's contractor may answer.
@@ -637,6 +696,25 @@ impl Confidentiality {
     /// The action for a field; unlisted fields are dropped (default deny).
     pub fn action_for(&self, field: &str) -> FieldAction {
         self.fields.get(field).copied().unwrap_or(FieldAction::Drop)
+    }
+
+    /// Whether personal data can reach the contractor: a requester field, free text (redacted
+    /// text still names people the detectors miss), a personal custom field or a file leaves
+    /// in any form but `drop`, or comments are shown.
+    pub fn lets_personal_data_out(&self) -> bool {
+        let personal = |path: &str| {
+            path.starts_with("requester.")
+                || matches!(path, "subject" | "description" | "comments")
+                || path.strip_prefix("custom_fields.").is_some_and(|name| {
+                    self.personal_fields.iter().any(|f| f == name)
+                        || self.text_fields.iter().any(|f| f == name)
+                })
+        };
+        self.fields
+            .iter()
+            .any(|(path, action)| *action != FieldAction::Drop && personal(path))
+            || self.comments != CommentVisibility::None
+            || self.attachments != AttachmentPolicy::Drop
     }
 }
 

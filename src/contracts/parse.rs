@@ -57,6 +57,22 @@ struct RawContract {
     quality: Option<RawQuality>,
     #[serde(default)]
     replies: RawReplies,
+    #[serde(default)]
+    processing: Option<RawProcessing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcessing {
+    purposes: Vec<String>,
+    legal_basis: LegalBasis,
+    data_categories: Vec<String>,
+    subject_categories: Vec<String>,
+    actions: Vec<ProcessingAction>,
+    safeguards: Vec<String>,
+    location: String,
+    contact: String,
+    retention_days: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -414,6 +430,20 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
     let endpoint = raw.endpoint.and_then(|e| build_endpoint(c, e));
     let quality = raw.quality.map(|q| build_quality(c, q)).unwrap_or_default();
     let replies = build_replies(c, raw.replies);
+    let processing = raw.processing.map(|p| build_processing(c, p));
+    if processing.is_none()
+        && confidentiality
+            .as_ref()
+            .is_some_and(|c| c.lets_personal_data_out())
+    {
+        c.fail(
+            "processing",
+            "is required: personal data can reach this contractor, so the contract must say \
+             why, on what legal basis, what it may do with it, where and for how long \
+             (purposes, legal_basis, data_categories, subject_categories, actions, safeguards, \
+             location, contact, retention_days)",
+        );
+    }
     for (key, names) in [
         ("knowledge.tags", &raw.knowledge.tags),
         ("knowledge.articles", &raw.knowledge.articles),
@@ -441,7 +471,54 @@ fn build(c: &mut Checker<'_>, raw: RawContract) -> Option<Contract> {
         },
         quality,
         replies,
+        processing,
     })
+}
+
+fn build_processing(c: &mut Checker<'_>, raw: RawProcessing) -> Processing {
+    for (key, list) in [
+        ("processing.purposes", &raw.purposes),
+        ("processing.data_categories", &raw.data_categories),
+        ("processing.subject_categories", &raw.subject_categories),
+        ("processing.safeguards", &raw.safeguards),
+    ] {
+        if list.is_empty() || list.iter().any(|item| item.trim().is_empty()) {
+            c.fail(key, "list at least one, none empty");
+        }
+    }
+    if raw.actions.is_empty() {
+        c.fail(
+            "processing.actions",
+            "list what the contractor may do: read, reply, store, download",
+        );
+    }
+    let location = raw.location.trim().to_owned();
+    if location.len() != 2 || !location.bytes().all(|b| b.is_ascii_uppercase()) {
+        c.fail(
+            "processing.location",
+            "must be the country's ISO 3166 code, such as `RU` or `DE`",
+        );
+    }
+    if raw.contact.trim().is_empty() {
+        c.fail(
+            "processing.contact",
+            "name the contractor's data-protection contact",
+        );
+    }
+    let mut actions = raw.actions;
+    actions.sort();
+    actions.dedup();
+    Processing {
+        purposes: raw.purposes,
+        legal_basis: raw.legal_basis,
+        data_categories: raw.data_categories,
+        subject_categories: raw.subject_categories,
+        actions,
+        safeguards: raw.safeguards,
+        location,
+        contact: raw.contact.trim().to_owned(),
+        retention_days: raw.retention_days,
+    }
 }
 
 fn build_replies(c: &mut Checker<'_>, raw: RawReplies) -> ReplyRules {
@@ -1004,6 +1081,73 @@ mod tests {
             };
             assert_eq!(problems[0].key, key, "{section}: {problems:?}");
         }
+    }
+
+    #[test]
+    fn the_processing_register_is_required_where_personal_data_can_leave() {
+        let register = ACME
+            .split("\n[processing]")
+            .nth(1)
+            .map(|r| r.split("\n[").next());
+        assert!(register.flatten().is_some(), "the fixture has a register");
+        let (head, rest) = ACME.split_once("\n[processing]").unwrap_or_default();
+        let tail = rest
+            .split_once("\n[reporting]")
+            .map(|r| r.1)
+            .unwrap_or_default();
+        let without = format!("{head}\n[reporting]{tail}");
+        let problems = match parse_contract("acme-en.toml", &without) {
+            Ok(_) => panic!("taken without a register"),
+            Err(p) => p,
+        };
+        assert_eq!(problems[0].key, "processing", "{problems:?}");
+        assert!(problems[0].message.contains("legal_basis"));
+        // Nothing personal leaves: no register is needed.
+        let mut anonymous = without.clone();
+        for (from, to) in [
+            ("subject = \"redact\"", "subject = \"drop\""),
+            ("description = \"redact\"", "description = \"drop\""),
+            ("comments = \"redact\"", "comments = \"drop\""),
+            (
+                "\"requester.name\" = \"mask\"",
+                "\"requester.name\" = \"drop\"",
+            ),
+            (
+                "\"requester.email\" = \"tokenize\"",
+                "\"requester.email\" = \"drop\"",
+            ),
+            ("comments = \"public_only\"", "comments = \"none\""),
+        ] {
+            assert!(anonymous.contains(from), "{from}");
+            anonymous = anonymous.replace(from, to);
+        }
+        let ok = parse_contract("acme-en.toml", &anonymous).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(ok.processing.is_none());
+        for (from, to, key) in [
+            (
+                "location = \"GB\"",
+                "location = \"Britain\"",
+                "processing.location",
+            ),
+            (
+                "actions = [\"read\", \"reply\", \"store\", \"download\"]",
+                "actions = []",
+                "processing.actions",
+            ),
+            (
+                "subject_categories = [\"customers\"]",
+                "subject_categories = [\" \"]",
+                "processing.subject_categories",
+            ),
+        ] {
+            let problems = match parse_contract("acme-en.toml", &ACME.replace(from, to)) {
+                Ok(_) => panic!("taken: {to}"),
+                Err(p) => p,
+            };
+            assert_eq!(problems[0].key, key, "{problems:?}");
+        }
+        let unknown = ACME.replace("legal_basis = \"contract\"", "legal_basis = \"because\"");
+        assert!(parse_contract("acme-en.toml", &unknown).is_err());
     }
 
     #[test]

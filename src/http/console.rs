@@ -109,7 +109,7 @@ fn samples() -> Vec<(&'static str, Value)> {
                 "contracts": [{ "id": "c", "contractor": "c", "version": 1, "overflow": "o",
                     "open_shares": 0, "max_open": 1, "attainment": "—", "csat": "—", "nps": "—",
                     "first_contact_resolution": "—", "reopened": "—", "macro_replies": "0 of 0",
-                    "articles_read": 0 }],
+                    "articles_read": 0, "register": "r" }],
                 "disclosures": [{ "at": "a", "action": "a", "contract": "c", "ticket": 1,
                     "actor": "a", "fields": "f" }],
             })),

@@ -71,6 +71,11 @@ pub struct ReportData {
     pub replies: ReplyCounts,
     /// Approved replies used, per contract and macro, most used first.
     pub macros: Vec<MacroUse>,
+    /// Each contract's processing register, and where what happened does not match it.
+    pub processing: Vec<RegisterEntry>,
+    /// Replies and downloads per contract, for the register's findings.
+    #[serde(skip)]
+    pub acts: BTreeMap<String, (u64, u64)>,
     /// SLA figures per contract.
     pub sla: Vec<SlaFigures>,
     /// Per day: shares and SLA clocks decided.
@@ -204,6 +209,28 @@ pub struct ReplyCounts {
     pub rejected: u64,
     /// Waiting replies approved too late (the share no longer took replies): not sent.
     pub void: u64,
+}
+
+/// A contract's processing register in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterEntry {
+    /// The contract.
+    pub contract: String,
+    /// Its register; none when it has none (allowed only when no personal data can reach its
+    /// contractor).
+    pub register: Option<crate::contracts::Processing>,
+    /// Where the contract or the period does not match the register.
+    pub findings: Vec<Finding>,
+}
+
+/// A mismatch between the register and what the contract allows or what happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// `replies_not_allowed`, `downloads_not_allowed`, `storage_not_allowed` or
+    /// `kept_longer_than_register`.
+    pub code: &'static str,
+    /// The number it rests on (replies, downloads, days).
+    pub count: u64,
 }
 
 /// How often one approved reply was used under one contract.
@@ -386,6 +413,8 @@ struct Fold {
     replies: ReplyCounts,
     /// (contract, macro) → uses.
     macros: BTreeMap<(String, String), u64>,
+    /// contract → (replies, downloads).
+    acts: BTreeMap<String, (u64, u64)>,
     days: BTreeMap<NaiveDate, DayCounts>,
     disclosures: Vec<Disclosure>,
 }
@@ -410,6 +439,9 @@ impl Fold {
             }
             "share.attachment_download" => {
                 self.attachments.downloads += 1;
+                if let Some(c) = &e.contract_id {
+                    self.acts.entry(c.clone()).or_default().1 += 1;
+                }
                 self.disclose(e, &details);
             }
             "share.update" => {
@@ -431,6 +463,9 @@ impl Fold {
             }
             "share.reply" => {
                 self.tickets.replies += 1;
+                if let Some(c) = &e.contract_id {
+                    self.acts.entry(c.clone()).or_default().0 += 1;
+                }
                 self.replies.sent += 1;
                 if let Some(m) = details.r#macro.as_deref() {
                     self.replies.by_macro += 1;
@@ -630,6 +665,8 @@ impl Fold {
                 used
             },
             replies: self.replies,
+            processing: Vec::new(),
+            acts: self.acts,
             macros: {
                 let mut used: Vec<MacroUse> = self
                     .macros
@@ -830,6 +867,25 @@ pub fn sample() -> ReportData {
         purges: PurgeCounts::default(),
         attachments: AttachmentCounts::default(),
         replies: ReplyCounts::default(),
+        processing: vec![RegisterEntry {
+            contract: "sample".into(),
+            register: Some(crate::contracts::Processing {
+                purposes: vec!["support".into()],
+                legal_basis: crate::contracts::LegalBasis::Contract,
+                data_categories: vec!["contact details".into()],
+                subject_categories: vec!["customers".into()],
+                actions: vec![crate::contracts::ProcessingAction::Read],
+                safeguards: vec!["redaction".into()],
+                location: "RU".into(),
+                contact: "dpo@example.com".into(),
+                retention_days: 30,
+            }),
+            findings: vec![Finding {
+                code: "replies_not_allowed",
+                count: 1,
+            }],
+        }],
+        acts: BTreeMap::new(),
         macros: vec![MacroUse {
             contract: "sample".into(),
             r#macro: "sample-macro".into(),

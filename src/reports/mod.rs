@@ -254,6 +254,41 @@ fn utc<S: serde::Serializer>(at: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, 
     s.serialize_str(&from_db(*at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
+/// A contract's register and its findings: what the contract lets happen, and what happened in
+/// the period (replies, downloads), measured against what the register allows.
+fn register_entry(
+    contract: &crate::contracts::Contract,
+    acts: &std::collections::BTreeMap<String, (u64, u64)>,
+) -> data::RegisterEntry {
+    use crate::contracts::ProcessingAction as Act;
+    let mut findings = Vec::new();
+    if let Some(register) = &contract.processing {
+        let (replies, downloads) = acts.get(&contract.id).copied().unwrap_or_default();
+        let allows = |act| register.actions.contains(&act);
+        let kept = u64::from(contract.confidentiality.retention_days);
+        for (code, count, allowed) in [
+            ("replies_not_allowed", replies, allows(Act::Reply)),
+            ("downloads_not_allowed", downloads, allows(Act::Download)),
+            ("storage_not_allowed", kept, allows(Act::Store)),
+        ] {
+            if count > 0 && !allowed {
+                findings.push(data::Finding { code, count });
+            }
+        }
+        if allows(Act::Store) && kept > u64::from(register.retention_days) {
+            findings.push(data::Finding {
+                code: "kept_longer_than_register",
+                count: kept,
+            });
+        }
+    }
+    data::RegisterEntry {
+        contract: contract.id.clone(),
+        register: contract.processing.clone(),
+        findings,
+    }
+}
+
 /// Computes a report's data and renders each requested format; nothing is stored.
 pub fn render(
     conn: &mut AnyConnection,
@@ -286,7 +321,12 @@ pub fn render(
     };
     let mut ids = ids;
     ids.sort();
-    let data = data::compute(conn, scope, &ids, request.period, timezone)?;
+    let mut data = data::compute(conn, scope, &ids, request.period, timezone)?;
+    data.processing = ids
+        .iter()
+        .filter_map(|id| contracts.get(id))
+        .map(|file| register_entry(&file.contract, &data.acts))
+        .collect();
     request
         .formats
         .iter()

@@ -45,6 +45,32 @@ pub struct ContractLine {
     macro_replies: String,
     /// Knowledge-base article reads in the last 30 days.
     articles_read: u64,
+    /// Its processing register in a line: basis, where, what the contractor may do, how long.
+    register: String,
+}
+
+/// A contract's processing register in a line for the overview.
+fn register_line(processing: Option<&crate::contracts::Processing>) -> String {
+    let Some(p) = processing else {
+        return "none needed (no personal data leaves)".to_owned();
+    };
+    let basis = serde_json::to_value(p.legal_basis)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+        .replace('_', " ");
+    let actions: Vec<String> = p
+        .actions
+        .iter()
+        .filter_map(|a| serde_json::to_value(a).ok()?.as_str().map(str::to_owned))
+        .collect();
+    format!(
+        "{basis}; {}; {}; {} days; {}",
+        p.location,
+        actions.join(", "),
+        p.retention_days,
+        p.contact
+    )
 }
 
 fn percent(p: Option<f64>) -> String {
@@ -109,6 +135,10 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
                 (OverflowMode::Off, false) => "off",
             };
             let done = activity.remove(&row.id).unwrap_or_default();
+            let register = register_line(
+                set.get(&row.id)
+                    .and_then(|f| f.contract.processing.as_ref()),
+            );
             contracts.push(ContractLine {
                 id: row.id,
                 contractor: row.contractor,
@@ -127,6 +157,7 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
                 reopened: percent(figures.reopened.percent),
                 macro_replies: format!("{} of {}", done.by_macro, done.replies),
                 articles_read: done.articles_read,
+                register,
             });
         }
         let disclosures =

@@ -537,6 +537,13 @@ async fn a_compliance_officer_signs_in_runs_a_report_and_reads_it() {
             && quality.contains("100.0 of 1"),
         "{quality}"
     );
+    let register = browser.text("#register").await;
+    assert!(
+        register.contains(
+            "contract; GB; read, reply, store, download; 30 days; dpo@contractor.example"
+        ),
+        "{register}"
+    );
     browser.screenshot("console-overview.png").await;
     browser.go(&format!("{}/console/reports", app.base)).await;
     browser.click("#run").await;

@@ -400,3 +400,70 @@ async fn dates_are_days_in_the_report_time_zone_sqlite() {
 async fn dates_are_days_in_the_report_time_zone_postgres() {
     dates_are_days_in_the_report_time_zone(crate::helpers::Backend::Postgres).await;
 }
+
+/// `acme-en` whose register allows reading only: what it lets happen is a finding.
+fn read_only_register(config: &mut msp_bridge::config::Config) {
+    let acme = include_str!("../fixtures/contracts/acme-en.toml").replace(
+        "actions = [\"read\", \"reply\", \"store\", \"download\"]",
+        "actions = [\"read\"]",
+    );
+    crate::helpers::use_contracts(config, &[("acme-en.toml", &acme)]);
+}
+
+async fn the_register_is_in_every_report_with_what_does_not_match_it(app: TestApp) {
+    let from = app.clock.now();
+    let pushed = app.ingest(&ticket_en("REG-1")).await;
+    let id = pushed.body["id"].as_i64().unwrap_or_default();
+    let replied = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{id}/replies"),
+            &app.contractor("acme"),
+            &json!({ "body": "On it.", "public": true }),
+        )
+        .await;
+    assert_eq!(replied.status, 201, "{:?}", replied.body);
+    let to = from + chrono::Duration::days(1);
+    for locale in ["en", "ru"] {
+        let reports = report_of(
+            &app,
+            &json!({ "contract": "acme-en", "from": from, "to": to, "formats": ["json", "html"], "locale": locale }),
+        )
+        .await;
+        let entry = &reports[0].1["processing"][0];
+        assert_eq!(entry["contract"], "acme-en");
+        assert_eq!(entry["register"]["legal_basis"], "contract");
+        assert_eq!(entry["register"]["actions"], json!(["read"]));
+        assert_eq!(
+            entry["findings"],
+            json!([
+                { "code": "replies_not_allowed", "count": 1 },
+                { "code": "storage_not_allowed", "count": 30 },
+            ])
+        );
+        let html = reports[1].1.as_str().unwrap_or_default();
+        let (title, basis, finding) = if locale == "ru" {
+            (
+                "Реестр обработки персональных данных",
+                "договор с субъектом",
+                "Отправлены ответы, хотя реестр не разрешает отвечать: 1",
+            )
+        } else {
+            (
+                "Processing register",
+                "a contract with the data subject",
+                "Replies sent although the register does not allow answering: 1",
+            )
+        };
+        for shown in [
+            title,
+            basis,
+            finding,
+            "dpo@contractor.example",
+            "<td>GB</td>",
+        ] {
+            assert!(html.contains(shown), "{locale}: {shown} not in {html}");
+        }
+    }
+}
+
+on_both_backends!(with read_only_register: the_register_is_in_every_report_with_what_does_not_match_it);

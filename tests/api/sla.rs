@@ -60,6 +60,17 @@ channel = "pass"
 priority = "pass"
 status = "pass"
 
+[processing]
+purposes = ["customer support on the company's behalf"]
+legal_basis = "contract"
+data_categories = ["contact details", "order and payment details in ticket text"]
+subject_categories = ["customers"]
+actions = ["read", "reply", "store", "download"]
+safeguards = ["redaction and tokenisation per contract", "access scoped per contractor", "tamper-evident audit"]
+location = "GB"
+contact = "dpo@contractor.example"
+retention_days = 30
+
 [reporting]
 schedule = "0 6 * * 1"
 formats = ["json"]
