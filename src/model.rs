@@ -217,6 +217,9 @@ vocabulary! {
         SlaEscalated => "sla.escalated",
         /// A running clock moved to a new target (the ticket's priority or channel changed).
         SlaRetargeted => "sla.retargeted",
+        /// The contractor's contract ended: its tickets were taken back and it must delete
+        /// every copy it holds.
+        ContractEnded => "contract.ended",
         /// A contract's SLA attainment, CSAT, NPS or first-contact resolution fell below its
         /// floor.
         QualityAlert => "quality.alert",

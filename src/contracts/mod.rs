@@ -214,6 +214,7 @@ pub fn apply(
                         contracts::body.eq(&f.body),
                         contracts::applied_at.eq(to_db(now)),
                         contracts::withdrawn_at.eq(None::<chrono::NaiveDateTime>),
+                        contracts::ended_at.eq(None::<chrono::NaiveDateTime>),
                     ))
                     .execute(conn)?;
                 version + 1

@@ -12,6 +12,7 @@ diesel::table! {
         manual_overflow -> Bool,
         attainment_alert_since -> Nullable<Timestamp>,
         withdrawn_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
     }
 }
 

@@ -26,6 +26,9 @@ pub enum Action {
     ContractApply,
     /// A contract's file was removed: it left force.
     ContractWithdraw,
+    /// A contract's end was carried out (shares recalled, contractor told to delete, copies
+    /// purged).
+    ContractEnd,
     /// A ticket was shared with a contractor.
     TicketShare,
     /// The backlog drain routed a waiting ticket and kept it in-house: no contract could take
@@ -95,6 +98,7 @@ impl Action {
         match self {
             Self::ContractApply => "contract.apply",
             Self::ContractWithdraw => "contract.withdraw",
+            Self::ContractEnd => "contract.end",
             Self::TicketShare => "ticket.share",
             Self::TicketKept => "ticket.kept",
             Self::ShareRead => "share.read",

@@ -73,6 +73,8 @@ pub struct ReportData {
     pub macros: Vec<MacroUse>,
     /// Each contract's processing register, and where what happened does not match it.
     pub processing: Vec<RegisterEntry>,
+    /// Contracts whose end was carried out in the period.
+    pub contract_ends: Vec<ContractEnd>,
     /// Replies and downloads per contract, for the register's findings.
     #[serde(skip)]
     pub acts: BTreeMap<String, (u64, u64)>,
@@ -209,6 +211,22 @@ pub struct ReplyCounts {
     pub rejected: u64,
     /// Waiting replies approved too late (the share no longer took replies): not sent.
     pub void: u64,
+}
+
+/// A contract's end, as carried out: shares recalled, the contractor told to delete, copies
+/// purged at once.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractEnd {
+    /// The contract.
+    pub contract: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `contract_withdrawn` or `contract_not_in_force`.
+    pub reason_code: String,
+    /// Tickets taken back from the contractor.
+    pub tickets_recalled: u64,
+    /// Token values erased.
+    pub tokens_erased: u64,
 }
 
 /// A contract's processing register in a report.
@@ -415,6 +433,7 @@ struct Fold {
     macros: BTreeMap<(String, String), u64>,
     /// contract → (replies, downloads).
     acts: BTreeMap<String, (u64, u64)>,
+    contract_ends: Vec<ContractEnd>,
     days: BTreeMap<NaiveDate, DayCounts>,
     disclosures: Vec<Disclosure>,
 }
@@ -490,6 +509,17 @@ impl Fold {
                 used.2.insert(e.actor.clone());
             }
             "share.reply_queued" => self.replies.queued += 1,
+            "contract.end" => self.contract_ends.push(ContractEnd {
+                contract: e.contract_id.clone().unwrap_or_default(),
+                at: from_db(e.at),
+                reason_code: details
+                    .reason_code
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_owned(),
+                tickets_recalled: details.tickets_recalled.unwrap_or(0),
+                tokens_erased: details.tokens.unwrap_or(0),
+            }),
             "share.reply_decided" => match details.state.as_deref() {
                 Some("approved") => self.replies.approved += 1,
                 Some("rejected") => self.replies.rejected += 1,
@@ -666,6 +696,7 @@ impl Fold {
             },
             replies: self.replies,
             processing: Vec::new(),
+            contract_ends: self.contract_ends,
             acts: self.acts,
             macros: {
                 let mut used: Vec<MacroUse> = self
@@ -714,6 +745,10 @@ struct Details<'a> {
     r#macro: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     state: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reason_code: Option<Cow<'a, str>>,
+    #[serde(default)]
+    tickets_recalled: Option<u64>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -886,6 +921,13 @@ pub fn sample() -> ReportData {
             }],
         }],
         acts: BTreeMap::new(),
+        contract_ends: vec![ContractEnd {
+            contract: "sample".into(),
+            at,
+            reason_code: "contract_not_in_force".into(),
+            tickets_recalled: 1,
+            tokens_erased: 1,
+        }],
         macros: vec![MacroUse {
             contract: "sample".into(),
             r#macro: "sample-macro".into(),

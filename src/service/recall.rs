@@ -168,7 +168,75 @@ pub fn recall_out_of_force(
             take_back(conn, contracts, share, CONTRACTS_ACTOR, why, *cause, now)?;
         }
     }
+    for (id, cause, _) in &lapsed {
+        let recalled: Vec<i64> = open
+            .iter()
+            .filter(|s| s.contract_id == *id)
+            .map(|s| s.ticket_id)
+            .collect();
+        end_contract(conn, id, *cause, &recalled, now)?;
+    }
     Ok(open.len())
+}
+
+/// Carries out a contract's end once (the first call after it left force; a new version of
+/// the contract starts it afresh): the contractor is told to delete every copy it holds
+/// (`contract.ended`, with the tickets just taken back), retention applies at once — every
+/// token value of the contract is erased, so no token it was given can be turned back into a
+/// value again, and its delivered events are deleted — and the ledger says so.
+fn end_contract(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    cause: RecallCause,
+    recalled: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), TicketError> {
+    use crate::db::schema::contracts;
+    use diesel::prelude::*;
+    let first = diesel::update(
+        contracts::table
+            .find(contract_id)
+            .filter(contracts::ended_at.is_null()),
+    )
+    .set(contracts::ended_at.eq(Some(crate::clock::to_db(now))))
+    .execute(conn)?
+        == 1;
+    if !first {
+        return Ok(());
+    }
+    let purged = crate::service::retention::purge_contract(conn, contract_id, 0, now)?;
+    outbox::enqueue(
+        conn,
+        now,
+        vec![NewEvent {
+            audience: outbox::Audience::Contractor(contract_id.to_owned()),
+            ticket_id: None,
+            event_type: EventType::ContractEnded,
+            data: json!({
+                "contract": contract_id,
+                "reason_code": cause.as_str(),
+                "tickets": recalled,
+                "delete": "every copy of these tickets and of any other data received under this contract",
+            }),
+        }],
+    )?;
+    ledger::append(
+        conn,
+        now,
+        NewEntry {
+            actor: CONTRACTS_ACTOR,
+            action: Action::ContractEnd,
+            contract_id: Some(contract_id),
+            ticket_id: None,
+            details: json!({
+                "reason_code": cause.as_str(),
+                "tickets_recalled": recalled.len(),
+                "tokens": purged.tokens,
+                "events": purged.events,
+            }),
+        },
+    )?;
+    Ok(())
 }
 
 /// Whether any share is still with a contractor whose contract left force (a read, so that
@@ -183,7 +251,16 @@ pub fn any_out_of_force(
         return Ok(false);
     }
     let ids: Vec<&str> = lapsed.iter().map(|(id, _, _)| id.as_str()).collect();
-    Ok(shares::any_visible_of_contracts(conn, &ids)?)
+    let not_ended: i64 = {
+        use crate::db::schema::contracts;
+        use diesel::prelude::*;
+        contracts::table
+            .filter(contracts::id.eq_any(&ids))
+            .filter(contracts::ended_at.is_null())
+            .count()
+            .get_result(conn)?
+    };
+    Ok(not_ended > 0 || shares::any_visible_of_contracts(conn, &ids)?)
 }
 
 /// The contracts out of force at `now`, with the cause and the reason in words.

@@ -434,10 +434,67 @@ async fn a_contract_past_its_dates_grants_nothing_and_its_shares_come_back(app: 
     assert_eq!(recall.0, "system:contracts");
     assert_eq!(recall.1["cause"], "contract_not_in_force");
     let told = app.contractor_events("probe-en");
-    let last = told.last().cloned().unwrap_or_default();
+    let recalled_event = told
+        .iter()
+        .find(|e| e["type"] == "share.recalled")
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(
-        (&last["type"], &last["data"]["reason_code"]),
-        (&json!("share.recalled"), &json!("contract_not_in_force"))
+        recalled_event["data"]["reason_code"],
+        "contract_not_in_force"
+    );
+    // The end is carried out once: the contractor is told to delete, naming the tickets taken
+    // back; every token value of the contract is erased at once; the ledger says so.
+    let last = told.last().cloned().unwrap_or_default();
+    assert_eq!(last["type"], "contract.ended", "{told:?}");
+    assert_eq!(last["data"]["tickets"], json!([ticket]));
+    assert_eq!(last["data"]["reason_code"], "contract_not_in_force");
+    assert!(
+        last["data"]["delete"]
+            .as_str()
+            .is_some_and(|d| d.contains("every copy"))
+    );
+    assert_eq!(
+        app.count("vault_tokens WHERE contract_id = 'probe-en' AND purged_at IS NULL"),
+        0,
+        "no token of the ended contract can be turned back into a value"
+    );
+    assert!(app.count("vault_tokens WHERE contract_id = 'probe-en'") > 0);
+    let ends: Vec<_> = app
+        .ledger()
+        .into_iter()
+        .filter(|e| e.action == "contract.end")
+        .collect();
+    assert_eq!(ends.len(), 1);
+    assert!(
+        ends[0].details.contains("\"tickets_recalled\":1"),
+        "{}",
+        ends[0].details
+    );
+    assert_eq!(app.sweeper.recall_lapsed().unwrap_or(99), 0);
+    assert_eq!(
+        app.ledger()
+            .iter()
+            .filter(|e| e.action == "contract.end")
+            .count(),
+        1,
+        "ended once"
+    );
+    // The report for the last period says so.
+    let report = crate::reports::report_of(
+        &app,
+        &json!({ "contract": "probe-en", "from": "2026-06-01", "to": "2026-07-02", "formats": ["json", "html"] }),
+    )
+    .await;
+    assert_eq!(report[0].1["contract_ends"][0]["tickets_recalled"], 1);
+    assert_eq!(
+        report[0].1["contract_ends"][0]["reason_code"],
+        "contract_not_in_force"
+    );
+    let html = report[1].1.as_str().unwrap_or_default();
+    assert!(
+        html.contains("Contracts ended") && html.contains("its validity dates passed"),
+        "{html}"
     );
     let feed = app.get("/api/v1/events?limit=500", &app.inhouse()).await;
     let inhouse = feed.body["items"]
