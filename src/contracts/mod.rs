@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 pub use model::*;
-pub use parse::{Problem, parse_contract};
+pub use parse::{Problem, from_toml, parse_contract};
 
 use crate::clock::to_db;
 use crate::db::schema::{contract_versions, contracts};

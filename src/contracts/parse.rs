@@ -349,24 +349,26 @@ impl Checker<'_> {
     }
 }
 
-/// Parses and checks one contract file's text. `file` names it in problems.
-pub fn parse_contract(file: &str, text: &str) -> Result<Contract, Vec<Problem>> {
-    let deserializer = toml::Deserializer::parse(text).map_err(|e| {
-        vec![Problem {
-            file: file.to_owned(),
-            key: "-".into(),
-            message: format!("not valid TOML: {}", e.message()),
-        }]
-    })?;
-    let raw: RawContract = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+/// TOML text read into `T`; the error names the key it is about (`-` for the whole text).
+pub fn from_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
+    let deserializer = toml::Deserializer::parse(text)
+        .map_err(|e| ("-".to_owned(), format!("not valid TOML: {}", e.message())))?;
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let key = match e.path().to_string() {
             p if p == "." => "-".to_owned(),
             p => p,
         };
+        (key, e.inner().message().to_owned())
+    })
+}
+
+/// Parses and checks one contract file's text. `file` names it in problems.
+pub fn parse_contract(file: &str, text: &str) -> Result<Contract, Vec<Problem>> {
+    let raw: RawContract = from_toml(text).map_err(|(key, message)| {
         vec![Problem {
             file: file.to_owned(),
             key,
-            message: e.inner().message().to_owned(),
+            message,
         }]
     })?;
     let mut c = Checker {

@@ -79,16 +79,7 @@ pub fn parse_article(text: &str) -> Result<Article, (String, String)> {
         .find(|(at, _)| *at == 0 || rest[..*at].ends_with('\n'))
         .map(|(at, _)| at)
         .ok_or_else(missing)?;
-    let front: FrontMatter = toml::from_str(&rest[..end]).map_err(|e| {
-        let key = e
-            .span()
-            .and_then(|s| rest[..end].get(s))
-            .map(str::trim)
-            .filter(|k| k.len() < 40 && !k.contains('\n'))
-            .unwrap_or("-")
-            .to_owned();
-        (key, e.message().to_owned())
-    })?;
+    let front: FrontMatter = crate::contracts::from_toml(&rest[..end])?;
     if !is_identifier(&front.id) {
         return Err(("id".into(), format!("must be {IDENTIFIER_RULE}")));
     }
@@ -223,6 +214,7 @@ mod tests {
         assert!(no_front.1.contains("front matter"), "{no_front:?}");
         let bad_audience = ARTICLE.replace("\"contractors\"", "\"everyone\"");
         let refused = err(&bad_audience);
+        assert_eq!(refused.0, "audience", "{refused:?}");
         assert!(refused.1.contains("unknown variant"), "{refused:?}");
         let bad_id = ARTICLE.replace("refund-policy", "Refund Policy");
         assert_eq!(err(&bad_id).0, "id");

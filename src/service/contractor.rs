@@ -300,6 +300,27 @@ pub(crate) fn check_replyable(share: &ShareRow) -> Result<(), TicketError> {
     }
 }
 
+/// The contractor's reply as a checked comment: what a reply must be, whether it is sent now or
+/// waits for approval.
+pub(crate) fn checked_reply(
+    who: &ContractorActor,
+    written: &str,
+    public: bool,
+    attachments: Vec<crate::tickets::attachments::AttachmentInput>,
+    now: DateTime<Utc>,
+) -> Result<crate::tickets::input::NewComment, TicketError> {
+    CommentInput {
+        // Every reply is new: a retry with the same text must be made idempotent by the caller.
+        external_id: Some(crate::random::random_hex(16)),
+        author: crate::sensitive::Sensitive(who.sub.clone()),
+        body: crate::sensitive::Sensitive(written.to_owned()),
+        public,
+        created_at: Some(now),
+        attachments,
+    }
+    .check("reply")
+}
+
 /// Adds the contractor's reply (`written`, as it wrote it) to `share`, which takes replies:
 /// its tokens go home as values, its public replies stop the response clocks, and the
 /// in-house side is told.
@@ -321,16 +342,7 @@ pub(crate) fn send_reply(
     check_replyable(share)?;
     let ticket_id = share.ticket_id;
     // Checked as written, before anything is looked up for it.
-    let mut comment = CommentInput {
-        // Every reply is new: a retry with the same text must be made idempotent by the caller.
-        external_id: Some(crate::random::random_hex(16)),
-        author: crate::sensitive::Sensitive(who.sub.clone()),
-        body: crate::sensitive::Sensitive(written.clone()),
-        public,
-        created_at: Some(now),
-        attachments,
-    }
-    .check("reply")?;
+    let mut comment = checked_reply(who, &written, public, attachments, now)?;
     // Each file as the in-house side gets it, with what the contractor sent when that differs.
     let mut files: Vec<(NewAttachment, Option<NewAttachment>)> = comment
         .attachments

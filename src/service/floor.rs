@@ -212,6 +212,16 @@ pub fn check_quality(
     let contract = &file.contract;
     let q = &contract.quality;
     let window = chrono::Duration::from_std(q.window).unwrap_or(chrono::Duration::days(7));
+    let active: Vec<String> = quality_alerts::table
+        .filter(quality_alerts::contract_id.eq(&contract.id))
+        .select(quality_alerts::metric)
+        .load(conn)?;
+    let no_floor =
+        q.csat_floor_percent.is_none() && q.nps_floor.is_none() && q.fcr_floor_percent.is_none();
+    if no_floor && active.is_empty() {
+        // Nothing to judge and nothing to clear: the figures are not computed every sweep.
+        return Ok(Vec::new());
+    }
     // The figures' periods end before `to`: the window takes in what happened at `now` too.
     let to = now + chrono::Duration::microseconds(1);
     let f = crate::service::figures::figures(conn, &contract.id, to - window, to)?;
@@ -235,10 +245,6 @@ pub fn check_quality(
             f.first_contact_resolution.of,
         ),
     ];
-    let active: Vec<String> = quality_alerts::table
-        .filter(quality_alerts::contract_id.eq(&contract.id))
-        .select(quality_alerts::metric)
-        .load(conn)?;
     let mut out = Vec::new();
     for (metric, floor, value, base) in measured {
         let was_below = active.iter().any(|m| m == metric);

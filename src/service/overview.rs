@@ -113,7 +113,8 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
                 "share.reply" => {
                     let a = activity.entry(contract.to_owned()).or_default();
                     a.replies += 1;
-                    a.by_macro += u64::from(e.details.contains("\"macro\":"));
+                    let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
+                    a.by_macro += u64::from(details["macro"].is_string());
                 }
                 "knowledge.read" => {
                     activity

@@ -122,11 +122,9 @@ pub fn reply(
             )
         })?;
         if rules.approval == ApprovalRule::FreeText {
-            let request = ReplyInput {
-                body: Some(body),
-                macro_id: None,
-                vars: BTreeMap::new(),
-                public: Some(public),
+            let request = WireRequest {
+                body: body.into_inner(),
+                public,
                 attachments: input.attachments,
             };
             return queue(conn, who, &share, &request, now).map(ReplyOutcome::Queued);
@@ -236,22 +234,13 @@ fn queue(
     conn: &mut AnyConnection,
     who: &ContractorActor,
     share: &ShareRow,
-    request: &ReplyInput,
+    request: &WireRequest,
     now: DateTime<Utc>,
 ) -> Result<Queued, TicketError> {
     // Checked now as it would be when sent, so that a bad reply is refused to its writer.
-    let body = request.body.as_ref().map(|b| b.expose().clone());
-    crate::tickets::CommentInput {
-        external_id: None,
-        author: Sensitive(who.sub.clone()),
-        body: Sensitive(body.unwrap_or_default()),
-        public: request.public.unwrap_or(true),
-        created_at: Some(now),
-        attachments: request.attachments.clone(),
-    }
-    .check("reply")?;
-    let text = serde_json::to_string(&WireRequest::of(request))
-        .map_err(|e| TicketError::Corrupt(e.to_string()))?;
+    let attachments = request.attachments.clone();
+    contractor::checked_reply(who, &request.body, request.public, attachments, now)?;
+    let text = serde_json::to_string(request).map_err(|e| TicketError::Corrupt(e.to_string()))?;
     let id: i64 = diesel::insert_into(reply_approvals::table)
         .values((
             reply_approvals::share_id.eq(share.id),
@@ -296,20 +285,6 @@ struct WireRequest {
     body: String,
     public: bool,
     attachments: Vec<AttachmentInput>,
-}
-
-impl WireRequest {
-    fn of(r: &ReplyInput) -> Self {
-        Self {
-            body: r
-                .body
-                .as_ref()
-                .map(|b| b.expose().clone())
-                .unwrap_or_default(),
-            public: r.public.unwrap_or(true),
-            attachments: r.attachments.clone(),
-        }
-    }
 }
 
 /// A reply waiting for (or given) a decision, as the in-house side sees it.
