@@ -100,6 +100,13 @@ impl Application {
                 .context("connecting to the database for token numbers")?;
             vault_keys = vault_keys.with_number_blocks(NumberBlocks::new(numbering));
         }
+        let indexed = crate::subjects::backfill(&db, &vault_keys)?;
+        if indexed > 0 {
+            tracing::info!(
+                tickets = indexed,
+                "requesters of earlier tickets indexed for data subjects' requests"
+            );
+        }
         let connectors =
             crate::connectors::load_dir(&config.connectors_dir, |name| std::env::var(name).ok())?
                 .into_iter()

@@ -33,5 +33,6 @@ pub mod sensitive;
 pub mod service;
 pub mod shares;
 pub mod sla;
+pub mod subjects;
 pub mod telemetry;
 pub mod tickets;

@@ -62,6 +62,34 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// A data subject's requests.
+    Subject {
+        #[command(subcommand)]
+        command: SubjectCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubjectCommand {
+    /// Print every disclosure of one person's data to contractors (audited as
+    /// `subject.access`); exits non-zero when a selector is not acceptable.
+    Report {
+        /// The person's e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The person's phone number, in any spelling.
+        #[arg(long)]
+        phone: Option<String>,
+        /// The person's full name, in any case form.
+        #[arg(long)]
+        name: Option<String>,
+        /// `json` (default) or `html`.
+        #[arg(long, default_value = "json", value_parser = ["json", "html"])]
+        format: String,
+        /// Labels of the HTML report: `en` (default) or `ru`.
+        #[arg(long, value_parser = parse_locale)]
+        locale: Option<msp_bridge::contracts::Locale>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -426,6 +454,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     output,
                 },
         } => return run_report(&config, contract, from, to, format, locale, output),
+        Command::Subject {
+            command:
+                SubjectCommand::Report {
+                    email,
+                    phone,
+                    name,
+                    format,
+                    locale,
+                },
+        } => {
+            let selectors = msp_bridge::subjects::Selectors { email, phone, name };
+            let db = Db::connect(config.database_url.expose())?;
+            db.migrate()?;
+            let keys = msp_bridge::redaction::VaultKeys::load(
+                config.vault_key.as_ref().map(|s| s.expose().as_str()),
+                &config.data_dir,
+            )?;
+            let actor = cli_actor();
+            let now = clock.now();
+            let report = db.write(|c| {
+                msp_bridge::ledger::seal(c)?;
+                msp_bridge::service::subjects::disclosures(c, &keys, &selectors, &actor, now)
+            });
+            let report = match report {
+                Err(msp_bridge::subjects::SubjectError::Invalid { field, message }) => {
+                    eprintln!("error: --{field}: {message}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                other => other?,
+            };
+            if format == "html" {
+                let renderer = msp_bridge::reports::Renderer::load(Some(&config.templates_dir))?;
+                let locale = locale.unwrap_or(msp_bridge::contracts::Locale::En);
+                print!("{}", renderer.render_subject(&report, locale)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -225,6 +225,13 @@ vocabulary! {
         QualityAlert => "quality.alert",
         /// It is back at or above the floor.
         QualityRestored => "quality.restored",
+        /// The contractor must erase a data subject's data (the tickets and tokens listed)
+        /// and acknowledge it.
+        SubjectEraseRequested => "subject.erase_requested",
+        /// A data subject's data was erased in the gateway: the helpdesk should erase its own.
+        SubjectErased => "subject.erased",
+        /// A contractor did not acknowledge an erasure in time.
+        SubjectEraseOverdue => "subject.erase_overdue",
     }
 }
 

@@ -71,7 +71,13 @@ pub struct Processing {
     pub contact: String,
     /// How long the contractor may keep it, in days.
     pub retention_days: u32,
+    /// Days the contractor has to acknowledge a data subject's erasure before it is
+    /// escalated (default 10).
+    pub erasure_ack_days: u32,
 }
+
+/// Days to acknowledge an erasure when the register does not say (or there is none).
+pub const DEFAULT_ERASURE_ACK_DAYS: u32 = 10;
 
 /// The legal basis of processing (GDPR art. 6; 152-FZ art. 6 has the same grounds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -73,6 +73,13 @@ struct RawProcessing {
     location: String,
     contact: String,
     retention_days: u32,
+    #[serde(default = "default_erasure_ack_days")]
+    erasure_ack_days: u32,
+}
+
+/// 152-FZ art. 21 gives ten working days to destroy data on a subject's demand.
+fn default_erasure_ack_days() -> u32 {
+    crate::contracts::model::DEFAULT_ERASURE_ACK_DAYS
 }
 
 #[derive(Deserialize, Default)]
@@ -507,6 +514,12 @@ fn build_processing(c: &mut Checker<'_>, raw: RawProcessing) -> Processing {
             "name the contractor's data-protection contact",
         );
     }
+    if !(1..=90).contains(&raw.erasure_ack_days) {
+        c.fail(
+            "processing.erasure_ack_days",
+            "must be between 1 and 90 days",
+        );
+    }
     let mut actions = raw.actions;
     actions.sort();
     actions.dedup();
@@ -520,6 +533,7 @@ fn build_processing(c: &mut Checker<'_>, raw: RawProcessing) -> Processing {
         location,
         contact: raw.contact.trim().to_owned(),
         retention_days: raw.retention_days,
+        erasure_ack_days: raw.erasure_ack_days,
     }
 }
 

@@ -392,3 +392,56 @@ diesel::table! {
         comment_id -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    subject_keys (key, ticket_id) {
+        key -> Text,
+        ticket_id -> BigInt,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    subject_backfill (id) {
+        id -> Integer,
+        up_to -> BigInt,
+    }
+}
+
+diesel::table! {
+    disclosed_tokens (contract_id, token, ticket_id) {
+        contract_id -> Text,
+        token -> Text,
+        ticket_id -> BigInt,
+        first_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    erasures (id) {
+        id -> BigInt,
+        requested_at -> Timestamp,
+        requested_by -> Text,
+        reason -> Text,
+        selectors -> Text,
+        tickets -> Text,
+        tokens_erased -> BigInt,
+        fields_struck -> BigInt,
+    }
+}
+
+diesel::table! {
+    erasure_notices (id) {
+        id -> BigInt,
+        erasure_id -> BigInt,
+        contract_id -> Text,
+        contractor -> Text,
+        tickets -> Text,
+        tokens -> Text,
+        sent_at -> Timestamp,
+        due_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamp>,
+    }
+}

@@ -219,6 +219,20 @@ impl From<crate::service::ServiceError> for ApiError {
     }
 }
 
+impl From<crate::subjects::SubjectError> for ApiError {
+    fn from(e: crate::subjects::SubjectError) -> Self {
+        use crate::subjects::SubjectError;
+        match e {
+            SubjectError::Invalid { field, message } => {
+                Self::invalid("invalid_field", field, message)
+            }
+            SubjectError::NotFound => Self::not_found(),
+            SubjectError::Corrupt(_) => Self::internal(&e),
+            SubjectError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let unauthorized = |code| Self::new(StatusCode::UNAUTHORIZED, code, e.to_string());

@@ -13,6 +13,7 @@ mod inhouse;
 mod knowledge;
 pub mod openapi;
 mod ops;
+mod subjects;
 
 use std::sync::Arc;
 
@@ -217,6 +218,11 @@ route_table! {
     post "/api/v1/approvals/{id}/reject" => approvals::reject,
     get "/api/v1/contractor/knowledge" => knowledge::list,
     get "/api/v1/contractor/knowledge/{id}" => knowledge::read,
+    get "/api/v1/contractor/erasures" => subjects::contractor_erasures,
+    post "/api/v1/contractor/erasures/{id}/ack" => subjects::acknowledge,
+    get "/api/v1/subjects/disclosures" => subjects::disclosures,
+    post "/api/v1/subjects/erase" => subjects::erase,
+    get "/api/v1/subjects/erasures" => subjects::erasures,
     get "/api/v1/contracts" => admin::contracts,
     get "/api/v1/deliveries" => admin::deliveries,
     post "/api/v1/deliveries/{id}/replay" => admin::replay_delivery,
@@ -322,7 +328,48 @@ pub fn app(
                 .add((actix_web::http::header::CACHE_CONTROL, "no-store"))
                 .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
         )
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<PathOnlySpan>::new())
+}
+
+/// The request span of [`tracing_actix_web`], but with the path alone as `http.target`: a
+/// query string can hold personal data (a data subject's e-mail or name looked up by
+/// `GET /api/v1/subjects/disclosures`), and no log line may.
+struct PathOnlySpan;
+
+impl tracing_actix_web::RootSpanBuilder for PathOnlySpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage as _;
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_owned());
+        let method = request.method().as_str();
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %method,
+            http.route = %route,
+            http.target = %request.path(),
+            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.status_code = tracing::field::Empty,
+            otel.name = %format!("{method} {route}"),
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
 }
 
 /// A NUL character (`%00`) in the path or query string: no resource or parameter holds one,

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr};
 
 use super::error::PROBLEM_CODES;
-use super::{admin, approvals, console, contractor, inhouse, knowledge, ops};
+use super::{admin, approvals, console, contractor, inhouse, knowledge, ops, subjects};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,6 +58,11 @@ use super::{admin, approvals, console, contractor, inhouse, knowledge, ops};
         approvals::reject,
         knowledge::list,
         knowledge::read,
+        subjects::contractor_erasures,
+        subjects::acknowledge,
+        subjects::disclosures,
+        subjects::erase,
+        subjects::erasures,
         console::home,
         console::sign_in_page,
         console::sign_in,
@@ -74,6 +79,7 @@ use super::{admin, approvals, console, contractor, inhouse, knowledge, ops};
         (name = "in-house", description = "The company's helpdesk: tickets in, comments, recalls, the event feed."),
         (name = "contractor", description = "A contractor agency's scoped API: only its own shares, redacted per contract."),
         (name = "administration", description = "Contracts, deliveries, SLA figures, the audit ledger, redaction previews."),
+        (name = "compliance", description = "A data subject's rights: which contractor got the person's data, and its erasure everywhere."),
         (name = "reports", description = "Compliance reports: on demand, scheduled, stored with their sha256."),
         (name = "console", description = "The web console (HTML pages; a session cookie after signing in with a token)."),
     )
@@ -402,6 +408,7 @@ mod tests {
             "OverflowInput" => read::<admin::OverflowInput>(example),
             "PreviewInput" => read::<admin::PreviewInput>(example),
             "ReportInput" => read::<admin::ReportInput>(example),
+            "ErasureRequest" => read::<crate::service::subjects::ErasureRequest>(example),
             // The inbound payload is the helpdesk's: its adapter reads it.
             "inbound" => crate::adapters::by_name("zendesk")
                 .ok_or("no zendesk adapter")?
@@ -465,7 +472,7 @@ mod tests {
         documented.sort();
         registered.sort();
         assert_eq!(documented, registered);
-        assert_eq!(registered.len(), 47);
+        assert_eq!(registered.len(), 52);
     }
 
     #[test]

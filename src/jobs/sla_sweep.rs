@@ -163,6 +163,16 @@ impl SlaSweeper {
         Ok(statuses)
     }
 
+    /// Escalates every erasure notice whose acknowledgement is overdue (a data subject's
+    /// erasure the contractor has not confirmed in its register's `erasure_ack_days`).
+    pub fn escalate_erasures(
+        &self,
+    ) -> Result<Vec<crate::subjects::NoticeView>, crate::subjects::SubjectError> {
+        let now = self.clock.now();
+        self.db
+            .write(|c| crate::service::subjects::escalate_overdue(c, now))
+    }
+
     /// Sweeps every `interval` and whenever woken; checks floors every `interval`. Runs until
     /// the task is dropped. Errors are logged and the next round tries again.
     pub async fn run(self, interval: Duration) {
@@ -180,6 +190,9 @@ impl SlaSweeper {
                     me.recall_lapsed()?;
                     me.check_floors()?;
                     me.check_quality()?;
+                    if let Err(e) = me.escalate_erasures() {
+                        tracing::warn!(error = %e, "erasure escalation failed; retrying next round");
+                    }
                 }
                 Ok::<_, TicketError>(report)
             })

@@ -90,6 +90,16 @@ pub enum Action {
     KnowledgeWithdraw,
     /// A contractor read a knowledge-base article.
     KnowledgeRead,
+    /// A data subject's disclosures were looked up (the kinds of selector, never the values).
+    SubjectAccess,
+    /// A data subject's data was erased in the gateway.
+    SubjectErase,
+    /// A contractor was told to erase a data subject's data.
+    SubjectEraseRequested,
+    /// A contractor acknowledged an erasure.
+    SubjectEraseAck,
+    /// A contractor's acknowledgement of an erasure is overdue; escalated in-house.
+    SubjectEraseOverdue,
 }
 
 impl Action {
@@ -129,6 +139,11 @@ impl Action {
             Self::KnowledgeApply => "knowledge.apply",
             Self::KnowledgeWithdraw => "knowledge.withdraw",
             Self::KnowledgeRead => "knowledge.read",
+            Self::SubjectAccess => "subject.access",
+            Self::SubjectErase => "subject.erase",
+            Self::SubjectEraseRequested => "subject.erase_requested",
+            Self::SubjectEraseAck => "subject.erase_ack",
+            Self::SubjectEraseOverdue => "subject.erase_overdue",
         }
     }
 }
@@ -562,6 +577,26 @@ pub fn recent(conn: &mut AnyConnection, actions: &[&str], limit: i64) -> QueryRe
         .limit(limit)
         .select(Entry::as_select())
         .load(conn)
+}
+
+/// The sealed entries about `ticket_ids` whose action is one of `actions`, in `seq` order.
+pub fn of_tickets(
+    conn: &mut AnyConnection,
+    ticket_ids: &[i64],
+    actions: &[&str],
+) -> QueryResult<Vec<Entry>> {
+    let mut out = Vec::new();
+    for batch in ticket_ids.chunks(500) {
+        out.extend(
+            audit_log::table
+                .filter(audit_log::ticket_id.eq_any(batch))
+                .filter(audit_log::action.eq_any(actions))
+                .select(Entry::as_select())
+                .load(conn)?,
+        );
+    }
+    out.sort_by_key(|e| e.seq);
+    Ok(out)
 }
 
 /// Entries in `seq` order, starting after `after`, at most `limit`.

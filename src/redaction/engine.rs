@@ -112,6 +112,51 @@ impl KnownValues {
         known
     }
 
+    /// The identifiers of one person (a data subject's erasure): the words of its names in
+    /// every spelling, its e-mails, its phones (by their last ten digits).
+    pub fn of_person<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+        emails: impl IntoIterator<Item = &'a str>,
+        phones: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut known = Self::default();
+        for name in names {
+            known.add_words("requester.name", name);
+        }
+        for email in emails.into_iter().map(str::trim).filter(|e| !e.is_empty()) {
+            known
+                .emails
+                .push((email.to_lowercase(), "requester.email".into()));
+        }
+        for phone in phones {
+            known.add_phone("requester.phone", phone);
+        }
+        known
+    }
+
+    /// `text` with every occurrence of these values replaced by `replacement`, or `None` when
+    /// it holds none.
+    pub fn strike(&self, text: &str, replacement: &str) -> Option<String> {
+        let mut found = Vec::new();
+        self.find(text, &mut found);
+        if found.is_empty() {
+            return None;
+        }
+        found.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.0.end.cmp(&a.0.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut cursor = 0;
+        for (finding, _) in found {
+            if finding.start < cursor {
+                continue;
+            }
+            out.push_str(&text[cursor..finding.start]);
+            out.push_str(replacement);
+            cursor = finding.end;
+        }
+        out.push_str(&text[cursor..]);
+        Some(out)
+    }
+
     fn add_words(&mut self, field: &str, value: &str) {
         for word in value
             .split(|c: char| !c.is_alphanumeric() && c != '-')

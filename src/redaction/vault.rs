@@ -155,9 +155,19 @@ impl VaultKeys {
         hex::encode(hmac::sign(&self.derived("hash", contract_id), value.as_bytes()).as_ref())
     }
 
-    fn lookup(&self, contract_id: &str, kind: &str, value: &str) -> String {
+    /// The keyed look-up of `value` of `kind` in `contract_id`'s vault: how the vault finds a
+    /// value's token without decrypting anything, and how a data subject's tokens are found.
+    pub fn lookup(&self, contract_id: &str, kind: &str, value: &str) -> String {
         let data = format!("{kind}\0{value}");
         hex::encode(hmac::sign(&self.derived("lookup", contract_id), data.as_bytes()).as_ref())
+    }
+
+    /// The keyed look-up of one of a person's identifiers (`email`, `phone`, `name` and its
+    /// canonical form) in the gateway's own subject index: the same for every ticket, unlike
+    /// a contract's look-ups, and useless without the master key.
+    pub fn subject_key(&self, kind: &str, canonical: &str) -> String {
+        let data = format!("{kind}\0{canonical}");
+        hex::encode(hmac::sign(&self.derived("subject", ""), data.as_bytes()).as_ref())
     }
 
     fn cipher(&self) -> Result<LessSafeKey, VaultError> {
@@ -395,6 +405,56 @@ pub fn purge_unused(
         vault_tokens::purged_at.eq(to_db(now)),
     ))
     .execute(conn)
+}
+
+/// Erases the values of `tokens` of `contract_id` (a data subject's erasure): as a purge, and
+/// for good, whatever their last use. Returns how many still had a value.
+pub fn erase(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    tokens: &[String],
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let mut erased = 0;
+    for batch in tokens.chunks(500) {
+        erased += diesel::update(
+            vault_tokens::table
+                .filter(vault_tokens::contract_id.eq(contract_id))
+                .filter(vault_tokens::token.eq_any(batch))
+                .filter(vault_tokens::purged_at.is_null()),
+        )
+        .set((
+            vault_tokens::ciphertext.eq(""),
+            vault_tokens::lookup.eq(diesel::dsl::sql::<diesel::sql_types::Text>("'erased:'")
+                .concat(vault_tokens::token)),
+            vault_tokens::purged_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    }
+    Ok(erased)
+}
+
+/// The tokens of `contract_id` whose values have these look-ups (from [`VaultKeys::lookup`]),
+/// with their kind, values still held.
+pub fn tokens_by_lookup(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    lookups: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for batch in lookups.chunks(500) {
+        found.extend(
+            vault_tokens::table
+                .filter(vault_tokens::contract_id.eq(contract_id))
+                .filter(vault_tokens::lookup.eq_any(batch))
+                .filter(vault_tokens::purged_at.is_null())
+                .select((vault_tokens::token, vault_tokens::kind))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -75,6 +75,9 @@ pub struct ReportData {
     pub processing: Vec<RegisterEntry>,
     /// Contracts whose end was carried out in the period.
     pub contract_ends: Vec<ContractEnd>,
+    /// Erasure notices sent to contractors before the period ended and not acknowledged
+    /// before it began: acknowledged, overdue (escalated) or still waiting.
+    pub erasures: Vec<crate::subjects::NoticeView>,
     /// Replies and downloads per contract, for the register's findings.
     #[serde(skip)]
     pub acts: BTreeMap<String, (u64, u64)>,
@@ -697,6 +700,7 @@ impl Fold {
             replies: self.replies,
             processing: Vec::new(),
             contract_ends: self.contract_ends,
+            erasures: Vec::new(),
             acts: self.acts,
             macros: {
                 let mut used: Vec<MacroUse> = self
@@ -914,6 +918,7 @@ pub fn sample() -> ReportData {
                 location: "RU".into(),
                 contact: "dpo@example.com".into(),
                 retention_days: 30,
+                erasure_ack_days: 10,
             }),
             findings: vec![Finding {
                 code: "replies_not_allowed",
@@ -927,6 +932,20 @@ pub fn sample() -> ReportData {
             reason_code: "contract_not_in_force".into(),
             tickets_recalled: 1,
             tokens_erased: 1,
+        }],
+        erasures: vec![crate::subjects::NoticeView {
+            id: 1,
+            erasure: 1,
+            contract: "sample".into(),
+            contractor: "sample".into(),
+            tickets: vec![1],
+            tokens: vec!["[EMAIL_1]".into()],
+            sent_at: at,
+            due_at: at,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            escalated_at: Some(at),
+            state: "overdue",
         }],
         macros: vec![MacroUse {
             contract: "sample".into(),

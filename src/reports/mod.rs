@@ -327,6 +327,16 @@ pub fn render(
         .filter_map(|id| contracts.get(id))
         .map(|file| register_entry(&file.contract, &data.acts))
         .collect();
+    data.erasures = crate::subjects::notices::notices_for_report(
+        conn,
+        &ids,
+        request.period.from,
+        request.period.to,
+    )
+    .map_err(|e| match e {
+        crate::subjects::SubjectError::Db(e) => ReportError::Db(e),
+        other => ReportError::Template(other.to_string()),
+    })?;
     request
         .formats
         .iter()

@@ -21,11 +21,14 @@ use crate::contracts::{Locale, ReportFormat};
 const DEFAULT_HTML: &str = include_str!("../../templates/reports/default.html.hbs");
 const LABELS_EN: &str = include_str!("../../templates/reports/en.json");
 const LABELS_RU: &str = include_str!("../../templates/reports/ru.json");
+const SUBJECT_HTML: &str = include_str!("../../templates/reports/subject-access.hbs");
 
 /// The loaded templates and labels.
 #[derive(Debug)]
 pub struct Renderer {
     html: Handlebars<'static>,
+    /// The data subject access report (built in).
+    subject: Handlebars<'static>,
     en: Value,
     ru: Value,
 }
@@ -66,8 +69,11 @@ impl Renderer {
                 .map_err(|e| ReportError::Template(format!("{which}.json: {e}")))
         };
         let [en, ru] = labels;
+        let mut subject = registry();
+        add(&mut subject, "subject", SUBJECT_HTML)?;
         let renderer = Self {
             html,
+            subject,
             en: parse(&en, "en")?,
             ru: parse(&ru, "ru")?,
         };
@@ -124,6 +130,25 @@ impl Renderer {
         self.html
             .render(name, &context)
             .map_err(|e| ReportError::Template(format!("{name} ({format:?}): {e}")))
+    }
+}
+
+impl Renderer {
+    /// Renders a data subject's access report (`GET /api/v1/subjects/disclosures` as HTML)
+    /// with the labels of `locale`.
+    pub fn render_subject(
+        &self,
+        report: &impl serde::Serialize,
+        locale: Locale,
+    ) -> Result<String, ReportError> {
+        let labels = match locale {
+            Locale::En => &self.en,
+            Locale::Ru => &self.ru,
+        };
+        let context = json!({ "report": report, "t": labels, "locale": locale.as_str() });
+        self.subject
+            .render("subject", &context)
+            .map_err(|e| ReportError::Template(format!("subject: {e}")))
     }
 }
 

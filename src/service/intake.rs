@@ -62,6 +62,15 @@ pub fn ingest(
     }
     let existing = stored.map(|s| s.id);
     let (row, created) = store::upsert(conn, ticket, existing, &fingerprint, now)?;
+    crate::subjects::index_requester(
+        conn,
+        keys,
+        row.id,
+        row.requester_name.as_deref(),
+        row.requester_email.as_deref(),
+        row.requester_phone.as_deref(),
+        !created,
+    )?;
     let added = store::add_inhouse_comments(conn, row.id, &ticket.comments, now)?;
     let comments_added = added.len();
     attachments::add_inhouse(conn, row.id, &ticket.attachments, &ticket.comments, now)?;

@@ -17,6 +17,7 @@ pub mod recall;
 pub mod replies;
 pub mod retention;
 pub mod sharing;
+pub mod subjects;
 pub mod ticket_view;
 pub mod timekeeping;
 pub mod worklist;

@@ -463,6 +463,7 @@ fn share_with(
             }),
         },
     )?;
+    crate::subjects::record_disclosed(conn, &contract.id, row.id, &projection.tokens, now)?;
     let mut view = projection.body;
     view.insert("contract".into(), json!(contract.id));
     outbox::enqueue(
@@ -627,6 +628,7 @@ pub(crate) fn send_update(
     let row = store::find(conn, ticket_id)?.ok_or(TicketError::NotFound)?;
     match project_for(conn, keys, &file.contract, &row, reader_of(&share), now)? {
         Ok(projection) => {
+            let tokens = projection.tokens;
             let mut view = Value::Object(projection.body);
             view["contract"] = json!(share.contract_id);
             // A push that changes nothing the contractor sees tells the contractor nothing.
@@ -635,6 +637,7 @@ pub(crate) fn send_update(
                 return Ok(());
             }
             // A disclosure like the share itself: what the update sends is on the record.
+            crate::subjects::record_disclosed(conn, &share.contract_id, ticket_id, &tokens, now)?;
             ledger::append(
                 conn,
                 now,

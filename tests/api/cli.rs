@@ -455,6 +455,22 @@ async fn logs_carry_no_tokens_secrets_or_personal_data() {
         .json(&reply)
         .send()
         .await;
+    // A data subject looked up by its e-mail and name in the query string: the path is logged,
+    // never the query.
+    let (compliance, _) = keys
+        .issue("dpo", Role::Compliance, None, hour, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let looked_up = client
+        .get(format!(
+            "{base}/api/v1/subjects/disclosures?email=john.smith%40example.com&name=John%20Smith"
+        ))
+        .bearer_auth(&compliance)
+        .send()
+        .await;
+    assert_eq!(
+        looked_up.map(|r| r.status().as_u16()).unwrap_or_default(),
+        200
+    );
     // Refused tokens and bad bodies are logged too: check them as well.
     let _ = client
         .get(format!("{base}/api/v1/tickets/{id}"))
@@ -501,12 +517,19 @@ async fn logs_carry_no_tokens_secrets_or_personal_data() {
     );
     let log = log.join("\n");
     assert!(
-        log.contains("ticket ingested"),
+        log.contains("ticket ingested") && log.contains("/api/v1/subjects/disclosures"),
         "the log was captured: {log}"
     );
     let mut forbidden: Vec<&str> = crate::helpers::EN_SECRETS.to_vec();
     forbidden.extend(crate::redaction::RU_SECRETS);
-    forbidden.extend([inhouse.as_str(), acme.as_str(), crate::helpers::SECRET]);
+    forbidden.extend([
+        inhouse.as_str(),
+        acme.as_str(),
+        compliance.as_str(),
+        crate::helpers::SECRET,
+        "john.smith%40example.com",
+        "John%20Smith",
+    ]);
     for secret in forbidden {
         assert!(!log.contains(secret), "the log contains `{secret}`");
     }

@@ -386,12 +386,20 @@ impl TestApp {
 
     /// The events written for `contract`'s contractor, in feed order.
     pub fn contractor_events(&self, contract: &str) -> Vec<Value> {
-        use msp_bridge::outbox::{self, Audience};
+        self.events(&msp_bridge::outbox::Audience::Contractor(contract.into()))
+    }
+
+    /// Every event for the in-house side so far, as envelopes.
+    pub fn inhouse_events(&self) -> Vec<Value> {
+        self.events(&msp_bridge::outbox::Audience::Inhouse)
+    }
+
+    fn events(&self, audience: &msp_bridge::outbox::Audience) -> Vec<Value> {
+        use msp_bridge::outbox;
         self.db
             .write(|c| {
                 outbox::sequence(c)?;
-                outbox::list(c, &Audience::Contractor(contract.into()), 0, 1_000)
-                    .map_err(msp_bridge::db::DbError::from)
+                outbox::list(c, audience, 0, 1_000).map_err(msp_bridge::db::DbError::from)
             })
             .unwrap_or_else(|e| panic!("{e}"))
             .iter()

@@ -30,4 +30,5 @@ mod security;
 mod sla;
 mod slice;
 mod storage;
+mod subjects;
 mod zendesk_writeback;

@@ -177,6 +177,39 @@ impl Lexicon {
         }
         known
     }
+
+    /// The dictionary lemmas a lower-case word can be a form of, as given names or surnames:
+    /// `stem#paradigm`, the same for every case form (`марии` and `мария` give `мари#47`).
+    /// A word the dictionary does not hold as a name is its own lemma.
+    pub fn lemmas(&self, lower: &str) -> Vec<String> {
+        let lower = lower.replace('ё', "е");
+        let mut out = Vec::new();
+        if lower.len() <= MAX_NAME_BYTES && cyrillic(&lower) {
+            for (cut, _) in lower.char_indices().skip(1) {
+                self.push_lemmas(&lower, cut, &mut out);
+            }
+            self.push_lemmas(&lower, lower.len(), &mut out);
+        }
+        if out.is_empty() {
+            out.push(lower);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn push_lemmas(&self, lower: &str, cut: usize, out: &mut Vec<String>) {
+        let (stem, ending) = lower.split_at(cut);
+        for (names, paradigm) in self.ru.get(stem).into_iter().flatten() {
+            let fits = self
+                .paradigms
+                .get(usize::from(*paradigm))
+                .is_some_and(|e| e.contains(&ending));
+            if fits && *names != Names::Place {
+                out.push(format!("{stem}#{paradigm}"));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -214,5 +247,27 @@ mod tests {
         assert!(lex.known("will").ambiguous);
         assert!(lex.known("москвы").place && lex.known("риме").place);
         assert!(lex.known("argentina").place && lex.english_place("costa rica"));
+    }
+
+    #[test]
+    fn every_case_form_of_a_name_shares_a_lemma() {
+        let lex = Lexicon::get();
+        let shared = |a: &str, b: &str| {
+            let of_b = lex.lemmas(b);
+            lex.lemmas(a).iter().any(|l| of_b.contains(l))
+        };
+        for (a, b) in [
+            ("мария", "марии"),
+            ("мария", "марией"),
+            ("иванова", "ивановой"),
+            ("иванов", "ивановым"),
+            ("ольга", "ольге"),
+        ] {
+            assert!(shared(a, b), "{a} / {b}");
+        }
+        assert!(!shared("мария", "ольга"));
+        assert!(!shared("иванова", "петрова"));
+        assert_eq!(lex.lemmas("smith"), vec!["smith".to_owned()]);
+        assert_eq!(lex.lemmas("зюзюкин"), vec!["зюзюкин".to_owned()]);
     }
 }
