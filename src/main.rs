@@ -218,6 +218,14 @@ fn cli_actor() -> String {
     )
 }
 
+/// The vault's keys as `serve` loads them (the same key, or the vault is unreadable).
+fn vault_keys(config: &Config) -> anyhow::Result<msp_bridge::redaction::VaultKeys> {
+    Ok(msp_bridge::redaction::VaultKeys::load(
+        config.vault_key.as_ref().map(|s| s.expose().as_str()),
+        &config.data_dir,
+    )?)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config;
     let clock = SystemClock;
@@ -300,10 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     let db = Db::connect(config.database_url.expose())?;
                     db.migrate()?;
-                    let keys = msp_bridge::redaction::VaultKeys::load(
-                        config.vault_key.as_ref().map(|s| s.expose().as_str()),
-                        &config.data_dir,
-                    )?;
+                    let keys = vault_keys(&config)?;
                     let now = clock.now();
                     let out = db.dry_run(|c| {
                         msp_bridge::service::sharing::preview(
@@ -467,10 +472,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let selectors = msp_bridge::subjects::Selectors { email, phone, name };
             let db = Db::connect(config.database_url.expose())?;
             db.migrate()?;
-            let keys = msp_bridge::redaction::VaultKeys::load(
-                config.vault_key.as_ref().map(|s| s.expose().as_str()),
-                &config.data_dir,
-            )?;
+            let keys = vault_keys(&config)?;
             let actor = cli_actor();
             let now = clock.now();
             let report = db.write(|c| {

@@ -584,42 +584,26 @@ fn strike_copies(
                     .execute(conn)?;
             }
         }
-        let rows: Vec<(i64, String)> = reply_approvals::table
-            .filter(reply_approvals::ticket_id.eq_any(batch))
-            .select((reply_approvals::id, reply_approvals::request))
-            .load(conn)?;
-        for (id, request) in rows {
-            if let Some(new) = strike(&request) {
-                struck += 1;
-                diesel::update(reply_approvals::table.find(id))
-                    .set(reply_approvals::request.eq(new))
-                    .execute(conn)?;
-            }
+        // Replies waiting for approval, file names, events (waiting, or kept as history).
+        macro_rules! strike_column {
+            ($table:ident, $column:ident) => {
+                let rows: Vec<(i64, String)> = $table::table
+                    .filter($table::ticket_id.eq_any(batch))
+                    .select(($table::id, $table::$column))
+                    .load(conn)?;
+                for (id, text) in rows {
+                    if let Some(new) = strike(&text) {
+                        struck += 1;
+                        diesel::update($table::table.find(id))
+                            .set($table::$column.eq(new))
+                            .execute(conn)?;
+                    }
+                }
+            };
         }
-        let rows: Vec<(i64, String)> = attachments::table
-            .filter(attachments::ticket_id.eq_any(batch))
-            .select((attachments::id, attachments::file_name))
-            .load(conn)?;
-        for (id, name) in rows {
-            if let Some(new) = strike(&name) {
-                struck += 1;
-                diesel::update(attachments::table.find(id))
-                    .set(attachments::file_name.eq(new))
-                    .execute(conn)?;
-            }
-        }
-        let rows: Vec<(i64, String)> = outbox_events::table
-            .filter(outbox_events::ticket_id.eq_any(batch))
-            .select((outbox_events::id, outbox_events::payload))
-            .load(conn)?;
-        for (id, payload) in rows {
-            if let Some(new) = strike(&payload) {
-                struck += 1;
-                diesel::update(outbox_events::table.find(id))
-                    .set(outbox_events::payload.eq(new))
-                    .execute(conn)?;
-            }
-        }
+        strike_column!(reply_approvals, request);
+        strike_column!(attachments, file_name);
+        strike_column!(outbox_events, payload);
     }
     Ok(struck)
 }

@@ -537,6 +537,8 @@ fn vault_values(found: &Found) -> BTreeSet<(&'static str, String)> {
         }
     }
     for name in &found.names {
+        // The requester field itself is tokenised whole, a person found in text likewise.
+        out.insert(("NAME", name.trim().to_owned()));
         out.insert(("PERSON", name.trim().to_owned()));
         for word in name_words(name) {
             out.insert(("NAME", word.to_owned()));

@@ -642,7 +642,166 @@ async fn the_command_line_reports_a_persons_disclosures(app: TestApp) {
     assert!(audited[0].actor.starts_with("cli:"));
 }
 
+/// A ticket of someone else that mentions the person is found (and struck) as a mention; a
+/// namesake with another e-mail is neither found nor touched, and the token of the name they
+/// share keeps its value for her.
+async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
+    let maria = pushed(
+        &app,
+        &ticket(
+            "N-1",
+            "billing",
+            json!({ "name": "Мария Иванова", "email": "maria.ivanova@mail.ru" }),
+            "Где мой заказ?",
+        ),
+    )
+    .await;
+    let neighbour = pushed(
+        &app,
+        &ticket(
+            "N-2",
+            "billing",
+            json!({ "name": "Ольга Петрова", "email": "olga@example.org" }),
+            "Соседка просила передать: пишите ей на maria.ivanova@mail.ru",
+        ),
+    )
+    .await;
+    let namesake = pushed(
+        &app,
+        &ticket(
+            "N-3",
+            "billing",
+            json!({ "name": "Мария Иванова", "email": "other.maria@example.org" }),
+            "Другой вопрос.",
+        ),
+    )
+    .await;
+    let found = disclosures(&app, "email=maria.ivanova%40mail.ru").await;
+    assert_eq!(
+        found_tickets(&found),
+        vec![maria, neighbour],
+        "{:?}",
+        found.body
+    );
+    assert_eq!(found.body["tickets"][1]["found_by"], json!(["mention"]));
+    // Her name with her e-mail: the namesake's ticket is found by name, but its e-mail says it
+    // is someone else's.
+    let both = disclosures(
+        &app,
+        "email=maria.ivanova%40mail.ru&name=%D0%9C%D0%B0%D1%80%D0%B8%D1%8F%20%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2%D0%B0",
+    )
+    .await;
+    assert_eq!(
+        found_tickets(&both),
+        vec![maria, neighbour],
+        "{:?}",
+        both.body
+    );
+    let by_name = disclosures(
+        &app,
+        "name=%D0%9C%D0%B0%D1%80%D0%B8%D1%8F%20%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2%D0%B0",
+    )
+    .await;
+    assert!(
+        found_tickets(&by_name).contains(&namesake),
+        "{:?}",
+        by_name.body
+    );
+
+    let name_token = app.contractor_view("north", namesake).await.body["requester"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(name_token.starts_with("[NAME_"), "{name_token}");
+    let erased = app
+        .post(
+            "/api/v1/subjects/erase",
+            &app.token(Role::Compliance, None),
+            &json!({ "email": "maria.ivanova@mail.ru", "reason": "DSR-7" }),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{:?}", erased.body);
+    assert_eq!(erased.body["tickets"], json!([maria, neighbour]));
+    assert!(
+        erased.body["tokens_kept"].as_u64().unwrap_or(0) >= 1,
+        "{:?}",
+        erased.body
+    );
+    let neighbour_copy = app
+        .get(&format!("/api/v1/tickets/{neighbour}"), &app.inhouse())
+        .await
+        .body
+        .to_string();
+    assert!(
+        !neighbour_copy.contains("maria.ivanova"),
+        "{neighbour_copy}"
+    );
+    assert!(
+        neighbour_copy.contains("пишите ей на [ERASED]")
+            && neighbour_copy.contains("olga@example.org"),
+        "the mention is struck, its own requester kept: {neighbour_copy}"
+    );
+    let namesake_copy = app
+        .get(&format!("/api/v1/tickets/{namesake}"), &app.inhouse())
+        .await
+        .body
+        .to_string();
+    assert!(
+        namesake_copy.contains("Мария Иванова")
+            && namesake_copy.contains("other.maria@example.org"),
+        "{namesake_copy}"
+    );
+    // The name token they share still turns back into the name on the namesake's ticket.
+    let sent = app
+        .post(
+            &format!("/api/v1/contractor/tickets/{namesake}/replies"),
+            &app.contractor("north"),
+            &json!({ "body": format!("Здравствуйте, {name_token}!"), "public": true }),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{:?}", sent.body);
+    let home = app
+        .get(&format!("/api/v1/tickets/{namesake}"), &app.inhouse())
+        .await
+        .body
+        .to_string();
+    assert!(home.contains("Здравствуйте, Мария Иванова!"), "{home}");
+}
+
+/// Tickets stored before the index existed are indexed once, at the next start.
+async fn tickets_stored_before_the_index_are_found_after_a_restart(app: TestApp) {
+    let id = pushed(
+        &app,
+        &ticket(
+            "B-1",
+            "delivery",
+            json!({ "name": "Мария Иванова", "phone": "+7 912 345-67-89" }),
+            "Здравствуйте.",
+        ),
+    )
+    .await;
+    // As a database migrated from the version before: no keys, the backfill mark at the last
+    // ticket.
+    app.execute("DELETE FROM subject_keys");
+    app.execute(&format!("UPDATE subject_backfill SET up_to = {id}"));
+    // Only through the token its share carried, as a mention.
+    let before = disclosures(&app, "phone=89123456789").await;
+    assert_eq!(found_tickets(&before), vec![id]);
+    assert_eq!(before.body["tickets"][0]["found_by"], json!(["mention"]));
+    let app = app.restarted().await;
+    let after = disclosures(&app, "phone=89123456789").await;
+    assert_eq!(
+        after.body["tickets"][0]["found_by"],
+        json!(["phone", "mention"]),
+        "{:?}",
+        after.body
+    );
+    assert_eq!(app.count("subject_backfill WHERE up_to > 0"), 0, "once");
+}
+
 on_both_backends!(with two_contractors:
     a_persons_data_is_found_across_contractors_and_erased_everywhere,
     the_command_line_reports_a_persons_disclosures,
+    a_mention_is_found_and_a_namesake_is_left_alone,
+    tickets_stored_before_the_index_are_found_after_a_restart,
 );
