@@ -112,6 +112,10 @@ fn samples() -> Vec<(&'static str, Value)> {
                     "articles_read": 0, "register": "r" }],
                 "disclosures": [{ "at": "a", "action": "a", "contract": "c", "ticket": 1,
                     "actor": "a", "fields": "f" }],
+                "erasures": [{ "id": 1, "erasure": 1, "contract": "c", "contractor": "c",
+                    "tickets": [1], "tokens": ["[EMAIL_1]"], "sent_at": "s", "due_at": "d",
+                    "acknowledged_at": null, "acknowledged_by": null, "escalated_at": "e",
+                    "state": "overdue" }],
             })),
         ),
         (
@@ -240,6 +244,7 @@ pub async fn home(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
             "first_broken": overview.ledger.first_broken,
         },
         "contracts": overview.contracts, "disclosures": overview.disclosures,
+        "erasures": overview.erasures,
     });
     Ok(state.console.page("home", StatusCode::OK, &context))
 }

@@ -41,6 +41,17 @@ pub enum ServiceError {
     Db(#[from] DbError),
 }
 
+impl From<crate::subjects::SubjectError> for ServiceError {
+    fn from(e: crate::subjects::SubjectError) -> Self {
+        use crate::subjects::SubjectError;
+        match e {
+            SubjectError::Db(db) => Self::Db(db),
+            SubjectError::NotFound => Self::NotFound,
+            other => Self::Corrupt(other.to_string()),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ServiceError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Db(DbError::Query(e))

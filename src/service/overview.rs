@@ -19,6 +19,8 @@ pub struct Overview {
     pub contracts: Vec<ContractLine>,
     /// The 20 latest shares and reads.
     pub disclosures: Vec<DisclosureLine>,
+    /// Data subjects' erasures contractors have not acknowledged yet, overdue ones included.
+    pub erasures: Vec<crate::subjects::NoticeView>,
 }
 
 /// A contract as the overview lists it.
@@ -187,10 +189,12 @@ pub fn overview(db: &Db, set: &ContractSet, now: DateTime<Utc>) -> Result<Overvi
                     }
                 })
                 .collect();
+        let erasures = crate::subjects::notices::list(c, None, true, 50)?;
         Ok(Overview {
             ledger,
             contracts,
             disclosures,
+            erasures,
         })
     })
 }
@@ -219,5 +223,6 @@ mod tests {
             assert_eq!(line.open_shares, None, "{line:?}");
         }
         assert!(seen.disclosures.is_empty());
+        assert!(seen.erasures.is_empty());
     }
 }

@@ -30,7 +30,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 /// The `name=value` of a `Set-Cookie` header for `name`, and the whole header.
-fn set_cookie(resp: &reqwest::Response, name: &str) -> (String, String) {
+pub(crate) fn set_cookie(resp: &reqwest::Response, name: &str) -> (String, String) {
     resp.headers()
         .get_all("set-cookie")
         .iter()
@@ -77,7 +77,7 @@ async fn post_form(
     req.send().await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
     let (cookie, csrf) = sign_in_page(app).await;
     // JWTs are URL-safe: no encoding needed.
     post_form(
@@ -94,7 +94,7 @@ fn own_origin(app: &TestApp) -> String {
     app.base.clone()
 }
 
-async fn get_page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+pub(crate) async fn get_page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
     no_redirects()
         .get(format!("{}{path}", app.base))
         .header("cookie", cookie)

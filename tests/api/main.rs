@@ -10,7 +10,7 @@ mod auth;
 mod bad_input;
 pub(crate) mod cli;
 mod connectors;
-mod console;
+pub(crate) mod console;
 mod delivery;
 mod drain;
 mod escalation;

@@ -557,6 +557,19 @@ async fn a_persons_data_is_found_across_contractors_and_erased_everywhere(app: T
         (state_of(north_notice), state_of(south_notice)),
         (json!("overdue"), json!("acknowledged"))
     );
+    // The console's overview lists what is still unacknowledged, the overdue notice marked.
+    let signed = crate::console::sign_in(&app, &app.token(Role::Compliance, None)).await;
+    let (cookie, _) = crate::console::set_cookie(&signed, "bridge_console");
+    let home = crate::console::get_page(&app, "/console", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(home.contains("id=\"erasures\""), "{home}");
+    assert!(
+        home.contains("north-ru") && home.contains("overdue"),
+        "{home}"
+    );
     // The report of the period lists it.
     let now = app.clock.now();
     let reports = crate::reports::report_of(
