@@ -374,6 +374,64 @@ async fn dead_letters_are_listed_and_replayed(backend: Backend) {
     );
 }
 
+/// A data subject's erasure reaches the contractor as a signed webhook naming only ids and
+/// tokens; the in-house side is told to erase in the helpdesk too.
+async fn an_erasure_reaches_the_contractor_signed(backend: Backend) {
+    let (inhouse, inhouse_url) = Receiver::start(&[]);
+    let (contractor, contractor_url) = Receiver::start(&[]);
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let folder = contracts_with_endpoint(scratch.path(), &contractor_url);
+    let Some(app) = gateway(backend, &inhouse_url, Some(folder), |_| {}).await else {
+        return;
+    };
+    let id = app.ingest(&ticket_en("D-ERASE")).await.body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let erased = app
+        .post(
+            "/api/v1/subjects/erase",
+            &app.token(msp_bridge::auth::Role::Compliance, None),
+            &json!({ "email": "john.smith@example.com", "reason": "DSR-1" }),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{:?}", erased.body);
+    let of_type = |r: &Receiver, kind: &str| {
+        r.delivered()
+            .into_iter()
+            .filter(|d| d.envelope()["type"] == kind)
+            .collect::<Vec<_>>()
+    };
+    contractor
+        .wait_until(|r| !of_type(r, "subject.erase_requested").is_empty(), || {})
+        .await;
+    inhouse
+        .wait_until(|r| !of_type(r, "subject.erased").is_empty(), || {})
+        .await;
+    let secret = std::env::var("BRIDGE_TEST_WEBHOOK_SECRET").unwrap_or_default();
+    let told = of_type(&contractor, "subject.erase_requested");
+    assert_eq!(told.len(), 1);
+    verify(&secret, &told[0]);
+    let data = &told[0].envelope()["data"];
+    assert_eq!(data["tickets"], json!([id]));
+    assert!(
+        data["tokens"].as_array().is_some_and(|t| !t.is_empty()),
+        "{data}"
+    );
+    for secret in EN_SECRETS {
+        assert!(
+            !told[0].body.contains(secret),
+            "{secret} in {}",
+            told[0].body
+        );
+    }
+    let home = of_type(&inhouse, "subject.erased");
+    verify(INHOUSE_SECRET, &home[0]);
+    assert_eq!(
+        home[0].envelope()["data"]["tickets"][0]["external_id"],
+        "D-ERASE"
+    );
+}
+
 macro_rules! delivery_scenarios {
     ($($scenario:ident),+ $(,)?) => {$(
         mod $scenario {
@@ -396,6 +454,7 @@ delivery_scenarios!(
     retry_after_is_honoured,
     a_slow_receiver_times_out_and_is_retried,
     dead_letters_are_listed_and_replayed,
+    an_erasure_reaches_the_contractor_signed,
 );
 
 async fn two_gateways_deliver_each_event_once(backend: Backend) {
