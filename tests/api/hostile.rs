@@ -278,6 +278,7 @@ fn next_call(app: &TestApp, rng: &mut Rng) -> Call {
         } else if path.contains("/preview") && path.contains("redaction")
             || path.starts_with("/api/v1/reports")
             || path.starts_with("/api/v1/audit")
+            || path.starts_with("/api/v1/subjects")
         {
             Some(app.admin())
         } else {
@@ -337,6 +338,11 @@ fn next_call(app: &TestApp, rng: &mut Rng) -> Call {
             json!({ "contract": "acme-en", "from": "2026-06-01T00:00:00Z", "to": "2026-06-02T00:00:00Z", "formats": ["json"] }),
         ),
         (format!("/api/v1/deliveries/{id}/replay"), json!({})),
+        (
+            "/api/v1/subjects/erase".into(),
+            json!({ "email": "john.smith@example.com", "name": "John Smith", "reason": "r" }),
+        ),
+        (format!("/api/v1/contractor/erasures/{id}/ack"), json!({})),
     ];
     let gets = [
         format!("/api/v1/tickets/{id}{query}"),
@@ -349,6 +355,13 @@ fn next_call(app: &TestApp, rng: &mut Rng) -> Call {
         format!("/api/v1/contracts{query}"),
         format!("/api/v1/contracts/acme-en/sla{query}"),
         format!("/api/v1/audit/verify{query}"),
+        format!("/api/v1/subjects/disclosures{query}"),
+        format!(
+            "/api/v1/subjects/disclosures?email=john.smith%40example.com&phone=%2B44%2020%207946%200958{}",
+            query.replacen('?', "&", 1)
+        ),
+        format!("/api/v1/subjects/erasures{query}"),
+        format!("/api/v1/contractor/erasures{query}"),
         format!("/console/reports/{id}{query}"),
         format!("/metrics{query}"),
     ];
