@@ -434,23 +434,31 @@ pub fn erase(
     Ok(erased)
 }
 
-/// The tokens of `contract_id` whose values have these look-ups (from [`VaultKeys::lookup`]),
-/// with their kind, values still held.
+/// The tokens of `contract_id` whose values have these look-ups (kind, [`VaultKeys::lookup`]),
+/// with their kind, values still held. Asked per kind, so that each look-up uses the vault's
+/// unique index whole.
 pub fn tokens_by_lookup(
     conn: &mut AnyConnection,
     contract_id: &str,
-    lookups: &[String],
+    lookups: &[(&str, String)],
 ) -> QueryResult<Vec<(String, String)>> {
+    let mut by_kind: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (kind, lookup) in lookups {
+        by_kind.entry(kind).or_default().push(lookup);
+    }
     let mut found = Vec::new();
-    for batch in lookups.chunks(500) {
-        found.extend(
-            vault_tokens::table
-                .filter(vault_tokens::contract_id.eq(contract_id))
-                .filter(vault_tokens::lookup.eq_any(batch))
-                .filter(vault_tokens::purged_at.is_null())
-                .select((vault_tokens::token, vault_tokens::kind))
-                .load::<(String, String)>(conn)?,
-        );
+    for (kind, lookups) in by_kind {
+        for batch in lookups.chunks(500) {
+            found.extend(
+                vault_tokens::table
+                    .filter(vault_tokens::contract_id.eq(contract_id))
+                    .filter(vault_tokens::kind.eq(kind))
+                    .filter(vault_tokens::lookup.eq_any(batch))
+                    .filter(vault_tokens::purged_at.is_null())
+                    .select((vault_tokens::token, vault_tokens::kind))
+                    .load::<(String, String)>(conn)?,
+            );
+        }
     }
     found.sort();
     found.dedup();

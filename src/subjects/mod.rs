@@ -453,9 +453,9 @@ pub fn find(
     found.emails.extend(selectors.email.clone());
     found.phones.extend(selectors.phone.clone());
     for contract_id in contract_ids {
-        let lookups: Vec<String> = vault_values(&found)
+        let lookups: Vec<(&str, String)> = vault_values(&found)
             .iter()
-            .map(|(kind, value)| keys.lookup(contract_id, kind, value))
+            .map(|(kind, value)| (*kind, keys.lookup(contract_id, kind, value)))
             .collect();
         let tokens = crate::redaction::vault::tokens_by_lookup(conn, contract_id, &lookups)?;
         if tokens.is_empty() {
