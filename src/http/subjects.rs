@@ -162,11 +162,20 @@ pub async fn erasures(
     _who: Oversight,
     query: Query<NoticesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    notices_page(&state, None, &query).await
+}
+
+/// A page of notices, of one contractor or of all.
+async fn notices_page(
+    state: &AppState,
+    contractor: Option<String>,
+    query: &NoticesQuery,
+) -> Result<HttpResponse, ApiError> {
     let limit = super::page_limit(query.limit, 100, 500)?;
     let open = query.open.unwrap_or(false);
     let list = state
         .db
-        .read_async(move |c| notices::list(c, None, open, limit))
+        .read_async(move |c| notices::list(c, contractor.as_deref(), open, limit))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -188,13 +197,7 @@ pub async fn contractor_erasures(
     who: Contractor,
     query: Query<NoticesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = super::page_limit(query.limit, 100, 500)?;
-    let open = query.open.unwrap_or(false);
-    let list = state
-        .db
-        .read_async(move |c| notices::list(c, Some(&who.0.contractor), open, limit))
-        .await?;
-    Ok(HttpResponse::Ok().json(list))
+    notices_page(&state, Some(who.0.contractor), &query).await
 }
 
 /// `POST /api/v1/contractor/erasures/{id}/ack`: the contractor confirms it erased what the
