@@ -540,9 +540,65 @@ fn vault_values(found: &Found) -> BTreeSet<(&'static str, String)> {
         // The requester field itself is tokenised whole, a person found in text likewise.
         out.insert(("NAME", name.trim().to_owned()));
         out.insert(("PERSON", name.trim().to_owned()));
-        for word in name_words(name) {
-            out.insert(("NAME", word.to_owned()));
+        let words = name_words(name);
+        for word in &words {
+            out.insert(("NAME", (*word).to_owned()));
         }
+        // A person named in someone else's text is tokenised as written, in whatever case
+        // the sentence puts the name: `передайте Марии Ивановой`.
+        for spelled in declined(&words) {
+            out.insert(("PERSON", spelled));
+        }
+    }
+    out
+}
+
+/// Most spellings of a declined full name looked up per contract.
+const MAX_DECLINED: usize = 200;
+
+/// A full name of two or three words in each case form, word order kept and, for two words,
+/// reversed (`Ивановой Марии`), each word capitalised as a text writes it.
+fn declined(words: &[&str]) -> Vec<String> {
+    if !(2..=3).contains(&words.len()) {
+        return Vec::new();
+    }
+    let capitalised = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_uppercase().chain(chars).collect()
+        })
+    };
+    let forms: Vec<Vec<String>> = words
+        .iter()
+        .map(|w| {
+            crate::names::forms(w)
+                .iter()
+                .map(|f| capitalised(f))
+                .collect()
+        })
+        .collect();
+    let spell = |forms: &[&Vec<String>]| {
+        let mut out: Vec<String> = vec![String::new()];
+        for word_forms in forms {
+            out = out
+                .iter()
+                .flat_map(|head| {
+                    word_forms.iter().map(move |f| {
+                        if head.is_empty() {
+                            f.clone()
+                        } else {
+                            format!("{head} {f}")
+                        }
+                    })
+                })
+                .take(MAX_DECLINED / 2)
+                .collect();
+        }
+        out
+    };
+    let mut out = spell(&forms.iter().collect::<Vec<_>>());
+    if forms.len() == 2 {
+        out.extend(spell(&forms.iter().rev().collect::<Vec<_>>()));
     }
     out
 }
@@ -550,6 +606,25 @@ fn vault_values(found: &Found) -> BTreeSet<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_name_is_looked_up_in_its_case_forms() {
+        let spelled = declined(&["Мария", "Иванова"]);
+        for form in [
+            "Мария Иванова",
+            "Марии Ивановой",
+            "Марию Иванову",
+            "Ивановой Марии",
+        ] {
+            assert!(spelled.contains(&form.to_owned()), "{form}: {spelled:?}");
+        }
+        assert!(spelled.len() <= MAX_DECLINED);
+        assert!(declined(&["Мария"]).is_empty());
+        assert_eq!(
+            declined(&["John", "Smith"]),
+            vec!["John Smith", "Smith John"]
+        );
+    }
 
     #[test]
     fn selectors_are_checked() {

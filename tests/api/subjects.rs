@@ -684,6 +684,16 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
         ),
     )
     .await;
+    let passer_on = pushed(
+        &app,
+        &ticket(
+            "N-4",
+            "billing",
+            json!({ "name": "Пётр Сидоров", "email": "petr@example.org" }),
+            "Передайте Марии Ивановой, что заказ готов.",
+        ),
+    )
+    .await;
     let namesake = pushed(
         &app,
         &ticket(
@@ -697,7 +707,7 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
     let found = disclosures(&app, "email=maria.ivanova%40mail.ru").await;
     assert_eq!(
         found_tickets(&found),
-        vec![maria, neighbour],
+        vec![maria, neighbour, passer_on],
         "{:?}",
         found.body
     );
@@ -711,7 +721,7 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
     .await;
     assert_eq!(
         found_tickets(&both),
-        vec![maria, neighbour],
+        vec![maria, neighbour, passer_on],
         "{:?}",
         both.body
     );
@@ -739,7 +749,17 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
         )
         .await;
     assert_eq!(erased.status, 200, "{:?}", erased.body);
-    assert_eq!(erased.body["tickets"], json!([maria, neighbour]));
+    assert_eq!(erased.body["tickets"], json!([maria, neighbour, passer_on]));
+    let passed_on = app
+        .get(&format!("/api/v1/tickets/{passer_on}"), &app.inhouse())
+        .await
+        .body
+        .to_string();
+    assert!(
+        passed_on.contains("Передайте [ERASED] [ERASED], что заказ готов")
+            && passed_on.contains("petr@example.org"),
+        "named in a case form in someone else's ticket: struck there, the rest kept: {passed_on}"
+    );
     assert!(
         erased.body["tokens_kept"].as_u64().unwrap_or(0) >= 1,
         "{:?}",
