@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Deserialize;
 
 use crate::clock::to_db;
 use crate::db::schema::{disclosed_tokens, subject_backfill, subject_keys, tickets};
@@ -50,18 +49,6 @@ impl From<diesel::result::Error> for SubjectError {
     }
 }
 
-impl From<crate::tickets::TicketError> for SubjectError {
-    fn from(e: crate::tickets::TicketError) -> Self {
-        use crate::tickets::TicketError as T;
-        match e {
-            T::Invalid { field, message } => Self::Invalid { field, message },
-            T::NotFound => Self::NotFound,
-            T::Conflict(m) | T::Corrupt(m) => Self::Corrupt(m),
-            T::Db(e) => Self::Db(e),
-        }
-    }
-}
-
 fn invalid(field: &str, message: &str) -> SubjectError {
     SubjectError::Invalid {
         field: field.to_owned(),
@@ -71,8 +58,7 @@ fn invalid(field: &str, message: &str) -> SubjectError {
 
 /// Who a request is about: any of an e-mail, a phone number (any spelling) and a full name
 /// (any case form).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default)]
 pub struct Selectors {
     /// The person's e-mail address.
     pub email: Option<String>,
