@@ -16,7 +16,8 @@ use crate::contracts::ContractSet;
 use crate::contracts::model::DEFAULT_ERASURE_ACK_DAYS;
 use crate::db::AnyConnection;
 use crate::db::schema::{
-    attachments, comments, contracts, feedback, outbox_events, reply_approvals, shares, tickets,
+    attachment_contents, attachments, comments, contracts, feedback, outbox_events,
+    reply_approvals, shares, tickets,
 };
 use crate::ledger::{self, Action, NewEntry};
 use crate::model::EventType;
@@ -26,6 +27,7 @@ use crate::redaction::engine::KnownValues;
 use crate::service::contractor::ContractorActor;
 use crate::subjects::notices::{self, NewErasure, NewNotice};
 use crate::subjects::{self, Found, Match, NoticeView, Selectors, SubjectError};
+use crate::tickets::attachments::{Version, replace_content};
 
 /// What replaces the person's identifiers in the gateway's copies.
 pub const ERASED: &str = "[ERASED]";
@@ -495,8 +497,8 @@ fn external_keys(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Value
 /// Strikes the person's identifiers from the gateway's copies of its tickets: the requester
 /// fields of its own tickets; every text of every ticket about it (subject, description,
 /// custom fields, comments as stored and as written, ratings' comments, replies waiting for
-/// approval, file names, events waiting or kept as history). Returns how many fields were
-/// rewritten.
+/// approval, file names, text files, events waiting or kept as history). Returns how many
+/// fields were rewritten.
 fn strike_copies(
     conn: &mut AnyConnection,
     found: &Found,
@@ -604,6 +606,39 @@ fn strike_copies(
         strike_column!(reply_approvals, request);
         strike_column!(attachments, file_name);
         strike_column!(outbox_events, payload);
+        // Text files, both as kept in-house and as a contractor wrote them; other files are
+        // kept as they are (the gateway cannot tell what an image or a PDF shows).
+        type File = (i64, String, String, Option<String>);
+        let files: Vec<File> = attachments::table
+            .filter(attachments::ticket_id.eq_any(batch))
+            .select((
+                attachments::id,
+                attachments::media_type,
+                attachments::sha256,
+                attachments::written_sha256,
+            ))
+            .load(conn)?;
+        for (id, media_type, inhouse, written) in files {
+            if !crate::contracts::model::is_text_media_type(&media_type) {
+                continue;
+            }
+            for (version, digest) in [
+                (Version::Inhouse, Some(inhouse)),
+                (Version::Written, written),
+            ] {
+                let Some(digest) = digest else { continue };
+                let stored: Option<Vec<u8>> = attachment_contents::table
+                    .find(&digest)
+                    .select(attachment_contents::content)
+                    .get_result(conn)
+                    .optional()?;
+                let text = stored.and_then(|bytes| String::from_utf8(bytes).ok());
+                if let Some(new) = text.as_deref().and_then(strike) {
+                    struck += 1;
+                    replace_content(conn, id, version, new.as_bytes())?;
+                }
+            }
+        }
     }
     Ok(struck)
 }

@@ -308,6 +308,71 @@ fn store_content(conn: &mut AnyConnection, file: &NewAttachment) -> QueryResult<
     Ok(())
 }
 
+/// Which of a file's stored contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// The in-house content (what a download gives).
+    Inhouse,
+    /// A contractor's file as it sent it (before re-hydration).
+    Written,
+}
+
+/// Replaces one stored content of file `id` with `content` (a data subject's erasure struck
+/// it): stored under its own digest, and the old content deleted once no file refers to it.
+pub fn replace_content(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: Version,
+    content: &[u8],
+) -> QueryResult<()> {
+    let digest = crate::crypto::sha256_hex(content);
+    let (inhouse, written): (String, Option<String>) = attachments::table
+        .find(id)
+        .select((attachments::sha256, attachments::written_sha256))
+        .get_result(conn)?;
+    let old = match version {
+        Version::Inhouse => Some(inhouse),
+        Version::Written => written,
+    };
+    let insert = diesel::insert_into(attachment_contents::table)
+        .values((
+            attachment_contents::sha256.eq(&digest),
+            attachment_contents::content.eq(content),
+        ))
+        .on_conflict(attachment_contents::sha256)
+        .do_nothing();
+    match conn {
+        AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+        AnyConnection::Sqlite(lite) => insert.execute(lite)?,
+    };
+    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+    let row = attachments::table.find(id);
+    match version {
+        Version::Inhouse => diesel::update(row)
+            .set((attachments::sha256.eq(&digest), attachments::size.eq(size)))
+            .execute(conn)?,
+        Version::Written => diesel::update(row)
+            .set((
+                attachments::written_sha256.eq(Some(&digest)),
+                attachments::written_size.eq(Some(size)),
+            ))
+            .execute(conn)?,
+    };
+    if let Some(old) = old.filter(|o| *o != digest) {
+        let still_used: i64 = attachments::table
+            .filter(diesel::BoolExpressionMethods::or(
+                attachments::sha256.eq(&old),
+                attachments::written_sha256.eq(&old),
+            ))
+            .count()
+            .get_result(conn)?;
+        if still_used == 0 {
+            diesel::delete(attachment_contents::table.find(&old)).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// A ticket's files, oldest first.
 pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<AttachmentRow>> {
     attachments::table

@@ -3,6 +3,7 @@
 //! its erasure everywhere — vault values destroyed, in-house copies redacted, one notice per
 //! contractor, acknowledgements tracked, an overdue one escalated on the test's clock.
 
+use base64::Engine as _;
 use chrono::Duration;
 use msp_bridge::auth::Role;
 use msp_bridge::clock::Clock;
@@ -141,16 +142,19 @@ fn erase_requests(app: &TestApp, contract: &str) -> Vec<Value> {
 
 async fn a_persons_data_is_found_across_contractors_and_erased_everywhere(app: TestApp) {
     let maria = json!({ "name": "Мария Иванова", "email": "Maria.Ivanova@mail.ru", "phone": "+7 (912) 345-67-89" });
-    let north_ticket = pushed(
-        &app,
-        &ticket(
-            "S-1",
-            "billing",
-            maria.clone(),
-            "Здравствуйте, я Мария Иванова, мой телефон +7 912 345-67-89, почта maria.ivanova@mail.ru.",
-        ),
-    )
-    .await;
+    let mut first = ticket(
+        "S-1",
+        "billing",
+        maria.clone(),
+        "Здравствуйте, я Мария Иванова, мой телефон +7 912 345-67-89, почта maria.ivanova@mail.ru.",
+    );
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    first["attachments"] = json!([
+        { "external_id": "f-1", "file_name": "заметки.txt", "media_type": "text/plain; charset=utf-8",
+          "content": b64("Клиентка Мария Иванова, maria.ivanova@mail.ru, +7 912 345-67-89\n".as_bytes()) },
+        { "external_id": "f-2", "file_name": "scan.png", "media_type": "image/png", "content": b64(b"\x89PNG\r\n\x1a\n") },
+    ]);
+    let north_ticket = pushed(&app, &first).await;
     let south_ticket = pushed(
         &app,
         &ticket(
@@ -416,6 +420,25 @@ async fn a_persons_data_is_found_across_contractors_and_erased_everywhere(app: T
         }
         assert!(copy.contains("[ERASED]"), "{copy}");
     }
+    // The text file is struck too; the image is kept as it is.
+    let files = app
+        .get(&format!("/api/v1/tickets/{north_ticket}"), &app.inhouse())
+        .await
+        .body["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let notes = files
+        .iter()
+        .find(|f| f["file_name"] == "заметки.txt")
+        .and_then(|f| f["href"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let text = app.get(&notes, &app.inhouse()).await;
+    assert_eq!(text.status, 200, "{notes}: {:?}", text.body);
+    assert_eq!(
+        text.body.as_str().unwrap_or_default(),
+        "Клиентка [ERASED] [ERASED], [ERASED], [ERASED]\n"
+    );
     let olga_copy = app
         .get(
             &format!("/api/v1/tickets/{stranger_ticket}"),
