@@ -60,17 +60,28 @@ pub fn ingest(
             routing,
         });
     }
+    let requester = |r: &store::TicketRow| {
+        (
+            r.requester_name.clone(),
+            r.requester_email.clone(),
+            r.requester_phone.clone(),
+        )
+    };
+    let requester_before = stored.as_ref().map(requester);
     let existing = stored.map(|s| s.id);
     let (row, created) = store::upsert(conn, ticket, existing, &fingerprint, now)?;
-    crate::subjects::index_requester(
-        conn,
-        keys,
-        row.id,
-        row.requester_name.as_deref(),
-        row.requester_email.as_deref(),
-        row.requester_phone.as_deref(),
-        !created,
-    )?;
+    // The requester is indexed when it is new or changed, not on every update.
+    if requester_before != Some(requester(&row)) {
+        crate::subjects::index_requester(
+            conn,
+            keys,
+            row.id,
+            row.requester_name.as_deref(),
+            row.requester_email.as_deref(),
+            row.requester_phone.as_deref(),
+            !created,
+        )?;
+    }
     let added = store::add_inhouse_comments(conn, row.id, &ticket.comments, now)?;
     let comments_added = added.len();
     attachments::add_inhouse(conn, row.id, &ticket.attachments, &ticket.comments, now)?;

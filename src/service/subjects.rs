@@ -64,7 +64,7 @@ pub struct SubjectDisclosure {
     /// Disclosures: the share and each update sent.
     pub disclosures: u64,
     /// Fields sent, over every disclosure.
-    pub fields: Vec<String>,
+    pub fields: BTreeSet<String>,
     /// Personal data found in what was sent, by kind (`EMAIL`, `PERSON`, …), over every
     /// disclosure, whatever was done with it (the receipts say how).
     pub entities: BTreeMap<String, u64>,
@@ -73,7 +73,7 @@ pub struct SubjectDisclosure {
     /// Reads by the contractor's users.
     pub reads: u64,
     /// Who read it.
-    pub readers: Vec<String>,
+    pub readers: BTreeSet<String>,
     /// Latest read.
     pub last_read_at: Option<DateTime<Utc>>,
     /// Files downloaded.
@@ -192,9 +192,7 @@ pub fn disclosures(
                 d.first_at.get_or_insert(at);
                 d.last_at = Some(at);
                 if let Some(r) = details.receipt {
-                    let mut fields: BTreeSet<String> = d.fields.drain(..).collect();
-                    fields.extend(r.fields_sent);
-                    d.fields = fields.into_iter().collect();
+                    d.fields.extend(r.fields_sent);
                     for (kind, actions) in r.entities {
                         *d.entities.entry(kind).or_default() += actions.values().sum::<u64>();
                     }
@@ -203,9 +201,7 @@ pub fn disclosures(
             "share.read" => {
                 d.reads += 1;
                 d.last_read_at = Some(at);
-                if !d.readers.contains(&e.actor) {
-                    d.readers.push(e.actor.clone());
-                }
+                d.readers.insert(e.actor.clone());
             }
             "share.attachment_download" => d.downloads += 1,
             "share.reply" => d.replies += 1,
@@ -440,34 +436,28 @@ pub fn erase(
         }),
     });
     outbox::enqueue(conn, now, events)?;
-    let mut ledger_entries: Vec<NewEntry<'_>> = entries
-        .iter()
-        .map(|(contract, details)| NewEntry {
-            actor,
-            action: Action::SubjectEraseRequested,
-            contract_id: Some(contract),
-            ticket_id: None,
-            details: details.clone(),
-        })
-        .collect();
-    ledger_entries.insert(
-        0,
-        NewEntry {
-            actor,
-            action: Action::SubjectErase,
-            contract_id: None,
-            ticket_id: None,
-            details: json!({
-                "erasure": erasure_id,
-                "selectors": kinds,
-                "tickets": ticket_list,
-                "tokens_erased": tokens_erased,
-                "tokens_kept": tokens_kept,
-                "fields_struck": fields_struck,
-                "notices": sent.iter().map(|n| n.id).collect::<Vec<_>>(),
-            }),
-        },
-    );
+    let mut ledger_entries = vec![NewEntry {
+        actor,
+        action: Action::SubjectErase,
+        contract_id: None,
+        ticket_id: None,
+        details: json!({
+            "erasure": erasure_id,
+            "selectors": kinds,
+            "tickets": ticket_list,
+            "tokens_erased": tokens_erased,
+            "tokens_kept": tokens_kept,
+            "fields_struck": fields_struck,
+            "notices": sent.iter().map(|n| n.id).collect::<Vec<_>>(),
+        }),
+    }];
+    ledger_entries.extend(entries.iter().map(|(contract, details)| NewEntry {
+        actor,
+        action: Action::SubjectEraseRequested,
+        contract_id: Some(contract),
+        ticket_id: None,
+        details: details.clone(),
+    }));
     ledger::append_all(conn, now, ledger_entries)?;
     Ok(ErasureOutcome {
         erasure: erasure_id,

@@ -165,12 +165,24 @@ fn requester_keys(
     if let Some(tail) = phone.and_then(phone_key) {
         out.insert(("phone", keys.subject_key("phone", &tail)));
     }
-    for word in name.map(name_words).unwrap_or_default() {
-        for lemma in Lexicon::get().lemmas(&word.to_lowercase()) {
-            out.insert(("name", keys.subject_key("name", &lemma)));
-        }
+    for word_keys in name.map(|n| name_keys(keys, n)).unwrap_or_default() {
+        out.extend(word_keys.into_iter().map(|key| ("name", key)));
     }
     out
+}
+
+/// Per word of a name, the keyed look-ups of the lemmas it can be a form of.
+fn name_keys(keys: &VaultKeys, name: &str) -> Vec<BTreeSet<String>> {
+    name_words(name)
+        .iter()
+        .map(|word| {
+            Lexicon::get()
+                .lemmas(&word.to_lowercase())
+                .iter()
+                .map(|lemma| keys.subject_key("name", lemma))
+                .collect()
+        })
+        .collect()
 }
 
 /// Indexes a ticket's requester, replacing what was indexed of it before.
@@ -380,20 +392,11 @@ pub fn find(
             hits.entry(ticket).or_default().insert(key);
         }
     }
-    let word_keys: Vec<BTreeSet<String>> = selectors
+    let word_keys = selectors
         .name
         .as_deref()
-        .map(name_words)
-        .unwrap_or_default()
-        .iter()
-        .map(|w| {
-            Lexicon::get()
-                .lemmas(&w.to_lowercase())
-                .iter()
-                .map(|l| keys.subject_key("name", l))
-                .collect()
-        })
-        .collect();
+        .map(|n| name_keys(keys, n))
+        .unwrap_or_default();
     let key_of = |kind: &str| wanted.iter().find(|(k, _)| *k == kind).map(|(_, v)| v);
     for (ticket, matched) in hits {
         let mut how = BTreeSet::new();
@@ -438,8 +441,9 @@ pub fn find(
     found.names.extend(selectors.name.clone());
     found.emails.extend(selectors.email.clone());
     found.phones.extend(selectors.phone.clone());
+    let values = vault_values(&found);
     for contract_id in contract_ids {
-        let lookups: Vec<(&str, String)> = vault_values(&found)
+        let lookups: Vec<(&str, String)> = values
             .iter()
             .map(|(kind, value)| (*kind, keys.lookup(contract_id, kind, value)))
             .collect();

@@ -858,6 +858,23 @@ async fn tickets_stored_before_the_index_are_found_after_a_restart(app: TestApp)
         after.body
     );
     assert_eq!(app.count("subject_backfill WHERE up_to > 0"), 0, "once");
+    // A re-push with another requester is indexed anew: the new e-mail finds it, the old
+    // phone only through the token its share carried.
+    let changed = ticket(
+        "B-1",
+        "delivery",
+        json!({ "name": "Мария Иванова", "email": "new.maria@example.org" }),
+        "Здравствуйте.",
+    );
+    assert_eq!(app.ingest(&changed).await.status, 200);
+    let by_email = disclosures(&app, "email=new.maria%40example.org").await;
+    // (and as a mention: the update sent its token for the new address)
+    assert_eq!(
+        by_email.body["tickets"][0]["found_by"],
+        json!(["email", "mention"])
+    );
+    let by_phone = disclosures(&app, "phone=89123456789").await;
+    assert_eq!(by_phone.body["tickets"][0]["found_by"], json!(["mention"]));
 }
 
 on_both_backends!(with two_contractors:
