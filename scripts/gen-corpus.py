@@ -2,8 +2,8 @@
 """Writes benches/data/corpus.jsonl: realistic support-ticket texts for the redaction benchmark.
 
 Mixed Russian and English, about 2 KB each (a quarter of them about 4 KB), each carrying several
-personal values: names, e-mails, phones in national and international spellings, cards, IBANs,
-IPs, passports, SNILS, INN, plus order numbers, dates and amounts that must not be flagged.
+personal values: names, postal addresses, e-mails, phones in national and international
+spellings, cards, IBANs, IPs, passports, SNILS, INN, plus order numbers, dates and amounts that must not be flagged.
 Deterministic (fixed seed), so figures are comparable across runs:
 
     python3 scripts/gen-corpus.py [count]     # default 600 texts
@@ -34,6 +34,18 @@ EN_PARAS = [
 RU_NAMES = [("Мария", "Иванова"), ("Иван", "Петров"), ("Ольга", "Смирнова"), ("Дмитрий", "Кузнецов"), ("Анна", "Попова")]
 EN_NAMES = [("John", "Smith"), ("Emily", "Johnson"), ("Michael", "Brown"), ("Sarah", "Taylor"), ("David", "Wilson")]
 CARDS = ["4111 1111 1111 1111", "5500-0000-0000-0004", "4000000000000002", "3782 822463 10005"]
+RU_ADDRESSES = [
+    "г. Москва, ул. Ленина, д. 5, кв. 12",
+    "125009, Москва, ул. Тверская, д. 7, корп. 2",
+    "Московская обл., г. Химки, мкр. Сходня, д. 3",
+    "Санкт-Петербург, Невский пр-т, д. 28, кв. 4",
+]
+EN_ADDRESSES = [
+    "350 Fifth Avenue, New York, NY 10118",
+    "12 Baker St, Apt 4, London NW1 6XE",
+    "1600 Amphitheatre Parkway, Mountain View, CA 94043",
+    "PO Box 4371, Springfield",
+]
 IBANS = ["GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "RU0204452560040702810412345678901"]
 
 
@@ -42,7 +54,7 @@ def digits(n):
 
 
 def entity(russian, first, last):
-    kind = rng.randrange(9)
+    kind = rng.randrange(10)
     if kind == 0:
         return f"{'Мой телефон' if russian else 'My phone is'} {rng.choice(['+7 (912) ', '8 912 ', '+44 20 '])}{digits(3)}-{digits(2)}-{digits(2)}."
     if kind == 1:
@@ -59,7 +71,9 @@ def entity(russian, first, last):
         return "ИНН 7707083893." if russian else "Tax id (INN) 500100732259."
     if kind == 7:
         return f"{'Заказ' if russian else 'Order'} №{digits(7)} от 12.05.2024 на сумму 12 500,00 руб." if russian else f"Order #{digits(7)} of 2024-05-12, total 1,250.00 EUR."
-    return f"{first} {last}."
+    if kind == 8:
+        return f"{first} {last}."
+    return f"{'Адрес доставки' if russian else 'Ship to'}: {rng.choice(RU_ADDRESSES if russian else EN_ADDRESSES)}."
 
 
 def text(russian, size):

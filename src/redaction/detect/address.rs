@@ -383,7 +383,7 @@ fn gap(text: &str, tokens: &[Token], i: usize) -> Gap {
     let mut list = false;
     for c in between.chars() {
         match c {
-            ' ' | '\t' | '\u{a0}' | '\r' => {}
+            c if GAP_SPACES.contains(&c) => {}
             ',' | ';' | '\n' => list = true,
             _ => return Gap::Break,
         }
@@ -746,42 +746,203 @@ fn addressee(text: &str, tokens: &[Token], first: usize) -> usize {
     }
 }
 
-/// How far from a digit an address may reach, in bytes: every address found has a number
-/// (a house, a flat, a postcode), so only text this near a digit is looked at.
+/// How far from its marker word an address may reach, in bytes (a marker, its name, the
+/// house, flat, postcode and place names next to it): only text this near a marker is split
+/// into tokens and judged.
 const REACH: usize = 240;
 
 /// Finds postal addresses in `text`; returns their byte spans, in order.
 pub fn find(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    while let Some(digit) = bytes[at..]
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|p| at + p)
-    {
-        // A window around this digit and every digit within reach of it.
-        let start = text.floor_char_boundary(digit.saturating_sub(REACH).max(at));
-        let mut end = digit;
-        while let Some(next) = bytes[end + 1..]
-            .iter()
-            .take(REACH)
-            .position(u8::is_ascii_digit)
+    // Every address found has a number (a house, a flat, a postcode).
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return spans;
+    }
+    let anchors = anchors(text);
+    let mut k = 0;
+    while k < anchors.len() {
+        // A window around this marker and every marker within reach of it.
+        let start = text.floor_char_boundary(anchors[k].saturating_sub(REACH));
+        let mut end = anchors[k] + REACH;
+        while anchors
+            .get(k + 1)
+            .is_some_and(|next| next.saturating_sub(REACH) <= end)
         {
-            end += 1 + next;
+            k += 1;
+            end = anchors[k] + REACH;
         }
-        let end = text.ceil_char_boundary((end + 1 + REACH).min(text.len()));
-        spans.extend(
-            find_in(&text[start..end])
-                .into_iter()
-                .map(|(s, e)| (start + s, start + e)),
-        );
-        at = end;
-        if at >= text.len() {
-            break;
+        let end = text.ceil_char_boundary(end.min(text.len()));
+        let window = &text[start..end];
+        if window.bytes().any(|b| b.is_ascii_digit()) {
+            spans.extend(
+                find_in(window)
+                    .into_iter()
+                    .map(|(s, e)| (start + s, start + e)),
+            );
         }
+        k += 1;
     }
     spans
+}
+
+/// How a marker word of the automaton is matched in the text: what [`pieces`] asks of it,
+/// told from the characters around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Anchor {
+    /// A whole word: no letter or digit on either side.
+    Word,
+    /// A whole word written with a capital (`Baker Street`) or, opening a name, shortened
+    /// with a dot (`ul. Zuchów`).
+    Capital,
+    /// A whole word with a number after it, past its dot and spaces (`кв. 12`, `Apt 4`,
+    /// `Box 4371`).
+    Numbered,
+    /// A one-letter marker and its dot (`д.`): no letter or digit before it.
+    Dotted,
+    /// The end of a one-word street's name (`…straße`, `…vej`): no letter or digit after it.
+    Ending,
+    /// `and`: an anchor only as in `at Spencer and …` (see [`intersection`]).
+    And,
+}
+
+/// Every word an address can be anchored on — the markers [`pieces`] starts from, in lower
+/// case, capitalised and upper case (ASCII letters in any case), `е` also written `ё`, a
+/// one-letter marker with its dot — and the endings of one-word street names: one pass of
+/// the automaton over a text finds them all.
+fn anchor_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Anchor>) {
+    static AUTOMATON: OnceLock<(aho_corasick::AhoCorasick, Vec<Anchor>)> = OnceLock::new();
+    AUTOMATON.get_or_init(|| {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut kinds: Vec<Anchor> = Vec::new();
+        let markers: [(&[&str], Anchor); 7] = [
+            (RU_STREETS, Anchor::Word),
+            (RU_PLACES, Anchor::Word),
+            (RU_NUMBERED, Anchor::Numbered),
+            (STREET_AFTER, Anchor::Capital),
+            (STREET_BEFORE, Anchor::Capital),
+            (UNITS, Anchor::Numbered),
+            (&["box", "psc"], Anchor::Numbered),
+        ];
+        let words = markers
+            .iter()
+            .flat_map(|(list, kind)| list.iter().map(|w| (*w, *kind)));
+        let endings = STREET_ENDINGS.iter().map(|w| (*w, Anchor::Ending));
+        for (word, kind) in words.chain(endings).chain([("and", Anchor::And)]) {
+            for spelling in spellings(word) {
+                // A one-letter marker counts only with its dot (see [`marker`]).
+                if kind != Anchor::Ending && spelling.chars().count() == 1 {
+                    patterns.push(spelling + ".");
+                    kinds.push(Anchor::Dotted);
+                } else {
+                    patterns.push(spelling);
+                    kinds.push(kind);
+                }
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            // The patterns are this file's constants: building them cannot fail.
+            .unwrap_or_else(|e| unreachable!("address markers: {e}"));
+        (automaton, kinds)
+    })
+}
+
+/// The ways `word` (lower case, `е` for `ё`) can be written so that [`lower`] gives it back:
+/// each `е` also as `ё`, each of those in lower case, capitalised and upper case.
+fn spellings(word: &str) -> Vec<String> {
+    let mut lowered = vec![String::new()];
+    for c in word.chars() {
+        let mut next = Vec::with_capacity(lowered.len() * 2);
+        for prefix in &lowered {
+            next.push(format!("{prefix}{c}"));
+            if c == 'е' {
+                next.push(format!("{prefix}ё"));
+            }
+        }
+        lowered = next;
+    }
+    let mut out = Vec::with_capacity(lowered.len() * 3);
+    for w in lowered {
+        let mut chars = w.chars();
+        let capitalised: String = chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
+        out.push(w.to_uppercase());
+        out.push(capitalised);
+        out.push(w);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Byte offsets of the marker words of `text` an address could be anchored on, in order. A
+/// token the vocabulary holds is always among them (it stands between characters that are no
+/// letter or digit); a few more are harmless — they only let a window be split and judged.
+fn anchors(text: &str) -> Vec<usize> {
+    let (automaton, kinds) = anchor_automaton();
+    let alnum_before = |at: usize| text[..at].chars().next_back().is_some_and(alphanumeric);
+    let alnum_after = |at: usize| text[at..].chars().next().is_some_and(alphanumeric);
+    let mut out: Vec<usize> = automaton
+        .find_overlapping_iter(text)
+        .filter(|m| {
+            let (start, end) = (m.start(), m.end());
+            match kinds[m.pattern().as_usize()] {
+                Anchor::Ending => !alnum_after(end),
+                Anchor::Word => !alnum_before(start) && !alnum_after(end),
+                Anchor::Capital => {
+                    !alnum_before(start)
+                        && !alnum_after(end)
+                        && (text[start..].starts_with(upper) || text[end..].starts_with('.'))
+                }
+                Anchor::Numbered => {
+                    !alnum_before(start) && !alnum_after(end) && number_follows(text, end)
+                }
+                Anchor::Dotted => !alnum_before(start),
+                Anchor::And => !alnum_before(start) && !alnum_after(end) && told_to_go(text, start),
+            }
+        })
+        .map(|m| m.start())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether a number follows `at`, past a dot and spaces (`. 12`, ` 4`, `.5`).
+fn number_follows(text: &str, at: usize) -> bool {
+    let rest = text[at..].strip_prefix('.').unwrap_or(&text[at..]);
+    rest.trim_start_matches(GAP_SPACES)
+        .starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// The characters [`gap`] takes for a space between two tokens.
+const GAP_SPACES: [char; 4] = [' ', '\t', '\u{a0}', '\r'];
+
+/// Whether the `and` at `at` follows a word after `at`, `to` or `is` (`meet me at Spencer
+/// and …`): the only place [`intersection`] takes it.
+fn told_to_go(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end_matches(GAP_SPACES);
+    let name_start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| alphanumeric(*c) || matches!(c, '-' | '/' | '\'' | '’'))
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    let rest = before[..name_start].trim_end_matches(GAP_SPACES);
+    let word_start = rest
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| alphanumeric(*c))
+        .last()
+        .map_or(rest.len(), |(i, _)| i);
+    name_start < before.len()
+        && matches!(
+            rest[word_start..].to_ascii_lowercase().as_str(),
+            "at" | "to" | "is"
+        )
 }
 
 fn find_in(text: &str) -> Vec<(usize, usize)> {
@@ -839,6 +1000,61 @@ mod tests {
                 .words()
                 .all(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
         );
+    }
+
+    /// Every token [`pieces`] could anchor an address on that [`anchors`] reports nothing in
+    /// (it must report them all, or the window is never split).
+    fn unanchored(text: &str) -> Vec<&str> {
+        let anchors = anchors(text);
+        let tokens = tokens(text);
+        let anchoring = |i: usize| {
+            let t = &tokens[i];
+            let numbered = gap(text, &tokens, i) == Gap::Space
+                && tokens.get(i + 1).is_some_and(house_number);
+            marker(t, IN_RU_STREETS | IN_RU_PLACES)
+                || (marker(t, IN_RU_NUMBERED | IN_UNITS | IN_BOX) && numbered)
+                || (marker(t, IN_STREET_AFTER | IN_STREET_BEFORE) && (capital(t) || t.dot))
+                || t.street_ending
+        };
+        (0..tokens.len())
+            .filter(|i| anchoring(*i))
+            .map(|i| &tokens[i])
+            .filter(|t| !anchors.iter().any(|a| (t.start..t.end).contains(a)))
+            .map(|t| &text[t.start..t.end])
+            .collect()
+    }
+
+    #[test]
+    fn every_marker_word_is_an_anchor() {
+        for text in [
+            "г. Москва, УЛ. ЛЕНИНА, Д. 5, Кв. 12; Московская Обл., ПОСЁЛОК Сходня, посёлок 3",
+            "Тверская ул.,д.7,корп.2 — пр-т Мира, 1; мкр-н Южный 4; б-р Гагарина, 9",
+            "12 BAKER ST, Apt 4; 350 fifth avenue; PO BOX 4371; psc 4296",
+            "Hedemannstrasse 15, Michaelkirchstr. 15, HAUPTSTRASSE 7, Hauptstraße 7, Kaarikatu 3",
+            "87 Rue Joseph Vernet; 34 ul. Zuchów 65; Praça da Sé 1; Allée des Roses 3; Út 5",
+            "street-level? no: streets, ulicas and straßen; д.5; к.1; ст-ца Южная 2",
+        ] {
+            assert_eq!(unanchored(text), Vec::<&str>::new(), "{text}");
+        }
+        assert!(told_to_go("Meet me at Spencer and", 19));
+        assert!(told_to_go("Talk to Anna\u{a0}and", 14));
+        assert!(!told_to_go("bread and", 6));
+    }
+
+    #[test]
+    fn a_number_far_before_an_address_does_not_cut_it() {
+        // The text is judged in windows; wherever a window would begin, the address is whole.
+        for filler in 180..300 {
+            let text = format!(
+                "Заказ 1 {} Адрес: Московская обл., г. Химки, мкр. Сходня, д. 3",
+                "а".repeat(filler / 2)
+            );
+            assert_eq!(
+                addresses(&text),
+                ["Московская обл., г. Химки, мкр. Сходня, д. 3"],
+                "{filler}"
+            );
+        }
     }
 
     #[test]
