@@ -841,6 +841,7 @@ fn anchor_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Anchor>) {
         }
         let automaton = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             // The patterns are this file's constants: building them cannot fail.
             .unwrap_or_else(|e| unreachable!("address markers: {e}"));
@@ -1009,8 +1010,8 @@ mod tests {
         let tokens = tokens(text);
         let anchoring = |i: usize| {
             let t = &tokens[i];
-            let numbered = gap(text, &tokens, i) == Gap::Space
-                && tokens.get(i + 1).is_some_and(house_number);
+            let numbered =
+                gap(text, &tokens, i) == Gap::Space && tokens.get(i + 1).is_some_and(house_number);
             marker(t, IN_RU_STREETS | IN_RU_PLACES)
                 || (marker(t, IN_RU_NUMBERED | IN_UNITS | IN_BOX) && numbered)
                 || (marker(t, IN_STREET_AFTER | IN_STREET_BEFORE) && (capital(t) || t.dot))

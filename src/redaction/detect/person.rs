@@ -11,6 +11,7 @@
 //! -enko) or any capitalised word right after a title, greeting or role word. Work is linear
 //! in the text: each word is looked at once, and only capitalised ones are looked up.
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use foldhash::HashSet;
@@ -310,7 +311,7 @@ const NEVER: &[&str] = &[
 ];
 
 /// A word of the text.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Word {
     start: usize,
     end: usize,
@@ -329,6 +330,8 @@ struct Word {
     joined: bool,
     /// Followed by `,`, `!`, `:` or the end of its line: called or speaking (`Tom, …`).
     addressed: bool,
+    /// The word lists it is in, looked up the first time a rule asks (see [`lists_of`]).
+    lists: Cell<u32>,
 }
 
 /// The words of `text`: letters, with `-` and apostrophes inside them.
@@ -404,6 +407,7 @@ fn words(text: &str) -> Vec<Word> {
             dot,
             joined,
             addressed,
+            lists: Cell::new(NOT_LOOKED_UP),
         });
         sentence_open = false;
     }
@@ -606,27 +610,62 @@ const IN_UNITS: u16 = 256;
 
 /// True when `lower` is in the word lists `bits` name: one look-up however many lists.
 fn listed(lower: &str, bits: u16) -> bool {
+    vocabulary().get(lower) & bits != 0
+}
+
+/// [`Word::lists`] before the word is looked up (no word is in every list).
+const NOT_LOOKED_UP: u32 = u32::MAX;
+
+/// The lists word `w` is in, lowered (the low 16 bits) and without its English clitic (the
+/// high 16, see [`bare`]): rules ask about the same word several times, and it is lowered
+/// and looked up once.
+fn lists_of(text: &str, w: &Word) -> u32 {
+    let known = w.lists.get();
+    if known != NOT_LOOKED_UP {
+        return known;
+    }
+    let lower = lower(&text[w.start..w.end]);
+    let lists = vocabulary().get(&lower);
+    let stripped = bare(&lower);
+    let bare_lists = if stripped.len() == lower.len() {
+        lists
+    } else {
+        vocabulary().get(stripped)
+    };
+    let both = u32::from(lists) | u32::from(bare_lists) << 16;
+    w.lists.set(both);
+    both
+}
+
+/// True when word `w`, lowered, is in the lists `bits` name.
+fn word_listed(text: &str, w: &Word, bits: u16) -> bool {
+    lists_of(text, w) & u32::from(bits) != 0
+}
+
+/// True when word `w`, lowered and without its clitic, is in the lists `bits` name.
+fn bare_listed(text: &str, w: &Word, bits: u16) -> bool {
+    lists_of(text, w) >> 16 & u32::from(bits) != 0
+}
+
+/// Every word the rules look up, and the lists it is in.
+fn vocabulary() -> &'static WordLists<u16> {
     static VOCABULARY: OnceLock<WordLists<u16>> = OnceLock::new();
-    VOCABULARY
-        .get_or_init(|| {
-            WordLists::new(&[
-                (TRIGGERS, IN_TRIGGERS),
-                (PLACES, IN_PLACES),
-                (NEVER, IN_NEVER),
-                (PARTICLES, IN_PARTICLES),
-                (COMPANY_AFTER, IN_COMPANY_AFTER),
-                (PLACE_BEFORE, IN_PLACE_BEFORE),
-                (STREET_WORDS, IN_NEVER | IN_CLOSERS),
-                (STREET_OR_PLACE_CLOSERS, IN_CLOSERS),
-                (STREET_OR_PLACE_OPENERS, IN_OPENERS),
-                (address::UNITS, IN_UNITS),
-                // The Hungarian `u.` (utca) after a street's name.
-                (&["u"], IN_UNITS),
-            ])
-        })
-        .get(lower)
-        & bits
-        != 0
+    VOCABULARY.get_or_init(|| {
+        WordLists::new(&[
+            (TRIGGERS, IN_TRIGGERS),
+            (PLACES, IN_PLACES),
+            (NEVER, IN_NEVER),
+            (PARTICLES, IN_PARTICLES),
+            (COMPANY_AFTER, IN_COMPANY_AFTER),
+            (PLACE_BEFORE, IN_PLACE_BEFORE),
+            (STREET_WORDS, IN_NEVER | IN_CLOSERS),
+            (STREET_OR_PLACE_CLOSERS, IN_CLOSERS),
+            (STREET_OR_PLACE_OPENERS, IN_OPENERS),
+            (address::UNITS, IN_UNITS),
+            // The Hungarian `u.` (utca) after a street's name.
+            (&["u"], IN_UNITS),
+        ])
+    })
 }
 
 fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
@@ -647,7 +686,7 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
     let lower = lower(word);
     let bare = bare(&lower);
     // A greeting or title is what names follow, never a name itself (`Hi`, `Dear`).
-    if listed(bare, IN_NEVER | IN_TRIGGERS) {
+    if bare_listed(text, w, IN_NEVER | IN_TRIGGERS) {
         return Evidence::default();
     }
     let known = lex.known(bare);
@@ -785,8 +824,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
                 chain.push(last);
             }
         }
-        let before = (i > 0).then(|| lower(&text[words[i - 1].start..words[i - 1].end]));
-        let placey = before.is_some_and(|b| listed(&b, IN_PLACE_BEFORE));
+        let placey = i > 0 && word_listed(text, &words[i - 1], IN_PLACE_BEFORE);
         let last = chain[chain.len() - 1];
         let company = chain
             .iter()
@@ -794,7 +832,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
             .map(|k| &words[*k])
             .chain(words.get(last + 1).filter(|_| words[last].joined))
             .chain(partner_word(text, &words, last))
-            .any(|w| listed(&lower(&text[w.start..w.end]), IN_COMPANY_AFTER));
+            .any(|w| word_listed(text, w, IN_COMPANY_AFTER));
         let latin_firm = || {
             russian_text
                 && foreign_name_unlikely(&chain, &evidence, triggered)
@@ -904,7 +942,7 @@ fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
     let closed = last.joined
         && words
             .get(chain[chain.len() - 1] + 1)
-            .is_some_and(|next| listed(&lower(&text[next.start..next.end]), IN_CLOSERS));
+            .is_some_and(|next| word_listed(text, next, IN_CLOSERS));
     // `C/ Manuel Iradier`: the opener's slash is part of it.
     let slash = usize::from(text[first.end..].starts_with('/'));
     let before = text[..first.start].trim_end_matches([' ', '\u{a0}']);
@@ -919,8 +957,7 @@ fn street_or_place(text: &str, words: &[Word], chain: &[usize]) -> bool {
             && (after.starts_with(|c: char| c.is_ascii_digit())
                 || (last.joined
                     && words.get(chain[chain.len() - 1] + 1).is_some_and(|unit| {
-                        listed(&lower(&text[unit.start..unit.end]), IN_UNITS)
-                            && (unit.dot || !unit.single)
+                        word_listed(text, unit, IN_UNITS) && (unit.dot || !unit.single)
                     }))))
 }
 
@@ -1017,11 +1054,15 @@ fn country_or_firm(text: &str, words: &[Word], chain: &[usize], lex: &Lexicon) -
 }
 
 fn never(text: &str, w: &Word) -> bool {
-    listed(bare(&lower(&text[w.start..w.end])), IN_NEVER)
+    bare_listed(text, w, IN_NEVER)
 }
 
 /// A lower-case word without its English clitic: `john's` → `john`, `i'm` → `i`.
 fn bare(lower: &str) -> &str {
+    // Most words have no apostrophe: one pass over the bytes tells.
+    if !lower.contains(['\'', '’']) {
+        return lower;
+    }
     ["'s", "'m", "'ll", "'ve", "'d", "'re", "’s", "’m"]
         .iter()
         .find_map(|e| lower.strip_suffix(e))
@@ -1035,16 +1076,13 @@ fn chain_from(text: &str, words: &[Word], evidence: &[Evidence], i: usize) -> Ve
     let mut j = i;
     while words[j].joined && j + 1 < words.len() && chain.len() < 4 {
         let next = &words[j + 1];
-        if !next.capital && listed(&lower(&text[next.start..next.end]), IN_PARTICLES) {
+        if !next.capital && word_listed(text, next, IN_PARTICLES) {
             // Particles count only when a capitalised word follows them.
             let mut k = j + 1;
             while k + 1 < words.len()
                 && words[k].joined
                 && !words[k + 1].capital
-                && listed(
-                    &lower(&text[words[k + 1].start..words[k + 1].end]),
-                    IN_PARTICLES,
-                )
+                && word_listed(text, &words[k + 1], IN_PARTICLES)
             {
                 k += 1;
             }
@@ -1275,12 +1313,19 @@ fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool])
         if matches!(between(j, j + 1), ", " | "," | " & ") {
             return Some(j + 1);
         }
-        let conjunction = &text[words[j + 1].start..words[j + 1].end];
+        // Nearly every word is followed by a space and no list: the spaces are compared
+        // before the word.
         (j + 2 < words.len()
-            && matches!(conjunction, "and" | "or" | "и" | "или")
             && matches!(between(j, j + 1), " " | ", ")
-            && between(j + 1, j + 2) == " ")
-            .then_some(j + 2)
+            && between(j + 1, j + 2) == " "
+            && matches!(
+                text[words[j + 1].start..words[j + 1].end].as_bytes(),
+                [b'a', b'n', b'd']
+                    | [b'o', b'r']
+                    | [0xD0, 0xB8]
+                    | [0xD0, 0xB8, 0xD0, 0xBB, 0xD0, 0xB8]
+            ))
+        .then_some(j + 2)
     };
     let mut k = 0;
     while k < words.len() {
@@ -1456,16 +1501,15 @@ fn spans(text: &str, words: &[Word], person: &[bool]) -> Vec<(usize, usize)> {
 }
 
 fn place(text: &str, w: &Word) -> bool {
-    listed(&lower(&text[w.start..w.end]), IN_PLACES)
+    word_listed(text, w, IN_PLACES)
 }
 
 /// A trigger word speaks of the word after it only within its sentence: `Здравствуйте,
 /// Ольга`, `Mr. Brown`, but not `Здравствуйте! Передайте …`.
 fn leads_to(text: &str, trigger: &Word, next: &Word) -> bool {
     let between = &text[trigger.end..next.start];
-    let abbreviated = between.starts_with('.')
-        && ["mr", "mrs", "ms", "dr", "prof", "mx"]
-            .contains(&lower(&text[trigger.start..trigger.end]).as_ref());
+    let abbreviated =
+        between.starts_with('.') && one_of(text, trigger, &["mr", "mrs", "ms", "dr", "prof", "mx"]);
     let between = if abbreviated { &between[1..] } else { between };
     !between.contains(['.', '!', '?'])
 }
@@ -1489,16 +1533,22 @@ fn introduced(text: &str, words: &[Word], i: usize) -> bool {
     if trigger(text, before) && leads_to(text, before, &words[i]) {
         return true;
     }
-    let word = |w: &Word| lower(&text[w.start..w.end]);
     i >= 2
         && words[i - 2].joined
         && before.joined
         && !before.dot
-        && matches!(word(before).as_ref(), "is" | "was" | "me")
-        && matches!(
-            word(&words[i - 2]).as_ref(),
-            "name" | "names" | "call" | "calls" | "called"
+        && one_of(text, before, &["is", "was", "me"])
+        && one_of(
+            text,
+            &words[i - 2],
+            &["name", "names", "call", "calls", "called"],
         )
+}
+
+/// True when word `w` is one of the English words `lower_words`, in any case.
+fn one_of(text: &str, w: &Word, lower_words: &[&str]) -> bool {
+    let word = &text[w.start..w.end];
+    lower_words.iter().any(|l| word.eq_ignore_ascii_case(l))
 }
 
 /// A lower-case word the lexicon knows as a given name or a surname, and no ordinary word.
@@ -1513,12 +1563,11 @@ fn lower_case_name(text: &str, w: &Word, lex: &Lexicon) -> bool {
     (known.given || known.surname)
         && !known.ambiguous
         && !known.place
-        && !listed(bare, IN_NEVER | IN_TRIGGERS | IN_PARTICLES)
+        && !bare_listed(text, w, IN_NEVER | IN_TRIGGERS | IN_PARTICLES)
 }
 
 fn trigger(text: &str, w: &Word) -> bool {
-    let word = lower(&text[w.start..w.end]);
-    listed(&word, IN_TRIGGERS)
+    word_listed(text, w, IN_TRIGGERS)
 }
 
 #[cfg(test)]
