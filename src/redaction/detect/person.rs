@@ -1319,7 +1319,7 @@ fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool])
             && matches!(between(j, j + 1), " " | ", ")
             && between(j + 1, j + 2) == " "
             && matches!(
-                text[words[j + 1].start..words[j + 1].end].as_bytes(),
+                &text.as_bytes()[words[j + 1].start..words[j + 1].end],
                 [b'a', b'n', b'd']
                     | [b'o', b'r']
                     | [0xD0, 0xB8]
