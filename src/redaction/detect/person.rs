@@ -18,7 +18,7 @@ use foldhash::HashSet;
 
 use super::address;
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{WordLists, char_at, cyrillic, letter, lower, upper};
+use super::words::{WordLists, char_at, cyrillic, is_cyrillic, letter, lower, upper};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -332,6 +332,8 @@ struct Word {
     addressed: bool,
     /// The word lists it is in, looked up the first time a rule asks (see [`lists_of`]).
     lists: Cell<u32>,
+    /// Has a Cyrillic letter (see [`cyrillic`]).
+    cyrillic: bool,
 }
 
 /// The words of `text`: letters, with `-` and apostrophes inside them.
@@ -368,6 +370,7 @@ fn words(text: &str) -> Vec<Word> {
         let mut end = i + width;
         let mut letters = 1;
         let mut all_upper = capital;
+        let mut cyrillic_letters = is_cyrillic(c);
         // `end` is past the word's last letter; `at` past what has been read (a `-` or an
         // apostrophe counts only with a letter after it).
         let mut at = end;
@@ -377,6 +380,7 @@ fn words(text: &str) -> Vec<Word> {
                 at = end;
                 letters += 1;
                 all_upper = all_upper && upper(d);
+                cyrillic_letters = cyrillic_letters || is_cyrillic(d);
             } else if matches!(d, '-' | '\'' | '’')
                 && char_at(text, at + w).is_some_and(|(e, _)| letter(e))
             {
@@ -408,6 +412,7 @@ fn words(text: &str) -> Vec<Word> {
             joined,
             addressed,
             lists: Cell::new(NOT_LOOKED_UP),
+            cyrillic: cyrillic_letters,
         });
         sentence_open = false;
     }
@@ -697,7 +702,7 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
                 given: known.given && !known.ambiguous && !known.place && bare.len() >= 4,
                 ..Known::default()
             },
-            latin: !cyrillic(bare),
+            latin: !w.cyrillic,
             ..Evidence::default()
         };
     }
@@ -723,11 +728,11 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
     Evidence {
         initial: false,
         known,
-        patronymic: cyrillic(bare) && patronymic(bare),
+        patronymic: w.cyrillic && patronymic(bare),
         shaped: shaped && !(ski && next_lower),
-        latin: !cyrillic(bare),
+        latin: !w.cyrillic,
         adjective: adjective_shaped(bare) && !(known.given || known.surname && !next_lower),
-        unknown: cyrillic(bare)
+        unknown: w.cyrillic
             && known == Known::default()
             && !adjective_shaped(bare)
             && bare.chars().count() >= 3,
@@ -769,10 +774,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     let mut person = vec![false; words.len()];
     // Russian text names people in Cyrillic; its Latin words are mostly firms, brands and
     // titles (Philips, Sun Microsystems, New York Times).
-    let cyrillic_words = words
-        .iter()
-        .filter(|w| cyrillic(&text[w.start..w.end]))
-        .count();
+    let cyrillic_words = words.iter().filter(|w| w.cyrillic).count();
     let russian_text = cyrillic_words * 2 > words.len();
     let mut i = 0;
     while i < words.len() {

@@ -13,7 +13,12 @@ fn russian(c: char) -> bool {
 /// True when `word` has a Cyrillic letter: the Russian lists and rules apply to it, the Latin
 /// ones (diacritics included: Söderberg, Wiśniewska) to every other word.
 pub(super) fn cyrillic(word: &str) -> bool {
-    !word.is_ascii() && word.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+    !word.is_ascii() && word.chars().any(is_cyrillic)
+}
+
+/// A letter of the Cyrillic block (Russian, Ukrainian, Serbian, …).
+pub(super) fn is_cyrillic(c: char) -> bool {
+    ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 
 /// The char at byte `at` of `text` and its width; `None` at the end. ASCII is read without
