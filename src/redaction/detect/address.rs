@@ -850,29 +850,31 @@ fn anchor_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Anchor>) {
 }
 
 /// The ways `word` (lower case, `е` for `ё`) can be written so that [`lower`] gives it back:
-/// each `е` also as `ё`, each of those in lower case, capitalised and upper case.
+/// each `е` also as `ё`; a word of up to three letters (`ул`, `кв`, `обл`) in every mix of
+/// cases, a longer one in lower case, capitalised and upper case. (ASCII letters are matched
+/// in any case by the automaton itself.)
 fn spellings(word: &str) -> Vec<String> {
-    let mut lowered = vec![String::new()];
-    for c in word.chars() {
-        let mut next = Vec::with_capacity(lowered.len() * 2);
-        for prefix in &lowered {
-            next.push(format!("{prefix}{c}"));
-            if c == 'е' {
-                next.push(format!("{prefix}ё"));
-            }
+    let short = word.chars().count() <= 3;
+    let mut out = vec![String::new()];
+    for (k, c) in word.chars().enumerate() {
+        let mut forms: Vec<char> = vec![c];
+        if c == 'е' {
+            forms.push('ё');
         }
-        lowered = next;
+        if short || k == 0 {
+            let upper: Vec<char> = forms.iter().flat_map(|f| f.to_uppercase()).collect();
+            forms.extend(upper);
+        }
+        out = out
+            .iter()
+            .flat_map(|prefix| forms.iter().map(move |f| format!("{prefix}{f}")))
+            .collect();
     }
-    let mut out = Vec::with_capacity(lowered.len() * 3);
-    for w in lowered {
-        let mut chars = w.chars();
-        let capitalised: String = chars
-            .next()
-            .map(|first| first.to_uppercase().chain(chars).collect())
-            .unwrap_or_default();
-        out.push(w.to_uppercase());
-        out.push(capitalised);
-        out.push(w);
+    if !short {
+        // Upper case throughout (`УЛИЦА`); the forms above are lower case after their first
+        // letter.
+        let upper: Vec<String> = out.iter().map(|w| w.to_uppercase()).collect();
+        out.extend(upper);
     }
     out.sort();
     out.dedup();
@@ -1029,6 +1031,7 @@ mod tests {
     fn every_marker_word_is_an_anchor() {
         for text in [
             "г. Москва, УЛ. ЛЕНИНА, Д. 5, Кв. 12; Московская Обл., ПОСЁЛОК Сходня, посёлок 3",
+            "уЛ. Ленина, дОм 5, кВ. 12, оБЛ. Московская, Ё-бург, пЕр. Тихий 1",
             "Тверская ул.,д.7,корп.2 — пр-т Мира, 1; мкр-н Южный 4; б-р Гагарина, 9",
             "12 BAKER ST, Apt 4; 350 fifth avenue; PO BOX 4371; psc 4296",
             "Hedemannstrasse 15, Michaelkirchstr. 15, HAUPTSTRASSE 7, Hauptstraße 7, Kaarikatu 3",
