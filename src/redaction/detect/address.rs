@@ -854,6 +854,10 @@ fn anchor_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Anchor>) {
 /// cases, a longer one in lower case, capitalised and upper case. (ASCII letters are matched
 /// in any case by the automaton itself.)
 fn spellings(word: &str) -> Vec<String> {
+    if word.is_ascii() {
+        // Each case form would be one more pattern reporting the same match.
+        return vec![word.to_owned()];
+    }
     let short = word.chars().count() <= 3;
     let mut out = vec![String::new()];
     for (k, c) in word.chars().enumerate() {

@@ -41,12 +41,16 @@ pub struct Lexicon {
     /// Endings of each paradigm.
     paradigms: Vec<Vec<&'static str>>,
     ru_ambiguous: HashSet<&'static str>,
-    en_given: HashSet<&'static str>,
-    en_surnames: HashSet<&'static str>,
-    en_ambiguous: HashSet<&'static str>,
-    /// Countries and regions in English, some of several words (`costa rica`).
-    en_places: HashSet<&'static str>,
+    /// Every English (and world) word the lists hold, with the lists it is in (`EN_GIVEN`…):
+    /// a word is looked up once. Places are countries and regions, some of several words
+    /// (`costa rica`).
+    en: HashMap<&'static str, u8>,
 }
+
+const EN_GIVEN_BIT: u8 = 1;
+const EN_SURNAME_BIT: u8 = 2;
+const EN_AMBIGUOUS_BIT: u8 = 4;
+const EN_PLACE_BIT: u8 = 8;
 
 /// What a Russian lemma names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,22 +105,31 @@ impl Lexicon {
             };
             ru.entry(stem).or_default().push((names, paradigm));
         }
+        let mut en: HashMap<&'static str, u8> = HashMap::default();
+        let lists = data_lines(EN_GIVEN)
+            .chain(data_lines(WORLD_GIVEN))
+            .map(|w| (w, EN_GIVEN_BIT))
+            .chain(
+                data_lines(EN_SURNAMES)
+                    .chain(data_lines(WORLD_SURNAMES))
+                    .map(|w| (w, EN_SURNAME_BIT)),
+            )
+            .chain(
+                EN_AMBIGUOUS
+                    .iter()
+                    .copied()
+                    .chain(data_lines(EN_ORDINARY))
+                    .map(|w| (w, EN_AMBIGUOUS_BIT)),
+            )
+            .chain(data_lines(EN_PLACES).map(|w| (w, EN_PLACE_BIT)));
+        for (word, bit) in lists {
+            *en.entry(word).or_default() |= bit;
+        }
         Self {
             ru,
             paradigms,
             ru_ambiguous: data_lines(RU_AMBIGUOUS).collect(),
-            en_given: data_lines(EN_GIVEN)
-                .chain(data_lines(WORLD_GIVEN))
-                .collect(),
-            en_surnames: data_lines(EN_SURNAMES)
-                .chain(data_lines(WORLD_SURNAMES))
-                .collect(),
-            en_ambiguous: EN_AMBIGUOUS
-                .iter()
-                .copied()
-                .chain(data_lines(EN_ORDINARY))
-                .collect(),
-            en_places: data_lines(EN_PLACES).collect(),
+            en,
         }
     }
 
@@ -129,7 +142,9 @@ impl Lexicon {
     /// True when `lower` (words in lower case, one space between) names a country or a
     /// region in English: `costa rica`, `saudi arabia`.
     pub fn english_place(&self, lower: &str) -> bool {
-        self.en_places.contains(lower)
+        self.en
+            .get(lower)
+            .is_some_and(|bits| bits & EN_PLACE_BIT != 0)
     }
 
     /// What is known of `lower` (a lower-case word, `ё` written `е`).
@@ -139,11 +154,12 @@ impl Lexicon {
             return Known::default();
         }
         if !cyrillic(lower) {
+            let bits = self.en.get(lower).copied().unwrap_or(0);
             return Known {
-                given: self.en_given.contains(lower),
-                surname: self.en_surnames.contains(lower),
-                ambiguous: self.en_ambiguous.contains(lower),
-                place: self.en_places.contains(lower),
+                given: bits & EN_GIVEN_BIT != 0,
+                surname: bits & EN_SURNAME_BIT != 0,
+                ambiguous: bits & EN_AMBIGUOUS_BIT != 0,
+                place: bits & EN_PLACE_BIT != 0,
             };
         }
         let mut known = Known {
