@@ -1306,22 +1306,23 @@ fn judge(
 /// `Kovalev, Lee and Phillips`, `Малон, Марк и Кейли`: capitalised words listed with one
 /// that is a person are people too.
 fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
-    let between = |a: usize, b: usize| &text[words[a].end..words[b].start];
+    // Compared as bytes: this runs for every word, and nearly every gap is one space.
+    let bytes = text.as_bytes();
+    let between = |a: usize, b: usize| &bytes[words[a].end..words[b].start];
     // The next item of a list after word `j`: past `, ` or `&`, or past `and`, `и`, `or`.
     let next_item = |j: usize| -> Option<usize> {
         if j + 1 >= words.len() {
             return None;
         }
-        if matches!(between(j, j + 1), ", " | "," | " & ") {
+        let gap = between(j, j + 1);
+        if matches!(gap, [b','] | [b',', b' '] | [b' ', b'&', b' ']) {
             return Some(j + 1);
         }
-        // Nearly every word is followed by a space and no list: the spaces are compared
-        // before the word.
         (j + 2 < words.len()
-            && matches!(between(j, j + 1), " " | ", ")
-            && between(j + 1, j + 2) == " "
+            && matches!(gap, [b' '] | [b',', b' '])
+            && matches!(between(j + 1, j + 2), [b' '])
             && matches!(
-                &text.as_bytes()[words[j + 1].start..words[j + 1].end],
+                &bytes[words[j + 1].start..words[j + 1].end],
                 [b'a', b'n', b'd']
                     | [b'o', b'r']
                     | [0xD0, 0xB8]

@@ -154,10 +154,13 @@ fn scan_narrow(text: &str, options: Enabled) -> Vec<Finding> {
             i = resume;
             continue;
         }
-        // The rest of a word is no word's start.
+        // The rest of a word is no word's start (after a sign such as `+` or `(`, the next
+        // letter or digit is one).
         i += 1;
-        while i < bytes.len() && !word_start(bytes, i) && bytes[i].is_ascii_alphanumeric() {
-            i += 1;
+        if b.is_ascii_alphanumeric() {
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
         }
     }
     found
