@@ -805,10 +805,9 @@ enum Anchor {
     And,
 }
 
-/// Every word an address can be anchored on — the markers [`pieces`] starts from, in lower
-/// case, capitalised and upper case (ASCII letters in any case), `е` also written `ё`, a
-/// one-letter marker with its dot — and the endings of one-word street names: one pass of
-/// the automaton over a text finds them all.
+/// Every word an address can be anchored on — the markers [`pieces`] starts from, in the
+/// [`spellings`] that lower to them, a one-letter marker with its dot — and the endings of
+/// one-word street names: one pass of the automaton over a text finds them all.
 fn anchor_automaton() -> &'static (aho_corasick::AhoCorasick, Vec<Anchor>) {
     static AUTOMATON: OnceLock<(aho_corasick::AhoCorasick, Vec<Anchor>)> = OnceLock::new();
     AUTOMATON.get_or_init(|| {
@@ -885,9 +884,9 @@ fn spellings(word: &str) -> Vec<String> {
     out
 }
 
-/// Byte offsets of the marker words of `text` an address could be anchored on, in order. A
-/// token the vocabulary holds is always among them (it stands between characters that are no
-/// letter or digit); a few more are harmless — they only let a window be split and judged.
+/// Byte offsets of the marker words of `text` an address could be anchored on, in order.
+/// Every token [`pieces`] can anchor an address on has one (it stands between characters that
+/// are no letter or digit); a few more are harmless — they only let a window be judged.
 fn anchors(text: &str) -> Vec<usize> {
     let (automaton, kinds) = anchor_automaton();
     let alnum_before = |at: usize| text[..at].chars().next_back().is_some_and(alphanumeric);
@@ -938,7 +937,9 @@ fn told_to_go(text: &str, at: usize) -> bool {
         .take_while(|(_, c)| alphanumeric(*c) || matches!(c, '-' | '/' | '\'' | '’'))
         .last()
         .map_or(before.len(), |(i, _)| i);
+    // `at.` is taken like an abbreviation's dot (see [`gap`]).
     let rest = before[..name_start].trim_end_matches(GAP_SPACES);
+    let rest = rest.strip_suffix('.').unwrap_or(rest);
     let word_start = rest
         .char_indices()
         .rev()
@@ -1046,6 +1047,7 @@ mod tests {
         }
         assert!(told_to_go("Meet me at Spencer and", 19));
         assert!(told_to_go("Talk to Anna\u{a0}and", 14));
+        assert!(told_to_go("meet at. Spencer and", 17));
         assert!(!told_to_go("bread and", 6));
     }
 
