@@ -225,7 +225,13 @@ impl Before {
         }
         let words = &words[..count];
         // `ё` reads as `е` here as everywhere words are compared (счёт, счет).
-        let lower: Vec<std::borrow::Cow<str>> = words.iter().map(|w| lower(w)).collect();
+        // On the stack: this runs for every number of a ticket.
+        let lowered: [std::borrow::Cow<str>; WORDS + 2] = std::array::from_fn(|k| {
+            words
+                .get(k)
+                .map_or(std::borrow::Cow::Borrowed(""), |w| lower(w))
+        });
+        let lower = &lowered[..words.len()];
         let mut rest = lower.iter().filter(|w| !w.is_empty()).peekable();
         while let Some(word) = rest.peek() {
             if ["no", "nr", "n", "номер", "number", "num"].contains(&word.as_ref()) {

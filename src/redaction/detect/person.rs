@@ -629,13 +629,13 @@ fn lists_of(text: &str, w: &Word) -> u32 {
     if known != NOT_LOOKED_UP {
         return known;
     }
-    let lower = lower(&text[w.start..w.end]);
-    let lists = vocabulary().get(&lower);
-    let stripped = bare(&lower);
-    let bare_lists = if stripped.len() == lower.len() {
-        lists
+    let word = &text[w.start..w.end];
+    let lists = vocabulary().get(word);
+    // Only a word with an apostrophe has a clitic to strip (see [`bare`]).
+    let bare_lists = if word.contains(['\'', '’']) {
+        vocabulary().get(bare(&lower(word)))
     } else {
-        vocabulary().get(stripped)
+        lists
     };
     let both = u32::from(lists) | u32::from(bare_lists) << 16;
     w.lists.set(both);
