@@ -126,6 +126,14 @@ async fn disclosures(app: &TestApp, query: &str) -> crate::helpers::Answer {
     .await
 }
 
+/// The in-house copy of ticket `id` as JSON text, for looking for what was struck or kept.
+async fn inhouse_copy(app: &TestApp, id: i64) -> String {
+    app.get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
+        .await
+        .body
+        .to_string()
+}
+
 fn found_tickets(answer: &crate::helpers::Answer) -> Vec<i64> {
     answer.body["tickets"]
         .as_array()
@@ -196,19 +204,11 @@ async fn a_persons_data_is_found_across_contractors_and_erased_everywhere(app: T
     };
     let sent = reply(format!("Ответ отправлен на {email_token}")).await;
     assert_eq!(sent.status, 201, "{:?}", sent.body);
-    let home = app
-        .get(&format!("/api/v1/tickets/{north_ticket}"), &app.inhouse())
-        .await;
+    let home = inhouse_copy(&app, north_ticket).await;
     assert!(
-        home.body
-            .to_string()
-            .contains("Ответ отправлен на Maria.Ivanova@mail.ru")
-            || home
-                .body
-                .to_string()
-                .contains("Ответ отправлен на maria.ivanova@mail.ru"),
-        "re-hydrated before the erasure: {:?}",
-        home.body
+        home.contains("Ответ отправлен на Maria.Ivanova@mail.ru")
+            || home.contains("Ответ отправлен на maria.ivanova@mail.ru"),
+        "re-hydrated before the erasure: {home}"
     );
 
     // Found by e-mail (another case), by phone in another spelling, by name in another case
@@ -392,21 +392,14 @@ async fn a_persons_data_is_found_across_contractors_and_erased_everywhere(app: T
     // The token can never be turned back into the address.
     let after = reply(format!("Повторно пишем на {email_token}")).await;
     assert_eq!(after.status, 201, "{:?}", after.body);
-    let home = app
-        .get(&format!("/api/v1/tickets/{north_ticket}"), &app.inhouse())
-        .await;
-    let stored = home.body.to_string();
+    let stored = inhouse_copy(&app, north_ticket).await;
     assert!(
         stored.contains(&format!("Повторно пишем на {email_token}")),
         "{stored}"
     );
     // The gateway's copies no longer hold her identifiers.
     for id in [north_ticket, south_ticket] {
-        let copy = app
-            .get(&format!("/api/v1/tickets/{id}"), &app.inhouse())
-            .await
-            .body
-            .to_string();
+        let copy = inhouse_copy(&app, id).await;
         for value in [
             "maria.ivanova",
             "Maria.Ivanova",
@@ -773,11 +766,7 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
         .await;
     assert_eq!(erased.status, 200, "{:?}", erased.body);
     assert_eq!(erased.body["tickets"], json!([maria, neighbour, passer_on]));
-    let passed_on = app
-        .get(&format!("/api/v1/tickets/{passer_on}"), &app.inhouse())
-        .await
-        .body
-        .to_string();
+    let passed_on = inhouse_copy(&app, passer_on).await;
     assert!(
         passed_on.contains("Передайте [ERASED] [ERASED], что заказ готов")
             && passed_on.contains("petr@example.org"),
@@ -788,11 +777,7 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
         "{:?}",
         erased.body
     );
-    let neighbour_copy = app
-        .get(&format!("/api/v1/tickets/{neighbour}"), &app.inhouse())
-        .await
-        .body
-        .to_string();
+    let neighbour_copy = inhouse_copy(&app, neighbour).await;
     assert!(
         !neighbour_copy.contains("maria.ivanova"),
         "{neighbour_copy}"
@@ -802,11 +787,7 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
             && neighbour_copy.contains("olga@example.org"),
         "the mention is struck, its own requester kept: {neighbour_copy}"
     );
-    let namesake_copy = app
-        .get(&format!("/api/v1/tickets/{namesake}"), &app.inhouse())
-        .await
-        .body
-        .to_string();
+    let namesake_copy = inhouse_copy(&app, namesake).await;
     assert!(
         namesake_copy.contains("Мария Иванова")
             && namesake_copy.contains("other.maria@example.org"),
@@ -821,11 +802,7 @@ async fn a_mention_is_found_and_a_namesake_is_left_alone(app: TestApp) {
         )
         .await;
     assert_eq!(sent.status, 201, "{:?}", sent.body);
-    let home = app
-        .get(&format!("/api/v1/tickets/{namesake}"), &app.inhouse())
-        .await
-        .body
-        .to_string();
+    let home = inhouse_copy(&app, namesake).await;
     assert!(home.contains("Здравствуйте, Мария Иванова!"), "{home}");
 }
 
