@@ -8,18 +8,18 @@ use std::sync::OnceLock;
 
 use super::words::cyrillic;
 
-const RU_NAMES: &str = include_str!("../../../assets/names/ru-names.txt");
-const RU_AMBIGUOUS: &str = include_str!("../../../assets/names/ru-ambiguous.txt");
-const EN_GIVEN: &str = include_str!("../../../assets/names/en-given.txt");
-const EN_SURNAMES: &str = include_str!("../../../assets/names/en-surnames.txt");
-const EN_ORDINARY: &str = include_str!("../../../assets/names/en-ordinary.txt");
-const WORLD_GIVEN: &str = include_str!("../../../assets/names/world-given.txt");
-const WORLD_SURNAMES: &str = include_str!("../../../assets/names/world-surnames.txt");
+// The lists as `build.rs` packs them (comments dropped, each line front-coded).
+const RU_NAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/ru-names.packed"));
+const RU_AMBIGUOUS: &str = include_str!(concat!(env!("OUT_DIR"), "/ru-ambiguous.packed"));
+const EN_GIVEN: &str = include_str!(concat!(env!("OUT_DIR"), "/en-given.packed"));
+const EN_SURNAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/en-surnames.packed"));
+const EN_ORDINARY: &str = include_str!(concat!(env!("OUT_DIR"), "/en-ordinary.packed"));
+const WORLD_GIVEN: &str = include_str!(concat!(env!("OUT_DIR"), "/world-given.packed"));
+const WORLD_SURNAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/world-surnames.packed"));
+const EN_PLACES: &str = include_str!(concat!(env!("OUT_DIR"), "/places-en.packed"));
 /// The longest word looked up as a name, in bytes (40 Cyrillic letters): no name is longer,
 /// and every cut of a longer word would be looked up.
 pub const MAX_NAME_BYTES: usize = 80;
-
-const EN_PLACES: &str = include_str!("../../../assets/names/places-en.txt");
 
 /// English given names that are more often ordinary words: found only with other evidence.
 const EN_AMBIGUOUS: &[&str] = &[
@@ -73,23 +73,34 @@ pub struct Known {
     pub place: bool,
 }
 
-fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
+/// The lines of a list packed by `build.rs`: each entry opens with a control character whose
+/// code is how many leading characters it shares with the entry before, then the rest of it.
+/// Expanded once into text that lives as long as the lexicon (the whole process).
+fn data_lines(packed: &str) -> impl Iterator<Item = &'static str> {
+    let mut text = String::with_capacity(packed.len() * 2);
+    let mut line = String::new();
+    let mut entries = packed.match_indices(|c: char| c < ' ').peekable();
+    while let Some((at, count)) = entries.next() {
+        let end = entries.peek().map_or(packed.len(), |&(next, _)| next);
+        let shared = count.bytes().next().map_or(0, usize::from);
+        let keep = line.char_indices().nth(shared).map_or(line.len(), |(i, _)| i);
+        line.truncate(keep);
+        line.push_str(packed.get(at + 1..end).unwrap_or_default());
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let text: &'static str = Box::leak(text.into_boxed_str());
     text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 impl Lexicon {
     fn load() -> Self {
         let mut ru: HashMap<&'static str, Vec<(Names, u16)>> = HashMap::default();
         let mut paradigms: Vec<Vec<&'static str>> = Vec::new();
-        for line in RU_NAMES.lines() {
+        for line in data_lines(RU_NAMES) {
             if let Some(rest) = line.strip_prefix('@') {
                 let (_, endings) = rest.split_once(' ').unwrap_or((rest, ""));
                 paradigms.push(endings.split(',').collect());
-                continue;
-            }
-            if line.starts_with('#') || line.is_empty() {
                 continue;
             }
             let Some((stem, tag)) = line.split_once(' ') else {
@@ -231,6 +242,44 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every data line of every list, in order, as the repository's files hold it.
+    fn source_lines(text: &str) -> Vec<&str> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    }
+
+    #[test]
+    fn packed_lists_expand_to_the_repositorys_lists() {
+        let lists = [
+            (RU_NAMES, include_str!("../../../assets/names/ru-names.txt")),
+            (RU_AMBIGUOUS, include_str!("../../../assets/names/ru-ambiguous.txt")),
+            (EN_GIVEN, include_str!("../../../assets/names/en-given.txt")),
+            (EN_SURNAMES, include_str!("../../../assets/names/en-surnames.txt")),
+            (EN_ORDINARY, include_str!("../../../assets/names/en-ordinary.txt")),
+            (WORLD_GIVEN, include_str!("../../../assets/names/world-given.txt")),
+            (WORLD_SURNAMES, include_str!("../../../assets/names/world-surnames.txt")),
+            (EN_PLACES, include_str!("../../../assets/names/places-en.txt")),
+        ];
+        for (packed, source) in lists {
+            let expected = source_lines(source);
+            assert!(expected.len() > 300, "a list of {} lines", expected.len());
+            assert!(packed.len() < source.len(), "packing saves nothing");
+            assert_eq!(data_lines(packed).collect::<Vec<_>>(), expected);
+        }
+    }
+
+    #[test]
+    fn a_line_shorter_than_the_one_before_expands_whole() {
+        // "ab" after "abc" shares two characters and adds nothing; "x" shares none.
+        let packed = "\u{0}abc\u{2}\u{0}x\u{1}yz";
+        assert_eq!(
+            data_lines(packed).collect::<Vec<_>>(),
+            ["abc", "ab", "x", "xyz"]
+        );
+    }
 
     #[test]
     fn names_are_known_in_their_forms() {
