@@ -83,7 +83,10 @@ fn data_lines(packed: &str) -> impl Iterator<Item = &'static str> {
     while let Some((at, count)) = entries.next() {
         let end = entries.peek().map_or(packed.len(), |&(next, _)| next);
         let shared = count.bytes().next().map_or(0, usize::from);
-        let keep = line.char_indices().nth(shared).map_or(line.len(), |(i, _)| i);
+        let keep = line
+            .char_indices()
+            .nth(shared)
+            .map_or(line.len(), |(i, _)| i);
         line.truncate(keep);
         line.push_str(packed.get(at + 1..end).unwrap_or_default());
         text.push_str(&line);
@@ -254,17 +257,19 @@ mod tests {
     #[test]
     fn packed_lists_expand_to_the_repositorys_lists() {
         let lists = [
-            (RU_NAMES, include_str!("../../../assets/names/ru-names.txt")),
-            (RU_AMBIGUOUS, include_str!("../../../assets/names/ru-ambiguous.txt")),
-            (EN_GIVEN, include_str!("../../../assets/names/en-given.txt")),
-            (EN_SURNAMES, include_str!("../../../assets/names/en-surnames.txt")),
-            (EN_ORDINARY, include_str!("../../../assets/names/en-ordinary.txt")),
-            (WORLD_GIVEN, include_str!("../../../assets/names/world-given.txt")),
-            (WORLD_SURNAMES, include_str!("../../../assets/names/world-surnames.txt")),
-            (EN_PLACES, include_str!("../../../assets/names/places-en.txt")),
+            (RU_NAMES, "ru-names"),
+            (RU_AMBIGUOUS, "ru-ambiguous"),
+            (EN_GIVEN, "en-given"),
+            (EN_SURNAMES, "en-surnames"),
+            (EN_ORDINARY, "en-ordinary"),
+            (WORLD_GIVEN, "world-given"),
+            (WORLD_SURNAMES, "world-surnames"),
+            (EN_PLACES, "places-en"),
         ];
-        for (packed, source) in lists {
-            let expected = source_lines(source);
+        for (packed, name) in lists {
+            let path = format!("{}/assets/names/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let expected = source_lines(&source);
             assert!(expected.len() > 300, "a list of {} lines", expected.len());
             assert!(packed.len() < source.len(), "packing saves nothing");
             assert_eq!(data_lines(packed).collect::<Vec<_>>(), expected);
