@@ -72,7 +72,9 @@ fn fail(message: &str) -> ! {
 /// - Packed relative relocations (RELR): a position-independent executable carries a 24-byte
 ///   record for every pointer in its read-only data (vtables, string tables), 1.8 MB here;
 ///   RELR describes the same pointers in a bitmap, and the loader still places the binary at
-///   a random address. Needs glibc 2.36+ where it runs; GNU ld before 2.38 ignores it.
+///   a random address. A binary with them starts only on glibc 2.36 or later, so they are used
+///   only when the machine building it has such a glibc (a Linux binary needs at least the
+///   glibc it was built against anyway).
 /// - Identical code folding: generic code instantiated for different types often compiles to
 ///   the same machine code (drops, serde visitors, diesel row readers); one copy is kept. Rust
 ///   does not promise distinct functions distinct addresses (its own function merging already
@@ -80,10 +82,35 @@ fn fail(message: &str) -> ! {
 ///   default on x86_64 Linux (since Rust 1.90); GNU ld would reject the option.
 fn link_compactly() {
     let target = |key: &str| std::env::var(format!("CARGO_CFG_TARGET_{key}")).unwrap_or_default();
-    if target("OS") == "linux" && target("ENV") == "gnu" {
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
-        if target("ARCH") == "x86_64" {
-            println!("cargo:rustc-link-arg-bins=-Wl,--icf=all");
-        }
+    if target("OS") != "linux" || target("ENV") != "gnu" {
+        return;
     }
+    if builds_for_a_glibc_with_relr() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+    if target("ARCH") == "x86_64" {
+        println!("cargo:rustc-link-arg-bins=-Wl,--icf=all");
+    }
+}
+
+/// True when the binary is built on the machine kind it runs on and that machine's glibc is
+/// 2.36 or later (`getconf GNU_LIBC_VERSION` prints `glibc 2.36`).
+fn builds_for_a_glibc_with_relr() -> bool {
+    if std::env::var("HOST").ok() != std::env::var("TARGET").ok() {
+        return false;
+    }
+    let Ok(output) = std::process::Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+    else {
+        return false;
+    };
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let Some(version) = printed.trim().strip_prefix("glibc ") else {
+        return false;
+    };
+    let mut numbers = version.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let major = numbers.next().unwrap_or(0);
+    let minor = numbers.next().unwrap_or(0);
+    (major, minor) >= (2, 36)
 }
