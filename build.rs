@@ -1,20 +1,6 @@
 //! Re-embed the migrations whenever their SQL changes, pack the name lists, and link the
 //! shipped binary compactly.
 
-use std::fmt::Write as _;
-
-/// The name lists of `assets/names/` that the lexicon embeds (`src/redaction/detect/lexicon.rs`).
-const NAME_LISTS: &[&str] = &[
-    "ru-names",
-    "ru-ambiguous",
-    "en-given",
-    "en-surnames",
-    "en-ordinary",
-    "world-given",
-    "world-surnames",
-    "places-en",
-];
-
 /// At most this many leading characters an entry shares with the one before: the count is
 /// written as one control character (U+0000–U+001F).
 const MAX_SHARED: usize = 31;
@@ -26,14 +12,24 @@ fn main() {
     link_compactly();
 }
 
-/// Front-codes each sorted name list into `OUT_DIR`: its data lines (comments dropped; the
-/// sources and licences stay in the repository's files and README), each written as how many
-/// leading characters it shares with the line before, then the rest. 1.3 MB of lists become
+/// Front-codes each name list of `assets/names/` (`<name>.txt` → `OUT_DIR/<name>.packed`): its
+/// data lines (comments dropped; the sources and licences stay in the repository's files and
+/// README), each written as how many leading characters it shares with the line before, then
+/// the rest. 1.3 MB of lists become
 /// 0.7 MB of binary; the lexicon expands them once, on first use.
 fn pack_name_lists() {
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| fail("cargo sets OUT_DIR"));
-    for name in NAME_LISTS {
-        let source = format!("assets/names/{name}.txt");
+    let lists = std::fs::read_dir("assets/names")
+        .unwrap_or_else(|e| fail(&format!("cannot read assets/names: {e}")));
+    for entry in lists.flatten() {
+        let source = entry.path();
+        let (Some(name), Some("txt")) = (
+            source.file_stem().and_then(|s| s.to_str()),
+            source.extension().and_then(|e| e.to_str()),
+        ) else {
+            continue;
+        };
+        let source = source.display().to_string();
         let text = std::fs::read_to_string(&source)
             .unwrap_or_else(|e| fail(&format!("cannot read {source}: {e}")));
         let mut packed = String::with_capacity(text.len() / 2);
@@ -52,9 +48,8 @@ fn pack_name_lists() {
                 .take(MAX_SHARED)
                 .take_while(|(a, b)| a == b)
                 .count();
-            let count = char::from(u8::try_from(shared).unwrap_or_default());
-            let rest: String = line.chars().skip(shared).collect();
-            let _ = write!(packed, "{count}{rest}");
+            packed.push(char::from(u8::try_from(shared).unwrap_or_default()));
+            packed.extend(line.chars().skip(shared));
             previous = line;
         }
         let target = format!("{out_dir}/{name}.packed");
