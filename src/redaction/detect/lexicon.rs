@@ -40,6 +40,8 @@ pub struct Lexicon {
     ru: HashMap<&'static str, Vec<(Names, u16)>>,
     /// Endings of each paradigm.
     paradigms: Vec<Vec<&'static str>>,
+    /// Every paradigm's endings together: where a word can be cut into a stem and one.
+    endings: Endings,
     ru_ambiguous: HashSet<&'static str>,
     /// Every English (and world) word the lists hold, with the lists it is in (`EN_GIVEN`…):
     /// a word is looked up once. Places are countries and regions, some of several words
@@ -71,6 +73,62 @@ pub struct Known {
     pub ambiguous: bool,
     /// A place or an organisation (Москва, Рим, Газпром).
     pub place: bool,
+}
+
+/// The endings of the paradigms as a trie read from a word's last letter back.
+struct Endings {
+    nodes: Vec<EndingNode>,
+}
+
+#[derive(Default)]
+struct EndingNode {
+    /// The letter before, and the node it leads to.
+    before: Vec<(char, usize)>,
+    /// Some ending is read in full at this node.
+    whole: bool,
+}
+
+impl Endings {
+    fn of<'a>(endings: impl Iterator<Item = &'a str>) -> Self {
+        let mut nodes = vec![EndingNode::default()];
+        for ending in endings {
+            let mut at = 0;
+            for c in ending.chars().rev() {
+                at = match nodes[at].before.iter().find(|(k, _)| *k == c) {
+                    Some((_, next)) => *next,
+                    None => {
+                        nodes.push(EndingNode::default());
+                        let next = nodes.len() - 1;
+                        nodes[at].before.push((c, next));
+                        next
+                    }
+                };
+            }
+            nodes[at].whole = true;
+        }
+        Self { nodes }
+    }
+
+    /// Hands `cut` every byte offset where `word` splits into a stem of one letter or more
+    /// and an ending of some paradigm.
+    fn cuts(&self, word: &str, mut cut: impl FnMut(usize)) {
+        let mut at = 0;
+        if self.nodes[0].whole && !word.is_empty() {
+            cut(word.len());
+        }
+        for (i, c) in word.char_indices().rev() {
+            if i == 0 {
+                return;
+            }
+            match self.nodes[at].before.iter().find(|(k, _)| *k == c) {
+                Some((_, next)) => at = *next,
+                None => return,
+            }
+            if self.nodes[at].whole {
+                cut(i);
+            }
+        }
+    }
 }
 
 /// The lines of a list packed by `build.rs`: each entry opens with a control character whose
@@ -119,6 +177,7 @@ impl Lexicon {
             };
             ru.entry(stem).or_default().push((names, paradigm));
         }
+        let endings = Endings::of(paradigms.iter().flatten().copied());
         let mut en: HashMap<&'static str, u8> = HashMap::default();
         let lists = data_lines(EN_GIVEN)
             .chain(data_lines(WORLD_GIVEN))
@@ -142,6 +201,7 @@ impl Lexicon {
         Self {
             ru,
             paradigms,
+            endings,
             ru_ambiguous: data_lines(RU_AMBIGUOUS).collect(),
             en,
         }
@@ -180,18 +240,11 @@ impl Lexicon {
             ambiguous: self.ru_ambiguous.contains(lower),
             ..Known::default()
         };
-        // A form is a stem (two letters at least) and one of its paradigm's endings.
-        let cuts = lower
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain(std::iter::once(lower.len()))
-            .skip(1);
-        for cut in cuts {
+        // A form is a stem and one of its paradigm's endings: only the cuts where some
+        // paradigm's ending begins are looked up (two or three a word rather than one a letter).
+        self.endings.cuts(lower, |cut| {
             let (stem, ending) = lower.split_at(cut);
-            let Some(entries) = self.ru.get(stem) else {
-                continue;
-            };
-            for (names, paradigm) in entries {
+            for (names, paradigm) in self.ru.get(stem).into_iter().flatten() {
                 let fits = self
                     .paradigms
                     .get(usize::from(*paradigm))
@@ -204,7 +257,7 @@ impl Lexicon {
                     }
                 }
             }
-        }
+        });
         known
     }
 
@@ -339,5 +392,67 @@ mod tests {
         assert!(!shared("иванова", "петрова"));
         assert_eq!(lex.lemmas("smith"), vec!["smith".to_owned()]);
         assert_eq!(lex.lemmas("зюзюкин"), vec!["зюзюкин".to_owned()]);
+    }
+
+    #[test]
+    fn only_cuts_where_an_ending_begins_are_looked_up() {
+        let endings = Endings::of(["", "а", "ами", "ой"].into_iter());
+        let cuts = |word: &str| {
+            let mut at = Vec::new();
+            endings.cuts(word, |cut| at.push(cut));
+            at.sort_unstable();
+            at
+        };
+        // `петр|ами` and `петрами|`; `петрам|и` is no ending.
+        assert_eq!(cuts("петрами"), vec![8, 14]);
+        // A stem has a letter at least.
+        assert_eq!(cuts("а"), vec![2]);
+        assert_eq!(cuts("ой"), vec![4]);
+        assert!(cuts("").is_empty());
+        assert!(cuts("стол").len() == 1);
+    }
+
+    #[test]
+    fn cutting_at_endings_knows_what_cutting_everywhere_knows() {
+        let lex = Lexicon::get();
+        let everywhere = |lower: &str| {
+            let mut known = Known::default();
+            for (cut, _) in lower.char_indices().skip(1).chain([(lower.len(), ' ')]) {
+                let (stem, ending) = lower.split_at(cut);
+                for (names, paradigm) in lex.ru.get(stem).into_iter().flatten() {
+                    if lex.paradigms[usize::from(*paradigm)].contains(&ending) {
+                        match names {
+                            Names::Given => known.given = true,
+                            Names::Surname => known.surname = true,
+                            Names::Place => known.place = true,
+                        }
+                    }
+                }
+            }
+            known.ambiguous = lex.ru_ambiguous.contains(lower);
+            known
+        };
+        for word in [
+            "мария",
+            "марией",
+            "ивановой",
+            "иванов",
+            "александровичем",
+            "сергеевна",
+            "москвы",
+            "риме",
+            "петрами",
+            "стол",
+            "зюзюкин",
+            "ольге",
+            "вера",
+            "ёлкин",
+            "кузнецовой",
+            "а",
+            "дом",
+            "яковлевичу",
+        ] {
+            assert_eq!(lex.known(word), everywhere(word), "{word}");
+        }
     }
 }

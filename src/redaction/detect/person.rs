@@ -11,6 +11,7 @@
 //! -enko) or any capitalised word right after a title, greeting or role word. Work is linear
 //! in the text: each word is looked at once, and only capitalised ones are looked up.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::sync::OnceLock;
 
@@ -18,7 +19,10 @@ use foldhash::HashSet;
 
 use super::address;
 use super::lexicon::{Known, Lexicon, MAX_NAME_BYTES};
-use super::words::{WordLists, char_at, cyrillic, is_cyrillic, letter, lower, upper};
+use super::words::{
+    WordLists, char_at, cyrillic, ends_with, is_cyrillic, letter, lower, lower_into, strip_suffix,
+    upper,
+};
 
 /// Words after which the next capitalised word names a person, lower case.
 const TRIGGERS: &[&str] = &[
@@ -353,7 +357,16 @@ fn words(text: &str) -> Vec<Word> {
     };
     let mut sentence_open = true;
     let mut i = 0;
-    while let Some((c, width)) = char_at(text, i) {
+    loop {
+        // Spaces, digits and the punctuation that ends no sentence are passed over a byte
+        // at a time.
+        if bytes.get(i).is_some_and(|b| PASSED_OVER[usize::from(*b)]) {
+            i += 1;
+            continue;
+        }
+        let Some((c, width)) = char_at(text, i) else {
+            break;
+        };
         if !letter(c) {
             if matches!(c, '.' | '!' | '?' | '\n') {
                 // A dot right after a one-letter word is an initial's, not a sentence's end.
@@ -374,7 +387,30 @@ fn words(text: &str) -> Vec<Word> {
         // `end` is past the word's last letter; `at` past what has been read (a `-` or an
         // apostrophe counts only with a letter after it).
         let mut at = end;
-        while let Some((d, w)) = char_at(text, at) {
+        loop {
+            // Lower-case Latin and Russian letters, most of a word, are told from their bytes.
+            match (bytes.get(at), bytes.get(at + 1)) {
+                (Some(b'a'..=b'z'), _) => {
+                    at += 1;
+                    end = at;
+                    letters += 1;
+                    all_upper = false;
+                    continue;
+                }
+                // а–п (U+0430–U+043F) and р–я (U+0440–U+044F).
+                (Some(0xD0), Some(0xB0..=0xBF)) | (Some(0xD1), Some(0x80..=0x8F)) => {
+                    at += 2;
+                    end = at;
+                    letters += 1;
+                    all_upper = false;
+                    cyrillic_letters = true;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some((d, w)) = char_at(text, at) else {
+                break;
+            };
             if letter(d) {
                 end = at + w;
                 at = end;
@@ -392,14 +428,15 @@ fn words(text: &str) -> Vec<Word> {
         i = at;
         let dot = bytes.get(end) == Some(&b'.');
         let after_dot = end + usize::from(dot);
-        let next = spaces_from(after_dot);
+        let spaced = spaces_from(end);
+        let next = if dot { spaces_from(after_dot) } else { spaced };
         // Only an initial's dot joins it to the next word: after any other word a dot ends
         // the sentence.
         let single = letters == 1 && end - start == width;
         let joined = (next > after_dot || dot)
             && char_at(text, next).is_some_and(|(n, _)| letter(n))
             && (!dot || single);
-        let addressed = spaces_from(end) == bytes.len()
+        let addressed = spaced == bytes.len()
             || matches!(bytes.get(end), Some(b',' | b'!' | b':' | b'\n' | b'?'));
         out.push(Word {
             start,
@@ -418,6 +455,18 @@ fn words(text: &str) -> Vec<Word> {
     }
     out
 }
+
+/// The ASCII bytes [`words`] passes over: no letter, and nothing that ends a sentence.
+static PASSED_OVER: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = !byte.is_ascii_alphabetic() && !matches!(byte, b'.' | b'!' | b'?' | b'\n');
+        b += 1;
+    }
+    table
+};
 
 /// What a word is, as evidence of a name.
 #[derive(Clone, Copy, Debug, Default)]
@@ -475,10 +524,10 @@ fn patronymic(lower: &str) -> bool {
     let stem_ok = |base: &str, suffix: &str| base.chars().count() >= suffix.chars().count() + 2;
     let with = |endings: &[&str], suffixes: &[&str]| {
         endings.iter().any(|e| {
-            lower.strip_suffix(e).is_some_and(|base| {
+            strip_suffix(lower, e).is_some_and(|base| {
                 suffixes
                     .iter()
-                    .any(|s| base.ends_with(s) && stem_ok(base, s))
+                    .any(|s| ends_with(base, s) && stem_ok(base, s))
             })
         })
     };
@@ -538,7 +587,7 @@ fn surname_shaped(lower: &str) -> bool {
     let suffixes = if cyrillic(lower) { RU } else { LATIN };
     suffixes
         .iter()
-        .any(|s| lower.ends_with(s) && lower.chars().count() >= s.chars().count() + 3)
+        .any(|s| ends_with(lower, s) && lower.chars().count() >= s.chars().count() + 3)
 }
 
 /// Shaped like a Russian adjective in any form: Нижний, Российского, Красной.
@@ -551,8 +600,8 @@ fn adjective_shaped(lower: &str) -> bool {
     // -ов/-ев/-ин family is kept apart as surnames.
     const SURNAME: &[&str] = &["овой", "евой", "иной", "ыной", "овым", "евым", "иным"];
     cyrillic(lower)
-        && ENDINGS.iter().any(|e| lower.ends_with(e))
-        && !SURNAME.iter().any(|e| lower.ends_with(e))
+        && ENDINGS.iter().any(|e| ends_with(lower, e))
+        && !SURNAME.iter().any(|e| ends_with(lower, e))
         && lower.chars().count() > 4
 }
 
@@ -625,15 +674,25 @@ const NOT_LOOKED_UP: u32 = u32::MAX;
 /// high 16, see [`bare`]): rules ask about the same word several times, and it is lowered
 /// and looked up once.
 fn lists_of(text: &str, w: &Word) -> u32 {
+    lists_of_lowered(text, w, None)
+}
+
+/// [`lists_of`] for a word already lowered (`lowered`), when it is.
+fn lists_of_lowered(text: &str, w: &Word, lowered: Option<&str>) -> u32 {
     let known = w.lists.get();
     if known != NOT_LOOKED_UP {
         return known;
     }
     let word = &text[w.start..w.end];
-    let lists = vocabulary().get(word);
+    let vocabulary = vocabulary();
+    let lists = match lowered {
+        Some(lowered) => vocabulary.get_as(word, lowered),
+        None => vocabulary.get(word),
+    };
     // Only a word with an apostrophe has a clitic to strip (see [`bare`]).
     let bare_lists = if word.contains(['\'', '’']) {
-        vocabulary().get(bare(&lower(word)))
+        let lowered = lowered.map_or_else(|| lower(word), Cow::Borrowed);
+        vocabulary.get(bare(&lowered))
     } else {
         lists
     };
@@ -673,8 +732,59 @@ fn vocabulary() -> &'static WordLists<u16> {
     })
 }
 
-fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
-    let word = &text[w.start..w.end];
+/// Whether the rules judge word `w` by what it is (see [`evidence`]): a capitalised word (any
+/// word in text written all in lower case) of two letters or more, no acronym, no longer than
+/// a name can be (looking a megabyte-long word up would cost its length squared).
+fn judged(w: &Word, caseless: bool) -> bool {
+    !w.shouting && (w.capital || caseless) && !w.single && w.end - w.start <= MAX_NAME_BYTES
+}
+
+/// The words of a text the rules judge, lowered once (see [`lower`]): several rules ask about
+/// them, and look them up in several lists.
+struct Lowered {
+    text: String,
+    /// Each word's byte range in `text`, empty when it was not lowered.
+    at: Vec<(usize, usize)>,
+}
+
+impl Lowered {
+    fn of(text: &str, words: &[Word], caseless: bool) -> Self {
+        let mut lowered = Self {
+            text: String::with_capacity(text.len() / 4),
+            at: Vec::with_capacity(words.len()),
+        };
+        for w in words {
+            let from = lowered.text.len();
+            if judged(w, caseless) {
+                lower_into(&text[w.start..w.end], &mut lowered.text);
+            }
+            lowered.at.push((from, lowered.text.len()));
+        }
+        lowered
+    }
+
+    /// Word `k` lowered, when it is judged.
+    fn get(&self, k: usize) -> Option<&str> {
+        let (from, to) = self.at[k];
+        (to > from).then(|| &self.text[from..to])
+    }
+
+    /// Word `k` of `text` lowered.
+    fn of_word<'a>(&'a self, text: &'a str, words: &[Word], k: usize) -> Cow<'a, str> {
+        match self.get(k) {
+            Some(l) => Cow::Borrowed(l),
+            None => lower(&text[words[k].start..words[k].end]),
+        }
+    }
+}
+
+fn evidence(
+    text: &str,
+    w: &Word,
+    lowered: Option<&str>,
+    lex: &Lexicon,
+    caseless: bool,
+) -> Evidence {
     if w.shouting || !(w.capital || caseless) {
         return Evidence::default();
     }
@@ -684,14 +794,13 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
             ..Evidence::default()
         };
     }
-    // No name is this long; looking a megabyte-long word up would cost its length squared.
-    if word.len() > MAX_NAME_BYTES {
+    // Every other word the rules judge was lowered (see [`judged`]); one too long is no name.
+    let Some(lower) = lowered else {
         return Evidence::default();
-    }
-    let lower = lower(word);
-    let bare = bare(&lower);
+    };
+    let bare = bare(lower);
     // A greeting or title is what names follow, never a name itself (`Hi`, `Dear`).
-    if bare_listed(text, w, IN_NEVER | IN_TRIGGERS) {
+    if lists_of_lowered(text, w, Some(lower)) >> 16 & u32::from(IN_NEVER | IN_TRIGGERS) != 0 {
         return Evidence::default();
     }
     let known = lex.known(bare);
@@ -724,7 +833,7 @@ fn evidence(text: &str, w: &Word, lex: &Lexicon, caseless: bool) -> Evidence {
         "цкой",
     ]
     .iter()
-    .any(|e| bare.ends_with(e));
+    .any(|e| ends_with(bare, e));
     Evidence {
         initial: false,
         known,
@@ -767,9 +876,11 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     let caseless = !text.chars().any(upper);
     let lex = Lexicon::get();
     let words = words(text);
+    let lowered = Lowered::of(text, &words, caseless);
     let evidence: Vec<Evidence> = words
         .iter()
-        .map(|w| evidence(text, w, lex, caseless))
+        .enumerate()
+        .map(|(k, w)| evidence(text, w, lowered.get(k), lex, caseless))
         .collect();
     let mut person = vec![false; words.len()];
     // Russian text names people in Cyrillic; its Latin words are mostly firms, brands and
@@ -866,7 +977,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         }
     }
     lists(text, &words, &evidence, &mut person);
-    propagate(text, &words, &evidence, &mut person);
+    propagate(text, &words, &lowered, &evidence, &mut person);
     spans(text, &words, &person)
 }
 
@@ -1237,7 +1348,7 @@ fn russian_past_tense(word: &str) -> bool {
     ];
     word.chars().next().is_some_and(char::is_lowercase)
         && word.chars().count() >= 4
-        && ENDINGS.iter().any(|e| word.ends_with(e))
+        && ENDINGS.iter().any(|e| ends_with(word, e))
 }
 
 fn judge(
@@ -1318,7 +1429,9 @@ fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool])
         if matches!(gap, [b','] | [b',', b' '] | [b' ', b'&', b' ']) {
             return Some(j + 1);
         }
+        // `and`, `or`, `и`, `или`: three, two, two and six bytes.
         (j + 2 < words.len()
+            && matches!(words[j + 1].end - words[j + 1].start, 2 | 3 | 6)
             && matches!(gap, [b' '] | [b',', b' '])
             && matches!(between(j + 1, j + 2), [b' '])
             && matches!(
@@ -1393,12 +1506,18 @@ fn firm_shaped(text: &str, words: &[Word], group: &[usize]) -> bool {
 /// Once a name is found, its words elsewhere in the text are the same person: `Джаред
 /// Лофнер … Лофнеру`, `Ivan Petrov … Petrov`. Linear: names and their Russian stems are
 /// looked up, a word at a time.
-fn propagate(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
+fn propagate(
+    text: &str,
+    words: &[Word],
+    lowered: &Lowered,
+    evidence: &[Evidence],
+    person: &mut [bool],
+) {
     let mut names: HashSet<String> = HashSet::default();
     let mut stems: HashSet<String> = HashSet::default();
-    for (k, w) in words.iter().enumerate() {
+    for k in 0..words.len() {
         if person[k] && !evidence[k].initial {
-            let l = lower(&text[w.start..w.end]);
+            let l = lowered.of_word(text, words, k);
             let l = bare(&l);
             if l.chars().count() >= 3 {
                 if let Some(stem) = russian_stem(l) {
@@ -1415,7 +1534,7 @@ fn propagate(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bo
         if person[k] || !w.capital || w.shouting || evidence[k].not_a_name() {
             continue;
         }
-        let l = lower(&text[w.start..w.end]);
+        let l = lowered.of_word(text, words, k);
         let l = bare(&l);
         person[k] = names.contains(l) || inflected(l, &stems);
     }
@@ -1441,15 +1560,10 @@ fn inflected(word: &str, stems: &HashSet<String>) -> bool {
     if stems.is_empty() || !cyrillic(word) {
         return false;
     }
-    let ends: Vec<usize> = word
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(word.len()))
-        .collect();
-    ends.iter()
-        .rev()
+    std::iter::once(word.len())
+        .chain(word.char_indices().rev().map(|(i, _)| i))
         .take(4)
-        .any(|end| stems.contains(&word[..*end]))
+        .any(|end| stems.contains(&word[..end]))
 }
 
 /// Byte spans of the runs of person words, joined across spaces, particles and initials.

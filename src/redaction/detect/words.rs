@@ -21,6 +21,19 @@ pub(super) fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 
+/// Whether `word` ends with `suffix`. The last bytes are compared first: rules try dozens of
+/// endings on a word, most end otherwise, and a whole comparison is a call.
+pub(super) fn ends_with(word: &str, suffix: &str) -> bool {
+    let (word, suffix) = (word.as_bytes(), suffix.as_bytes());
+    suffix.is_empty()
+        || (word.len() >= suffix.len() && word.last() == suffix.last() && word.ends_with(suffix))
+}
+
+/// `word` without `suffix` when it ends with it (see [`ends_with`]).
+pub(super) fn strip_suffix<'a>(word: &'a str, suffix: &str) -> Option<&'a str> {
+    ends_with(word, suffix).then(|| &word[..word.len() - suffix.len()])
+}
+
 /// The char at byte `at` of `text` and its width; `None` at the end. ASCII is read without
 /// decoding.
 pub(super) fn char_at(text: &str, at: usize) -> Option<(char, usize)> {
@@ -82,6 +95,18 @@ pub(super) fn lower(word: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Appends `word` lowered as [`lower`] does to `out`.
+pub(super) fn lower_into(word: &str, out: &mut String) {
+    if needs_lowering(word) {
+        each_lowered(word, |c| {
+            out.push(c);
+            true
+        });
+    } else {
+        out.push_str(word);
+    }
+}
+
 /// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
 /// (two bytes from `D0`/`D1`), or an upper-case letter of another script (rare; judged by the
 /// Unicode tables).
@@ -130,6 +155,9 @@ fn each_lowered(word: &str, mut put: impl FnMut(char) -> bool) -> bool {
     })
 }
 
+/// Room for a word lowered for a look-up: more than any listed word holds.
+const LOWERED_ON_STACK: usize = 128;
+
 /// Word lists joined into one map, word → the bits of the lists that hold it, so that a word
 /// is looked up once however many lists ask about it, in any case.
 pub(super) struct WordLists<B> {
@@ -163,7 +191,38 @@ impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
         if word.len() > self.longest {
             return B::default();
         }
-        self.map.get(&*lower(word)).copied().unwrap_or_default()
+        if !needs_lowering(word) {
+            return self.get_lowered(word);
+        }
+        // Lowered on the stack: a look-up allocates nothing (but for a word too long for it).
+        let mut buffer = [0u8; LOWERED_ON_STACK];
+        let mut len = 0;
+        let fits = each_lowered(word, |c| {
+            let width = c.len_utf8();
+            if len + width > buffer.len() {
+                return false;
+            }
+            c.encode_utf8(&mut buffer[len..]);
+            len += width;
+            true
+        });
+        match std::str::from_utf8(&buffer[..len]) {
+            Ok(lowered) if fits => self.get_lowered(lowered),
+            _ => self.get_lowered(&lower(word)),
+        }
+    }
+
+    /// [`Self::get`] for `word` when it is already lowered, as `lowered`.
+    pub(super) fn get_as(&self, word: &str, lowered: &str) -> B {
+        if word.len() > self.longest {
+            return B::default();
+        }
+        self.get_lowered(lowered)
+    }
+
+    /// The bits of the lists holding `lowered`, a word already in lower case (see [`lower`]).
+    pub(super) fn get_lowered(&self, lowered: &str) -> B {
+        self.map.get(lowered).copied().unwrap_or_default()
     }
 }
 
@@ -206,5 +265,31 @@ mod tests {
         assert_eq!(lists.get("Straße"), 1);
         assert_eq!(lists.get("stop"), 0);
         assert_eq!(lists.get("streets-and-more-words-than-any-list-has"), 0);
+        assert_eq!(lists.get_as("Ул", "ул"), 1);
+        assert_eq!(
+            lists.get_as("STRASSE-LONGER", "st"),
+            0,
+            "longer than any listed word"
+        );
+        // A word whose lower case does not fit on the stack is still lowered and looked up.
+        let long = "Ж".repeat(100);
+        let lists =
+            WordLists::new(&[(&[Box::leak("ж".repeat(100).into_boxed_str()) as &str], 1u8)]);
+        assert_eq!(lists.get(&long), 1);
+        let mut out = String::from("x ");
+        lower_into("ЁЛКА", &mut out);
+        lower_into("ёлка", &mut out);
+        assert_eq!(out, "x елкаелка");
+    }
+
+    #[test]
+    fn endings_compare_whole() {
+        assert!(ends_with("иванович", "ович") && ends_with("ович", "ович") && ends_with("ab", ""));
+        assert!(!ends_with("вич", "ович") && !ends_with("иванова", "ович"));
+        // Same last byte, different ending.
+        assert!(!ends_with("иванов", "ев"));
+        assert_eq!(strip_suffix("ивановна", "на"), Some("иванов"));
+        assert_eq!(strip_suffix("ивановна", ""), Some("ивановна"));
+        assert_eq!(strip_suffix("на", "ивановна"), None);
     }
 }
