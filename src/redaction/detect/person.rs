@@ -1419,29 +1419,23 @@ fn judge(
 fn lists(text: &str, words: &[Word], evidence: &[Evidence], person: &mut [bool]) {
     // Compared as bytes: this runs for every word, and nearly every gap is one space.
     let bytes = text.as_bytes();
-    let between = |a: usize, b: usize| &bytes[words[a].end..words[b].start];
     // The next item of a list after word `j`: past `, ` or `&`, or past `and`, `и`, `or`.
     let next_item = |j: usize| -> Option<usize> {
-        if j + 1 >= words.len() {
+        let [this, next] = words.get(j..j + 2)? else {
             return None;
+        };
+        match &bytes[this.end..next.start] {
+            [b','] | [b',', b' '] | [b' ', b'&', b' '] => Some(j + 1),
+            [b' '] => {
+                let after = words.get(j + 2)?;
+                (matches!(
+                    &bytes[next.start..next.end],
+                    b"and" | b"or" | [0xD0, 0xB8] | [0xD0, 0xB8, 0xD0, 0xBB, 0xD0, 0xB8]
+                ) && bytes[next.end..after.start] == *b" ")
+                    .then_some(j + 2)
+            }
+            _ => None,
         }
-        let gap = between(j, j + 1);
-        if matches!(gap, [b','] | [b',', b' '] | [b' ', b'&', b' ']) {
-            return Some(j + 1);
-        }
-        // `and`, `or`, `и`, `или`: three, two, two and six bytes.
-        (j + 2 < words.len()
-            && matches!(words[j + 1].end - words[j + 1].start, 2 | 3 | 6)
-            && matches!(gap, [b' '] | [b',', b' '])
-            && matches!(between(j + 1, j + 2), [b' '])
-            && matches!(
-                &bytes[words[j + 1].start..words[j + 1].end],
-                [b'a', b'n', b'd']
-                    | [b'o', b'r']
-                    | [0xD0, 0xB8]
-                    | [0xD0, 0xB8, 0xD0, 0xBB, 0xD0, 0xB8]
-            ))
-        .then_some(j + 2)
     };
     let mut k = 0;
     while k < words.len() {
