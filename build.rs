@@ -15,8 +15,8 @@ fn main() {
 /// Front-codes each name list of `assets/names/` (`<name>.txt` → `OUT_DIR/<name>.packed`): its
 /// data lines (comments dropped; the sources and licences stay in the repository's files and
 /// README), each written as how many leading characters it shares with the line before, then
-/// the rest. 1.3 MB of lists become
-/// 0.7 MB of binary; the lexicon expands them once, on first use.
+/// the rest. 1.3 MB of lists become 0.7 MB of binary; the lexicon expands them once, on first
+/// use.
 fn pack_name_lists() {
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| fail("cargo sets OUT_DIR"));
     let lists = std::fs::read_dir("assets/names")

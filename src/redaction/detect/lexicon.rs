@@ -240,23 +240,10 @@ impl Lexicon {
             ambiguous: self.ru_ambiguous.contains(lower),
             ..Known::default()
         };
-        // A form is a stem and one of its paradigm's endings: only the cuts where some
-        // paradigm's ending begins are looked up (two or three a word rather than one a letter).
-        self.endings.cuts(lower, |cut| {
-            let (stem, ending) = lower.split_at(cut);
-            for (names, paradigm) in self.ru.get(stem).into_iter().flatten() {
-                let fits = self
-                    .paradigms
-                    .get(usize::from(*paradigm))
-                    .is_some_and(|e| e.contains(&ending));
-                if fits {
-                    match names {
-                        Names::Given => known.given = true,
-                        Names::Surname => known.surname = true,
-                        Names::Place => known.place = true,
-                    }
-                }
-            }
+        self.forms(lower, |_, names, _| match names {
+            Names::Given => known.given = true,
+            Names::Surname => known.surname = true,
+            Names::Place => known.place = true,
         });
         known
     }
@@ -268,10 +255,11 @@ impl Lexicon {
         let lower = lower.replace('ё', "е");
         let mut out = Vec::new();
         if lower.len() <= MAX_NAME_BYTES && cyrillic(&lower) {
-            for (cut, _) in lower.char_indices().skip(1) {
-                self.push_lemmas(&lower, cut, &mut out);
-            }
-            self.push_lemmas(&lower, lower.len(), &mut out);
+            self.forms(&lower, |stem, names, paradigm| {
+                if names != Names::Place {
+                    out.push(format!("{stem}#{paradigm}"));
+                }
+            });
         }
         if out.is_empty() {
             out.push(lower);
@@ -281,17 +269,23 @@ impl Lexicon {
         out
     }
 
-    fn push_lemmas(&self, lower: &str, cut: usize, out: &mut Vec<String>) {
-        let (stem, ending) = lower.split_at(cut);
-        for (names, paradigm) in self.ru.get(stem).into_iter().flatten() {
-            let fits = self
-                .paradigms
-                .get(usize::from(*paradigm))
-                .is_some_and(|e| e.contains(&ending));
-            if fits && *names != Names::Place {
-                out.push(format!("{stem}#{paradigm}"));
+    /// Hands `found` each dictionary lemma the Russian word `lower` can be a form of: its stem,
+    /// what it names and its paradigm. A form is a stem and one of its paradigm's endings;
+    /// only the cuts where some paradigm's ending begins are looked up (two or three a word
+    /// rather than one a letter).
+    fn forms(&self, lower: &str, mut found: impl FnMut(&str, Names, u16)) {
+        self.endings.cuts(lower, |cut| {
+            let (stem, ending) = lower.split_at(cut);
+            for (names, paradigm) in self.ru.get(stem).into_iter().flatten() {
+                let fits = self
+                    .paradigms
+                    .get(usize::from(*paradigm))
+                    .is_some_and(|e| e.contains(&ending));
+                if fits {
+                    found(stem, *names, *paradigm);
+                }
             }
-        }
+        });
     }
 }
 
@@ -409,7 +403,7 @@ mod tests {
         assert_eq!(cuts("а"), vec![2]);
         assert_eq!(cuts("ой"), vec![4]);
         assert!(cuts("").is_empty());
-        assert!(cuts("стол").len() == 1);
+        assert_eq!(cuts("стол"), vec![8]);
     }
 
     #[test]

@@ -708,7 +708,13 @@ fn word_listed(text: &str, w: &Word, bits: u16) -> bool {
 
 /// True when word `w`, lowered and without its clitic, is in the lists `bits` name.
 fn bare_listed(text: &str, w: &Word, bits: u16) -> bool {
-    lists_of(text, w) >> 16 & u32::from(bits) != 0
+    in_bare(lists_of(text, w), bits)
+}
+
+/// True when the lists of a word without its clitic (the high half of `lists`, see
+/// [`lists_of`]) include one of `bits`.
+fn in_bare(lists: u32, bits: u16) -> bool {
+    lists >> 16 & u32::from(bits) != 0
 }
 
 /// Every word the rules look up, and the lists it is in.
@@ -778,29 +784,21 @@ impl Lowered {
     }
 }
 
-fn evidence(
-    text: &str,
-    w: &Word,
-    lowered: Option<&str>,
-    lex: &Lexicon,
-    caseless: bool,
-) -> Evidence {
-    if w.shouting || !(w.capital || caseless) {
-        return Evidence::default();
-    }
-    if w.single {
+fn evidence(text: &str, w: &Word, lowered: Option<&str>, lex: &Lexicon) -> Evidence {
+    // The words the rules judge were lowered (see [`judged`]); of the others only an initial
+    // says something: a capital letter and its dot.
+    let Some(lower) = lowered else {
         return Evidence {
-            initial: w.dot && w.capital,
+            initial: w.single && w.dot && w.capital,
             ..Evidence::default()
         };
-    }
-    // Every other word the rules judge was lowered (see [`judged`]); one too long is no name.
-    let Some(lower) = lowered else {
-        return Evidence::default();
     };
     let bare = bare(lower);
     // A greeting or title is what names follow, never a name itself (`Hi`, `Dear`).
-    if lists_of_lowered(text, w, Some(lower)) >> 16 & u32::from(IN_NEVER | IN_TRIGGERS) != 0 {
+    if in_bare(
+        lists_of_lowered(text, w, Some(lower)),
+        IN_NEVER | IN_TRIGGERS,
+    ) {
         return Evidence::default();
     }
     let known = lex.known(bare);
@@ -880,7 +878,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
     let evidence: Vec<Evidence> = words
         .iter()
         .enumerate()
-        .map(|(k, w)| evidence(text, w, lowered.get(k), lex, caseless))
+        .map(|(k, w)| evidence(text, w, lowered.get(k), lex))
         .collect();
     let mut person = vec![false; words.len()];
     // Russian text names people in Cyrillic; its Latin words are mostly firms, brands and
