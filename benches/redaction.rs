@@ -16,16 +16,13 @@ use msp_bridge::contracts::{DetectorKind, parse_contract};
 use msp_bridge::redaction::detect::{ScanOptions, scan};
 use msp_bridge::redaction::engine::{EntityCounts, Redactor};
 use msp_bridge::redaction::{Vault, VaultKeys};
-use serde_json::{Value, json};
+use serde_json::json;
+
+#[path = "../examples/support/corpus.rs"]
+mod corpus;
 
 fn corpus() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/corpus.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run scripts/gen-corpus.py)"))
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v["text"].as_str().map(str::to_owned))
-        .collect()
+    corpus::corpus().unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 fn all_detectors() -> ScanOptions {

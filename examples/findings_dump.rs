@@ -15,15 +15,11 @@ use anyhow::Context;
 use msp_bridge::contracts::DetectorKind;
 use msp_bridge::redaction::detect::{MAX_FIELD_BYTES, ScanOptions, scan};
 
+#[path = "support/corpus.rs"]
+mod corpus;
+
 fn main() -> anyhow::Result<()> {
-    let corpus_path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/corpus.jsonl");
-    let corpus =
-        std::fs::read_to_string(corpus_path).with_context(|| format!("reading {corpus_path}"))?;
-    let mut texts: Vec<String> = Vec::new();
-    for line in corpus.lines() {
-        let value: serde_json::Value = serde_json::from_str(line)?;
-        texts.push(value["text"].as_str().unwrap_or_default().to_owned());
-    }
+    let mut texts = corpus::corpus()?;
     if let Some(dir) = std::env::args().nth(1) {
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .with_context(|| format!("reading {dir}"))?

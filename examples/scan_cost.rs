@@ -12,6 +12,9 @@ use anyhow::{Context, bail};
 use msp_bridge::contracts::DetectorKind;
 use msp_bridge::redaction::detect::{ScanOptions, scan};
 
+#[path = "support/corpus.rs"]
+mod corpus;
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(set), Some(passes)) = (args.next(), args.next()) else {
@@ -33,7 +36,7 @@ fn main() -> anyhow::Result<()> {
             .collect(),
         aggressive: false,
     };
-    let texts = corpus()?;
+    let texts = corpus::corpus()?;
     // Sets every detector up: names, an address with its marker, numbers.
     scan(
         "Иван Петров, г. Москва, ул. Ленина, д. 5, тел. +7 912 345-67-89",
@@ -48,20 +51,4 @@ fn main() -> anyhow::Result<()> {
     let bytes: usize = texts.iter().map(String::len).sum();
     println!("{bytes} bytes a pass, {findings} findings in {passes} passes");
     Ok(())
-}
-
-/// The texts of `benches/data/corpus.jsonl`.
-fn corpus() -> anyhow::Result<Vec<String>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/corpus.jsonl");
-    let lines = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-    lines
-        .lines()
-        .map(|line| {
-            let value: serde_json::Value = serde_json::from_str(line)?;
-            value["text"]
-                .as_str()
-                .map(str::to_owned)
-                .context("a corpus line without text")
-        })
-        .collect()
 }

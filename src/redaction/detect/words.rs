@@ -88,10 +88,7 @@ pub(super) fn lower(word: &str) -> Cow<'_, str> {
         return Cow::Borrowed(word);
     }
     let mut out = String::with_capacity(word.len());
-    each_lowered(word, |c| {
-        out.push(c);
-        true
-    });
+    lower_into(word, &mut out);
     Cow::Owned(out)
 }
 
