@@ -5,9 +5,7 @@
 
 use std::sync::OnceLock;
 
-use foldhash::HashMap;
-
-use super::words::lower;
+use super::words::lower_prefix;
 
 /// A label's meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,7 +188,7 @@ impl Before {
                 continue;
             }
             if let Some(e) = word_end.take() {
-                words[count] = head[i + c.len_utf8()..e].trim_matches(['.', '-']);
+                words[count] = trim_dots(&head[i + c.len_utf8()..e]);
                 count += 1;
             }
             if c == '\n' || (matches!(c, '!' | '?')) {
@@ -220,35 +218,35 @@ impl Before {
                 .take_while(|(_, c)| wordish(*c) || *c == '.' || *c == '-')
                 .last()
                 .map_or(e, |(i, _)| i);
-            words[count] = head[begin..e].trim_matches(['.', '-']);
+            words[count] = trim_dots(&head[begin..e]);
             count += 1;
         }
         let words = &words[..count];
-        // `ё` reads as `е` here as everywhere words are compared (счёт, счет).
-        // On the stack: this runs for every number of a ticket.
-        let lowered: [std::borrow::Cow<str>; WORDS + 2] = std::array::from_fn(|k| {
-            words
-                .get(k)
-                .map_or(std::borrow::Cow::Borrowed(""), |w| lower(w))
-        });
+        // `ё` reads as `е` here as everywhere words are compared (счёт, счет). Lowered on the
+        // stack, and only as far as a label can reach: this runs for every number of a ticket.
+        let mut buffers = [[0u8; LOWERED_BYTES]; WORDS + 2];
+        let mut lowered: [Lowered; WORDS + 2] = [("", true); WORDS + 2];
+        for ((slot, buffer), word) in lowered.iter_mut().zip(buffers.iter_mut()).zip(words) {
+            *slot = lower_prefix(word, buffer);
+        }
         let lower = &lowered[..words.len()];
-        let mut rest = lower.iter().filter(|w| !w.is_empty()).peekable();
-        while let Some(word) = rest.peek() {
-            if ["no", "nr", "n", "номер", "number", "num"].contains(&word.as_ref()) {
+        let mut rest = lower.iter().filter(|w| !w.0.is_empty()).peekable();
+        while let Some((word, whole)) = rest.peek() {
+            if *whole && ["no", "nr", "n", "номер", "number", "num"].contains(word) {
                 rest.next();
             } else {
                 break;
             }
         }
         if before.adjacent.is_none() {
-            before.adjacent = rest.next().and_then(|w| meaning(w));
+            before.adjacent = rest.next().and_then(|w| meaning(*w));
         }
         for word in lower.iter().take(WORDS) {
-            if let Some(label) = meaning(word) {
+            if let Some(label) = meaning(*word) {
                 before.near |= 1 << label as u32;
             }
         }
-        if lower.len() >= 2 && lower[0] == "security" && lower[1] == "social" {
+        if lower.len() >= 2 && lower[0] == ("security", true) && lower[1] == ("social", true) {
             before.near |= 1 << Label::Ssn as u32;
         }
         before
@@ -266,33 +264,62 @@ fn starts_ignore_case(word: &str, lower: &str) -> bool {
     lower.chars().all(|l| chars.next() == Some(l))
 }
 
-/// The label a lower-case word stands for.
-fn meaning(lower: &str) -> Option<Label> {
+/// A word lowered as far as [`LOWERED_BYTES`] allow, and whether that is all of it (see
+/// [`lower_prefix`]).
+type Lowered<'a> = (&'a str, bool);
+
+/// Room for a word before a number, lowered: every label fits with room for a char to spare,
+/// so a longer word's prefix still tells whether it begins with one.
+const LOWERED_BYTES: usize = 32;
+
+/// The label a word, lowered (see [`Lowered`]), stands for.
+fn meaning((lower, whole): Lowered) -> Option<Label> {
     // The stems grouped by their first letter, so that a word is compared only with the few
     // that could match (this runs for every number in a ticket).
-    static BY_FIRST_LETTER: OnceLock<HashMap<char, Vec<(&'static str, Label)>>> = OnceLock::new();
+    static BY_FIRST_LETTER: OnceLock<Vec<Vec<(&'static str, Label)>>> = OnceLock::new();
     let first = lower.chars().next()?;
     BY_FIRST_LETTER
         .get_or_init(|| {
-            let mut map: HashMap<char, Vec<(&'static str, Label)>> = HashMap::default();
+            let mut buckets: Vec<Vec<(&'static str, Label)>> = vec![Vec::new(); BUCKETS];
             for (stem, label) in LABELS {
-                if let Some(c) = stem.chars().next() {
-                    map.entry(c).or_default().push((stem, *label));
+                if let Some(bucket) = stem.chars().next().and_then(bucket) {
+                    buckets[bucket].push((stem, *label));
                 }
             }
-            map
+            buckets
         })
-        .get(&first)?
+        .get(bucket(first)?)?
         .iter()
         .find(|(stem, _)| {
             // Stems of one or two letters (`д`, `id`, `ph`) name only themselves.
             if stem.len() <= 2 || (stem.len() == 4 && !stem.is_ascii()) {
-                lower == *stem
+                whole && lower == *stem
             } else {
                 lower.starts_with(stem)
             }
         })
         .map(|(_, label)| *label)
+}
+
+/// Buckets of [`meaning`]: the Latin letters, then the Russian ones (every label begins with one).
+const BUCKETS: usize = 26 + 32;
+
+/// The bucket of the labels beginning with letter `c`.
+fn bucket(c: char) -> Option<usize> {
+    match c {
+        'a'..='z' => Some(c as usize - 'a' as usize),
+        'а'..='я' => Some(26 + c as usize - 'а' as usize),
+        _ => None,
+    }
+}
+
+/// `word` without the dots and hyphens around it (`тел.`, `-Fax`).
+fn trim_dots(word: &str) -> &str {
+    let bytes = word.as_bytes();
+    let dot = |b: &u8| matches!(b, b'.' | b'-');
+    let start = bytes.iter().position(|b| !dot(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !dot(b)).map_or(start, |last| last + 1);
+    &word[start..end]
 }
 
 /// Letters and digits, with a fast path for ASCII and Cyrillic (most of what tickets hold).
@@ -369,6 +396,23 @@ mod tests {
         assert_eq!(before(t, "4511").adjacent, Some(Label::Passport));
         let t = "Social Security 460-89-9847";
         assert!(before(t, "460").near(Label::Ssn));
+    }
+
+    #[test]
+    fn long_words_are_read_as_far_as_a_label_reaches() {
+        // Every label fits in the lowered prefix with room for the widest char.
+        assert!(LABELS.iter().all(|(stem, _)| stem.len() + 4 <= LOWERED_BYTES));
+        let before = |t: &str, n: &str| Before::at(t, at(t, n));
+        let long = "Телефоннообслуживающему 8 912 345 67 89";
+        assert!(long.find(' ').unwrap_or(0) > LOWERED_BYTES);
+        assert_eq!(before(long, "8 912").adjacent, Some(Label::Phone));
+        // A one-letter label names only itself, however the longer word begins.
+        let t = "Дддддддддддддддддддддддддддддд 12";
+        assert_eq!(before(t, "12").adjacent, None);
+        assert_eq!(before("Д. 12", "12").adjacent, Some(Label::Address));
+        assert_eq!(before("..тел.-- 8 912 345 67 89", "8 912").adjacent, Some(Label::Phone));
+        assert_eq!(trim_dots(".-"), "");
+        assert_eq!(trim_dots("-д.р."), "д.р");
     }
 
     #[test]

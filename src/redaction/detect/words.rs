@@ -104,6 +104,27 @@ pub(super) fn lower_into(word: &str, out: &mut String) {
     }
 }
 
+/// `word` lowered as [`lower`] does, as far as whole chars fit in `buffer` (without allocating),
+/// and whether that is all of it.
+pub(super) fn lower_prefix<'a>(word: &'a str, buffer: &'a mut [u8]) -> (&'a str, bool) {
+    if !needs_lowering(word) {
+        let cut = word.floor_char_boundary(buffer.len());
+        return (&word[..cut], cut == word.len());
+    }
+    let mut len = 0;
+    let whole = each_lowered(word, |c| {
+        let width = c.len_utf8();
+        if len + width > buffer.len() {
+            return false;
+        }
+        c.encode_utf8(&mut buffer[len..]);
+        len += width;
+        true
+    });
+    // Whole chars were encoded: always UTF-8.
+    (std::str::from_utf8(&buffer[..len]).unwrap_or_default(), whole)
+}
+
 /// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
 /// (two bytes from `D0`/`D1`), or an upper-case letter of another script (rare; judged by the
 /// Unicode tables).
@@ -188,23 +209,10 @@ impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
         if word.len() > self.longest {
             return B::default();
         }
-        if !needs_lowering(word) {
-            return self.get_lowered(word);
-        }
         // Lowered on the stack: a look-up allocates nothing (but for a word too long for it).
         let mut buffer = [0u8; LOWERED_ON_STACK];
-        let mut len = 0;
-        let fits = each_lowered(word, |c| {
-            let width = c.len_utf8();
-            if len + width > buffer.len() {
-                return false;
-            }
-            c.encode_utf8(&mut buffer[len..]);
-            len += width;
-            true
-        });
-        match std::str::from_utf8(&buffer[..len]) {
-            Ok(lowered) if fits => self.get_lowered(lowered),
+        match lower_prefix(word, &mut buffer) {
+            (lowered, true) => self.get_lowered(lowered),
             _ => self.get_lowered(&lower(word)),
         }
     }
