@@ -381,31 +381,42 @@ fn words(text: &str) -> Vec<Word> {
         let start = i;
         let capital = upper(c);
         let mut end = i + width;
-        let mut letters = 1;
         let mut all_upper = capital;
         let mut cyrillic_letters = is_cyrillic(c);
         // `end` is past the word's last letter; `at` past what has been read (a `-` or an
         // apostrophe counts only with a letter after it).
         let mut at = end;
         loop {
-            // Lower-case Latin and Russian letters, most of a word, are told from their bytes.
+            // Latin and Russian letters, most of a word, are told from their bytes: lower case
+            // first, then capitals (ASCII, and Ѐ–Я: `D0 80`–`D0 AF`).
             match (bytes.get(at), bytes.get(at + 1)) {
                 (Some(b'a'..=b'z'), _) => {
                     at += 1;
                     end = at;
-                    letters += 1;
                     all_upper = false;
                     continue;
                 }
-                // а–п (U+0430–U+043F) and р–я (U+0440–U+044F).
-                (Some(0xD0), Some(0xB0..=0xBF)) | (Some(0xD1), Some(0x80..=0x8F)) => {
+                // а–п (U+0430–U+043F) and р–џ (U+0440–U+045F).
+                (Some(0xD0), Some(0xB0..=0xBF)) | (Some(0xD1), Some(0x80..=0x9F)) => {
                     at += 2;
                     end = at;
-                    letters += 1;
                     all_upper = false;
                     cyrillic_letters = true;
                     continue;
                 }
+                (Some(b'A'..=b'Z'), _) => {
+                    at += 1;
+                    end = at;
+                    continue;
+                }
+                (Some(0xD0), Some(0x80..=0xAF)) => {
+                    at += 2;
+                    end = at;
+                    cyrillic_letters = true;
+                    continue;
+                }
+                // Most words end at a space or a punctuation mark.
+                (Some(b), _) if b.is_ascii() && !matches!(b, b'-' | b'\'') => break,
                 _ => {}
             }
             let Some((d, w)) = char_at(text, at) else {
@@ -414,7 +425,6 @@ fn words(text: &str) -> Vec<Word> {
             if letter(d) {
                 end = at + w;
                 at = end;
-                letters += 1;
                 all_upper = all_upper && upper(d);
                 cyrillic_letters = cyrillic_letters || is_cyrillic(d);
             } else if matches!(d, '-' | '\'' | '’')
@@ -432,7 +442,7 @@ fn words(text: &str) -> Vec<Word> {
         let next = if dot { spaces_from(after_dot) } else { spaced };
         // Only an initial's dot joins it to the next word: after any other word a dot ends
         // the sentence.
-        let single = letters == 1 && end - start == width;
+        let single = end - start == width;
         let joined = (next > after_dot || dot)
             && char_at(text, next).is_some_and(|(n, _)| letter(n))
             && (!dot || single);
@@ -442,7 +452,7 @@ fn words(text: &str) -> Vec<Word> {
             start,
             end,
             capital,
-            shouting: letters >= 2 && all_upper,
+            shouting: !single && all_upper,
             single,
             opens: sentence_open,
             dot,
