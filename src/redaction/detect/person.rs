@@ -905,10 +905,7 @@ pub fn find(text: &str) -> Vec<(usize, usize)> {
         let lower_named = !capital
             && !first.any()
             && i > 0
-            && words[i - 1].end - words[i - 1].start <= INTRODUCE_LOWER_CASE_BYTES
-            && INTRODUCE_LOWER_CASE
-                .iter()
-                .any(|w| text[words[i - 1].start..words[i - 1].end].eq_ignore_ascii_case(w))
+            && introduces_lower_case(&text[words[i - 1].start..words[i - 1].end])
             && introduced(text, &words, i)
             && lower_case_name(text, &words[i], lex);
         if !capital && !first.any() && !lower_named {
@@ -1642,6 +1639,20 @@ const INTRODUCE_LOWER_CASE: &[&str] = &[
 /// The longest word of [`INTRODUCE_LOWER_CASE`], in bytes: longer words are not compared.
 const INTRODUCE_LOWER_CASE_BYTES: usize = 6;
 
+/// Whether `word` is one of [`INTRODUCE_LOWER_CASE`], in any case. Told first by its length and
+/// first letter: this is asked of the word before every lower-case word.
+fn introduces_lower_case(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    (2..=INTRODUCE_LOWER_CASE_BYTES).contains(&bytes.len())
+        && INTRODUCE_FIRST_LETTERS.contains(&bytes[0].to_ascii_lowercase())
+        && INTRODUCE_LOWER_CASE
+            .iter()
+            .any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// The first letters of [`INTRODUCE_LOWER_CASE`].
+const INTRODUCE_FIRST_LETTERS: &[u8] = b"mdpinwc";
+
 /// Whether the words before word `i` introduce a name: a trigger word in its sentence
 /// (`Mr. Brown`, `Здравствуйте, Ольга`) or a phrase (`my name is …`, `call me …`).
 fn introduced(text: &str, words: &[Word], i: usize) -> bool {
@@ -1749,6 +1760,12 @@ mod tests {
     fn the_introducing_words_fit_their_bound() {
         let longest = super::INTRODUCE_LOWER_CASE.iter().map(|w| w.len()).max();
         assert_eq!(longest, Some(super::INTRODUCE_LOWER_CASE_BYTES));
+        for word in super::INTRODUCE_LOWER_CASE {
+            assert!(word.len() >= 2, "{word}");
+            assert!(super::introduces_lower_case(word), "{word}");
+            assert!(super::introduces_lower_case(&word.to_uppercase()), "{word}");
+        }
+        assert!(!super::introduces_lower_case("the") && !super::introduces_lower_case("м"));
     }
 
     #[test]
