@@ -318,7 +318,10 @@ fn trim_dots(word: &str) -> &str {
     let bytes = word.as_bytes();
     let dot = |b: &u8| matches!(b, b'.' | b'-');
     let start = bytes.iter().position(|b| !dot(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !dot(b)).map_or(start, |last| last + 1);
+    let end = bytes
+        .iter()
+        .rposition(|b| !dot(b))
+        .map_or(start, |last| last + 1);
     &word[start..end]
 }
 
@@ -401,7 +404,11 @@ mod tests {
     #[test]
     fn long_words_are_read_as_far_as_a_label_reaches() {
         // Every label fits in the lowered prefix with room for the widest char.
-        assert!(LABELS.iter().all(|(stem, _)| stem.len() + 4 <= LOWERED_BYTES));
+        assert!(
+            LABELS
+                .iter()
+                .all(|(stem, _)| stem.len() + 4 <= LOWERED_BYTES)
+        );
         let before = |t: &str, n: &str| Before::at(t, at(t, n));
         let long = "Телефоннообслуживающему 8 912 345 67 89";
         assert!(long.find(' ').unwrap_or(0) > LOWERED_BYTES);
@@ -410,7 +417,10 @@ mod tests {
         let t = "Дддддддддддддддддддддддддддддд 12";
         assert_eq!(before(t, "12").adjacent, None);
         assert_eq!(before("Д. 12", "12").adjacent, Some(Label::Address));
-        assert_eq!(before("..тел.-- 8 912 345 67 89", "8 912").adjacent, Some(Label::Phone));
+        assert_eq!(
+            before("..тел.-- 8 912 345 67 89", "8 912").adjacent,
+            Some(Label::Phone)
+        );
         assert_eq!(trim_dots(".-"), "");
         assert_eq!(trim_dots("-д.р."), "д.р");
     }

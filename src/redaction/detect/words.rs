@@ -122,7 +122,10 @@ pub(super) fn lower_prefix<'a>(word: &'a str, buffer: &'a mut [u8]) -> (&'a str,
         true
     });
     // Whole chars were encoded: always UTF-8.
-    (std::str::from_utf8(&buffer[..len]).unwrap_or_default(), whole)
+    (
+        std::str::from_utf8(&buffer[..len]).unwrap_or_default(),
+        whole,
+    )
 }
 
 /// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
