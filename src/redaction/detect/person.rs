@@ -1529,14 +1529,31 @@ fn propagate(
     if names.is_empty() {
         return;
     }
+    // A word that is a name, or a case form of one, begins with the same four bytes (names have
+    // three letters or more, stems four): most capitalised words begin otherwise and are passed
+    // over without hashing.
+    let mut heads: Vec<u32> = names.iter().chain(&stems).map(|n| head(n)).collect();
+    heads.sort_unstable();
+    heads.dedup();
     for (k, w) in words.iter().enumerate() {
-        if person[k] || !w.capital || w.shouting || evidence[k].not_a_name() {
+        // A one-letter word (`I`, an initial) is too short to be either.
+        if person[k] || !w.capital || w.shouting || w.single || evidence[k].not_a_name() {
             continue;
         }
         let l = lowered.of_word(text, words, k);
         let l = bare(&l);
-        person[k] = names.contains(l) || inflected(l, &stems);
+        person[k] =
+            heads.binary_search(&head(l)).is_ok() && (names.contains(l) || inflected(l, &stems));
     }
+}
+
+/// The first four bytes of `word` (fewer, padded with zeros, when it is shorter).
+fn head(word: &str) -> u32 {
+    let mut bytes = [0u8; 4];
+    for (to, from) in bytes.iter_mut().zip(word.bytes()) {
+        *to = from;
+    }
+    u32::from_le_bytes(bytes)
 }
 
 /// The stem a Russian name keeps in its case forms: Лофнер → лофнер, Гиффордса → гиффордс.

@@ -128,6 +128,36 @@ pub(super) fn lower_prefix<'a>(word: &'a str, buffer: &'a mut [u8]) -> (&'a str,
     )
 }
 
+/// `word` lowered as [`lower`] does, into `buffer`, in one pass over its bytes, when it is
+/// written in ASCII and Russian letters (`А`–`я`, `Ё`, `ё`) and fits: each of these lowers to as
+/// many bytes as it has. `None` for any other word, which [`lower`] then handles.
+fn lower_latin_and_russian<'a>(word: &str, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+    let bytes = word.as_bytes();
+    let out = buffer.get_mut(..bytes.len())?;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            out[i] = b.to_ascii_lowercase();
+            i += 1;
+            continue;
+        }
+        let next = *bytes.get(i + 1)?;
+        let (lead, trail) = match (b, next) {
+            // А–П, Р–Я, а–п.
+            (0xD0, 0x90..=0x9F) => (0xD0, next + 0x20),
+            (0xD0, 0xA0..=0xAF) => (0xD1, next - 0x20),
+            (0xD0, 0xB0..=0xBF) | (0xD1, 0x80..=0x8F) => (b, next),
+            // Ё and ё are written е.
+            (0xD0, 0x81) | (0xD1, 0x91) => (0xD0, 0xB5),
+            _ => return None,
+        };
+        out[i] = lead;
+        out[i + 1] = trail;
+        i += 2;
+    }
+    Some(out)
+}
+
 /// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
 /// (two bytes from `D0`/`D1`), or an upper-case letter of another script (rare; judged by the
 /// Unicode tables).
@@ -182,7 +212,9 @@ const LOWERED_ON_STACK: usize = 128;
 /// Word lists joined into one map, word → the bits of the lists that hold it, so that a word
 /// is looked up once however many lists ask about it, in any case.
 pub(super) struct WordLists<B> {
-    map: HashMap<&'static str, B>,
+    /// Keyed by the words' bytes: a word lowered on the stack is looked up without checking
+    /// again that its bytes are UTF-8.
+    map: HashMap<&'static [u8], B>,
     /// The longest listed word, in bytes: longer words are not lowered.
     longest: usize,
 }
@@ -190,11 +222,11 @@ pub(super) struct WordLists<B> {
 impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
     /// Joins `lists`, each with its bits; words must be in lower case with `ё` as `е`.
     pub(super) fn new(lists: &[(&[&'static str], B)]) -> Self {
-        let mut map: HashMap<&'static str, B> = HashMap::default();
+        let mut map: HashMap<&'static [u8], B> = HashMap::default();
         let mut longest = 0;
         for (list, bit) in lists {
             for word in *list {
-                *map.entry(word).or_default() |= *bit;
+                *map.entry(word.as_bytes()).or_default() |= *bit;
                 longest = longest.max(word.len());
             }
         }
@@ -204,7 +236,9 @@ impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
     /// Every listed word.
     #[cfg(test)]
     pub(super) fn words(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.map.keys().copied()
+        self.map
+            .keys()
+            .map(|word| std::str::from_utf8(word).unwrap_or_default())
     }
 
     /// The bits of the lists holding `word`, in any case.
@@ -214,6 +248,9 @@ impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
         }
         // Lowered on the stack: a look-up allocates nothing (but for a word too long for it).
         let mut buffer = [0u8; LOWERED_ON_STACK];
+        if let Some(lowered) = lower_latin_and_russian(word, &mut buffer) {
+            return self.map.get(lowered).copied().unwrap_or_default();
+        }
         match lower_prefix(word, &mut buffer) {
             (lowered, true) => self.get_lowered(lowered),
             _ => self.get_lowered(&lower(word)),
@@ -230,7 +267,10 @@ impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
 
     /// The bits of the lists holding `lowered`, a word already in lower case (see [`lower`]).
     pub(super) fn get_lowered(&self, lowered: &str) -> B {
-        self.map.get(lowered).copied().unwrap_or_default()
+        self.map
+            .get(lowered.as_bytes())
+            .copied()
+            .unwrap_or_default()
     }
 }
 
@@ -284,6 +324,23 @@ mod tests {
         let lists =
             WordLists::new(&[(&[Box::leak("ж".repeat(100).into_boxed_str()) as &str], 1u8)]);
         assert_eq!(lists.get(&long), 1);
+        // The one-pass lowering of Latin and Russian words agrees with `lower`.
+        for word in [
+            "Иванов",
+            "ЁЛКА-ёлка",
+            "ПРСТУФХЦЧШЩЪЫЬЭЮЯ",
+            "Smith's",
+            "aбв",
+            "",
+        ] {
+            let mut buffer = [0u8; LOWERED_ON_STACK];
+            let fast = lower_latin_and_russian(word, &mut buffer);
+            assert_eq!(fast, Some(lower(word).as_bytes()), "{word}");
+        }
+        for word in ["Ђорђе", "École", "Ωmega"] {
+            let mut buffer = [0u8; LOWERED_ON_STACK];
+            assert_eq!(lower_latin_and_russian(word, &mut buffer), None, "{word}");
+        }
         let mut out = String::from("x ");
         lower_into("ЁЛКА", &mut out);
         lower_into("ёлка", &mut out);
