@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use super::words::lower_prefix;
+use super::words::{lower_latin_and_russian, lower_prefix};
 
 /// A label's meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,14 +225,20 @@ impl Before {
         // `ё` reads as `е` here as everywhere words are compared (счёт, счет). Lowered on the
         // stack, and only as far as a label can reach: this runs for every number of a ticket.
         let mut buffers = [[0u8; LOWERED_BYTES]; WORDS + 2];
-        let mut lowered: [Lowered; WORDS + 2] = [("", true); WORDS + 2];
+        let mut lowered: [Lowered; WORDS + 2] = [(b"", true); WORDS + 2];
         for ((slot, buffer), word) in lowered.iter_mut().zip(buffers.iter_mut()).zip(words) {
-            *slot = lower_prefix(word, buffer);
+            *slot = if lower_latin_and_russian(word, buffer).is_some() {
+                (&buffer[..word.len()], true)
+            } else {
+                let (prefix, whole) = lower_prefix(word, buffer);
+                (prefix.as_bytes(), whole)
+            };
         }
         let lower = &lowered[..words.len()];
         let mut rest = lower.iter().filter(|w| !w.0.is_empty()).peekable();
         while let Some((word, whole)) = rest.peek() {
-            if *whole && ["no", "nr", "n", "номер", "number", "num"].contains(word) {
+            let number: [&[u8]; 6] = [b"no", b"nr", b"n", "номер".as_bytes(), b"number", b"num"];
+            if *whole && number.contains(word) {
                 rest.next();
             } else {
                 break;
@@ -246,7 +252,7 @@ impl Before {
                 before.near |= 1 << label as u32;
             }
         }
-        if lower.len() >= 2 && lower[0] == ("security", true) && lower[1] == ("social", true) {
+        if lower.len() >= 2 && lower[0] == (b"security", true) && lower[1] == (b"social", true) {
             before.near |= 1 << Label::Ssn as u32;
         }
         before
@@ -264,9 +270,9 @@ fn starts_ignore_case(word: &str, lower: &str) -> bool {
     lower.chars().all(|l| chars.next() == Some(l))
 }
 
-/// A word lowered as far as [`LOWERED_BYTES`] allow, and whether that is all of it (see
+/// A word's bytes lowered as far as [`LOWERED_BYTES`] allow, and whether that is all of it (see
 /// [`lower_prefix`]).
-type Lowered<'a> = (&'a str, bool);
+type Lowered<'a> = (&'a [u8], bool);
 
 /// Room for a word before a number, lowered: every label fits with room for a char to spare,
 /// so a longer word's prefix still tells whether it begins with one.
@@ -277,23 +283,23 @@ fn meaning((lower, whole): Lowered) -> Option<Label> {
     // The stems grouped by their first letter, so that a word is compared only with the few
     // that could match (this runs for every number in a ticket).
     static BY_FIRST_LETTER: OnceLock<Vec<Vec<(&'static str, Label)>>> = OnceLock::new();
-    let first = lower.chars().next()?;
     BY_FIRST_LETTER
         .get_or_init(|| {
             let mut buckets: Vec<Vec<(&'static str, Label)>> = vec![Vec::new(); BUCKETS];
             for (stem, label) in LABELS {
-                if let Some(bucket) = stem.chars().next().and_then(bucket) {
+                if let Some(bucket) = bucket(stem.as_bytes()) {
                     buckets[bucket].push((stem, *label));
                 }
             }
             buckets
         })
-        .get(bucket(first)?)?
+        .get(bucket(lower)?)?
         .iter()
         .find(|(stem, _)| {
+            let stem = stem.as_bytes();
             // Stems of one or two letters (`д`, `id`, `ph`) name only themselves.
             if stem.len() <= 2 || (stem.len() == 4 && !stem.is_ascii()) {
-                whole && lower == *stem
+                whole && lower == stem
             } else {
                 lower.starts_with(stem)
             }
@@ -304,11 +310,13 @@ fn meaning((lower, whole): Lowered) -> Option<Label> {
 /// Buckets of [`meaning`]: the Latin letters, then the Russian ones (every label begins with one).
 const BUCKETS: usize = 26 + 32;
 
-/// The bucket of the labels beginning with letter `c`.
-fn bucket(c: char) -> Option<usize> {
-    match c {
-        'a'..='z' => Some(c as usize - 'a' as usize),
-        'а'..='я' => Some(26 + c as usize - 'а' as usize),
+/// The bucket of the labels beginning with the first letter of `word` (lowered bytes).
+fn bucket(word: &[u8]) -> Option<usize> {
+    match word {
+        [first @ b'a'..=b'z', ..] => Some(usize::from(first - b'a')),
+        // а–п are D0 B0–BF, р–я D1 80–8F.
+        [0xD0, second @ 0xB0..=0xBF, ..] => Some(26 + usize::from(second - 0xB0)),
+        [0xD1, second @ 0x80..=0x8F, ..] => Some(42 + usize::from(second - 0x80)),
         _ => None,
     }
 }

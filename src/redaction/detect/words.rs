@@ -128,10 +128,11 @@ pub(super) fn lower_prefix<'a>(word: &'a str, buffer: &'a mut [u8]) -> (&'a str,
     )
 }
 
-/// `word` lowered as [`lower`] does, into `buffer`, in one pass over its bytes, when it is
-/// written in ASCII and Russian letters (`А`–`я`, `Ё`, `ё`) and fits: each of these lowers to as
-/// many bytes as it has. `None` for any other word, which [`lower`] then handles.
-fn lower_latin_and_russian<'a>(word: &str, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+/// Lowers `word` as [`lower`] does into the start of `buffer`, in one pass over its bytes, when
+/// it is written in ASCII and Russian letters (`А`–`я`, `Ё`, `ё`) and fits: each of these
+/// lowers to as many bytes as it has, so the lowered word is `buffer[..word.len()]`. `None` for
+/// any other word, which [`lower`] then handles.
+pub(super) fn lower_latin_and_russian(word: &str, buffer: &mut [u8]) -> Option<()> {
     let bytes = word.as_bytes();
     let out = buffer.get_mut(..bytes.len())?;
     let mut i = 0;
@@ -155,7 +156,7 @@ fn lower_latin_and_russian<'a>(word: &str, buffer: &'a mut [u8]) -> Option<&'a [
         out[i + 1] = trail;
         i += 2;
     }
-    Some(out)
+    Some(())
 }
 
 /// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
@@ -248,7 +249,8 @@ impl<B: Copy + Default + std::ops::BitOrAssign> WordLists<B> {
         }
         // Lowered on the stack: a look-up allocates nothing (but for a word too long for it).
         let mut buffer = [0u8; LOWERED_ON_STACK];
-        if let Some(lowered) = lower_latin_and_russian(word, &mut buffer) {
+        if lower_latin_and_russian(word, &mut buffer).is_some() {
+            let lowered = &buffer[..word.len()];
             return self.map.get(lowered).copied().unwrap_or_default();
         }
         match lower_prefix(word, &mut buffer) {
@@ -334,8 +336,12 @@ mod tests {
             "",
         ] {
             let mut buffer = [0u8; LOWERED_ON_STACK];
-            let fast = lower_latin_and_russian(word, &mut buffer);
-            assert_eq!(fast, Some(lower(word).as_bytes()), "{word}");
+            assert_eq!(
+                lower_latin_and_russian(word, &mut buffer),
+                Some(()),
+                "{word}"
+            );
+            assert_eq!(&buffer[..word.len()], lower(word).as_bytes(), "{word}");
         }
         for word in ["Ђорђе", "École", "Ωmega"] {
             let mut buffer = [0u8; LOWERED_ON_STACK];
