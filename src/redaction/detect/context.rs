@@ -367,17 +367,24 @@ pub fn money(text: &str, start: usize, end: usize) -> bool {
     {
         after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
     }
-    let after: String = after
+    // The next eight characters in lower case, on the stack: this runs for many numbers of a
+    // ticket. (A char lowers to at most three chars of at most four bytes.)
+    let mut lowered = [0u8; 8 * 3 * 4];
+    let mut len = 0;
+    for c in after
         .trim_start()
         .chars()
         .take(8)
-        .collect::<String>()
-        .to_lowercase();
+        .flat_map(char::to_lowercase)
+    {
+        len += c.encode_utf8(&mut lowered[len..]).len();
+    }
+    let after = &lowered[..len];
     const CURRENCY: &[&str] = &[
         "руб", "р.", "₽", "$", "€", "£", "usd", "eur", "rub", "gbp", "долл", "евро", "тыс", "млн",
         "млрд", "коп", "dollars", "euros", "pounds",
     ];
-    CURRENCY.iter().any(|c| after.starts_with(c))
+    CURRENCY.iter().any(|c| after.starts_with(c.as_bytes()))
 }
 
 #[cfg(test)]
