@@ -12,7 +12,7 @@
 use std::sync::OnceLock;
 
 use super::lexicon::Lexicon;
-use super::words::{WordLists, alphanumeric, lower, upper};
+use super::words::{WordLists, alphanumeric, lower, upper, with_lowered};
 
 /// Russian markers after which (or before which) a name stands: streets and settlements.
 const RU_STREETS: &[&str] = &[
@@ -463,11 +463,14 @@ fn street_word(t: &Token) -> bool {
 }
 
 fn one_word_street(word: &str) -> bool {
-    let lower = lower(word);
-    STREET_ENDINGS.iter().any(|e| {
-        lower
-            .strip_suffix(e)
-            .is_some_and(|stem| stem.chars().count() >= 3)
+    // Asked of every capitalised word near a marker: lowered on the stack, compared as bytes
+    // (a char is a byte that does not continue one).
+    with_lowered(word, |lower| {
+        STREET_ENDINGS.iter().any(|e| {
+            lower
+                .strip_suffix(e.as_bytes())
+                .is_some_and(|stem| stem.iter().filter(|b| **b & 0xC0 != 0x80).count() >= 3)
+        })
     })
 }
 

@@ -159,6 +159,17 @@ pub(super) fn lower_latin_and_russian(word: &str, buffer: &mut [u8]) -> Option<(
     Some(())
 }
 
+/// Calls `f` with `word` lowered as [`lower`] does, as bytes: on the stack for Latin and
+/// Russian words that fit (see [`lower_latin_and_russian`]), so that most calls allocate
+/// nothing.
+pub(super) fn with_lowered<R>(word: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut buffer = [0u8; LOWERED_ON_STACK];
+    if lower_latin_and_russian(word, &mut buffer).is_some() {
+        return f(&buffer[..word.len()]);
+    }
+    f(lower(word).as_bytes())
+}
+
 /// Whether [`lower`] changes `word`, told from its bytes: A–Z, the Cyrillic capitals and `ё`
 /// (two bytes from `D0`/`D1`), or an upper-case letter of another script (rare; judged by the
 /// Unicode tables).
